@@ -1,0 +1,24 @@
+/* Analyzer subcommands: each is one function registered in main.c's table. */
+#ifndef GL_ANALYZER_CMD_H
+#define GL_ANALYZER_CMD_H
+
+/* Exit codes of every subcommand (DESIGN.md §5). */
+enum {
+    GL_EXIT_OK = 0,
+    GL_EXIT_FINDINGS = 1,
+    GL_EXIT_USAGE = 2,
+    GL_EXIT_STORE = 3,
+};
+
+struct gl_cmd {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+};
+
+int gl_cmd_stats(int argc, char **argv);
+int gl_cmd_quarantine(int argc, char **argv);
+int gl_cmd_verify(int argc, char **argv);
+int gl_cmd_events(int argc, char **argv);
+
+#endif

@@ -1,0 +1,56 @@
+/* grantline-analyzer: read-only queries over one or more stores. Dispatches
+ * to the subcommand table; each subcommand parses its own options. */
+#include "cmd.h"
+
+#include "grantline/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct gl_cmd commands[] = {
+    {"stats", "event counts, time range, size and chain head of a store", gl_cmd_stats},
+    {"quarantine", "list refused inputs with their reasons", gl_cmd_quarantine},
+    {"verify", "recompute the hash chain; name the first bad event (GL-015)", gl_cmd_verify},
+    {"events", "print stored events as NDJSON (all, or one workload/task/credential)",
+     gl_cmd_events},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: grantline-analyzer COMMAND --store DIR [options]\n\nCommands:\n");
+    for (const struct gl_cmd *c = commands; c->name; c++)
+        fprintf(out, "  %-12s %s\n", c->name, c->summary);
+    fprintf(out, "\n'grantline-analyzer COMMAND --help' shows a command's options.\n"
+                 "Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input error,\n"
+                 "3 store or I/O error (verify: 1 when the store does not verify).\n"
+                 "\nExamples:\n"
+                 "  grantline-analyzer stats --store ./store\n"
+                 "  grantline-analyzer quarantine --store ./store --format json\n"
+                 "  grantline-analyzer verify --store ./store\n"
+                 "  grantline-analyzer events --store ./store --workload agent:support-bot\n");
+}
+
+int main(int argc, char **argv)
+{
+    gl_log_setup(GL_LOG_WARN, 0);
+    if (argc < 2) {
+        usage(stderr);
+        return GL_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return GL_EXIT_OK;
+    }
+    if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("grantline-analyzer %s\n", GL_VERSION);
+        return GL_EXIT_OK;
+    }
+    for (const struct gl_cmd *c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0)
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "grantline-analyzer: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return GL_EXIT_USAGE;
+}

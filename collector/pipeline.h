@@ -1,0 +1,67 @@
+/* The ingest pipeline shared by every source: decode -> validate -> redact ->
+ * batch -> one store transaction per batch. Sources hand it raw messages
+ * with their origin and position and flush when it says a batch is due. */
+#ifndef GL_COLLECTOR_PIPELINE_H
+#define GL_COLLECTOR_PIPELINE_H
+
+#include "grantline/error.h"
+#include "grantline/redact.h"
+#include "grantline/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gl_pipeline;
+
+struct gl_pipeline_opts {
+    size_t batch_max;      /* events per transaction */
+    int64_t batch_us;      /* oldest pending message waits at most this long */
+    size_t max_message;    /* larger messages are quarantined */
+    size_t quarantine_cap; /* raw bytes kept per quarantined message */
+    int64_t progress_us;   /* progress line interval, 0: none */
+};
+
+struct gl_pipeline_counters {
+    uint64_t read;        /* messages handed to the pipeline */
+    uint64_t stored;      /* input events stored */
+    uint64_t duplicates;  /* input events already stored */
+    uint64_t quarantined; /* refused input */
+    uint64_t derived;     /* credential.exposed events added by redaction */
+    uint64_t secrets;     /* secrets redacted */
+    uint64_t bytes;
+    uint64_t batches;
+};
+
+/* 'st' and 'rd' are borrowed and must outlive the pipeline. */
+int gl_pipeline_new(struct gl_store *st, struct gl_redactor *rd,
+                    const struct gl_pipeline_opts *opts, struct gl_pipeline **out,
+                    struct gl_error *err);
+void gl_pipeline_free(struct gl_pipeline *p);
+
+/* Takes one message. 'origin' names it for people ("kafka:t/0@42"); the
+ * position (source, next) is stored with the batch that holds it. Bad input
+ * is quarantined, not an error: errors are only NOMEM. */
+int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
+                       const char *pos_source, int64_t pos_next, struct gl_error *err);
+
+/* True when the batch is full or its oldest message has waited batch_us. */
+bool gl_pipeline_due(const struct gl_pipeline *p);
+/* Microseconds until the pending batch is due (0 if due, -1 if empty). */
+int64_t gl_pipeline_due_in(const struct gl_pipeline *p);
+bool gl_pipeline_pending(const struct gl_pipeline *p);
+
+/* Commits the pending batch in one transaction. Returns 0 or a store error;
+ * on error nothing of the batch is stored and the batch is kept. */
+int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err);
+
+const struct gl_pipeline_counters *gl_pipeline_counters(const struct gl_pipeline *p);
+
+/* Logs a progress line when the interval has passed (or 'force'). 'lag' is
+ * the consumer lag in messages, -1 when unknown. */
+void gl_pipeline_progress(struct gl_pipeline *p, int64_t lag, bool force);
+
+/* Seconds since the pipeline was created. */
+double gl_pipeline_elapsed(const struct gl_pipeline *p);
+
+#endif

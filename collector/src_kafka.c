@@ -1,0 +1,346 @@
+/* Kafka source: a high-level consumer in a consumer group. Offsets are owned
+ * by the store: on assignment each partition starts at the store's recorded
+ * position (or Kafka's committed offset when the store has none), and offsets
+ * are stored for Kafka's auto-commit only after the batch holding them has
+ * committed in LMDB. enable.auto.offset.store is forced off. */
+#include "source.h"
+
+#include "grantline/log.h"
+#include "grantline/tstamp.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct part {
+    char *topic;
+    int32_t partition;
+    int64_t pending; /* next offset of the last ingested message, -1: none */
+    bool eof;
+};
+
+struct kafka_ctx {
+    rd_kafka_t *rk;
+    struct gl_pipeline *p;
+    struct gl_store *st;
+    const struct gl_source_cfg *cfg;
+    struct part *parts;
+    size_t n_parts, cap_parts;
+    int fatal;
+    struct gl_error ferr;
+};
+
+static struct part *find_part(struct kafka_ctx *k, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < k->n_parts; i++)
+        if (k->parts[i].partition == partition && strcmp(k->parts[i].topic, topic) == 0)
+            return &k->parts[i];
+    return NULL;
+}
+
+static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
+{
+    if (find_part(k, topic, partition))
+        return GL_OK;
+    if (k->n_parts == k->cap_parts) {
+        size_t nc = k->cap_parts ? k->cap_parts * 2 : 64;
+        struct part *p = realloc(k->parts, nc * sizeof *p);
+        if (!p)
+            return GL_ERR_NOMEM;
+        k->parts = p;
+        k->cap_parts = nc;
+    }
+    char *t = strdup(topic);
+    if (!t)
+        return GL_ERR_NOMEM;
+    k->parts[k->n_parts++] = (struct part){t, partition, -1, false};
+    return GL_OK;
+}
+
+static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partition)
+{
+    struct part *p = find_part(k, topic, partition);
+    if (!p)
+        return;
+    free(p->topic);
+    *p = k->parts[--k->n_parts];
+}
+
+static void pos_key(char *out, size_t n, const char *topic, int32_t partition)
+{
+    snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
+}
+
+/* Commit the batch, then hand its offsets to librdkafka for committing. */
+static int flush_and_store(struct kafka_ctx *k, struct gl_error *err)
+{
+    int rc = gl_pipeline_flush(k->p, err);
+    if (rc)
+        return rc;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
+    for (size_t i = 0; i < k->n_parts; i++) {
+        struct part *p = &k->parts[i];
+        if (p->pending < 0)
+            continue;
+        rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->pending;
+        p->pending = -1;
+    }
+    if (list->cnt) {
+        rd_kafka_resp_err_t kerr = rd_kafka_offsets_store(k->rk, list);
+        if (kerr && kerr != RD_KAFKA_RESP_ERR__STATE) /* partition revoked meanwhile */
+            gl_log(GL_LOG_WARN, "kafka", "offsets_store: %s", rd_kafka_err2str(kerr));
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return GL_OK;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct kafka_ctx *k = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (kerr == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            char key[512];
+            pos_key(key, sizeof key, tp->topic, tp->partition);
+            int64_t next = -1;
+            struct gl_error e = {0};
+            if (gl_store_position(k->st, key, &next, &e)) {
+                k->fatal = 1;
+                k->ferr = e;
+            }
+            /* The store's position wins; without one, Kafka's committed offset. */
+            tp->offset = next >= 0 ? next : RD_KAFKA_OFFSET_INVALID;
+            if (add_part(k, tp->topic, tp->partition)) {
+                k->fatal = 1;
+                gl_error_set(&k->ferr, GL_ERR_NOMEM, 0, "out of memory");
+            }
+            gl_log(GL_LOG_INFO, "kafka", "assigned %s [%d] from %s", tp->topic,
+                   (int)tp->partition, next >= 0 ? "the store's position" : "committed offset");
+        }
+        if (cooperative) {
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e) {
+                gl_log(GL_LOG_ERROR, "kafka", "incremental_assign: %s", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        } else {
+            rd_kafka_assign(rk, parts);
+        }
+        return;
+    }
+    /* Revoked or lost: commit what we hold before letting go. */
+    struct gl_error e = {0};
+    if (!k->fatal && flush_and_store(k, &e)) {
+        k->fatal = 1;
+        k->ferr = e;
+    }
+    if (kerr == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk))
+        rd_kafka_commit(rk, NULL, 0);
+    for (int i = 0; i < parts->cnt; i++) {
+        gl_log(GL_LOG_INFO, "kafka", "revoked %s [%d]", parts->elems[i].topic,
+               (int)parts->elems[i].partition);
+        remove_part(k, parts->elems[i].topic, parts->elems[i].partition);
+    }
+    if (cooperative) {
+        rd_kafka_error_t *er = rd_kafka_incremental_unassign(rk, parts);
+        if (er)
+            rd_kafka_error_destroy(er);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    enum gl_log_level l = level <= 3 ? GL_LOG_ERROR : level <= 4 ? GL_LOG_WARN
+                                                  : level <= 6 ? GL_LOG_INFO
+                                                               : GL_LOG_DEBUG;
+    gl_log(l, "rdkafka", "%s: %s", fac, buf);
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, struct gl_error *err)
+{
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, key, val, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%s: %s", key, val, errstr);
+    return GL_OK;
+}
+
+static int64_t total_lag(struct kafka_ctx *k)
+{
+    int64_t lag = 0;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)k->n_parts);
+    for (size_t i = 0; i < k->n_parts; i++)
+        rd_kafka_topic_partition_list_add(list, k->parts[i].topic, k->parts[i].partition);
+    if (rd_kafka_position(k->rk, list) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return -1;
+    }
+    for (int i = 0; i < list->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(k->rk, list->elems[i].topic, list->elems[i].partition,
+                                           &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            list->elems[i].offset < 0 || hi < 0)
+            continue;
+        if (hi > list->elems[i].offset)
+            lag += hi - list->elems[i].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return lag;
+}
+
+static bool all_eof(struct kafka_ctx *k)
+{
+    if (k->n_parts == 0)
+        return false;
+    for (size_t i = 0; i < k->n_parts; i++)
+        if (!k->parts[i].eof)
+            return false;
+    return true;
+}
+
+static bool kafka_selected(const struct gl_source_cfg *cfg)
+{
+    return cfg->brokers != NULL || cfg->topics != NULL;
+}
+
+static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
+                     volatile sig_atomic_t *stop, struct gl_error *err)
+{
+    if (!cfg->topics || !cfg->group)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: --topic and --group are required");
+    struct kafka_ctx k = {.p = p, .st = st, .cfg = cfg};
+    char errstr[512];
+    int rc = GL_OK;
+    rd_kafka_topic_partition_list_t *subs = NULL;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rc = cfg->brokers ? conf_set(conf, "bootstrap.servers", cfg->brokers, err) : GL_OK;
+    if (!rc)
+        rc = conf_set(conf, "group.id", cfg->group, err);
+    if (!rc)
+        rc = conf_set(conf, "auto.offset.reset", "earliest", err);
+    if (!rc)
+        rc = conf_set(conf, "enable.auto.commit", "true", err);
+    if (!rc)
+        rc = conf_set(conf, "enable.partition.eof", cfg->exit_at_end ? "true" : "false", err);
+    for (size_t i = 0; !rc && i < cfg->n_kafka_props; i++) {
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s", cfg->kafka_props[i]);
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %s: expected key=value", kv);
+            break;
+        }
+        *eq = '\0';
+        rc = conf_set(conf, kv, eq + 1, err);
+    }
+    /* Offsets may only move after the store committed: not negotiable. */
+    if (!rc)
+        rc = conf_set(conf, "enable.auto.offset.store", "false", err);
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, &k);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    k.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!k.rk) {
+        rd_kafka_conf_destroy(conf);
+        return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", errstr);
+    }
+    conf = NULL; /* owned by k.rk now */
+    rd_kafka_poll_set_consumer(k.rk);
+
+    subs = rd_kafka_topic_partition_list_new(4);
+    char topics[1024];
+    snprintf(topics, sizeof topics, "%s", cfg->topics);
+    for (char *save = NULL, *t = strtok_r(topics, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        rd_kafka_topic_partition_list_add(subs, t, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(k.rk, subs);
+    if (kerr) {
+        rc = gl_error_set(err, GL_ERR_KAFKA, kerr, "kafka: subscribe %s: %s", cfg->topics,
+                          rd_kafka_err2str(kerr));
+        goto done;
+    }
+    gl_log(GL_LOG_INFO, "kafka", "subscribed to %s as group %s", cfg->topics, cfg->group);
+
+    char origin[600], key[512];
+    int64_t last_lag_check = 0, lag = -1;
+    while (!*stop && !k.fatal) {
+        int64_t due = gl_pipeline_due_in(p);
+        int timeout = due < 0 ? 100 : (int)(due / 1000 < 100 ? due / 1000 : 100);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k.rk, timeout);
+        if (m) {
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                struct part *pt = find_part(&k, rd_kafka_topic_name(m->rkt), m->partition);
+                if (pt)
+                    pt->eof = true;
+            } else if (m->err) {
+                gl_log(rd_kafka_message_errstr(m) ? GL_LOG_WARN : GL_LOG_WARN, "kafka",
+                       "consumer: %s", rd_kafka_message_errstr(m));
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                    char fe[512];
+                    rd_kafka_fatal_error(k.rk, fe, sizeof fe);
+                    rc = gl_error_set(err, GL_ERR_KAFKA, m->err, "kafka: fatal: %s", fe);
+                    rd_kafka_message_destroy(m);
+                    break;
+                }
+            } else {
+                const char *topic = rd_kafka_topic_name(m->rkt);
+                snprintf(origin, sizeof origin, "kafka:%s/%d@%lld", topic, (int)m->partition,
+                         (long long)m->offset);
+                pos_key(key, sizeof key, topic, m->partition);
+                rc = gl_pipeline_ingest(p, m->payload ? m->payload : "", m->len, origin, key,
+                                        m->offset + 1, err);
+                struct part *pt = find_part(&k, topic, m->partition);
+                if (pt) {
+                    pt->pending = m->offset + 1;
+                    pt->eof = false;
+                }
+            }
+            rd_kafka_message_destroy(m);
+            if (rc)
+                break;
+        }
+        if (gl_pipeline_due(p)) {
+            rc = flush_and_store(&k, err);
+            if (rc)
+                break;
+        }
+        if (cfg->exit_at_end && all_eof(&k)) {
+            rc = flush_and_store(&k, err);
+            break;
+        }
+        int64_t now = gl_tstamp_now();
+        if (now - last_lag_check > 2000000) {
+            lag = total_lag(&k);
+            last_lag_check = now;
+        }
+        gl_pipeline_progress(p, lag, false);
+    }
+    if (!rc && !k.fatal)
+        rc = flush_and_store(&k, err);
+    if (k.fatal && !rc)
+        rc = gl_error_set(err, k.ferr.code ? k.ferr.code : GL_ERR_STORE, k.ferr.cause, "%s",
+                          k.ferr.msg);
+done:
+    rd_kafka_consumer_close(k.rk); /* final offset commit, leave the group */
+    rd_kafka_destroy(k.rk);
+    rd_kafka_topic_partition_list_destroy(subs);
+    for (size_t i = 0; i < k.n_parts; i++)
+        free(k.parts[i].topic);
+    free(k.parts);
+    return rc;
+}
+
+const struct gl_source_ops gl_src_kafka = {
+    .name = "kafka",
+    .description = "Kafka consumer group (--brokers, --topic, --group)",
+    .selected = kafka_selected,
+    .run = kafka_run,
+};

@@ -1,0 +1,63 @@
+/* Secret redaction: PCRE2 rules loaded from schemas/secrets.rules replace
+ * secrets in strings by "[REDACTED:<rule>:<fp>]", where fp is a keyed
+ * fingerprint (HMAC-SHA256) so equal secrets stay linkable without being
+ * recoverable. */
+#ifndef GL_REDACT_H
+#define GL_REDACT_H
+
+#include "grantline/buf.h"
+#include "grantline/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gl_redactor;
+
+#define GL_REDACT_FP_HEX 12 /* hex digits of the fingerprint kept in hits */
+#define GL_REDACT_MARK_FP 6 /* hex digits shown in the marker */
+
+/* One secret found: which rule, its fingerprint (hex, NUL-terminated). */
+struct gl_redact_hit {
+    char rule[48];
+    char fp[GL_REDACT_FP_HEX + 1];
+    char field[96]; /* where it was found, e.g. "attrs.prompt"; set by the caller */
+};
+
+struct gl_redact_hits {
+    struct gl_redact_hit *v;
+    size_t n, cap;
+};
+
+/* Loads and compiles every rule of 'path' (format documented in the file
+ * itself). 'key' (borrowed, copied) keys the fingerprints. On success *out
+ * is owned by the caller, free with gl_redactor_free(). */
+int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl_redactor **out,
+                     struct gl_error *err);
+void gl_redactor_free(struct gl_redactor *rd);
+
+size_t gl_redactor_rule_count(const struct gl_redactor *rd);
+const char *gl_redactor_rule_name(const struct gl_redactor *rd, size_t i);
+
+/* Scans s[0..len). Returns 0 when nothing matched ('out' untouched), the
+ * number of secrets replaced (>0) with the redacted text appended to 'out'
+ * and one hit per secret appended to 'hits' (may be NULL), or a negative
+ * gl_err (match limit, NOMEM). Not thread-safe: one redactor per thread. */
+int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
+                     struct gl_redact_hits *hits, struct gl_error *err);
+
+/* Index of the rule that matches first in s (earliest start), or -1. For tests. */
+int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len);
+
+/* Rules named "key-*" match map key names instead of text: a string stored
+ * under a matching key (e.g. "password") is a secret as a whole. Returns the
+ * rule index or -1. */
+int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len);
+
+/* Replaces all of s by the marker of rule 'rule' (appended to 'out') and
+ * records one hit. Returns 1 or a negative gl_err. */
+int gl_redactor_redact_all(struct gl_redactor *rd, int rule, const char *s, size_t len,
+                           struct gl_buf *out, struct gl_redact_hits *hits);
+
+void gl_redact_hits_free(struct gl_redact_hits *h);
+
+#endif

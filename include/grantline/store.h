@@ -1,0 +1,139 @@
+/* The event store: one LMDB environment per directory holding events (by
+ * sequence number), indexes by workload, task, credential and time, dedup by
+ * event id, source positions, quarantine, and a SHA-256 hash chain. A batch
+ * is written in one transaction, so events, indexes, dedup entries, positions
+ * and chain links are committed together or not at all.
+ * Layout: schemas/store-format.md. */
+#ifndef GL_STORE_H
+#define GL_STORE_H
+
+#include "grantline/error.h"
+#include "grantline/event.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gl_store;
+
+enum gl_store_flags {
+    GL_STORE_RDONLY = 1 << 0, /* analyzer: read-only transactions only */
+    GL_STORE_CREATE = 1 << 1, /* create the directory and store if missing */
+};
+
+#define GL_STORE_HASH_LEN 32
+
+/* Opens (or creates) the store in 'dir'. Files are created 0600, the
+ * directory 0700. 'map_size' is the initial map in bytes (0: default); it
+ * doubles by itself when full. On success *out is owned by the caller. */
+int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store **out,
+                  struct gl_error *err);
+void gl_store_close(struct gl_store *st);
+
+/* The per-store key for redaction fingerprints (32 bytes, created with the
+ * store). Borrowed; valid while the store is open. */
+const unsigned char *gl_store_redact_key(const struct gl_store *st);
+
+/* --- writing --- */
+
+/* A batch collects records in memory; commit writes all of it in one
+ * transaction, retrying after growing the map when LMDB reports it full. */
+struct gl_store_batch;
+
+struct gl_store_batch *gl_store_batch_new(void);
+void gl_store_batch_free(struct gl_store_batch *b);
+void gl_store_batch_clear(struct gl_store_batch *b);
+size_t gl_store_batch_count(const struct gl_store_batch *b);
+
+/* Queues an event. 'ev' supplies the index fields, 'rec' is its stored form;
+ * both are copied. */
+int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, const void *rec,
+                       size_t len);
+
+/* Queues a quarantine entry: the raw input (already redacted, capped by the
+ * caller), its original length, where it came from and why it was refused. */
+int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t raw_len,
+                              size_t orig_len, bool escaped, const char *origin,
+                              const char *reason);
+
+/* Records that a source has been consumed up to 'next' (exclusive). The key
+ * names the source, e.g. "kafka/<topic>/<partition>" or "file/<path>". */
+int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_t next);
+
+struct gl_store_commit_result {
+    uint64_t stored;      /* events written */
+    uint64_t duplicates;  /* events whose id was already stored */
+    uint64_t quarantined; /* quarantine entries written */
+    uint64_t first_seq, last_seq;
+};
+
+/* Writes the batch and clears it. 'dup_flags' (may be NULL, one per queued
+ * event) is set to true for duplicates. */
+int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
+                    struct gl_store_commit_result *res, bool *dup_flags, struct gl_error *err);
+
+/* Position of 'source' or -1 when the store has none. */
+int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
+                      struct gl_error *err);
+
+/* --- reading (read-only transactions, never block the writer) --- */
+
+struct gl_store_stats {
+    uint64_t events;
+    uint64_t per_type[GL_EV__COUNT];
+    uint64_t duplicates; /* counted at ingest */
+    uint64_t quarantined;
+    uint64_t workloads, tasks, credentials;
+    int64_t first_ts, last_ts; /* 0 when empty */
+    int64_t created;
+    uint64_t size_bytes;     /* pages in use */
+    uint64_t map_bytes;      /* current map size */
+    uint64_t last_seq;
+    unsigned char chain_head[GL_STORE_HASH_LEN];
+};
+
+int gl_store_stats(struct gl_store *st, struct gl_store_stats *out, struct gl_error *err);
+
+/* 'rec' is borrowed from LMDB and valid only until the callback returns.
+ * A non-zero return from the callback stops the scan and is returned. */
+typedef int (*gl_store_event_fn)(uint64_t seq, const void *rec, size_t len, void *arg);
+
+/* Every event in sequence (arrival) order. */
+int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
+                         struct gl_error *err);
+
+enum gl_store_index { GL_IDX_WORKLOAD = 0, GL_IDX_TASK, GL_IDX_CREDENTIAL, GL_IDX__COUNT };
+
+/* Events of one key of an index with from <= ts <= to, in (ts, seq) order. */
+int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char *key,
+                        size_t klen, int64_t from, int64_t to, gl_store_event_fn fn, void *arg,
+                        struct gl_error *err);
+
+/* Every event in (ts, seq) order, i.e. the global timeline. */
+int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_event_fn fn,
+                       void *arg, struct gl_error *err);
+
+/* Each distinct key of an index, in byte order. 'key' is borrowed. */
+typedef int (*gl_store_key_fn)(const char *key, size_t klen, uint64_t count, void *arg);
+int gl_store_scan_keys(struct gl_store *st, enum gl_store_index idx, gl_store_key_fn fn, void *arg,
+                       struct gl_error *err);
+
+struct gl_quarantine_rec {
+    uint64_t qseq;
+    int64_t received;
+    const char *origin, *reason; /* NUL-terminated copies valid during the callback */
+    const void *raw;
+    size_t raw_len, orig_len;
+    bool escaped;
+};
+typedef int (*gl_store_quarantine_fn)(const struct gl_quarantine_rec *q, void *arg);
+int gl_store_scan_quarantine(struct gl_store *st, gl_store_quarantine_fn fn, void *arg,
+                             struct gl_error *err);
+
+/* Recomputes the hash chain over every event and checks sequence continuity
+ * and the head recorded in the metadata. On the first problem returns
+ * GL_ERR_CORRUPT with the sequence number in *bad_seq and a description. */
+int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
+                    struct gl_error *err);
+
+#endif

@@ -1,0 +1,1303 @@
+/* Canonical events: JSON (yajl SAX, converted straight to msgpack) and msgpack
+ * input share one validator that works on the unpacked msgpack tree, so both
+ * encodings accept exactly the same contract. Stored records are msgpack maps
+ * with times as integer microseconds (schemas/store-format.md).
+ * Checklist: a new key needs key_table, decode_map, gl_event_encode, the JSON
+ * schema in schemas/ and tests/unit/check_event.c. */
+#include "grantline/event.h"
+
+#include "grantline/tstamp.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+/* --- names --- */
+
+static const char *const type_names[GL_EV__COUNT] = {
+    "identity.issued",    "identity.authenticated", "credential.rotated", "credential.revoked",
+    "credential.exposed", "access.granted",         "access.revoked",     "task.started",
+    "task.completed",     "action.performed",       "agent.delegated",
+};
+
+const char *gl_event_type_name(enum gl_event_type t)
+{
+    return (unsigned)t < GL_EV__COUNT ? type_names[t] : "unknown";
+}
+
+int gl_event_type_parse(const char *s, size_t len)
+{
+    for (int i = 0; i < GL_EV__COUNT; i++)
+        if (strlen(type_names[i]) == len && memcmp(type_names[i], s, len) == 0)
+            return i;
+    return -1;
+}
+
+const char *gl_decision_name(enum gl_decision d)
+{
+    return d == GL_DECISION_ALLOW ? "allow" : d == GL_DECISION_DENY ? "deny" : "";
+}
+
+const char *gl_status_name(enum gl_status s)
+{
+    static const char *const names[] = {"", "succeeded", "failed", "cancelled"};
+    return (unsigned)s <= GL_STATUS_CANCELLED ? names[s] : "";
+}
+
+static const char *const cred_kinds[] = {"token",    "api_key", "certificate",  "svid",
+                                         "password", "ssh_key", "oauth_client", "secret"};
+
+/* --- UTF-8 --- */
+
+bool gl_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned min;
+        unsigned cp;
+        if ((c & 0xe0) == 0xc0) {
+            n = 1, min = 0x80, cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2, min = 0x800, cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* --- decoder state --- */
+
+struct container {
+    size_t header_at; /* offset of the 32-bit count to patch */
+    uint32_t count;
+    bool is_map;
+};
+
+struct gl_decoder {
+    msgpack_zone zone;
+    struct gl_buf mp;      /* JSON converted to msgpack */
+    struct gl_perm *perms; /* permission(s) then scope */
+    size_t perms_cap;
+    /* JSON -> msgpack conversion */
+    struct container stack[GL_EVENT_MAX_DEPTH + 1];
+    int depth;
+    bool started;
+    const char *sax_error; /* our own reason when a callback aborts */
+};
+
+struct gl_decoder *gl_decoder_new(void)
+{
+    struct gl_decoder *dec = calloc(1, sizeof *dec);
+    if (!dec)
+        return NULL;
+    if (!msgpack_zone_init(&dec->zone, 8192)) {
+        free(dec);
+        return NULL;
+    }
+    return dec;
+}
+
+void gl_decoder_free(struct gl_decoder *dec)
+{
+    if (!dec)
+        return;
+    msgpack_zone_destroy(&dec->zone);
+    gl_buf_free(&dec->mp);
+    free(dec->perms);
+    free(dec);
+}
+
+/* --- JSON to msgpack (yajl SAX) --- */
+
+static int mp_write(void *data, const char *buf, size_t len)
+{
+    return gl_buf_append(data, buf, len) ? -1 : 0;
+}
+
+/* Every scalar or container counts as one element of an enclosing array;
+ * map entries are counted at their key. */
+static int sax_value(struct gl_decoder *d)
+{
+    if (d->depth == 0) {
+        d->sax_error = "not a JSON object";
+        return 0;
+    }
+    struct container *top = &d->stack[d->depth - 1];
+    if (!top->is_map)
+        top->count++;
+    return 1;
+}
+
+#define PACK_OR_FAIL(expr)                                                                         \
+    do {                                                                                           \
+        msgpack_packer pk;                                                                         \
+        msgpack_packer_init(&pk, &d->mp, mp_write);                                                \
+        if ((expr) != 0) {                                                                         \
+            d->sax_error = "out of memory";                                                        \
+            return 0;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+static int sax_null(void *ctx)
+{
+    struct gl_decoder *d = ctx;
+    if (!sax_value(d))
+        return 0;
+    PACK_OR_FAIL(msgpack_pack_nil(&pk));
+    return 1;
+}
+
+static int sax_bool(void *ctx, int b)
+{
+    struct gl_decoder *d = ctx;
+    if (!sax_value(d))
+        return 0;
+    PACK_OR_FAIL(b ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
+    return 1;
+}
+
+static int sax_int(void *ctx, long long v)
+{
+    struct gl_decoder *d = ctx;
+    if (!sax_value(d))
+        return 0;
+    PACK_OR_FAIL(msgpack_pack_int64(&pk, v));
+    return 1;
+}
+
+static int sax_double(void *ctx, double v)
+{
+    struct gl_decoder *d = ctx;
+    if (!sax_value(d))
+        return 0;
+    PACK_OR_FAIL(msgpack_pack_double(&pk, v));
+    return 1;
+}
+
+static int sax_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct gl_decoder *d = ctx;
+    if (!sax_value(d))
+        return 0;
+    PACK_OR_FAIL(msgpack_pack_str(&pk, len) || msgpack_pack_str_body(&pk, s, len));
+    return 1;
+}
+
+static int sax_key(void *ctx, const unsigned char *s, size_t len)
+{
+    struct gl_decoder *d = ctx;
+    d->stack[d->depth - 1].count++;
+    PACK_OR_FAIL(msgpack_pack_str(&pk, len) || msgpack_pack_str_body(&pk, s, len));
+    return 1;
+}
+
+/* Containers get a 32-bit count placeholder, patched when they close: the
+ * count is unknown until then and msgpack accepts non-minimal headers. */
+static int sax_open(struct gl_decoder *d, bool is_map)
+{
+    if (d->depth == 0) {
+        if (d->started || !is_map) {
+            d->sax_error = "not a JSON object";
+            return 0;
+        }
+        d->started = true;
+    } else if (!sax_value(d)) {
+        return 0;
+    }
+    if (d->depth >= GL_EVENT_MAX_DEPTH) {
+        d->sax_error = "nesting deeper than 32 levels";
+        return 0;
+    }
+    unsigned char hdr[5] = {is_map ? 0xdf : 0xdd, 0, 0, 0, 0};
+    d->stack[d->depth] = (struct container){d->mp.len + 1, 0, is_map};
+    if (gl_buf_append(&d->mp, hdr, sizeof hdr)) {
+        d->sax_error = "out of memory";
+        return 0;
+    }
+    d->depth++;
+    return 1;
+}
+
+static int sax_close(struct gl_decoder *d)
+{
+    struct container *c = &d->stack[--d->depth];
+    unsigned char *p = (unsigned char *)d->mp.data + c->header_at;
+    p[0] = (unsigned char)(c->count >> 24);
+    p[1] = (unsigned char)(c->count >> 16);
+    p[2] = (unsigned char)(c->count >> 8);
+    p[3] = (unsigned char)c->count;
+    return 1;
+}
+
+static int sax_start_map(void *ctx)
+{
+    return sax_open(ctx, true);
+}
+
+static int sax_start_array(void *ctx)
+{
+    return sax_open(ctx, false);
+}
+
+static int sax_end(void *ctx)
+{
+    return sax_close(ctx);
+}
+
+static const yajl_callbacks sax_callbacks = {
+    .yajl_null = sax_null,
+    .yajl_boolean = sax_bool,
+    .yajl_integer = sax_int,
+    .yajl_double = sax_double,
+    .yajl_string = sax_string,
+    .yajl_start_map = sax_start_map,
+    .yajl_map_key = sax_key,
+    .yajl_end_map = sax_end,
+    .yajl_start_array = sax_start_array,
+    .yajl_end_array = sax_end,
+};
+
+static int json_to_msgpack(struct gl_decoder *d, const unsigned char *buf, size_t len,
+                           struct gl_error *err)
+{
+    gl_buf_reset(&d->mp);
+    d->depth = 0;
+    d->started = false;
+    d->sax_error = NULL;
+    yajl_handle h = yajl_alloc(&sax_callbacks, NULL, d);
+    if (!h)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    yajl_status st = yajl_parse(h, buf, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    int rc = GL_OK;
+    if (st != yajl_status_ok) {
+        if (d->sax_error) {
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s", d->sax_error);
+        } else {
+            unsigned char *msg = yajl_get_error(h, 0, buf, len);
+            size_t at = yajl_get_bytes_consumed(h);
+            char *nl = msg ? strchr((char *)msg, '\n') : NULL;
+            if (nl)
+                *nl = '\0';
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON at byte %zu: %s", at,
+                              msg ? (char *)msg : "parse error");
+            if (msg)
+                yajl_free_error(h, msg);
+        }
+    } else if (!d->started) {
+        rc = gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
+    }
+    yajl_free(h);
+    return rc;
+}
+
+/* --- validation of the unpacked map --- */
+
+enum key_id {
+    K_UNKNOWN = 0,
+    K_ID,
+    K_TS,
+    K_TYPE,
+    K_WORKLOAD,
+    K_TASK,
+    K_ACTOR,
+    K_SOURCE,
+    K_CREDENTIAL,
+    K_PREVIOUS,
+    K_GRANT_ID,
+    K_PERMISSION,
+    K_PERMISSIONS,
+    K_SCOPE,
+    K_EXPIRES_AT,
+    K_DECISION,
+    K_DELEGATE,
+    K_STATUS,
+    K_ATTRS,
+    K_V,      /* stored form only */
+    K_ORIGIN, /* stored form only */
+    K__COUNT
+};
+
+static const char *const key_names[K__COUNT] = {
+    "",          "id",     "ts",    "type",       "workload", "task",   "actor",
+    "source",    "credential", "previous", "grant_id", "permission", "permissions",
+    "scope",     "expires_at", "decision", "delegate", "status",     "attrs",
+    "v",         "origin",
+};
+
+static enum key_id key_lookup(const char *s, size_t len, bool stored)
+{
+    int last = stored ? K_ORIGIN : K_ATTRS;
+    for (int k = 1; k <= last; k++)
+        if (strlen(key_names[k]) == len && memcmp(key_names[k], s, len) == 0)
+            return (enum key_id)k;
+    return K_UNKNOWN;
+}
+
+struct vctx {
+    bool stored;     /* stored form: integer times are microseconds */
+    bool check_utf8; /* msgpack input: strings not yet checked */
+    struct gl_error *err;
+};
+
+static int invalid(struct vctx *v, const char *path, const char *fmt, const char *arg)
+{
+    char why[256];
+    snprintf(why, sizeof why, fmt, arg);
+    return gl_error_set(v->err, GL_ERR_INVALID, 0, "%s: %s", path, why);
+}
+
+static int get_str(struct vctx *v, const msgpack_object *o, const char *path, size_t max,
+                   struct gl_str *out)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return invalid(v, path, "must be a string%s", "");
+    if (o->via.str.size == 0)
+        return invalid(v, path, "must not be empty%s", "");
+    if (o->via.str.size > max) {
+        char lim[32];
+        snprintf(lim, sizeof lim, "%zu", max);
+        return invalid(v, path, "longer than %s bytes", lim);
+    }
+    if (v->check_utf8 && !gl_utf8_valid(o->via.str.ptr, o->via.str.size))
+        return invalid(v, path, "invalid UTF-8%s", "");
+    out->ptr = o->via.str.ptr;
+    out->len = o->via.str.size;
+    return GL_OK;
+}
+
+static int get_time(struct vctx *v, const msgpack_object *o, const char *path, int64_t *out)
+{
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER || o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        int64_t n = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int64_t)o->via.u64 : o->via.i64;
+        if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 > INT64_MAX)
+            return invalid(v, path, "integer time out of range%s", "");
+        if (v->stored) {
+            *out = n;
+            return GL_OK;
+        }
+        /* epoch milliseconds; +-292k years in microseconds fits int64 */
+        if (n > INT64_MAX / 1000 || n < INT64_MIN / 1000)
+            return invalid(v, path, "epoch milliseconds out of range%s", "");
+        *out = n * 1000;
+        return GL_OK;
+    }
+    if (o->type != MSGPACK_OBJECT_STR)
+        return invalid(v, path, "must be an RFC 3339 string or integer epoch milliseconds%s", "");
+    const char *why = NULL;
+    if (gl_tstamp_parse(o->via.str.ptr, o->via.str.size, out, &why))
+        return invalid(v, path, "%s", why);
+    return GL_OK;
+}
+
+static int get_enum(struct vctx *v, const msgpack_object *o, const char *path,
+                    const char *const *names, int n, int *out)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return invalid(v, path, "must be a string%s", "");
+    for (int i = 0; i < n; i++) {
+        if (strlen(names[i]) == o->via.str.size &&
+            memcmp(names[i], o->via.str.ptr, o->via.str.size) == 0) {
+            *out = i;
+            return GL_OK;
+        }
+    }
+    char val[64];
+    size_t cut = o->via.str.size < 40 ? o->via.str.size : 40;
+    snprintf(val, sizeof val, "'%.*s'", (int)cut, o->via.str.ptr);
+    for (size_t i = 1; i < cut + 1; i++)
+        if ((unsigned char)val[i] < 0x20 || (unsigned char)val[i] >= 0x7f)
+            val[i] = '?';
+    return invalid(v, path, "unknown value %s", val);
+}
+
+static bool is_nil(const msgpack_object *o)
+{
+    return o->type == MSGPACK_OBJECT_NIL;
+}
+
+static int get_perm(struct vctx *v, const msgpack_object *o, const char *path, struct gl_perm *p)
+{
+    char sub[96];
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return invalid(v, path, "must be an object {action, resource?}%s", "");
+    memset(p, 0, sizeof *p);
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object *k = &o->via.map.ptr[i].key;
+        const msgpack_object *val = &o->via.map.ptr[i].val;
+        if (k->type != MSGPACK_OBJECT_STR)
+            return invalid(v, path, "non-string key%s", "");
+        if (is_nil(val))
+            continue;
+        if (k->via.str.size == 6 && memcmp(k->via.str.ptr, "action", 6) == 0) {
+            snprintf(sub, sizeof sub, "%s.action", path);
+            if (p->action.ptr)
+                return invalid(v, sub, "duplicate key%s", "");
+            int rc = get_str(v, val, sub, GL_EVENT_NAME_MAX, &p->action);
+            if (rc)
+                return rc;
+        } else if (k->via.str.size == 8 && memcmp(k->via.str.ptr, "resource", 8) == 0) {
+            snprintf(sub, sizeof sub, "%s.resource", path);
+            if (p->resource.ptr)
+                return invalid(v, sub, "duplicate key%s", "");
+            if (val->type == MSGPACK_OBJECT_STR && val->via.str.size == 0) {
+                p->resource.ptr = val->via.str.ptr; /* "" is a valid resource */
+                p->resource.len = 0;
+                continue;
+            }
+            int rc = get_str(v, val, sub, GL_EVENT_RESOURCE_MAX, &p->resource);
+            if (rc)
+                return rc;
+        } else {
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)(k->via.str.size < 40 ? k->via.str.size : 40),
+                     k->via.str.ptr);
+            snprintf(sub, sizeof sub, "%s.%s", path, key);
+            return invalid(v, sub, "unknown key (expected action, resource)%s", "");
+        }
+    }
+    if (!p->action.ptr) {
+        snprintf(sub, sizeof sub, "%s.action", path);
+        return invalid(v, sub, "missing%s", "");
+    }
+    return GL_OK;
+}
+
+static int get_credential(struct vctx *v, const msgpack_object *o, struct gl_event *ev)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return invalid(v, "credential", "must be an object {id, kind?, expires_at?}%s", "");
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object *k = &o->via.map.ptr[i].key;
+        const msgpack_object *val = &o->via.map.ptr[i].val;
+        if (k->type != MSGPACK_OBJECT_STR)
+            return invalid(v, "credential", "non-string key%s", "");
+        if (is_nil(val))
+            continue;
+        int rc;
+        const char *ks = k->via.str.ptr;
+        size_t kl = k->via.str.size;
+        if (kl == 2 && memcmp(ks, "id", 2) == 0) {
+            if (ev->cred_id.ptr)
+                return invalid(v, "credential.id", "duplicate key%s", "");
+            rc = get_str(v, val, "credential.id", GL_EVENT_NAME_MAX, &ev->cred_id);
+        } else if (kl == 4 && memcmp(ks, "kind", 4) == 0) {
+            int kind;
+            rc = get_enum(v, val, "credential.kind", cred_kinds, 8, &kind);
+            if (!rc) {
+                ev->cred_kind.ptr = val->via.str.ptr;
+                ev->cred_kind.len = val->via.str.size;
+            }
+        } else if (kl == 10 && memcmp(ks, "expires_at", 10) == 0) {
+            rc = get_time(v, val, "credential.expires_at", &ev->cred_expires);
+            ev->has_cred_expires = rc == GL_OK;
+        } else {
+            char path[64];
+            snprintf(path, sizeof path, "credential.%.*s", (int)(kl < 40 ? kl : 40), ks);
+            return invalid(v, path, "unknown key (expected id, kind, expires_at)%s", "");
+        }
+        if (rc)
+            return rc;
+    }
+    if (!ev->cred_id.ptr)
+        return invalid(v, "credential.id", "missing%s", "");
+    return GL_OK;
+}
+
+/* msgpack input: attrs and unknown keys must be JSON-representable. */
+static int check_free_form(struct vctx *v, const msgpack_object *o, const char *path, int depth)
+{
+    if (depth > GL_EVENT_MAX_DEPTH)
+        return invalid(v, path, "nesting deeper than 32 levels%s", "");
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR:
+        if (!gl_utf8_valid(o->via.str.ptr, o->via.str.size))
+            return invalid(v, path, "invalid UTF-8%s", "");
+        return GL_OK;
+    case MSGPACK_OBJECT_ARRAY:
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            int rc = check_free_form(v, &o->via.array.ptr[i], path, depth + 1);
+            if (rc)
+                return rc;
+        }
+        return GL_OK;
+    case MSGPACK_OBJECT_MAP:
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (k->type != MSGPACK_OBJECT_STR)
+                return invalid(v, path, "map keys must be strings%s", "");
+            int rc = check_free_form(v, k, path, depth + 1);
+            if (!rc)
+                rc = check_free_form(v, &o->via.map.ptr[i].val, path, depth + 1);
+            if (rc)
+                return rc;
+        }
+        return GL_OK;
+    case MSGPACK_OBJECT_BIN:
+    case MSGPACK_OBJECT_EXT:
+        return invalid(v, path, "binary and ext values are not allowed%s", "");
+    default:
+        return GL_OK;
+    }
+}
+
+static int reserve_perms(struct gl_decoder *d, size_t n)
+{
+    if (n <= d->perms_cap)
+        return GL_OK;
+    size_t cap = n < 16 ? 16 : n * 2;
+    struct gl_perm *p = realloc(d->perms, cap * sizeof *p);
+    if (!p)
+        return GL_ERR_NOMEM;
+    d->perms = p;
+    d->perms_cap = cap;
+    return GL_OK;
+}
+
+static int get_perm_array(struct vctx *v, const msgpack_object *o, const char *name,
+                          struct gl_perm *out)
+{
+    char path[64];
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        snprintf(path, sizeof path, "%s[%u]", name, i);
+        int rc = get_perm(v, &o->via.array.ptr[i], path, &out[i]);
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
+}
+
+static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct vctx *v,
+                      struct gl_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    if (root->type != MSGPACK_OBJECT_MAP)
+        return gl_error_set(v->err, GL_ERR_INVALID, 0, "not a map/object");
+    ev->src_map = root;
+    ev->from_store = v->stored;
+    const msgpack_object *seen[K__COUNT] = {0};
+    int type = -1;
+    int rc = GL_OK;
+    for (uint32_t i = 0; i < root->via.map.size; i++) {
+        const msgpack_object *k = &root->via.map.ptr[i].key;
+        const msgpack_object *val = &root->via.map.ptr[i].val;
+        if (k->type != MSGPACK_OBJECT_STR)
+            return gl_error_set(v->err, GL_ERR_INVALID, 0, "top-level keys must be strings");
+        if (v->check_utf8 && !gl_utf8_valid(k->via.str.ptr, k->via.str.size))
+            return gl_error_set(v->err, GL_ERR_INVALID, 0, "key: invalid UTF-8");
+        enum key_id kid = key_lookup(k->via.str.ptr, k->via.str.size, v->stored);
+        if (kid == K_UNKNOWN) {
+            if (v->check_utf8) {
+                rc = check_free_form(v, val, "attrs", 1);
+                if (rc)
+                    return rc;
+            }
+            continue;
+        }
+        if (seen[kid])
+            return invalid(v, key_names[kid], "duplicate key%s", "");
+        seen[kid] = val;
+        if (is_nil(val))
+            continue;
+        switch (kid) {
+        case K_ID:
+            rc = get_str(v, val, "id", GL_EVENT_ID_MAX, &ev->id);
+            break;
+        case K_TS:
+            rc = get_time(v, val, "ts", &ev->ts);
+            break;
+        case K_TYPE:
+            rc = get_enum(v, val, "type", type_names, GL_EV__COUNT, &type);
+            break;
+        case K_WORKLOAD:
+            rc = get_str(v, val, "workload", GL_EVENT_WORKLOAD_MAX, &ev->workload);
+            break;
+        case K_TASK:
+            rc = get_str(v, val, "task", GL_EVENT_NAME_MAX, &ev->task);
+            break;
+        case K_ACTOR:
+            rc = get_str(v, val, "actor", GL_EVENT_NAME_MAX, &ev->actor);
+            break;
+        case K_SOURCE:
+            rc = get_str(v, val, "source", GL_EVENT_NAME_MAX, &ev->source);
+            break;
+        case K_CREDENTIAL:
+            rc = get_credential(v, val, ev);
+            break;
+        case K_PREVIOUS:
+            rc = get_str(v, val, "previous", GL_EVENT_NAME_MAX, &ev->previous);
+            break;
+        case K_GRANT_ID:
+            rc = get_str(v, val, "grant_id", GL_EVENT_NAME_MAX, &ev->grant_id);
+            break;
+        case K_DELEGATE:
+            rc = get_str(v, val, "delegate", GL_EVENT_WORKLOAD_MAX, &ev->delegate);
+            break;
+        case K_EXPIRES_AT:
+            rc = get_time(v, val, "expires_at", &ev->expires);
+            ev->has_expires = rc == GL_OK;
+            break;
+        case K_DECISION: {
+            static const char *const names[] = {"allow", "deny"};
+            int dv;
+            rc = get_enum(v, val, "decision", names, 2, &dv);
+            ev->decision = dv == 0 ? GL_DECISION_ALLOW : GL_DECISION_DENY;
+            break;
+        }
+        case K_STATUS: {
+            static const char *const names[] = {"succeeded", "failed", "cancelled"};
+            int sv;
+            rc = get_enum(v, val, "status", names, 3, &sv);
+            ev->status = (enum gl_status)(sv + 1);
+            break;
+        }
+        case K_PERMISSIONS:
+        case K_SCOPE:
+            if (val->type != MSGPACK_OBJECT_ARRAY)
+                rc = invalid(v, key_names[kid], "must be an array of {action, resource?}%s", "");
+            else if (kid == K_PERMISSIONS && val->via.array.size == 0)
+                rc = invalid(v, key_names[kid], "must not be empty%s", "");
+            break;
+        case K_ATTRS:
+            if (v->check_utf8)
+                rc = check_free_form(v, val, "attrs", 1);
+            break;
+        case K_V:
+            if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER || val->via.u64 != 1)
+                rc = invalid(v, "v", "unsupported stored format version%s", "");
+            break;
+        case K_ORIGIN:
+            rc = get_str(v, val, "origin", 4096, &ev->origin);
+            break;
+        default:
+            break;
+        }
+        if (rc)
+            return rc;
+    }
+
+    /* permission(s) and scope, now that the counts are known */
+    const msgpack_object *po = seen[K_PERMISSION], *pso = seen[K_PERMISSIONS],
+                         *so = seen[K_SCOPE];
+    size_t np = (po && !is_nil(po)) + (pso && !is_nil(pso) ? pso->via.array.size : 0);
+    size_t ns = so && !is_nil(so) ? so->via.array.size : 0;
+    if (reserve_perms(d, np + ns))
+        return gl_error_set(v->err, GL_ERR_NOMEM, 0, "out of memory");
+    size_t at = 0;
+    if (po && !is_nil(po)) {
+        rc = get_perm(v, po, "permission", &d->perms[at++]);
+        if (rc)
+            return rc;
+    }
+    if (pso && !is_nil(pso)) {
+        rc = get_perm_array(v, pso, "permissions", &d->perms[at]);
+        if (rc)
+            return rc;
+        at += pso->via.array.size;
+    }
+    ev->perms = d->perms;
+    ev->n_perms = np;
+    if (so && !is_nil(so)) {
+        rc = get_perm_array(v, so, "scope", &d->perms[at]);
+        if (rc)
+            return rc;
+        ev->scope = &d->perms[at];
+        ev->n_scope = ns;
+        ev->has_scope = true;
+    }
+
+    /* required fields, common then per type */
+    if (!ev->id.ptr)
+        return invalid(v, "id", "missing%s", "");
+    if (!seen[K_TS] || is_nil(seen[K_TS]))
+        return invalid(v, "ts", "missing%s", "");
+    if (type < 0)
+        return invalid(v, "type", "missing%s", "");
+    ev->type = (enum gl_event_type)type;
+    if (!ev->workload.ptr)
+        return invalid(v, "workload", "missing%s", "");
+    const char *tn = type_names[type];
+    switch (ev->type) {
+    case GL_EV_IDENTITY_ISSUED:
+    case GL_EV_IDENTITY_AUTHENTICATED:
+    case GL_EV_CREDENTIAL_REVOKED:
+    case GL_EV_CREDENTIAL_EXPOSED:
+        if (!ev->cred_id.ptr)
+            return invalid(v, "credential", "required for %s", tn);
+        break;
+    case GL_EV_CREDENTIAL_ROTATED:
+        if (!ev->cred_id.ptr)
+            return invalid(v, "credential", "required for %s", tn);
+        if (!ev->previous.ptr)
+            return invalid(v, "previous", "required for %s", tn);
+        break;
+    case GL_EV_ACCESS_GRANTED:
+        if (ev->n_perms == 0)
+            return invalid(v, "permission", "permission or permissions required for %s", tn);
+        break;
+    case GL_EV_ACCESS_REVOKED:
+        if (ev->n_perms == 0 && !ev->grant_id.ptr)
+            return invalid(v, "grant_id", "grant_id, permission or permissions required for %s",
+                           tn);
+        break;
+    case GL_EV_TASK_STARTED:
+    case GL_EV_TASK_COMPLETED:
+        if (!ev->task.ptr)
+            return invalid(v, "task", "required for %s", tn);
+        break;
+    case GL_EV_ACTION_PERFORMED:
+        if (!po || is_nil(po))
+            return invalid(v, "permission", "required for %s", tn);
+        if (pso && !is_nil(pso))
+            return invalid(v, "permissions", "not allowed on %s (one action, one permission)", tn);
+        if (ev->decision == GL_DECISION_NONE)
+            return invalid(v, "decision", "required for %s", tn);
+        break;
+    case GL_EV_AGENT_DELEGATED:
+        if (!ev->delegate.ptr)
+            return invalid(v, "delegate", "required for %s", tn);
+        if (!pso || is_nil(pso))
+            return invalid(v, "permissions", "required for %s", tn);
+        break;
+    default:
+        break;
+    }
+    return GL_OK;
+}
+
+static int unpack(struct gl_decoder *d, const char *buf, size_t len, msgpack_object *root,
+                  struct gl_error *err)
+{
+    msgpack_zone_clear(&d->zone);
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, &d->zone, root);
+    if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory unpacking msgpack");
+    if (ur == MSGPACK_UNPACK_CONTINUE)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: truncated");
+    if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES)
+        return gl_error_set(err, GL_ERR_INVALID, 0,
+                            "invalid msgpack: malformed or nested deeper than 32 levels");
+    if (off != len)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %zu trailing bytes",
+                            len - off);
+    return GL_OK;
+}
+
+static bool is_msgpack_map_byte(unsigned char c)
+{
+    return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
+}
+
+int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct gl_event *ev,
+                      struct gl_error *err)
+{
+    const unsigned char *p = buf;
+    if (len == 0)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
+    struct vctx v = {.stored = false, .check_utf8 = false, .err = err};
+    const char *mp;
+    size_t mplen;
+    if (is_msgpack_map_byte(p[0])) {
+        v.check_utf8 = true;
+        mp = buf;
+        mplen = len;
+    } else {
+        int rc = json_to_msgpack(d, p, len, err);
+        if (rc)
+            return rc;
+        mp = d->mp.data;
+        mplen = d->mp.len;
+    }
+    msgpack_object root;
+    int rc = unpack(d, mp, mplen, &root, err);
+    if (rc)
+        return rc;
+    /* the unpacked tree lives in the zone; keep it reachable from ev */
+    msgpack_object *keep = msgpack_zone_malloc(&d->zone, sizeof *keep);
+    if (!keep)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    *keep = root;
+    return decode_map(d, keep, &v, ev);
+}
+
+int gl_decoder_decode_stored(struct gl_decoder *d, const void *buf, size_t len,
+                             struct gl_event *ev, struct gl_error *err)
+{
+    struct vctx v = {.stored = true, .check_utf8 = false, .err = err};
+    msgpack_object root;
+    int rc = unpack(d, buf, len, &root, err);
+    if (rc)
+        return rc;
+    msgpack_object *keep = msgpack_zone_malloc(&d->zone, sizeof *keep);
+    if (!keep)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    *keep = root;
+    return decode_map(d, keep, &v, ev);
+}
+
+/* --- encoding to the stored form --- */
+
+struct enc {
+    msgpack_packer pk;
+    struct gl_redactor *rd;
+    struct gl_redact_hits *hits;
+    struct gl_buf scratch;
+    struct gl_error *err;
+    int rc;
+};
+
+/* Redaction skips strings shorter than this: no rule can match them. */
+#define MIN_SECRET_LEN 8
+
+static void put_raw_str(struct enc *e, const char *s, size_t len)
+{
+    if (msgpack_pack_str(&e->pk, len) || msgpack_pack_str_body(&e->pk, s, len))
+        e->rc = GL_ERR_NOMEM;
+}
+
+static void put_str(struct enc *e, const char *field, const char *s, size_t len)
+{
+    if (e->rd && len >= MIN_SECRET_LEN && e->rc == GL_OK) {
+        size_t before = e->hits ? e->hits->n : 0;
+        gl_buf_reset(&e->scratch);
+        int n = gl_redactor_scan(e->rd, s, len, &e->scratch, e->hits, e->err);
+        if (n < 0) {
+            e->rc = n;
+            return;
+        }
+        if (n > 0) {
+            for (size_t i = before; e->hits && i < e->hits->n; i++)
+                snprintf(e->hits->v[i].field, sizeof e->hits->v[i].field, "%s", field);
+            put_raw_str(e, e->scratch.data, e->scratch.len);
+            return;
+        }
+    }
+    put_raw_str(e, s, len);
+}
+
+static void put_cstr(struct enc *e, const char *s)
+{
+    put_raw_str(e, s, strlen(s));
+}
+
+static void put_gstr(struct enc *e, const char *field, struct gl_str s)
+{
+    put_str(e, field, s.ptr, s.len);
+}
+
+static void put_perms(struct enc *e, const char *name, const struct gl_perm *p, size_t n)
+{
+    char path[96];
+    msgpack_pack_array(&e->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_map(&e->pk, p[i].resource.ptr ? 2 : 1);
+        put_cstr(e, "action");
+        snprintf(path, sizeof path, "%s[%zu].action", name, i);
+        put_gstr(e, path, p[i].action);
+        if (p[i].resource.ptr) {
+            put_cstr(e, "resource");
+            snprintf(path, sizeof path, "%s[%zu].resource", name, i);
+            put_gstr(e, path, p[i].resource);
+        }
+    }
+}
+
+static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack_object *val,
+                      char *path, size_t plen);
+
+/* Free-form values: every string (keys too) goes through the redactor. */
+static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t plen)
+{
+    size_t base = strlen(path);
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR:
+        put_str(e, path, o->via.str.ptr, o->via.str.size);
+        break;
+    case MSGPACK_OBJECT_ARRAY:
+        msgpack_pack_array(&e->pk, o->via.array.size);
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            snprintf(path + base, plen - base, "[%u]", i);
+            put_free(e, &o->via.array.ptr[i], path, plen);
+            path[base] = '\0';
+        }
+        break;
+    case MSGPACK_OBJECT_MAP:
+        msgpack_pack_map(&e->pk, o->via.map.size);
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (k->type == MSGPACK_OBJECT_STR) {
+                snprintf(path + base, plen - base, ".%.*s", (int)k->via.str.size, k->via.str.ptr);
+                put_entry(e, k->via.str.ptr, k->via.str.size, &o->via.map.ptr[i].val, path, plen);
+            } else {
+                msgpack_pack_object(&e->pk, *k);
+                put_free(e, &o->via.map.ptr[i].val, path, plen);
+            }
+            path[base] = '\0';
+        }
+        break;
+    default:
+        if (msgpack_pack_object(&e->pk, *o))
+            e->rc = GL_ERR_NOMEM;
+        break;
+    }
+}
+
+/* One map entry; a string under a key that names a secret ("password") is
+ * redacted as a whole, whatever it looks like. */
+static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack_object *val,
+                      char *path, size_t plen)
+{
+    put_str(e, path, key, klen);
+    if (e->rd && val->type == MSGPACK_OBJECT_STR && val->via.str.size > 0 && e->rc == GL_OK) {
+        int rule = gl_redactor_match_key(e->rd, key, klen);
+        if (rule >= 0) {
+            size_t before = e->hits ? e->hits->n : 0;
+            gl_buf_reset(&e->scratch);
+            int rc = gl_redactor_redact_all(e->rd, rule, val->via.str.ptr, val->via.str.size,
+                                            &e->scratch, e->hits);
+            if (rc < 0) {
+                e->rc = rc;
+                return;
+            }
+            for (size_t i = before; e->hits && i < e->hits->n; i++)
+                snprintf(e->hits->v[i].field, sizeof e->hits->v[i].field, "%s", path);
+            put_raw_str(e, e->scratch.data, e->scratch.len);
+            return;
+        }
+    }
+    put_free(e, val, path, plen);
+}
+
+static bool attrs_has_key(const msgpack_object *attrs, const char *s, size_t len)
+{
+    for (uint32_t i = 0; i < attrs->via.map.size; i++) {
+        const msgpack_object *k = &attrs->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+            memcmp(k->via.str.ptr, s, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* attrs = the event's attrs, plus unknown top-level keys, plus collector
+ * attributes. A non-map attrs that must be merged is kept under "value"; an
+ * unknown top-level key that collides with an attrs key is kept as "^key". */
+static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
+{
+    const msgpack_object *root = ev->src_map, *attrs = NULL;
+    uint32_t n_unknown = 0;
+    if (root) {
+        for (uint32_t i = 0; i < root->via.map.size; i++) {
+            const msgpack_object *k = &root->via.map.ptr[i].key;
+            const msgpack_object *v = &root->via.map.ptr[i].val;
+            enum key_id kid = key_lookup(k->via.str.ptr, k->via.str.size, stored);
+            if (kid == K_ATTRS && !is_nil(v))
+                attrs = v;
+            else if (kid == K_UNKNOWN && !is_nil(v))
+                n_unknown++;
+        }
+    }
+    char path[128] = "attrs";
+    if (n_unknown == 0 && ev->n_add_attrs == 0) {
+        put_free(e, attrs, path, sizeof path);
+        return;
+    }
+    bool attrs_is_map = attrs && attrs->type == MSGPACK_OBJECT_MAP;
+    uint32_t n = n_unknown + (uint32_t)ev->n_add_attrs;
+    n += attrs_is_map ? attrs->via.map.size : attrs ? 1 : 0;
+    msgpack_pack_map(&e->pk, n);
+    if (attrs_is_map) {
+        for (uint32_t i = 0; i < attrs->via.map.size; i++) {
+            const msgpack_object *k = &attrs->via.map.ptr[i].key;
+            snprintf(path, sizeof path, "attrs.%.*s", (int)k->via.str.size, k->via.str.ptr);
+            put_entry(e, k->via.str.ptr, k->via.str.size, &attrs->via.map.ptr[i].val, path,
+                      sizeof path);
+        }
+    } else if (attrs) {
+        put_cstr(e, "value");
+        snprintf(path, sizeof path, "attrs.value");
+        put_free(e, attrs, path, sizeof path);
+    }
+    for (uint32_t i = 0; root && i < root->via.map.size; i++) {
+        const msgpack_object *k = &root->via.map.ptr[i].key;
+        const msgpack_object *v = &root->via.map.ptr[i].val;
+        if (is_nil(v) || key_lookup(k->via.str.ptr, k->via.str.size, stored) != K_UNKNOWN)
+            continue;
+        bool clash = attrs_is_map && attrs_has_key(attrs, k->via.str.ptr, k->via.str.size);
+        char key[300];
+        snprintf(key, sizeof key, "%s%.*s", clash ? "^" : "", (int)k->via.str.size,
+                 k->via.str.ptr);
+        snprintf(path, sizeof path, "%.*s", (int)k->via.str.size, k->via.str.ptr);
+        put_entry(e, key, strlen(key), v, path, sizeof path);
+    }
+    for (size_t i = 0; i < ev->n_add_attrs; i++) {
+        put_cstr(e, ev->add_attrs[i].key);
+        put_cstr(e, ev->add_attrs[i].value);
+    }
+}
+
+static bool has_attrs(const struct gl_event *ev)
+{
+    if (ev->n_add_attrs)
+        return true;
+    const msgpack_object *root = ev->src_map;
+    for (uint32_t i = 0; root && i < root->via.map.size; i++) {
+        const msgpack_object *k = &root->via.map.ptr[i].key;
+        if (root->via.map.ptr[i].val.type == MSGPACK_OBJECT_NIL)
+            continue;
+        enum key_id kid = key_lookup(k->via.str.ptr, k->via.str.size, ev->from_store);
+        if (kid == K_ATTRS || kid == K_UNKNOWN)
+            return true;
+    }
+    return false;
+}
+
+int gl_event_encode(const struct gl_event *ev, struct gl_redactor *rd, struct gl_buf *out,
+                    struct gl_redact_hits *hits, struct gl_error *err)
+{
+    struct enc e = {.rd = rd, .hits = hits, .err = err, .rc = GL_OK};
+    msgpack_packer_init(&e.pk, out, mp_write);
+    bool stored_src = ev->from_store;
+    bool attrs = has_attrs(ev);
+    uint32_t n = 5 + !!ev->task.ptr + !!ev->actor.ptr + !!ev->source.ptr + !!ev->cred_id.ptr +
+                 !!ev->previous.ptr + !!ev->grant_id.ptr + !!ev->n_perms + ev->has_scope +
+                 ev->has_expires + (ev->decision != GL_DECISION_NONE) + !!ev->delegate.ptr +
+                 (ev->status != GL_STATUS_NONE) + !!ev->origin.ptr + attrs;
+    msgpack_pack_map(&e.pk, n);
+    put_cstr(&e, "v");
+    msgpack_pack_uint8(&e.pk, 1);
+    put_cstr(&e, "id");
+    put_raw_str(&e, ev->id.ptr, ev->id.len);
+    put_cstr(&e, "ts");
+    msgpack_pack_int64(&e.pk, ev->ts);
+    put_cstr(&e, "type");
+    put_cstr(&e, gl_event_type_name(ev->type));
+    put_cstr(&e, "workload");
+    put_gstr(&e, "workload", ev->workload);
+    if (ev->task.ptr) {
+        put_cstr(&e, "task");
+        put_gstr(&e, "task", ev->task);
+    }
+    if (ev->actor.ptr) {
+        put_cstr(&e, "actor");
+        put_gstr(&e, "actor", ev->actor);
+    }
+    if (ev->source.ptr) {
+        put_cstr(&e, "source");
+        put_gstr(&e, "source", ev->source);
+    }
+    if (ev->cred_id.ptr) {
+        put_cstr(&e, "credential");
+        msgpack_pack_map(&e.pk, 1 + !!ev->cred_kind.ptr + ev->has_cred_expires);
+        put_cstr(&e, "id");
+        put_gstr(&e, "credential.id", ev->cred_id);
+        if (ev->cred_kind.ptr) {
+            put_cstr(&e, "kind");
+            put_raw_str(&e, ev->cred_kind.ptr, ev->cred_kind.len);
+        }
+        if (ev->has_cred_expires) {
+            put_cstr(&e, "expires_at");
+            msgpack_pack_int64(&e.pk, ev->cred_expires);
+        }
+    }
+    if (ev->previous.ptr) {
+        put_cstr(&e, "previous");
+        put_gstr(&e, "previous", ev->previous);
+    }
+    if (ev->grant_id.ptr) {
+        put_cstr(&e, "grant_id");
+        put_gstr(&e, "grant_id", ev->grant_id);
+    }
+    if (ev->n_perms) {
+        /* an action keeps its single 'permission'; grants store a list */
+        if (ev->type == GL_EV_ACTION_PERFORMED && ev->n_perms == 1) {
+            put_cstr(&e, "permission");
+            const struct gl_perm *p = &ev->perms[0];
+            msgpack_pack_map(&e.pk, p->resource.ptr ? 2 : 1);
+            put_cstr(&e, "action");
+            put_gstr(&e, "permission.action", p->action);
+            if (p->resource.ptr) {
+                put_cstr(&e, "resource");
+                put_gstr(&e, "permission.resource", p->resource);
+            }
+        } else {
+            put_cstr(&e, "permissions");
+            put_perms(&e, "permissions", ev->perms, ev->n_perms);
+        }
+    }
+    if (ev->has_scope) {
+        put_cstr(&e, "scope");
+        put_perms(&e, "scope", ev->scope, ev->n_scope);
+    }
+    if (ev->has_expires) {
+        put_cstr(&e, "expires_at");
+        msgpack_pack_int64(&e.pk, ev->expires);
+    }
+    if (ev->decision != GL_DECISION_NONE) {
+        put_cstr(&e, "decision");
+        put_cstr(&e, gl_decision_name(ev->decision));
+    }
+    if (ev->delegate.ptr) {
+        put_cstr(&e, "delegate");
+        put_gstr(&e, "delegate", ev->delegate);
+    }
+    if (ev->status != GL_STATUS_NONE) {
+        put_cstr(&e, "status");
+        put_cstr(&e, gl_status_name(ev->status));
+    }
+    if (ev->origin.ptr) {
+        put_cstr(&e, "origin");
+        put_raw_str(&e, ev->origin.ptr, ev->origin.len);
+    }
+    if (attrs) {
+        put_cstr(&e, "attrs");
+        put_attrs(&e, ev, stored_src);
+    }
+    gl_buf_free(&e.scratch);
+    if (e.rc == GL_ERR_NOMEM)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory encoding event");
+    return e.rc;
+}
+
+/* --- stored record to JSON --- */
+
+static void json_str(struct gl_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    gl_buf_append(out, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+            continue;
+        gl_buf_append(out, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            gl_buf_append(out, esc, 2);
+        } else if (c == '\n') {
+            gl_buf_append(out, "\\n", 2);
+        } else if (c == '\t') {
+            gl_buf_append(out, "\\t", 2);
+        } else {
+            gl_buf_append(out, esc, 6);
+        }
+    }
+    gl_buf_append(out, s + run, len - run);
+    gl_buf_append(out, "\"", 1);
+}
+
+static bool key_is(const msgpack_object *k, const char *name)
+{
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(name) &&
+           memcmp(k->via.str.ptr, name, k->via.str.size) == 0;
+}
+
+/* time_keys: at this level, integer values of "ts"/"expires_at" are times. */
+static void json_value(struct gl_buf *out, const msgpack_object *o, bool time_keys, int depth)
+{
+    char num[64];
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        gl_buf_append(out, "null", 4);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        gl_buf_printf(out, "%s", o->via.boolean ? "true" : "false");
+        break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        gl_buf_printf(out, "%llu", (unsigned long long)o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        gl_buf_printf(out, "%lld", (long long)o->via.i64);
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        snprintf(num, sizeof num, "%.17g", o->via.f64);
+        gl_buf_printf(out, "%s", strchr(num, 'n') || strchr(num, 'i') ? "null" : num);
+        break;
+    case MSGPACK_OBJECT_STR:
+        json_str(out, o->via.str.ptr, o->via.str.size);
+        break;
+    case MSGPACK_OBJECT_ARRAY:
+        gl_buf_append(out, "[", 1);
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            if (i)
+                gl_buf_append(out, ",", 1);
+            json_value(out, &o->via.array.ptr[i], false, depth + 1);
+        }
+        gl_buf_append(out, "]", 1);
+        break;
+    case MSGPACK_OBJECT_MAP:
+        gl_buf_append(out, "{", 1);
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            const msgpack_object *v = &o->via.map.ptr[i].val;
+            if (i)
+                gl_buf_append(out, ",", 1);
+            if (k->type == MSGPACK_OBJECT_STR)
+                json_str(out, k->via.str.ptr, k->via.str.size);
+            else
+                json_str(out, "?", 1);
+            gl_buf_append(out, ":", 1);
+            bool is_time = time_keys && (key_is(k, "ts") || key_is(k, "expires_at")) &&
+                           (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                            v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER);
+            if (is_time) {
+                char ts[32];
+                gl_tstamp_format(v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int64_t)v->via.u64
+                                                                            : v->via.i64,
+                                 ts);
+                json_str(out, ts, strlen(ts));
+            } else {
+                json_value(out, v, depth == 0 && key_is(k, "credential"), depth + 1);
+            }
+        }
+        gl_buf_append(out, "}", 1);
+        break;
+    default:
+        gl_buf_append(out, "null", 4);
+        break;
+    }
+}
+
+int gl_event_stored_to_json(const void *buf, size_t len, struct gl_buf *out, struct gl_error *err)
+{
+    msgpack_zone zone;
+    if (!msgpack_zone_init(&zone, 4096))
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    msgpack_object root;
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, &zone, &root);
+    int rc = GL_OK;
+    if (ur != MSGPACK_UNPACK_SUCCESS)
+        rc = gl_error_set(err, GL_ERR_CORRUPT, 0, "stored record is not valid msgpack");
+    else
+        json_value(out, &root, true, 0);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}

@@ -1,0 +1,393 @@
+/* Secret redaction with PCRE2. All text rules are also compiled into one
+ * alternation with a (*MARK) per rule, so a clean string (the common case)
+ * costs one JIT scan; only a hit reruns the winning rule anchored to find its
+ * 'secret' group. Leftmost match wins, ties go to the earlier rule, which is
+ * what the alternation gives by construction. */
+#include "grantline/redact.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rule {
+    char name[48];
+    pcre2_code *re;
+    int secret_group; /* capture group number of (?<secret>), or 0 for the whole match */
+    bool on_keys;     /* "key-*": matches map key names */
+};
+
+struct gl_redactor {
+    struct rule *rules;
+    size_t n;
+    pcre2_code *all; /* alternation of text rules, NULL if it failed to compile */
+    pcre2_match_data *md;
+    pcre2_match_data *md_all;
+    pcre2_match_context *mctx;
+    unsigned char key[64];
+    size_t keylen;
+};
+
+/* Attacker-influenced text: bound the work per match. */
+#define MATCH_LIMIT 200000
+#define DEPTH_LIMIT 5000
+
+void gl_redactor_free(struct gl_redactor *rd)
+{
+    if (!rd)
+        return;
+    for (size_t i = 0; i < rd->n; i++)
+        pcre2_code_free(rd->rules[i].re);
+    free(rd->rules);
+    pcre2_code_free(rd->all);
+    pcre2_match_data_free(rd->md);
+    pcre2_match_data_free(rd->md_all);
+    pcre2_match_context_free(rd->mctx);
+    free(rd);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int compile_one(const char *pat, size_t len, pcre2_code **out, char *why, size_t whylen,
+                       uint32_t extra_opts)
+{
+    int ecode;
+    PCRE2_SIZE eoff;
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pat, len, PCRE2_UTF | extra_opts, &ecode, &eoff, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(ecode, msg, sizeof msg);
+        snprintf(why, whylen, "%s at offset %zu", (char *)msg, (size_t)eoff);
+        return GL_ERR_REGEX;
+    }
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    *out = re;
+    return GL_OK;
+}
+
+static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const char *pat,
+                    const char *path, int lineno, struct gl_error *err)
+{
+    if (rd->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 32;
+        struct rule *r = realloc(rd->rules, nc * sizeof *r);
+        if (!r)
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        rd->rules = r;
+        *cap = nc;
+    }
+    struct rule *r = &rd->rules[rd->n];
+    memset(r, 0, sizeof *r);
+    if (strlen(name) >= sizeof r->name)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: rule name too long", path, lineno);
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+            return gl_error_set(err, GL_ERR_INVALID, 0,
+                                "%s:%d: rule name '%s' must be [a-z0-9-]", path, lineno, name);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->on_keys = strncmp(name, "key-", 4) == 0;
+    char why[300];
+    if (compile_one(pat, strlen(pat), &r->re, why, sizeof why, 0))
+        return gl_error_set(err, GL_ERR_REGEX, 0, "%s:%d: rule %s: %s", path, lineno, name, why);
+    int g = pcre2_substring_number_from_name(r->re, (PCRE2_SPTR) "secret");
+    r->secret_group = g > 0 ? g : 0;
+    rd->n++;
+    return GL_OK;
+}
+
+/* The alternation: (?:(*MARK:i)(?:pat_i))|... over text rules. */
+static void build_alternation(struct gl_redactor *rd, const char *const *pats)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < rd->n; i++)
+        total += strlen(pats[i]) + 32;
+    char *buf = malloc(total + 1);
+    if (!buf)
+        return;
+    size_t at = 0;
+    bool any = false;
+    for (size_t i = 0; i < rd->n; i++) {
+        if (rd->rules[i].on_keys)
+            continue;
+        at += (size_t)snprintf(buf + at, total + 1 - at, "%s(?:(*MARK:%zu)(?:%s))", any ? "|" : "",
+                               i, pats[i]);
+        any = true;
+    }
+    char why[300];
+    if (any && compile_one(buf, at, &rd->all, why, sizeof why, PCRE2_DUPNAMES) == GL_OK)
+        rd->md_all = pcre2_match_data_create_from_pattern(rd->all, NULL);
+    free(buf);
+}
+
+int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl_redactor **out,
+                     struct gl_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return gl_error_set(err, GL_ERR_IO, errno, "secret rules %s: %s", path, strerror(errno));
+    struct gl_redactor *rd = calloc(1, sizeof *rd);
+    char **pats = NULL;
+    size_t cap = 0, pcap = 0;
+    int rc = GL_OK;
+    char *line = NULL;
+    size_t linecap = 0;
+    int lineno = 0;
+    if (!rd) {
+        rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    if (keylen > sizeof rd->key)
+        keylen = sizeof rd->key;
+    memcpy(rd->key, key, keylen);
+    rd->keylen = keylen;
+    while (getline(&line, &linecap, f) > 0) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *sp = s + strcspn(s, " \t");
+        if (*sp == '\0') {
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: expected '<name> <pattern>'", path,
+                              lineno);
+            goto done;
+        }
+        *sp = '\0';
+        char *pat = trim(sp + 1);
+        rc = add_rule(rd, &cap, s, pat, path, lineno, err);
+        if (rc)
+            goto done;
+        if (rd->n > pcap) {
+            pcap = cap;
+            char **np = realloc(pats, pcap * sizeof *np);
+            if (!np) {
+                rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+                goto done;
+            }
+            pats = np;
+        }
+        pats[rd->n - 1] = strdup(pat);
+        if (!pats[rd->n - 1]) {
+            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            goto done;
+        }
+    }
+    if (rd->n == 0) {
+        rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s: no rules", path);
+        goto done;
+    }
+    uint32_t max_groups = 1;
+    for (size_t i = 0; i < rd->n; i++) {
+        uint32_t c = 0;
+        pcre2_pattern_info(rd->rules[i].re, PCRE2_INFO_CAPTURECOUNT, &c);
+        if (c + 1 > max_groups)
+            max_groups = c + 1;
+    }
+    rd->md = pcre2_match_data_create(max_groups, NULL);
+    rd->mctx = pcre2_match_context_create(NULL);
+    if (!rd->md || !rd->mctx) {
+        rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    pcre2_set_match_limit(rd->mctx, MATCH_LIMIT);
+    pcre2_set_depth_limit(rd->mctx, DEPTH_LIMIT);
+    build_alternation(rd, (const char *const *)pats);
+done:
+    for (size_t i = 0; pats && i < rd->n; i++)
+        free(pats[i]);
+    free(pats);
+    free(line);
+    fclose(f);
+    if (rc) {
+        gl_redactor_free(rd);
+        return rc;
+    }
+    *out = rd;
+    return GL_OK;
+}
+
+size_t gl_redactor_rule_count(const struct gl_redactor *rd)
+{
+    return rd->n;
+}
+
+const char *gl_redactor_rule_name(const struct gl_redactor *rd, size_t i)
+{
+    return i < rd->n ? rd->rules[i].name : NULL;
+}
+
+void gl_redact_hits_free(struct gl_redact_hits *h)
+{
+    if (!h)
+        return;
+    free(h->v);
+    h->v = NULL;
+    h->n = h->cap = 0;
+}
+
+static int add_hit(struct gl_redactor *rd, int rule, const char *s, size_t len,
+                   struct gl_buf *out, struct gl_redact_hits *hits)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!HMAC(EVP_sha256(), rd->key, (int)rd->keylen, (const unsigned char *)s, len, md, &mdlen))
+        return GL_ERR_NOMEM;
+    char fp[GL_REDACT_FP_HEX + 1];
+    for (int i = 0; i < GL_REDACT_FP_HEX / 2; i++)
+        snprintf(fp + 2 * i, 3, "%02x", md[i]);
+    const char *name = rule >= 0 ? rd->rules[rule].name : "unscannable";
+    int rc = gl_buf_printf(out, "[REDACTED:%s:%.*s]", name, GL_REDACT_MARK_FP, fp);
+    if (rc)
+        return rc;
+    if (!hits)
+        return GL_OK;
+    if (hits->n == hits->cap) {
+        size_t nc = hits->cap ? hits->cap * 2 : 8;
+        struct gl_redact_hit *v = realloc(hits->v, nc * sizeof *v);
+        if (!v)
+            return GL_ERR_NOMEM;
+        hits->v = v;
+        hits->cap = nc;
+    }
+    struct gl_redact_hit *h = &hits->v[hits->n++];
+    memset(h, 0, sizeof *h);
+    snprintf(h->rule, sizeof h->rule, "%s", name);
+    memcpy(h->fp, fp, sizeof h->fp);
+    return GL_OK;
+}
+
+/* Finds the leftmost match at or after 'from'. Sets the rule and the spans
+ * of the whole match and of the secret. Returns 1, 0 (none) or <0 (PCRE2). */
+static int find(struct gl_redactor *rd, const char *s, size_t len, size_t from, int *rule,
+                size_t span[4])
+{
+    if (rd->all) {
+        int m = pcre2_match(rd->all, (PCRE2_SPTR)s, len, from, 0, rd->md_all, rd->mctx);
+        if (m == PCRE2_ERROR_NOMATCH)
+            return 0;
+        if (m < 0)
+            return m;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md_all);
+        PCRE2_SPTR mark = pcre2_get_mark(rd->md_all);
+        *rule = mark ? atoi((const char *)mark) : -1;
+        span[0] = span[2] = ov[0];
+        span[1] = span[3] = ov[1];
+        if (*rule < 0 || (size_t)*rule >= rd->n)
+            return 1;
+        const struct rule *r = &rd->rules[*rule];
+        if (r->secret_group == 0)
+            return 1;
+        m = pcre2_match(r->re, (PCRE2_SPTR)s, len, ov[0], PCRE2_ANCHORED, rd->md, rd->mctx);
+        if (m > r->secret_group) {
+            PCRE2_SIZE *rv = pcre2_get_ovector_pointer(rd->md);
+            if (rv[2 * r->secret_group] != PCRE2_UNSET) {
+                span[2] = rv[2 * r->secret_group];
+                span[3] = rv[2 * r->secret_group + 1];
+            }
+            span[1] = rv[1];
+        }
+        return 1;
+    }
+    /* no alternation: try each rule, keep the leftmost */
+    int best = -1;
+    for (size_t i = 0; i < rd->n; i++) {
+        const struct rule *r = &rd->rules[i];
+        if (r->on_keys)
+            continue;
+        int m = pcre2_match(r->re, (PCRE2_SPTR)s, len, from, 0, rd->md, rd->mctx);
+        if (m == PCRE2_ERROR_NOMATCH)
+            continue;
+        if (m < 0)
+            return m;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md);
+        if (best >= 0 && ov[0] >= span[0])
+            continue;
+        best = (int)i;
+        span[0] = span[2] = ov[0];
+        span[1] = span[3] = ov[1];
+        if (r->secret_group && m > r->secret_group && ov[2 * r->secret_group] != PCRE2_UNSET) {
+            span[2] = ov[2 * r->secret_group];
+            span[3] = ov[2 * r->secret_group + 1];
+        }
+    }
+    *rule = best;
+    return best >= 0;
+}
+
+int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
+                     struct gl_redact_hits *hits, struct gl_error *err)
+{
+    size_t from = 0, copied = 0;
+    int count = 0;
+    while (from <= len) {
+        int rule = -1;
+        size_t span[4];
+        int m = find(rd, s, len, from, &rule, span);
+        if (m == 0)
+            break;
+        if (m < 0) {
+            /* Cannot tell what is in it: hide all of it rather than store it. */
+            gl_buf_reset(out);
+            int rc = add_hit(rd, -1, s, len, out, hits);
+            if (rc)
+                return gl_error_set(err, rc, m, "out of memory redacting");
+            return 1;
+        }
+        if (span[3] > span[2]) {
+            int rc = gl_buf_append(out, s + copied, span[2] - copied);
+            if (!rc)
+                rc = add_hit(rd, rule, s + span[2], span[3] - span[2], out, hits);
+            if (rc)
+                return gl_error_set(err, rc, 0, "out of memory redacting");
+            copied = span[3];
+            count++;
+        }
+        from = span[1] > from ? span[1] : from + 1;
+        if (from < copied)
+            from = copied;
+    }
+    if (count == 0)
+        return 0;
+    if (gl_buf_append(out, s + copied, len - copied))
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory redacting");
+    return count;
+}
+
+int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len)
+{
+    int rule = -1;
+    size_t span[4];
+    return find(rd, s, len, 0, &rule, span) == 1 ? rule : -1;
+}
+
+int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len)
+{
+    for (size_t i = 0; i < rd->n; i++) {
+        if (!rd->rules[i].on_keys)
+            continue;
+        int m = pcre2_match(rd->rules[i].re, (PCRE2_SPTR)key, len, 0, 0, rd->md, rd->mctx);
+        if (m > 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+int gl_redactor_redact_all(struct gl_redactor *rd, int rule, const char *s, size_t len,
+                           struct gl_buf *out, struct gl_redact_hits *hits)
+{
+    int rc = add_hit(rd, rule, s, len, out, hits);
+    return rc ? rc : 1;
+}

@@ -1,0 +1,1007 @@
+/* LMDB-backed event store. Named databases:
+ *   meta        string keys -> format, created, next_seq, chain head, counters, redact key
+ *   events      u64be seq -> stored msgpack record (MDB_APPEND: seqs only grow)
+ *   chain       u64be seq -> SHA-256(link[seq-1] || u64be seq || record)
+ *   by_workload workload -> ts|seq (DUPSORT|DUPFIXED, 16 bytes, sorts by time)
+ *   by_task, by_credential: the same shape
+ *   by_time     ts|seq -> empty (global replay order: time, then arrival)
+ *   dedup       event id -> u64be seq
+ *   positions   source name -> i64be next offset
+ *   quarantine  u64be qseq -> msgpack {t, origin, reason, len, raw, esc}
+ * Times in keys are int64 with the sign bit flipped, big-endian, so byte
+ * order is numeric order. The write path keeps a whole batch in memory so a
+ * MDB_MAP_FULL can be answered by growing the map and replaying the batch. */
+#include "grantline/store.h"
+
+#include "grantline/tstamp.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <msgpack.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define FORMAT_NAME      "grantline-store/1"
+#define DEFAULT_MAP_SIZE (256ULL << 20)
+#define MAX_DBS          12
+
+enum dbi_id {
+    DB_META,
+    DB_EVENTS,
+    DB_CHAIN,
+    DB_WORKLOAD,
+    DB_TASK,
+    DB_CRED,
+    DB_TIME,
+    DB_DEDUP,
+    DB_POS,
+    DB_QUAR,
+    DB__COUNT
+};
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} db_defs[DB__COUNT] = {
+    [DB_META] = {"meta", 0},
+    [DB_EVENTS] = {"events", MDB_INTEGERKEY * 0},
+    [DB_CHAIN] = {"chain", 0},
+    [DB_WORKLOAD] = {"by_workload", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_TASK] = {"by_task", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_CRED] = {"by_credential", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_TIME] = {"by_time", 0},
+    [DB_DEDUP] = {"dedup", 0},
+    [DB_POS] = {"positions", 0},
+    [DB_QUAR] = {"quarantine", 0},
+};
+
+/* Ingest counters kept in meta so stats need no full scan. */
+enum { CNT_DUPLICATES = GL_EV__COUNT, CNT_QUARANTINED, CNT__COUNT };
+
+struct gl_store {
+    MDB_env *env;
+    MDB_dbi dbi[DB__COUNT];
+    bool rdonly;
+    uint64_t map_size;
+    unsigned char redact_key[32];
+    char dir[4096];
+};
+
+/* --- keys --- */
+
+static void put_u64be(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (unsigned char)v;
+        v >>= 8;
+    }
+}
+
+static uint64_t get_u64be(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void put_ts(unsigned char *p, int64_t ts)
+{
+    put_u64be(p, (uint64_t)ts ^ (1ULL << 63));
+}
+
+static int64_t get_ts(const unsigned char *p)
+{
+    return (int64_t)(get_u64be(p) ^ (1ULL << 63));
+}
+
+static int mdb_fail(struct gl_error *err, int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL)
+        return gl_error_set(err, GL_ERR_MAPFULL, rc, "store: %s: map full", what);
+    return gl_error_set(err, GL_ERR_STORE, rc, "store: %s: %s", what, mdb_strerror(rc));
+}
+
+/* --- open / close --- */
+
+static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *val)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    return mdb_get(txn, dbi, &k, val);
+}
+
+static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data, size_t len)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    MDB_val v = {len, (void *)data};
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
+{
+    MDB_val v;
+    int rc = meta_get(txn, st->dbi[DB_META], "format", &v);
+    if (rc == MDB_SUCCESS) {
+        if (v.mv_size != strlen(FORMAT_NAME) || memcmp(v.mv_data, FORMAT_NAME, v.mv_size) != 0)
+            return gl_error_set(err, GL_ERR_STORE, 0,
+                                "store %s: unsupported format '%.*s' (expected %s)", st->dir,
+                                (int)v.mv_size, (char *)v.mv_data, FORMAT_NAME);
+        rc = meta_get(txn, st->dbi[DB_META], "redact_key", &v);
+        if (rc == MDB_SUCCESS && v.mv_size == sizeof st->redact_key)
+            memcpy(st->redact_key, v.mv_data, sizeof st->redact_key);
+        return GL_OK;
+    }
+    if (rc != MDB_NOTFOUND)
+        return mdb_fail(err, rc, "read meta");
+    if (st->rdonly)
+        return gl_error_set(err, GL_ERR_STORE, 0, "store %s: not initialised", st->dir);
+    unsigned char created[8];
+    put_ts(created, gl_tstamp_now());
+    if (RAND_bytes(st->redact_key, sizeof st->redact_key) != 1)
+        return gl_error_set(err, GL_ERR_STORE, 0, "store: no randomness for the redaction key");
+    unsigned char zero[GL_STORE_HASH_LEN] = {0};
+    unsigned char seq[8];
+    put_u64be(seq, 0);
+    rc = meta_put(txn, st->dbi[DB_META], "format", FORMAT_NAME, strlen(FORMAT_NAME));
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "created", created, 8);
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "last_seq", seq, 8);
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "chain_head", zero, sizeof zero);
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "redact_key", st->redact_key,
+                      sizeof st->redact_key);
+    return rc ? mdb_fail(err, rc, "init meta") : GL_OK;
+}
+
+int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store **out,
+                  struct gl_error *err)
+{
+    struct gl_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    snprintf(st->dir, sizeof st->dir, "%s", dir);
+    st->rdonly = flags & GL_STORE_RDONLY;
+    int rc;
+    int ret = GL_OK;
+    MDB_txn *txn = NULL;
+    if (!st->rdonly && (flags & GL_STORE_CREATE)) {
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            ret = gl_error_set(err, GL_ERR_IO, errno, "store %s: mkdir: %s", dir,
+                               strerror(errno));
+            goto fail;
+        }
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ret = gl_error_set(err, GL_ERR_IO, errno, "store %s: not a directory%s", dir,
+                           st->rdonly ? " (run grantline-collector first?)" : "");
+        goto fail;
+    }
+    rc = mdb_env_create(&st->env);
+    if (rc) {
+        ret = mdb_fail(err, rc, "mdb_env_create");
+        goto fail;
+    }
+    st->map_size = map_size ? map_size : DEFAULT_MAP_SIZE;
+    mdb_env_set_maxdbs(st->env, MAX_DBS);
+    mdb_env_set_mapsize(st->env, st->map_size);
+    /* NOMETASYNC: data pages are synced at commit, the meta page lazily: a
+     * power loss can roll back the last batch (with its offsets) but never
+     * corrupt the store; a process crash loses nothing committed. */
+    unsigned envflags = st->rdonly ? MDB_RDONLY : MDB_NOMETASYNC;
+    rc = mdb_env_open(st->env, dir, envflags, 0600);
+    if (rc) {
+        if (rc == ENOENT && st->rdonly)
+            ret = gl_error_set(err, GL_ERR_STORE, rc, "store %s: no store here (no data.mdb)",
+                               dir);
+        else
+            ret = gl_error_set(err, GL_ERR_STORE, rc, "store %s: open: %s", dir,
+                               mdb_strerror(rc));
+        goto fail;
+    }
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    st->map_size = info.me_mapsize;
+
+    rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &txn);
+    if (rc) {
+        ret = mdb_fail(err, rc, "begin");
+        goto fail;
+    }
+    for (int i = 0; i < DB__COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_defs[i].name, db_defs[i].flags | (st->rdonly ? 0 : MDB_CREATE),
+                          &st->dbi[i]);
+        if (rc) {
+            if (rc == MDB_NOTFOUND)
+                ret = gl_error_set(err, GL_ERR_STORE, rc, "store %s: not a grantline store", dir);
+            else
+                ret = mdb_fail(err, rc, db_defs[i].name);
+            goto fail;
+        }
+    }
+    ret = init_meta(st, txn, err);
+    if (ret)
+        goto fail;
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc) {
+        ret = mdb_fail(err, rc, "commit");
+        goto fail;
+    }
+    *out = st;
+    return GL_OK;
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (st->env)
+        mdb_env_close(st->env);
+    free(st);
+    return ret;
+}
+
+void gl_store_close(struct gl_store *st)
+{
+    if (!st)
+        return;
+    mdb_env_close(st->env);
+    free(st);
+}
+
+const unsigned char *gl_store_redact_key(const struct gl_store *st)
+{
+    return st->redact_key;
+}
+
+/* --- batches --- */
+
+struct pending {
+    size_t rec, rec_len, id, id_len, wl, wl_len, task, task_len, cred, cred_len, prev, prev_len,
+        dlg, dlg_len;
+    int64_t ts;
+    int type;
+};
+
+struct position {
+    char *source;
+    int64_t next;
+};
+
+struct gl_store_batch {
+    struct gl_buf arena; /* copies of records and index strings */
+    struct pending *ev;
+    size_t n_ev, cap_ev;
+    size_t *quar; /* offsets of encoded quarantine records in arena */
+    size_t *quar_len;
+    size_t n_quar, cap_quar;
+    struct position *pos;
+    size_t n_pos, cap_pos;
+};
+
+struct gl_store_batch *gl_store_batch_new(void)
+{
+    return calloc(1, sizeof(struct gl_store_batch));
+}
+
+void gl_store_batch_clear(struct gl_store_batch *b)
+{
+    gl_buf_reset(&b->arena);
+    b->n_ev = 0;
+    b->n_quar = 0;
+    for (size_t i = 0; i < b->n_pos; i++)
+        free(b->pos[i].source);
+    b->n_pos = 0;
+}
+
+void gl_store_batch_free(struct gl_store_batch *b)
+{
+    if (!b)
+        return;
+    gl_store_batch_clear(b);
+    gl_buf_free(&b->arena);
+    free(b->ev);
+    free(b->quar);
+    free(b->quar_len);
+    free(b->pos);
+    free(b);
+}
+
+size_t gl_store_batch_count(const struct gl_store_batch *b)
+{
+    return b->n_ev + b->n_quar;
+}
+
+static int arena_add(struct gl_store_batch *b, const void *p, size_t len, size_t *off,
+                     size_t *outlen)
+{
+    *off = b->arena.len;
+    *outlen = p ? len : 0;
+    if (!p) {
+        *off = SIZE_MAX;
+        return GL_OK;
+    }
+    return gl_buf_append(&b->arena, p, len);
+}
+
+int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, const void *rec,
+                       size_t len)
+{
+    if (b->n_ev == b->cap_ev) {
+        size_t nc = b->cap_ev ? b->cap_ev * 2 : 1024;
+        struct pending *p = realloc(b->ev, nc * sizeof *p);
+        if (!p)
+            return GL_ERR_NOMEM;
+        b->ev = p;
+        b->cap_ev = nc;
+    }
+    struct pending *p = &b->ev[b->n_ev];
+    p->ts = ev->ts;
+    p->type = (int)ev->type;
+    int rc = arena_add(b, rec, len, &p->rec, &p->rec_len);
+    if (!rc)
+        rc = arena_add(b, ev->id.ptr, ev->id.len, &p->id, &p->id_len);
+    if (!rc)
+        rc = arena_add(b, ev->workload.ptr, ev->workload.len, &p->wl, &p->wl_len);
+    if (!rc)
+        rc = arena_add(b, ev->task.ptr, ev->task.len, &p->task, &p->task_len);
+    if (!rc)
+        rc = arena_add(b, ev->cred_id.ptr, ev->cred_id.len, &p->cred, &p->cred_len);
+    if (!rc)
+        rc = arena_add(b, ev->previous.ptr, ev->previous.len, &p->prev, &p->prev_len);
+    if (!rc && ev->type == GL_EV_AGENT_DELEGATED)
+        rc = arena_add(b, ev->delegate.ptr, ev->delegate.len, &p->dlg, &p->dlg_len);
+    else
+        p->dlg = SIZE_MAX, p->dlg_len = 0;
+    if (rc)
+        return rc;
+    b->n_ev++;
+    return GL_OK;
+}
+
+static int arena_write(void *data, const char *buf, size_t len)
+{
+    return gl_buf_append(data, buf, len) ? -1 : 0;
+}
+
+int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t raw_len,
+                              size_t orig_len, bool escaped, const char *origin,
+                              const char *reason)
+{
+    if (b->n_quar == b->cap_quar) {
+        size_t nc = b->cap_quar ? b->cap_quar * 2 : 64;
+        size_t *q = realloc(b->quar, nc * sizeof *q);
+        if (!q)
+            return GL_ERR_NOMEM;
+        b->quar = q;
+        q = realloc(b->quar_len, nc * sizeof *q);
+        if (!q)
+            return GL_ERR_NOMEM;
+        b->quar_len = q;
+        b->cap_quar = nc;
+    }
+    size_t start = b->arena.len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &b->arena, arena_write);
+    int rc = msgpack_pack_map(&pk, 6);
+    rc |= msgpack_pack_str_with_body(&pk, "t", 1);
+    rc |= msgpack_pack_int64(&pk, gl_tstamp_now());
+    rc |= msgpack_pack_str_with_body(&pk, "origin", 6);
+    rc |= msgpack_pack_str_with_body(&pk, origin, strlen(origin));
+    rc |= msgpack_pack_str_with_body(&pk, "reason", 6);
+    rc |= msgpack_pack_str_with_body(&pk, reason, strlen(reason));
+    rc |= msgpack_pack_str_with_body(&pk, "len", 3);
+    rc |= msgpack_pack_uint64(&pk, orig_len);
+    rc |= msgpack_pack_str_with_body(&pk, "esc", 3);
+    rc |= escaped ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+    rc |= msgpack_pack_str_with_body(&pk, "raw", 3);
+    rc |= msgpack_pack_bin_with_body(&pk, raw, raw_len);
+    if (rc)
+        return GL_ERR_NOMEM;
+    b->quar[b->n_quar] = start;
+    b->quar_len[b->n_quar] = b->arena.len - start;
+    b->n_quar++;
+    return GL_OK;
+}
+
+int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_t next)
+{
+    for (size_t i = 0; i < b->n_pos; i++) {
+        if (strcmp(b->pos[i].source, source) == 0) {
+            b->pos[i].next = next;
+            return GL_OK;
+        }
+    }
+    if (b->n_pos == b->cap_pos) {
+        size_t nc = b->cap_pos ? b->cap_pos * 2 : 16;
+        struct position *p = realloc(b->pos, nc * sizeof *p);
+        if (!p)
+            return GL_ERR_NOMEM;
+        b->pos = p;
+        b->cap_pos = nc;
+    }
+    b->pos[b->n_pos].source = strdup(source);
+    if (!b->pos[b->n_pos].source)
+        return GL_ERR_NOMEM;
+    b->pos[b->n_pos].next = next;
+    b->n_pos++;
+    return GL_OK;
+}
+
+/* --- commit --- */
+
+static int index_put(MDB_txn *txn, MDB_dbi dbi, const char *arena, size_t off, size_t len,
+                     unsigned char *tsseq)
+{
+    if (off == SIZE_MAX || len == 0)
+        return MDB_SUCCESS;
+    MDB_val k = {len, (void *)(arena + off)};
+    MDB_val v = {16, tsseq};
+    int rc = mdb_put(txn, dbi, &k, &v, MDB_NODUPDATA);
+    return rc == MDB_KEYEXIST ? MDB_SUCCESS : rc;
+}
+
+static int chain_link(const unsigned char *prev, uint64_t seq, const void *rec, size_t len,
+                      unsigned char *out)
+{
+    unsigned char seqbe[8];
+    put_u64be(seqbe, seq);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(ctx, prev, GL_STORE_HASH_LEN) && EVP_DigestUpdate(ctx, seqbe, 8) &&
+             EVP_DigestUpdate(ctx, rec, len) && EVP_DigestFinal_ex(ctx, out, NULL);
+    EVP_MD_CTX_free(ctx);
+    return ok ? GL_OK : GL_ERR_NOMEM;
+}
+
+static int read_counters(MDB_txn *txn, MDB_dbi meta, uint64_t *cnt)
+{
+    memset(cnt, 0, CNT__COUNT * sizeof *cnt);
+    MDB_val v;
+    int rc = meta_get(txn, meta, "counters", &v);
+    if (rc == MDB_NOTFOUND)
+        return MDB_SUCCESS;
+    if (rc)
+        return rc;
+    size_t n = v.mv_size / 8;
+    for (size_t i = 0; i < n && i < CNT__COUNT; i++)
+        cnt[i] = get_u64be((const unsigned char *)v.mv_data + 8 * i);
+    return MDB_SUCCESS;
+}
+
+static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b,
+                       struct gl_store_commit_result *res, bool *dup_flags)
+{
+    const char *arena = b->arena.data;
+    MDB_val v;
+    uint64_t seq = 0;
+    unsigned char head[GL_STORE_HASH_LEN] = {0};
+    uint64_t cnt[CNT__COUNT];
+    int rc = meta_get(txn, st->dbi[DB_META], "last_seq", &v);
+    if (rc)
+        return rc;
+    seq = get_u64be(v.mv_data);
+    rc = meta_get(txn, st->dbi[DB_META], "chain_head", &v);
+    if (rc)
+        return rc;
+    memcpy(head, v.mv_data, sizeof head);
+    rc = read_counters(txn, st->dbi[DB_META], cnt);
+    if (rc)
+        return rc;
+    memset(res, 0, sizeof *res);
+    res->first_seq = seq + 1;
+
+    for (size_t i = 0; i < b->n_ev; i++) {
+        const struct pending *p = &b->ev[i];
+        unsigned char seqbe[8], tsseq[16];
+        put_u64be(seqbe, seq + 1);
+        MDB_val dk = {p->id_len, (void *)(arena + p->id)};
+        MDB_val dv = {8, seqbe};
+        rc = mdb_put(txn, st->dbi[DB_DEDUP], &dk, &dv, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) {
+            res->duplicates++;
+            cnt[CNT_DUPLICATES]++;
+            if (dup_flags)
+                dup_flags[i] = true;
+            continue;
+        }
+        if (rc)
+            return rc;
+        if (dup_flags)
+            dup_flags[i] = false;
+        seq++;
+        unsigned char link[GL_STORE_HASH_LEN];
+        if (chain_link(head, seq, arena + p->rec, p->rec_len, link))
+            return ENOMEM;
+        memcpy(head, link, sizeof head);
+        MDB_val k = {8, seqbe};
+        MDB_val rv = {p->rec_len, (void *)(arena + p->rec)};
+        rc = mdb_put(txn, st->dbi[DB_EVENTS], &k, &rv, MDB_APPEND);
+        if (rc)
+            return rc;
+        MDB_val lv = {sizeof link, link};
+        rc = mdb_put(txn, st->dbi[DB_CHAIN], &k, &lv, MDB_APPEND);
+        if (rc)
+            return rc;
+        put_ts(tsseq, p->ts);
+        memcpy(tsseq + 8, seqbe, 8);
+        MDB_val tk = {16, tsseq};
+        MDB_val empty = {0, ""};
+        rc = mdb_put(txn, st->dbi[DB_TIME], &tk, &empty, 0);
+        if (!rc)
+            rc = index_put(txn, st->dbi[DB_WORKLOAD], arena, p->wl, p->wl_len, tsseq);
+        if (!rc)
+            rc = index_put(txn, st->dbi[DB_WORKLOAD], arena, p->dlg, p->dlg_len, tsseq);
+        if (!rc)
+            rc = index_put(txn, st->dbi[DB_TASK], arena, p->task, p->task_len, tsseq);
+        if (!rc)
+            rc = index_put(txn, st->dbi[DB_CRED], arena, p->cred, p->cred_len, tsseq);
+        if (!rc)
+            rc = index_put(txn, st->dbi[DB_CRED], arena, p->prev, p->prev_len, tsseq);
+        if (rc)
+            return rc;
+        cnt[p->type]++;
+        res->stored++;
+    }
+    res->last_seq = seq;
+
+    if (b->n_quar) {
+        MDB_cursor *cur;
+        rc = mdb_cursor_open(txn, st->dbi[DB_QUAR], &cur);
+        if (rc)
+            return rc;
+        MDB_val k, qv;
+        uint64_t qseq = 0;
+        rc = mdb_cursor_get(cur, &k, &qv, MDB_LAST);
+        if (rc == MDB_SUCCESS)
+            qseq = get_u64be(k.mv_data);
+        else if (rc != MDB_NOTFOUND) {
+            mdb_cursor_close(cur);
+            return rc;
+        }
+        mdb_cursor_close(cur);
+        for (size_t i = 0; i < b->n_quar; i++) {
+            unsigned char qk[8];
+            put_u64be(qk, ++qseq);
+            MDB_val kk = {8, qk};
+            MDB_val vv = {b->quar_len[i], (void *)(arena + b->quar[i])};
+            rc = mdb_put(txn, st->dbi[DB_QUAR], &kk, &vv, MDB_APPEND);
+            if (rc)
+                return rc;
+        }
+        res->quarantined = b->n_quar;
+        cnt[CNT_QUARANTINED] += b->n_quar;
+    }
+    for (size_t i = 0; i < b->n_pos; i++) {
+        unsigned char nb[8];
+        put_u64be(nb, (uint64_t)b->pos[i].next);
+        MDB_val k = {strlen(b->pos[i].source), b->pos[i].source};
+        MDB_val pv = {8, nb};
+        rc = mdb_put(txn, st->dbi[DB_POS], &k, &pv, 0);
+        if (rc)
+            return rc;
+    }
+    unsigned char seqbe[8], cbuf[CNT__COUNT * 8];
+    put_u64be(seqbe, seq);
+    for (int i = 0; i < CNT__COUNT; i++)
+        put_u64be(cbuf + 8 * i, cnt[i]);
+    rc = meta_put(txn, st->dbi[DB_META], "last_seq", seqbe, 8);
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "chain_head", head, sizeof head);
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "counters", cbuf, sizeof cbuf);
+    return rc;
+}
+
+int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
+                    struct gl_store_commit_result *res, bool *dup_flags, struct gl_error *err)
+{
+    struct gl_store_commit_result local;
+    if (!res)
+        res = &local;
+    if (st->rdonly)
+        return gl_error_set(err, GL_ERR_STORE, 0, "store %s: opened read-only", st->dir);
+    for (;;) {
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        if (rc)
+            return mdb_fail(err, rc, "begin write");
+        rc = write_batch(st, txn, b, res, dup_flags);
+        if (rc == MDB_SUCCESS) {
+            rc = mdb_txn_commit(txn);
+            if (rc == MDB_SUCCESS) {
+                gl_store_batch_clear(b);
+                return GL_OK;
+            }
+        } else {
+            mdb_txn_abort(txn);
+        }
+        if (rc != MDB_MAP_FULL)
+            return rc == ENOMEM ? gl_error_set(err, GL_ERR_NOMEM, rc, "out of memory")
+                                : mdb_fail(err, rc, "commit");
+        /* No transaction is open now: safe to grow the map and replay. */
+        uint64_t grown = st->map_size * 2;
+        rc = mdb_env_set_mapsize(st->env, grown);
+        if (rc)
+            return gl_error_set(err, GL_ERR_MAPFULL, rc,
+                                "store: map full at %.1f GiB and cannot grow: %s",
+                                (double)st->map_size / (1 << 30), mdb_strerror(rc));
+        st->map_size = grown;
+    }
+}
+
+/* --- reading --- */
+
+static int begin_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
+{
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) { /* the writer grew the map: adopt its size */
+        mdb_env_set_mapsize(st->env, 0);
+        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+    }
+    return rc ? mdb_fail(err, rc, "begin read") : GL_OK;
+}
+
+int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
+                      struct gl_error *err)
+{
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_val k = {strlen(source), (void *)source}, v;
+    rc = mdb_get(txn, st->dbi[DB_POS], &k, &v);
+    if (rc == MDB_SUCCESS && v.mv_size == 8)
+        *next = (int64_t)get_u64be(v.mv_data);
+    else
+        *next = -1;
+    mdb_txn_abort(txn);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? GL_OK : mdb_fail(err, rc, "position");
+}
+
+static uint64_t count_keys(MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_cursor *cur;
+    uint64_t n = 0;
+    if (mdb_cursor_open(txn, dbi, &cur))
+        return 0;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
+        n++;
+    mdb_cursor_close(cur);
+    return n;
+}
+
+int gl_store_stats(struct gl_store *st, struct gl_store_stats *out, struct gl_error *err)
+{
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    uint64_t cnt[CNT__COUNT];
+    rc = read_counters(txn, st->dbi[DB_META], cnt);
+    MDB_val v;
+    if (!rc && meta_get(txn, st->dbi[DB_META], "created", &v) == MDB_SUCCESS)
+        out->created = get_ts(v.mv_data);
+    if (!rc && meta_get(txn, st->dbi[DB_META], "last_seq", &v) == MDB_SUCCESS)
+        out->last_seq = get_u64be(v.mv_data);
+    if (!rc && meta_get(txn, st->dbi[DB_META], "chain_head", &v) == MDB_SUCCESS)
+        memcpy(out->chain_head, v.mv_data, GL_STORE_HASH_LEN);
+    MDB_stat ms;
+    if (!rc && mdb_stat(txn, st->dbi[DB_EVENTS], &ms) == MDB_SUCCESS)
+        out->events = ms.ms_entries;
+    for (int i = 0; i < GL_EV__COUNT; i++)
+        out->per_type[i] = cnt[i];
+    out->duplicates = cnt[CNT_DUPLICATES];
+    out->quarantined = cnt[CNT_QUARANTINED];
+    out->workloads = count_keys(txn, st->dbi[DB_WORKLOAD]);
+    out->tasks = count_keys(txn, st->dbi[DB_TASK]);
+    out->credentials = count_keys(txn, st->dbi[DB_CRED]);
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, st->dbi[DB_TIME], &cur) == MDB_SUCCESS) {
+        MDB_val k;
+        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == MDB_SUCCESS)
+            out->first_ts = get_ts(k.mv_data);
+        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == MDB_SUCCESS)
+            out->last_ts = get_ts(k.mv_data);
+        mdb_cursor_close(cur);
+    }
+    MDB_envinfo info;
+    MDB_stat es;
+    mdb_env_info(st->env, &info);
+    mdb_env_stat(st->env, &es);
+    out->size_bytes = (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
+    out->map_bytes = info.me_mapsize;
+    mdb_txn_abort(txn);
+    return rc ? mdb_fail(err, rc, "stats") : GL_OK;
+}
+
+static int fetch_event(MDB_txn *txn, struct gl_store *st, const unsigned char *seqbe,
+                       gl_store_event_fn fn, void *arg, struct gl_error *err)
+{
+    MDB_val k = {8, (void *)seqbe}, v;
+    int rc = mdb_get(txn, st->dbi[DB_EVENTS], &k, &v);
+    if (rc)
+        return gl_error_set(err, GL_ERR_CORRUPT, rc, "store: index names event %llu: %s",
+                            (unsigned long long)get_u64be(seqbe), mdb_strerror(rc));
+    return fn(get_u64be(seqbe), v.mv_data, v.mv_size, arg);
+}
+
+int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
+                         struct gl_error *err)
+{
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(err, rc, "cursor");
+    }
+    MDB_val k, v;
+    int ret = GL_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        ret = fn(get_u64be(k.mv_data), v.mv_data, v.mv_size, arg);
+        if (ret)
+            break;
+    }
+    if (!ret && rc != MDB_NOTFOUND)
+        ret = mdb_fail(err, rc, "scan events");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char *key,
+                        size_t klen, int64_t from, int64_t to, gl_store_event_fn fn, void *arg,
+                        struct gl_error *err)
+{
+    static const enum dbi_id map[GL_IDX__COUNT] = {DB_WORKLOAD, DB_TASK, DB_CRED};
+    if ((unsigned)idx >= GL_IDX__COUNT || klen == 0)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "store: bad index query");
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->dbi[map[idx]], &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(err, rc, "cursor");
+    }
+    unsigned char lo[16];
+    put_ts(lo, from);
+    memset(lo + 8, 0, 8);
+    MDB_val k = {klen, (void *)key}, v = {16, lo};
+    int ret = GL_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        const unsigned char *tsseq = v.mv_data;
+        if (get_ts(tsseq) > to)
+            break;
+        ret = fetch_event(txn, st, tsseq + 8, fn, arg, err);
+        if (ret)
+            break;
+    }
+    if (!ret && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        ret = mdb_fail(err, rc, "scan index");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_event_fn fn,
+                       void *arg, struct gl_error *err)
+{
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(err, rc, "cursor");
+    }
+    unsigned char lo[16];
+    put_ts(lo, from);
+    memset(lo + 8, 0, 8);
+    MDB_val k = {16, lo}, v;
+    int ret = GL_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *tsseq = k.mv_data;
+        if (get_ts(tsseq) > to)
+            break;
+        ret = fetch_event(txn, st, tsseq + 8, fn, arg, err);
+        if (ret)
+            break;
+    }
+    if (!ret && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        ret = mdb_fail(err, rc, "scan time");
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+int gl_store_scan_keys(struct gl_store *st, enum gl_store_index idx, gl_store_key_fn fn, void *arg,
+                       struct gl_error *err)
+{
+    static const enum dbi_id map[GL_IDX__COUNT] = {DB_WORKLOAD, DB_TASK, DB_CRED};
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->dbi[map[idx]], &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(err, rc, "cursor");
+    }
+    MDB_val k, v;
+    int ret = GL_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+        size_t count = 0;
+        mdb_cursor_count(cur, &count);
+        ret = fn(k.mv_data, k.mv_size, count, arg);
+        if (ret)
+            break;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+static bool mp_key(const msgpack_object *k, const char *name)
+{
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(name) &&
+           memcmp(k->via.str.ptr, name, k->via.str.size) == 0;
+}
+
+int gl_store_scan_quarantine(struct gl_store *st, gl_store_quarantine_fn fn, void *arg,
+                             struct gl_error *err)
+{
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->dbi[DB_QUAR], &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_fail(err, rc, "cursor");
+    }
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    MDB_val k, v;
+    int ret = GL_OK;
+    char origin[4096], reason[1024];
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_zone_clear(&zone);
+        msgpack_object o;
+        size_t off = 0;
+        if (msgpack_unpack(v.mv_data, v.mv_size, &off, &zone, &o) != MSGPACK_UNPACK_SUCCESS ||
+            o.type != MSGPACK_OBJECT_MAP) {
+            ret = gl_error_set(err, GL_ERR_CORRUPT, 0, "store: quarantine record %llu unreadable",
+                               (unsigned long long)get_u64be(k.mv_data));
+            break;
+        }
+        struct gl_quarantine_rec q = {.qseq = get_u64be(k.mv_data), .origin = "", .reason = ""};
+        for (uint32_t i = 0; i < o.via.map.size; i++) {
+            const msgpack_object *key = &o.via.map.ptr[i].key, *val = &o.via.map.ptr[i].val;
+            if (mp_key(key, "t") && val->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                q.received = (int64_t)val->via.u64;
+            else if (mp_key(key, "origin") && val->type == MSGPACK_OBJECT_STR) {
+                snprintf(origin, sizeof origin, "%.*s", (int)val->via.str.size, val->via.str.ptr);
+                q.origin = origin;
+            } else if (mp_key(key, "reason") && val->type == MSGPACK_OBJECT_STR) {
+                snprintf(reason, sizeof reason, "%.*s", (int)val->via.str.size, val->via.str.ptr);
+                q.reason = reason;
+            } else if (mp_key(key, "len") && val->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                q.orig_len = val->via.u64;
+            else if (mp_key(key, "esc") && val->type == MSGPACK_OBJECT_BOOLEAN)
+                q.escaped = val->via.boolean;
+            else if (mp_key(key, "raw") && val->type == MSGPACK_OBJECT_BIN) {
+                q.raw = val->via.bin.ptr;
+                q.raw_len = val->via.bin.size;
+            }
+        }
+        ret = fn(&q, arg);
+        if (ret)
+            break;
+    }
+    msgpack_zone_destroy(&zone);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
+                    struct gl_error *err)
+{
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur = NULL;
+    int ret = GL_OK;
+    unsigned char head[GL_STORE_HASH_LEN] = {0};
+    uint64_t expect = 1, n = 0;
+    *bad_seq = 0;
+    rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &cur);
+    if (rc) {
+        ret = mdb_fail(err, rc, "cursor");
+        goto done;
+    }
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t seq = k.mv_size == 8 ? get_u64be(k.mv_data) : 0;
+        if (seq != expect) {
+            *bad_seq = expect;
+            ret = gl_error_set(err, GL_ERR_CORRUPT, 0,
+                               "sequence gap: event %llu is missing (next stored is %llu)",
+                               (unsigned long long)expect, (unsigned long long)seq);
+            goto done;
+        }
+        unsigned char link[GL_STORE_HASH_LEN];
+        if (chain_link(head, seq, v.mv_data, v.mv_size, link)) {
+            ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            goto done;
+        }
+        MDB_val lv;
+        int lrc = mdb_get(txn, st->dbi[DB_CHAIN], &k, &lv);
+        if (lrc || lv.mv_size != GL_STORE_HASH_LEN || memcmp(lv.mv_data, link, sizeof link)) {
+            *bad_seq = seq;
+            ret = gl_error_set(err, GL_ERR_CORRUPT, 0,
+                               "hash chain broken at event %llu: record or link changed, "
+                               "removed or reordered",
+                               (unsigned long long)seq);
+            goto done;
+        }
+        memcpy(head, link, sizeof head);
+        expect++;
+        n++;
+    }
+    if (rc != MDB_NOTFOUND) {
+        ret = mdb_fail(err, rc, "verify");
+        goto done;
+    }
+    uint64_t last = 0;
+    if (meta_get(txn, st->dbi[DB_META], "last_seq", &v) == MDB_SUCCESS)
+        last = get_u64be(v.mv_data);
+    if (last != n) {
+        *bad_seq = n + 1;
+        ret = gl_error_set(err, GL_ERR_CORRUPT, 0,
+                           "metadata says %llu events but %llu are stored: events after %llu "
+                           "were removed",
+                           (unsigned long long)last, (unsigned long long)n,
+                           (unsigned long long)n);
+        goto done;
+    }
+    if (meta_get(txn, st->dbi[DB_META], "chain_head", &v) != MDB_SUCCESS ||
+        v.mv_size != GL_STORE_HASH_LEN || memcmp(v.mv_data, head, sizeof head)) {
+        *bad_seq = n;
+        ret = gl_error_set(err, GL_ERR_CORRUPT, 0,
+                           "chain head in metadata does not match the recomputed chain");
+        goto done;
+    }
+done:
+    *checked = n;
+    if (cur)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
+}
