@@ -20,7 +20,7 @@ splitmix64 generator. Running it twice gives byte-identical files.
 
 samples/README.md tells the story and lists the findings the analyzer must
 produce; it quotes event ids from this script's output, so if you change the
-scenario, re-derive that table (the script prints the ids of labelled events).
+scenario, re-derive that table (`-v` prints the event id of every labelled event).
 """
 
 import base64
@@ -222,9 +222,7 @@ K8S_DEPLOY = "k8s:prod/payments/deployments/payments-api"
 # --- generic task shape -------------------------------------------------------------
 
 def task(workload, task_id, t0, *, cred_id, cred_kind="token", requester, scope,
-         grants, steps, finish, status="succeeded", source, labels=None,
-         started_attrs=None, issued_fmt="s", auth=True, completed_fields=None,
-         done_label=None, cred_revoke=True):
+         grants, steps, finish, status="succeeded", source, labels=None):
     """One task with the house pattern of a well-behaved orchestrator:
 
     t0      identity.issued   per-task credential, expires after 1 h
@@ -233,23 +231,22 @@ def task(workload, task_id, t0, *, cred_id, cred_kind="token", requester, scope,
     t0+6s   access.granted    one event per entry of `grants`
     ...     action.performed  `steps`: (offset_s, permission, decision, extra fields)
     finish  task.completed
-    +2s     access.revoked    for each grant with revoke=True
-    +4s     credential.revoked
+    +2s     access.revoked    one per grant with revoke=True, 1 s apart
+    +1s     credential.revoked (1 s after the last revocation)
 
+    A step's extra fields may hold generator directives: _fmt (ts style), _label,
+    _late, _dup, and _cred (another credential id, or None for "credential": null).
     Returns the completion instant.
     """
     labels = labels or {}
-    E(t0, "identity.issued", workload, fmt=issued_fmt, task=task_id, actor=VAULT,
+    E(t0, "identity.issued", workload, task=task_id, actor=VAULT,
       source="vault", credential=cred(cred_id, cred_kind, t0 + dt.timedelta(hours=1)),
       label=labels.get("issued"))
-    if auth:
-        E(t0 + sec(2), "identity.authenticated", workload, task=task_id, source=source,
-          credential={"id": cred_id}, late=labels.get("auth_late", 0))
+    E(t0 + sec(2), "identity.authenticated", workload, task=task_id, source=source,
+      credential={"id": cred_id}, late=labels.get("auth_late", 0))
     st = {"task": task_id, "actor": requester, "source": "orchestrator"}
     if scope is not None:
         st["scope"] = scope
-    if started_attrs is not None:
-        st["attrs"] = started_attrs
     E(t0 + sec(4), "task.started", workload, label=labels.get("started"), **st)
     for i, g in enumerate(grants):
         f = {"task": task_id, "actor": BROKER, "source": "grant-broker"}
@@ -271,20 +268,14 @@ def task(workload, task_id, t0, *, cred_id, cred_kind="token", requester, scope,
         dup = extra.pop("_dup", 0)
         c = extra.pop("_cred", cred_id)
         t = t0 + sec(off) + (ms_jitter() if fmt != "s" else dt.timedelta(0))
-        f = {"task": task_id, "source": source}
-        if c is not None or "_cred_null" in extra:
-            f["credential"] = {"id": c} if c is not None else None
-        extra.pop("_cred_null", None)
-        f["permission"] = perm
+        f = {"task": task_id, "source": source,
+             "credential": None if c is None else {"id": c}, "permission": perm}
         f["decision"] = decision
         f.update(extra)
         E(t, "action.performed", workload, fmt=fmt, label=label, late=late, dup=dup, **f)
     tc = t0 + sec(finish)
-    cf = {"task": task_id, "source": "orchestrator", "status": status}
-    if completed_fields:
-        cf.update(completed_fields)
-    E(tc, "task.completed", workload, label=done_label or labels.get("completed"),
-      late=labels.get("completed_late", 0), dup=labels.get("completed_dup", 0), **cf)
+    E(tc, "task.completed", workload, label=labels.get("completed"),
+      dup=labels.get("completed_dup", 0), task=task_id, source="orchestrator", status=status)
     k = 2
     for g in grants:
         if not g.get("revoke", True):
@@ -294,11 +285,10 @@ def task(workload, task_id, t0, *, cred_id, cred_kind="token", requester, scope,
             f["grant_id"] = g["grant_id"]
         else:
             f["permissions"] = g["perms"]
-        E(tc + sec(k), "access.revoked", workload, label=g.get("revoke_label"), **f)
+        E(tc + sec(k), "access.revoked", workload, **f)
         k += 1
-    if cred_revoke:
-        E(tc + sec(k + 1), "credential.revoked", workload, task=task_id, actor=VAULT,
-          source="vault", credential={"id": cred_id}, label=labels.get("cred_revoked"))
+    E(tc + sec(k + 1), "credential.revoked", workload, task=task_id, actor=VAULT,
+      source="vault", credential={"id": cred_id})
     return tc
 
 
@@ -606,7 +596,7 @@ def code_reviewer():
            labels={"grant": "linger_grant", "completed": "linger_completed"})
     # GL-011: a review comment relayed by the webhook bridge without any credential.
     review(5, 10, 45, "billing-sync", 4826, files=3, epoch=True,
-           comment_extra={"_cred_null": True, "_cred": None, "_label": "unbound_action",
+           comment_extra={"_cred": None, "_label": "unbound_action",
                           "relay": "webhook-bridge"})
     # PLANTED SECRET 7: the diff adds a private key to the repo.
     review(6, 11, 30, "payments-api", 4830, files=2, labels={"diff": "secret_rsa"},
@@ -896,7 +886,7 @@ def pipeline():
                          "deny", {"attrs": {"verb": "get"}, "_fmt": "ns"})])
 
 
-# --- scenario: the forgotten agent --------------------------------------------------------
+# --- the whole scenario ------------------------------------------------------------------
 
 def scenario():
     setup()

@@ -178,8 +178,8 @@ static const char *const TEAMS[] = {"billing", "support", "devops", "research",
                                     "sales",   "security", "data",  "hr"};
 static const char *const WL_KIND[] = {"agent", "agent", "agent", "svc", "pipeline"};
 static const char *const SOURCES[] = {"gateway", "mcp-proxy", "sidecar", "api-gw"};
-static const char *const MODELS[] = {"gpt-4o-2024-08-06", "claude-3-5-sonnet-20241022",
-                                     "llama-3.1-70b-instruct", "mistral-large-2407"};
+static const char *const MODELS[] = {"gpt-4o", "claude-3-5-sonnet", "llama-3.1-70b",
+                                     "mistral-large"};
 static const char *const TOOLS[] = {"s3_reader", "sql_query", "github_client",
                                     "http_fetch", "jira_client", "shell_exec"};
 static const char *const ACTIONS[] = {
@@ -242,7 +242,7 @@ static void gen_ts(struct sb *b, unsigned i)
 static void gen_resource(struct sb *b, const char *action)
 {
     if (strncmp(action, "s3:", 3) == 0)
-        sb_printf(b, "arn:aws:s3:::acme-%s-%02u/reports/2025/q%u/%s-%04u.csv", PICK(TEAMS),
+        sb_printf(b, "arn:aws:s3:::acme-%s-%02u/q%u/%s-%04u.csv", PICK(TEAMS),
                   rnd(40), 1 + rnd(4), PICK(TEAMS), rnd(10000));
     else if (strncmp(action, "kms:", 4) == 0 || strncmp(action, "secretsmanager:", 15) == 0 ||
              strncmp(action, "dynamodb:", 9) == 0) {
@@ -296,11 +296,10 @@ static enum ev_type gen_event(struct sb *b, unsigned i)
         gen_perm(b);
         sb_printf(b, ",\"decision\":\"%s\",\"attrs\":{\"model\":\"%s\",\"tool\":\"%s\",\"prompt\":\"",
                   rnd(10) ? "allow" : "deny", PICK(MODELS), PICK(TOOLS));
-        gen_prompt(b, 20 + rnd(50));
-        sb_printf(b, "\",\"latency_ms\":%u,\"tokens\":{\"in\":%u,\"out\":%u},\"trace\":{\"span_id\":\"",
-                  rnd(3000), rnd(8000), rnd(2000));
+        gen_prompt(b, 10 + rnd(30));
+        sb_printf(b, "\",\"latency_ms\":%u,\"trace\":{\"span_id\":\"", rnd(3000));
         gen_hex(b, 16);
-        sb_printf(b, "\"},\"cost_usd\":0.%03u1}", rnd(1000));
+        sb_puts(b, "\"}}");
         break;
     }
     case EV_GRANT: {
@@ -325,8 +324,8 @@ static enum ev_type gen_event(struct sb *b, unsigned i)
             sb_puts(b, "\"");
         }
         sb_printf(b, ",\"attrs\":{\"ticket\":\"CHG-%05u\",\"reason\":\"", rnd(100000));
-        gen_prompt(b, 20 + rnd(30));
-        sb_puts(b, "\",\"approver\":\"bob@example.com\",\"auto\":true}");
+        gen_prompt(b, 10 + rnd(30));
+        sb_puts(b, "\",\"auto\":true}");
         break;
     }
     case EV_ISSUED:
@@ -355,7 +354,7 @@ static enum ev_type gen_event(struct sb *b, unsigned i)
         gen_perm(b);
         sb_printf(b, "],\"attrs\":{\"model\":\"%s\",\"parent_task\":null,\"prompt\":\"",
                   PICK(MODELS));
-        gen_prompt(b, 60 + rnd(80));
+        gen_prompt(b, 40 + rnd(60));
         sb_puts(b, "\"}");
         break;
     case EV_TASK_DONE:
