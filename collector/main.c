@@ -242,9 +242,9 @@ int main(int argc, char **argv)
     const struct gl_pipeline_counters *cnt = gl_pipeline_counters(p);
     double secs = gl_pipeline_elapsed(p);
     /* The summary is the result of the run: always printed, even with --quiet. */
-    fprintf(stderr,
-            "grantline-collector: read %llu, stored %llu, duplicates %llu, quarantined %llu, "
-            "secrets redacted %llu, exposure events %llu, %.1f s, %.0f ev/s%s\n",
+    gl_log_write(GL_LOG_INFO, "summary",
+            "read %llu, stored %llu, duplicates %llu, quarantined %llu, "
+            "secrets redacted %llu, exposure events %llu, %.1f s, %.0f ev/s%s",
             (unsigned long long)cnt->read, (unsigned long long)cnt->stored,
             (unsigned long long)cnt->duplicates, (unsigned long long)cnt->quarantined,
             (unsigned long long)cnt->secrets, (unsigned long long)cnt->derived, secs,

@@ -227,7 +227,7 @@ static int sax_open(struct gl_decoder *d, bool is_map)
         return 0;
     }
     if (d->depth >= GL_EVENT_MAX_DEPTH) {
-        d->sax_error = "nesting deeper than 32 levels";
+        d->sax_error = "attrs: nesting deeper than 32 levels";
         return 0;
     }
     unsigned char hdr[5] = {is_map ? 0xdf : 0xdd, 0, 0, 0, 0};
@@ -302,8 +302,12 @@ static int json_to_msgpack(struct gl_decoder *d, const unsigned char *buf, size_
             char *nl = msg ? strchr((char *)msg, '\n') : NULL;
             if (nl)
                 *nl = '\0';
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON at byte %zu: %s", at,
-                              msg ? (char *)msg : "parse error");
+            if (msg && strstr((char *)msg, "invalid bytes in UTF8"))
+                rc = gl_error_set(err, GL_ERR_INVALID, 0,
+                                  "invalid UTF-8 in a JSON string near byte %zu", at);
+            else
+                rc = gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON at byte %zu: %s", at,
+                                  msg ? (char *)msg : "parse error");
             if (msg)
                 yajl_free_error(h, msg);
         }

@@ -55,12 +55,55 @@
     const char *P##probe_od(const char *buf, size_t len);                                          \
     const char *P##probe_dom(const char *buf, size_t len);                                         \
     const char *P##depth_od(const char *buf, size_t len);                                          \
-    const char *P##depth_dom(const char *buf, size_t len);
+    const char *P##depth_dom(const char *buf, size_t len);                                         \
+    int P##dom_to_msgpack(const char *buf, size_t len, const char **out, size_t *out_len);
 SJ_DECLARE(sj_base_)
 #ifdef HAVE_SIMDJSON_V3
 SJ_DECLARE(sj_v3_)
 #endif
 #endif
+
+/* ------------------------------------------------------------------ */
+/* --- allocation counter (interposes malloc for every library) --- */
+
+/*
+ * The executable's malloc/calloc/realloc/free take precedence over libc's
+ * for the shared libraries too, so this counts what each parser allocates.
+ * Counting is switched on only for a separate pass, after the timed runs.
+ */
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t m);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+
+static int g_count_allocs;
+static unsigned long long g_allocs;
+
+void *malloc(size_t n)
+{
+    if (g_count_allocs)
+        g_allocs++;
+    return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t m)
+{
+    if (g_count_allocs)
+        g_allocs++;
+    return __libc_calloc(n, m);
+}
+
+void *realloc(void *p, size_t n)
+{
+    if (g_count_allocs)
+        g_allocs++;
+    return __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+    __libc_free(p);
+}
 
 /* ------------------------------------------------------------------ */
 /* --- small utilities --- */
@@ -792,6 +835,83 @@ static int ev_yajl_sax(const char *buf, size_t len, uint64_t *out)
     return 0;
 }
 
+/*
+ * The same with a bump allocator reset per event (yajl_alloc_funcs): shows
+ * what the per-event yajl_alloc/yajl_free costs.
+ */
+struct arena {
+    size_t used;
+    size_t last; /* offset of the last block, for in-place realloc */
+    _Alignas(16) unsigned char mem[1 << 16];
+};
+
+static struct arena g_arena;
+
+static void *arena_malloc(void *ctx, size_t n)
+{
+    struct arena *a = ctx;
+    size_t need = ((n + 15) & ~(size_t)15) + 16;
+    if (a->used + need > sizeof a->mem)
+        return NULL;
+    unsigned char *p = a->mem + a->used;
+    memcpy(p, &n, sizeof n);
+    a->last = a->used;
+    a->used += need;
+    return p + 16;
+}
+
+static void *arena_realloc(void *ctx, void *ptr, size_t n)
+{
+    struct arena *a = ctx;
+    if (!ptr)
+        return arena_malloc(ctx, n);
+    unsigned char *hdr = (unsigned char *)ptr - 16;
+    size_t old;
+    memcpy(&old, hdr, sizeof old);
+    if ((size_t)(hdr - a->mem) == a->last) { /* last block: grow in place */
+        size_t need = ((n + 15) & ~(size_t)15) + 16;
+        if (a->last + need > sizeof a->mem)
+            return NULL;
+        a->used = a->last + need;
+        memcpy(hdr, &n, sizeof n);
+        return ptr;
+    }
+    void *q = arena_malloc(ctx, n);
+    if (q)
+        memcpy(q, ptr, old < n ? old : n);
+    return q;
+}
+
+static void arena_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    (void)ptr;
+}
+
+static yajl_alloc_funcs g_arena_funcs = {arena_malloc, arena_realloc, arena_free, &g_arena};
+
+static int ev_yajl_sax_arena(const char *buf, size_t len, uint64_t *out)
+{
+    struct sax s;
+    memset(&s, 0, sizeof s);
+    g_arena.used = 0;
+    g_arena.last = 0;
+    yajl_handle h = yajl_alloc(&sax_cb, &g_arena_funcs, &s);
+    if (!h)
+        die("yajl_alloc");
+    yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    if (st != yajl_status_ok) {
+        yajl_err_text(h, buf, len);
+        yajl_free(h);
+        return -1;
+    }
+    yajl_free(h);
+    *out = bench_finish(&s.a);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* --- yajl SAX -> msgpack (the planned design) --- */
 
@@ -1046,6 +1166,338 @@ static int ev_yajl_msgpack_extract(const char *buf, size_t len, uint64_t *out)
 }
 
 /* ------------------------------------------------------------------ */
+/* --- extraction straight from msgpack bytes (no msgpack_object tree) --- */
+
+/*
+ * A minimal reader over msgpack bytes: what a validator could use instead
+ * of msgpack_unpack_next(), which builds a tree in a zone first.
+ */
+struct mpr {
+    const unsigned char *p, *end;
+    int depth;
+};
+
+enum mpv_type { MPV_NIL, MPV_BOOL, MPV_INT, MPV_UINT, MPV_DBL, MPV_STR, MPV_BIN, MPV_ARR, MPV_MAP };
+
+struct mpv {
+    enum mpv_type t;
+    uint32_t n; /* str/bin length, container count */
+    const char *s;
+    int64_t i;
+    uint64_t u;
+    double d;
+    bool b;
+};
+
+static bool mpr_take(struct mpr *r, size_t n, const unsigned char **q)
+{
+    if ((size_t)(r->end - r->p) < n)
+        return false;
+    *q = r->p;
+    r->p += n;
+    return true;
+}
+
+static uint64_t be(const unsigned char *q, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | q[i];
+    return v;
+}
+
+/* read one header (and a string's body); false on truncated or unsupported input */
+static bool mpr_next(struct mpr *r, struct mpv *v)
+{
+    const unsigned char *q;
+    if (!mpr_take(r, 1, &q))
+        return false;
+    unsigned c = q[0];
+    int ln = 0;
+    if (c <= 0x7f) {
+        v->t = MPV_UINT;
+        v->u = c;
+        return true;
+    }
+    if (c >= 0xe0) {
+        v->t = MPV_INT;
+        v->i = (int8_t)c;
+        return true;
+    }
+    if ((c & 0xf0) == 0x80) {
+        v->t = MPV_MAP;
+        v->n = c & 0x0f;
+        return true;
+    }
+    if ((c & 0xf0) == 0x90) {
+        v->t = MPV_ARR;
+        v->n = c & 0x0f;
+        return true;
+    }
+    if ((c & 0xe0) == 0xa0) {
+        v->t = MPV_STR;
+        v->n = c & 0x1f;
+        goto body;
+    }
+    switch (c) {
+    case 0xc0:
+        v->t = MPV_NIL;
+        return true;
+    case 0xc2:
+    case 0xc3:
+        v->t = MPV_BOOL;
+        v->b = c == 0xc3;
+        return true;
+    case 0xcc: case 0xcd: case 0xce: case 0xcf:
+        ln = 1 << (c - 0xcc);
+        if (!mpr_take(r, (size_t)ln, &q))
+            return false;
+        v->t = MPV_UINT;
+        v->u = be(q, ln);
+        return true;
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+        ln = 1 << (c - 0xd0);
+        if (!mpr_take(r, (size_t)ln, &q))
+            return false;
+        v->t = MPV_INT;
+        v->i = ln == 1 ? (int8_t)q[0] : ln == 2 ? (int16_t)be(q, 2) : ln == 4 ? (int32_t)be(q, 4)
+                                                                              : (int64_t)be(q, 8);
+        return true;
+    case 0xca: {
+        if (!mpr_take(r, 4, &q))
+            return false;
+        uint32_t w = (uint32_t)be(q, 4);
+        float f;
+        memcpy(&f, &w, 4);
+        v->t = MPV_DBL;
+        v->d = f;
+        return true;
+    }
+    case 0xcb: {
+        if (!mpr_take(r, 8, &q))
+            return false;
+        uint64_t w = be(q, 8);
+        memcpy(&v->d, &w, 8);
+        v->t = MPV_DBL;
+        return true;
+    }
+    case 0xd9: case 0xda: case 0xdb:
+        ln = 1 << (c - 0xd9);
+        if (!mpr_take(r, (size_t)ln, &q))
+            return false;
+        v->t = MPV_STR;
+        v->n = (uint32_t)be(q, ln);
+        goto body;
+    case 0xc4: case 0xc5: case 0xc6:
+        ln = 1 << (c - 0xc4);
+        if (!mpr_take(r, (size_t)ln, &q))
+            return false;
+        v->t = MPV_BIN;
+        v->n = (uint32_t)be(q, ln);
+        goto body;
+    case 0xdc: case 0xdd:
+        ln = c == 0xdc ? 2 : 4;
+        if (!mpr_take(r, (size_t)ln, &q))
+            return false;
+        v->t = MPV_ARR;
+        v->n = (uint32_t)be(q, ln);
+        return true;
+    case 0xde: case 0xdf:
+        ln = c == 0xde ? 2 : 4;
+        if (!mpr_take(r, (size_t)ln, &q))
+            return false;
+        v->t = MPV_MAP;
+        v->n = (uint32_t)be(q, ln);
+        return true;
+    default:
+        return false; /* ext types: not produced from JSON */
+    }
+body:
+    if (!mpr_take(r, v->n, &q))
+        return false;
+    v->s = (const char *)q;
+    return true;
+}
+
+/* walk one value into a->attrs (also used to skip) */
+static bool mpr_walk(struct mpr *r, struct bench_acc *a)
+{
+    struct mpv v;
+    if (!mpr_next(r, &v))
+        return false;
+    a->nodes++;
+    switch (v.t) {
+    case MPV_MAP:
+        if (++r->depth > SAX_MAX_DEPTH)
+            return false;
+        for (uint32_t i = 0; i < v.n; i++) {
+            struct mpv k;
+            if (!mpr_next(r, &k) || k.t != MPV_STR)
+                return false;
+            a->attrs += bench_hstr(k.s, k.n);
+            if (!mpr_walk(r, a))
+                return false;
+        }
+        r->depth--;
+        return true;
+    case MPV_ARR:
+        if (++r->depth > SAX_MAX_DEPTH)
+            return false;
+        for (uint32_t i = 0; i < v.n; i++)
+            if (!mpr_walk(r, a))
+                return false;
+        r->depth--;
+        return true;
+    case MPV_STR:
+        a->attrs += bench_hstr(v.s, v.n);
+        return true;
+    case MPV_UINT:
+        a->attrs += bench_hint((int64_t)v.u);
+        return true;
+    case MPV_INT:
+        a->attrs += bench_hint(v.i);
+        return true;
+    case MPV_DBL:
+        a->attrs += bench_hdbl(v.d);
+        return true;
+    case MPV_BOOL:
+        a->attrs += v.b ? BENCH_H_TRUE : BENCH_H_FALSE;
+        return true;
+    case MPV_NIL:
+        a->attrs += BENCH_H_NULL;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool mpr_skip_rest(struct mpr *r, const struct mpv *v)
+{
+    struct bench_acc junk = {0, 0, 0};
+    uint32_t items = v->t == MPV_MAP ? 2 * v->n : v->t == MPV_ARR ? v->n : 0;
+    for (uint32_t i = 0; i < items; i++)
+        if (!mpr_walk(r, &junk))
+            return false;
+    return true;
+}
+
+static bool mpr_sub(struct mpr *r, int tag, struct bench_acc *a)
+{
+    struct mpv v;
+    if (!mpr_next(r, &v))
+        return false;
+    if (v.t != MPV_MAP)
+        return mpr_skip_rest(r, &v);
+    for (uint32_t i = 0; i < v.n; i++) {
+        struct mpv k, x;
+        if (!mpr_next(r, &k) || k.t != MPV_STR || !mpr_next(r, &x))
+            return false;
+        int sub = bench_sub_tag(k.s, k.n);
+        if (x.t == MPV_STR && sub != S_UNKNOWN)
+            bench_field(a, tag, sub, bench_hstr(x.s, x.n));
+        else if (!mpr_skip_rest(r, &x))
+            return false;
+    }
+    return true;
+}
+
+static int mpr_extract(const char *buf, size_t len, uint64_t *out)
+{
+    struct mpr r = {(const unsigned char *)buf, (const unsigned char *)buf + len, 1};
+    struct mpv root;
+    struct bench_acc a = {0, 0, 0};
+    if (!mpr_next(&r, &root) || root.t != MPV_MAP)
+        goto bad;
+    for (uint32_t i = 0; i < root.n; i++) {
+        struct mpv k;
+        if (!mpr_next(&r, &k) || k.t != MPV_STR)
+            goto bad;
+        int tag = bench_top_tag(k.s, k.n);
+        switch (bench_kind(tag)) {
+        case K_SCALAR: {
+            struct mpv x;
+            if (!mpr_next(&r, &x))
+                goto bad;
+            if (x.t == MPV_STR)
+                bench_field(&a, tag, 0, bench_hstr(x.s, x.n));
+            else if (tag == T_TS && x.t == MPV_UINT)
+                bench_field(&a, tag, 0, bench_hint((int64_t)x.u));
+            else if (tag == T_TS && x.t == MPV_INT)
+                bench_field(&a, tag, 0, bench_hint(x.i));
+            else if (!mpr_skip_rest(&r, &x))
+                goto bad;
+            break;
+        }
+        case K_OBJECT:
+            if (!mpr_sub(&r, tag, &a))
+                goto bad;
+            break;
+        case K_PERMLIST: {
+            struct mpv x;
+            if (!mpr_next(&r, &x))
+                goto bad;
+            if (x.t != MPV_ARR) {
+                if (!mpr_skip_rest(&r, &x))
+                    goto bad;
+                break;
+            }
+            for (uint32_t j = 0; j < x.n; j++)
+                if (!mpr_sub(&r, tag, &a))
+                    goto bad;
+            break;
+        }
+        default:
+            if (tag == T_UNKNOWN)
+                a.attrs += bench_hstr(k.s, k.n);
+            if (!mpr_walk(&r, &a))
+                goto bad;
+            break;
+        }
+    }
+    if (r.p != r.end)
+        goto bad;
+    *out = bench_finish(&a);
+    return 0;
+bad:
+    snprintf(g_err, sizeof g_err, "malformed msgpack at offset %td", (const char *)r.p - buf);
+    return -1;
+}
+
+static int ev_yajl_msgpack_cursor(const char *buf, size_t len, uint64_t *out)
+{
+    if (json_to_msgpack(buf, len))
+        return -1;
+    return mpr_extract(g_mpc.sb.data, g_mpc.sb.size, out);
+}
+
+#ifdef HAVE_SIMDJSON
+static int ev_sj_dom_msgpack(const char *buf, size_t len, uint64_t *out)
+{
+    const char *mp;
+    size_t mplen;
+    int e = sj_base_dom_to_msgpack(buf, len, &mp, &mplen);
+    if (e) {
+        snprintf(g_err, sizeof g_err, "%s", sj_base_strerror(e));
+        return -1;
+    }
+    *out = bench_mix64(mplen) ^ (unsigned char)mp[mplen - 1];
+    return 0;
+}
+
+static int ev_sj_dom_msgpack_cursor(const char *buf, size_t len, uint64_t *out)
+{
+    const char *mp;
+    size_t mplen;
+    int e = sj_base_dom_to_msgpack(buf, len, &mp, &mplen);
+    if (e) {
+        snprintf(g_err, sizeof g_err, "%s", sj_base_strerror(e));
+        return -1;
+    }
+    return mpr_extract(mp, mplen, out);
+}
+#endif
+
+/* ------------------------------------------------------------------ */
 /* --- json-c (jsonc_part.c) --- */
 
 static int ev_jsonc(const char *buf, size_t len, uint64_t *out)
@@ -1192,11 +1644,12 @@ static void add_variant(const char *name, const char *what, event_fn fn, bool ex
 struct result {
     double best_s;
     uint64_t checksum;
+    double allocs_per_event;
 };
 
 static struct result run_variant(const struct variant *v, const struct corpus *c, int runs)
 {
-    struct result r = {1e30, 0};
+    struct result r = {1e30, 0, 0};
     for (int run = 0; run < runs; run++) {
         uint64_t sum = 0;
         double t0 = now_s();
@@ -1212,6 +1665,15 @@ static struct result run_variant(const struct variant *v, const struct corpus *c
             r.best_s = dt;
         r.checksum = sum;
     }
+    /* separate, untimed pass: heap allocations per event */
+    size_t n = c->n < 10000 ? c->n : 10000;
+    uint64_t junk;
+    g_allocs = 0;
+    g_count_allocs = 1;
+    for (size_t i = 0; i < n; i++)
+        (void)v->fn(c->buf[i], c->len[i], &junk);
+    g_count_allocs = 0;
+    r.allocs_per_event = (double)g_allocs / (double)n;
     return r;
 }
 
@@ -1221,6 +1683,11 @@ static struct corpus g_mp_corpus;
 static int ev_msgpack_only(const char *buf, size_t len, uint64_t *out)
 {
     return mp_extract(buf, len, out);
+}
+
+static int ev_msgpack_cursor_only(const char *buf, size_t len, uint64_t *out)
+{
+    return mpr_extract(buf, len, out);
 }
 
 static void make_msgpack_corpus(const struct corpus *c)
@@ -1857,6 +2324,9 @@ int main(int argc, char **argv)
            yajl_version(), jc_version(), cJSON_Version(), msgpack_version());
 #ifdef HAVE_SIMDJSON
     printf(", %s", sj_base_describe());
+#ifdef HAVE_SIMDJSON_V3
+    printf("; the x86-64-v3 build's ondemand kernel: %s", sj_v3_ondemand_kernel());
+#endif
 #endif
     printf("\n");
 
@@ -1892,6 +2362,8 @@ int main(int argc, char **argv)
         add_variant("yajl tree", "copy+NUL, yajl_tree_parse + iterate + walk", ev_yajl_tree,
                     true);
         add_variant("yajl SAX", "yajl_alloc per event, extract in callbacks", ev_yajl_sax, true);
+        add_variant("yajl SAX arena", "same, yajl_alloc_funcs bump arena reset per event",
+                    ev_yajl_sax_arena, true);
         add_variant("json-c", "reused tokener, json_tokener_parse_ex + iterate + walk", ev_jsonc,
                     true);
         add_variant("json-c UTF-8", "same, tokener flag JSON_TOKENER_VALIDATE_UTF8",
@@ -1912,23 +2384,36 @@ int main(int argc, char **argv)
         add_variant("yajl SAX->msgpack->extract",
                     "plan, full: JSON to msgpack, msgpack_unpack_next, extract + walk",
                     ev_yajl_msgpack_extract, true);
+        add_variant("yajl SAX->msgpack->cursor",
+                    "plan with a cursor validator: JSON to msgpack, read the bytes in place",
+                    ev_yajl_msgpack_cursor, true);
+#ifdef HAVE_SIMDJSON
+        add_variant("simdjson DOM->msgpack", "alternative step 1: DOM parse, pack (sizes known)",
+                    ev_sj_dom_msgpack, false);
+        add_variant("simdjson DOM->msgpack->cursor",
+                    "alternative full: DOM parse, pack, cursor validator", ev_sj_dom_msgpack_cursor,
+                    true);
+#endif
         add_variant("msgpack input", "msgpack_unpack_next + extract + walk (msgpack-encoded "
                                      "events)",
                     ev_msgpack_only, true);
+        add_variant("msgpack input cursor", "cursor over the bytes + extract + walk",
+                    ev_msgpack_cursor_only, true);
 
         make_msgpack_corpus(&c);
 
         printf("\n## Throughput\n\n");
         printf("| variant | what is timed per event | events/s | MB/s (JSON bytes) | ns/event | "
-               "share of budget | checksum |\n");
-        printf("|---|---|---:|---:|---:|---:|---|\n");
+               "share of budget | mallocs/event | checksum |\n");
+        printf("|---|---|---:|---:|---:|---:|---:|---|\n");
         uint64_t ref = 0;
         bool have_ref = false, mismatch = false;
         for (size_t vi = 0; vi < g_nvariants; vi++) {
             const struct variant *v = &g_variants[vi];
             if (only && !strstr(v->name, only) && strcmp(v->name, "baseline") != 0)
                 continue;
-            const struct corpus *cc = v->fn == ev_msgpack_only ? &g_mp_corpus : &c;
+            const struct corpus *cc =
+                (v->fn == ev_msgpack_only || v->fn == ev_msgpack_cursor_only) ? &g_mp_corpus : &c;
             struct result r = run_variant(v, cc, runs);
             double evs = (double)c.n / r.best_s;
             double mbs = (double)c.total / r.best_s / 1e6;
@@ -1943,8 +2428,9 @@ int main(int argc, char **argv)
                     mismatch = true;
                 }
             }
-            printf("| %s | %s | %.0f | %.1f | %.0f | %.0f%% | %016" PRIx64 "%s |\n", v->name,
-                   v->what, evs, mbs, ns, 100.0 * ns / (1e9 / 170000.0), r.checksum, mark);
+            printf("| %s | %s | %.0f | %.1f | %.0f | %.0f%% | %.1f | %016" PRIx64 "%s |\n",
+                   v->name, v->what, evs, mbs, ns, 100.0 * ns / (1e9 / 170000.0),
+                   r.allocs_per_event, r.checksum, mark);
             fflush(stdout);
         }
         printf("\nmsgpack corpus: %.1f MB (%.0f bytes/event, map32/array32 headers)\n",

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Command-line contract: --help/--version, exit codes, file ingest with the
+# samples (accounting identity, no planted secret in the store, replay adds
+# nothing, resume from the stored position), analyzer output formats.
+set -uo pipefail
+collector=$1 analyzer=$2 src=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
+}
+status() { "$@" >/dev/null 2>&1; echo $?; }
+
+check "collector --help exits 0" test "$(status "$collector" --help)" = 0
+check "collector --help has examples" bash -c "'$collector' --help | grep -q Examples"
+check "collector --version" bash -c "'$collector' --version | grep -q '^grantline-collector '"
+check "collector without --store exits 2" test "$(status "$collector" --input x)" = 2
+check "collector bad option exits 2" test "$(status "$collector" --nope)" = 2
+check "collector no source exits 2" test "$(status "$collector" --store "$tmp/s0")" = 2
+check "collector missing input exits 3" test "$(status "$collector" --input "$tmp/none" --store "$tmp/s0")" = 3
+check "analyzer --help exits 0" test "$(status "$analyzer" --help)" = 0
+check "analyzer unknown command exits 2" test "$(status "$analyzer" frobnicate)" = 2
+check "analyzer stats missing store exits 3" test "$(status "$analyzer" stats --store "$tmp/nothing")" = 3
+check "analyzer stats without --store exits 2" test "$(status "$analyzer" stats)" = 2
+
+s=$tmp/store
+"$collector" --input "$src/samples/agents.ndjson" --store "$s" 2>"$tmp/log1"
+check "ingest samples exits 0" test $? = 0
+"$collector" --input "$src/samples/malformed.ndjson" --store "$s" 2>"$tmp/log2"
+check "ingest malformed exits 0" test $? = 0
+grep -q "read 498, stored 494, duplicates 4, quarantined 0" "$tmp/log1"
+check "samples: read 498 = stored 494 + duplicates 4" test $? = 0
+grep -q "read 20, stored 0, duplicates 0, quarantined 20" "$tmp/log2"
+check "malformed: 20 lines quarantined, blank lines skipped" test $? = 0
+
+perm=$(stat -c %a "$s/data.mdb")
+check "store file is 0600 (got $perm)" test "$perm" = 600
+dperm=$(stat -c %a "$s")
+check "store dir is 0700 (got $dperm)" test "$dperm" = 700
+leaked=$(grep -c -F -f "$src/samples/planted_secrets.txt" "$s"/*.mdb | awk -F: '{n+=$2} END {print n+0}')
+check "no planted secret in the store files ($leaked found)" test "$leaked" = 0
+leaked=$(strings "$s"/*.mdb | grep -c -F -f "$src/samples/planted_secrets.txt")
+check "no planted secret in strings(1) of the store" test "$leaked" = 0
+
+json=$("$analyzer" stats --store "$s" --format json)
+python3 - "$json" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["events"] == 494 + 9, s            # 9 exposure events derived from redaction
+assert s["quarantined"] == 20, s
+assert s["types"]["credential.exposed"] >= 9, s
+assert s["first_event"] < s["last_event"], s
+PY
+check "stats --format json is valid and adds up" test $? = 0
+n=$("$analyzer" quarantine --store "$s" --format json | python3 -c 'import sys,json; print(sum(1 for l in sys.stdin if json.loads(l)["reason"]))')
+check "quarantine lists 20 entries with reasons (got $n)" test "$n" = 20
+"$analyzer" quarantine --store "$s" --format json | grep -q 'invalid UTF-8 in a JSON string'
+check "quarantine reason for invalid UTF-8" test $? = 0
+n=$("$analyzer" events --store "$s" | python3 -c 'import sys,json; ids=[json.loads(l)["id"] for l in sys.stdin]; print(len(ids) - len(set(ids)))')
+check "events: no id stored twice" test "$n" = 0
+"$analyzer" verify --store "$s" >/dev/null
+check "verify passes on a fresh store" test $? = 0
+
+"$collector" --input "$src/samples/agents.ndjson" --store "$s" 2>"$tmp/log3"
+grep -q "read 0," "$tmp/log3"
+check "re-run resumes at the stored file position (reads nothing)" test $? = 0
+"$collector" --input "$src/samples/agents.ndjson" --store "$s" --from-start 2>"$tmp/log4"
+grep -q "read 498, stored 0, duplicates 498" "$tmp/log4"
+check "--from-start replay stores nothing twice" test $? = 0
+cat "$src/samples/agents.ndjson" | "$collector" --input - --store "$tmp/stdin" -q 2>"$tmp/log5"
+grep -q "stored 494" "$tmp/log5"
+check "stdin input" test $? = 0
+"$collector" --input "$src/samples/agents.ndjson" --store "$tmp/jl" --log-format json 2>"$tmp/jlog" >/dev/null
+python3 -c 'import sys,json; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/jlog"
+check "--log-format json writes only JSON lines (summary too)" test $? = 0
+
+if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
+echo "all CLI checks passed"

@@ -1,0 +1,377 @@
+/* End-to-end ingest over the real Kafka protocol: librdkafka's mock cluster
+ * in this process, the samples produced with a librdkafka producer (keyed by
+ * workload), and the grantline-collector binary consuming them. Checks that
+ * every valid event is stored exactly once, malformed input is quarantined,
+ * and restarts (clean or SIGKILL mid-stream) lose nothing and add nothing. */
+#include "../unit/check_helpers.h"
+
+#include "grantline/event.h"
+#include "grantline/store.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+#define TOPIC      "nhi-events"
+#define PARTITIONS 4
+
+struct mock {
+    rd_kafka_t *owner;
+    rd_kafka_mock_cluster_t *mc;
+    char boot[256];
+};
+
+static void mock_start(struct mock *m)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
+    m->owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    ck_assert_msg(m->owner, "rd_kafka_new: %s", errstr);
+    m->mc = rd_kafka_mock_cluster_new(m->owner, 1);
+    ck_assert(m->mc);
+    ck_assert_int_eq(rd_kafka_mock_topic_create(m->mc, TOPIC, PARTITIONS, 1), 0);
+    snprintf(m->boot, sizeof m->boot, "%s", rd_kafka_mock_cluster_bootstraps(m->mc));
+}
+
+static void mock_stop(struct mock *m)
+{
+    rd_kafka_mock_cluster_destroy(m->mc); /* before its owner, or librdkafka asserts */
+    rd_kafka_destroy(m->owner);
+}
+
+/* One input line: bytes, and for valid events the id and workload. */
+struct line {
+    char *buf;
+    size_t len;
+    char *id, *workload;
+};
+
+struct input {
+    struct line *v;
+    size_t n;
+};
+
+static void load_lines(struct input *in, const char *path)
+{
+    size_t len;
+    char *all = gl_test_slurp(path, &len);
+    struct gl_decoder *dec = gl_decoder_new();
+    char *p = all;
+    while (p < all + len) {
+        char *nl = memchr(p, '\n', (size_t)(all + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(all + len - p);
+        if (n > 0) {
+            in->v = realloc(in->v, (in->n + 1) * sizeof *in->v);
+            struct line *l = &in->v[in->n++];
+            memset(l, 0, sizeof *l);
+            l->buf = malloc(n);
+            memcpy(l->buf, p, n);
+            l->len = n;
+            struct gl_event ev;
+            struct gl_error err;
+            if (gl_decoder_decode(dec, l->buf, n, &ev, &err) == GL_OK) {
+                l->id = strndup(ev.id.ptr, ev.id.len);
+                l->workload = strndup(ev.workload.ptr, ev.workload.len);
+            }
+        }
+        p += n + 1;
+    }
+    gl_decoder_free(dec);
+    free(all);
+}
+
+static void free_lines(struct input *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        free(in->v[i].buf);
+        free(in->v[i].id);
+        free(in->v[i].workload);
+    }
+    free(in->v);
+}
+
+static void produce(const struct mock *m, const struct input *in, size_t from, size_t to)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", m->boot, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk, "producer: %s", errstr);
+    for (size_t i = from; i < to; i++) {
+        const struct line *l = &in->v[i];
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(l->buf, l->len),
+            RD_KAFKA_V_KEY(l->workload, l->workload ? strlen(l->workload) : 0), RD_KAFKA_V_END);
+        ck_assert_msg(e == 0, "produce: %s", rd_kafka_err2str(e));
+    }
+    ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
+    rd_kafka_destroy(rk);
+}
+
+static pid_t collector_spawn(const struct mock *m, const char *store, bool exit_at_end,
+                             const char *batch)
+{
+    char bin[4096];
+    snprintf(bin, sizeof bin, "%s/collector/grantline-collector", GL_BUILD_DIR);
+    char *argv[] = {bin,
+                    "--brokers",
+                    (char *)m->boot,
+                    "--topic",
+                    TOPIC,
+                    "--group",
+                    "grantline-it",
+                    "--store",
+                    (char *)store,
+                    "-X",
+                    "session.timeout.ms=6000",
+                    "--batch",
+                    (char *)batch,
+                    "--batch-ms",
+                    "20",
+                    "-q",
+                    exit_at_end ? "--exit-at-end" : NULL,
+                    NULL};
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, bin, NULL, NULL, argv, environ), 0);
+    return pid;
+}
+
+static int wait_exit(pid_t pid, int timeout_s)
+{
+    for (int i = 0; i < timeout_s * 10; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        sleep_ms(100);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_abort_msg("collector did not finish within %d s", timeout_s);
+    return -1;
+}
+
+/* --- checking the store --- */
+
+struct ids {
+    char **v;
+    size_t n;
+};
+
+static int collect_id(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    (void)seq;
+    struct ids *ids = arg;
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_event ev;
+    struct gl_error err;
+    ck_assert_int_eq(gl_decoder_decode_stored(dec, rec, len, &ev, &err), GL_OK);
+    ids->v = realloc(ids->v, (ids->n + 1) * sizeof *ids->v);
+    ids->v[ids->n++] = strndup(ev.id.ptr, ev.id.len);
+    gl_decoder_free(dec);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every valid id of in->v[0..upto) is stored exactly once; returns the
+ * number of stored events that are not input (exposures). */
+static size_t assert_exactly_once(const char *store, const struct input *in, size_t upto,
+                                  uint64_t *quarantined)
+{
+    struct gl_store *st;
+    struct gl_error err;
+    ck_assert_msg(gl_store_open(store, GL_STORE_RDONLY, 0, &st, &err) == GL_OK, "%s", err.msg);
+    struct ids ids = {0};
+    ck_assert_int_eq(gl_store_scan_events(st, collect_id, &ids, &err), GL_OK);
+    struct gl_store_stats s;
+    ck_assert_int_eq(gl_store_stats(st, &s, &err), GL_OK);
+    *quarantined = s.quarantined;
+    gl_store_close(st);
+    qsort(ids.v, ids.n, sizeof *ids.v, cmp_str);
+    for (size_t i = 1; i < ids.n; i++)
+        ck_assert_msg(strcmp(ids.v[i - 1], ids.v[i]) != 0, "event %s stored twice", ids.v[i]);
+    size_t expected = 0;
+    for (size_t i = 0; i < upto; i++) {
+        if (!in->v[i].id)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = in->v[j].id && strcmp(in->v[j].id, in->v[i].id) == 0;
+        if (dup)
+            continue;
+        expected++;
+        char *key = in->v[i].id;
+        ck_assert_msg(bsearch(&key, ids.v, ids.n, sizeof *ids.v, cmp_str) != NULL,
+                      "event %s was lost", key);
+    }
+    size_t extra = 0;
+    for (size_t i = 0; i < ids.n; i++) {
+        extra += strncmp(ids.v[i], "gl-exposed-", 11) == 0;
+        free(ids.v[i]);
+    }
+    free(ids.v);
+    ck_assert_uint_eq(ids.n, expected + extra);
+    return extra;
+}
+
+static struct input samples(void)
+{
+    struct input in = {0};
+    load_lines(&in, GL_SOURCE_DIR "/samples/agents.ndjson");
+    load_lines(&in, GL_SOURCE_DIR "/samples/malformed.ndjson");
+    return in;
+}
+
+static size_t count_invalid(const struct input *in, size_t upto)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < upto; i++)
+        n += in->v[i].id == NULL;
+    return n;
+}
+
+START_TEST(test_kafka_every_event_once)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    produce(&m, &in, 0, in.n);
+    char *store = gl_test_tmpdir("kafka-once");
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "100"), 120), 0);
+    uint64_t q;
+    size_t exposures = assert_exactly_once(store, &in, in.n, &q);
+    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    ck_assert_uint_eq(q, 20);
+    ck_assert_uint_eq(exposures, 9);
+
+    /* a second run on the same topic adds nothing */
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "100"), 120), 0);
+    uint64_t q2;
+    ck_assert_uint_eq(assert_exactly_once(store, &in, in.n, &q2), 9);
+    ck_assert_uint_eq(q2, q);
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
+START_TEST(test_kafka_restart_midstream)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    size_t half = in.n / 2;
+    produce(&m, &in, 0, half);
+    char *store = gl_test_tmpdir("kafka-restart");
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
+    uint64_t q;
+    assert_exactly_once(store, &in, half, &q);
+    ck_assert_uint_eq(q, count_invalid(&in, half));
+    /* the rest, plus the first 40 lines sent again (a producer retrying) */
+    produce(&m, &in, half, in.n);
+    produce(&m, &in, 0, 40);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
+    assert_exactly_once(store, &in, in.n, &q);
+    ck_assert_uint_eq(q, count_invalid(&in, in.n) + count_invalid(&in, 40));
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
+static uint64_t stored_events(const char *store)
+{
+    struct gl_store *st;
+    struct gl_error err;
+    if (gl_store_open(store, GL_STORE_RDONLY, 0, &st, &err) != GL_OK)
+        return 0;
+    struct gl_store_stats s;
+    uint64_t n = gl_store_stats(st, &s, &err) == GL_OK ? s.events : 0;
+    gl_store_close(st);
+    return n;
+}
+
+START_TEST(test_kafka_sigkill_loses_nothing)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    produce(&m, &in, 0, in.n);
+    char *store = gl_test_tmpdir("kafka-kill");
+    pid_t pid = collector_spawn(&m, store, false, "7");
+    for (int i = 0; i < 300 && stored_events(store) < 60; i++)
+        sleep_ms(50);
+    uint64_t before = stored_events(store);
+    ck_assert_msg(before > 0, "collector stored nothing before the kill");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "7"), 120), 0);
+    uint64_t q;
+    assert_exactly_once(store, &in, in.n, &q);
+    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
+START_TEST(test_kafka_sigterm_finishes_batch)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    produce(&m, &in, 0, in.n);
+    char *store = gl_test_tmpdir("kafka-term");
+    pid_t pid = collector_spawn(&m, store, false, "1000");
+    for (int i = 0; i < 300 && stored_events(store) < 400; i++)
+        sleep_ms(50);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid, 60), 0);
+    uint64_t q;
+    assert_exactly_once(store, &in, in.n, &q);
+    ck_assert_uint_eq(q, 20);
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
+static Suite *kafka_suite(void)
+{
+    Suite *s = suite_create("kafka_ingest");
+    TCase *tc = tcase_create("mock_cluster");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_kafka_every_event_once);
+    tcase_add_test(tc, test_kafka_restart_midstream);
+    tcase_add_test(tc, test_kafka_sigkill_loses_nothing);
+    tcase_add_test(tc, test_kafka_sigterm_finishes_batch);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(kafka_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
