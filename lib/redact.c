@@ -1,8 +1,9 @@
-/* Secret redaction with PCRE2. All text rules are also compiled into one
- * alternation with a (*MARK) per rule, so a clean string (the common case)
- * costs one JIT scan; only a hit reruns the winning rule anchored to find its
- * 'secret' group. Leftmost match wins, ties go to the earlier rule, which is
- * what the alternation gives by construction. */
+/* Secret redaction with PCRE2. Each rule declares literal triggers; one
+ * case-insensitive scan over all triggers tells which rules can match a
+ * string, so clean text (almost all text) costs one JIT scan and only the
+ * triggered rules run. Leftmost match wins, ties go to the earlier rule.
+ * Patterns run byte-wise (no PCRE2_UTF: 4x faster on case-insensitive
+ * rules); input is valid UTF-8 and matches are widened to whole characters. */
 #include "grantline/redact.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -14,21 +15,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct rule {
     char name[48];
     pcre2_code *re;
     int secret_group; /* capture group number of (?<secret>), or 0 for the whole match */
     bool on_keys;     /* "key-*": matches map key names */
+    bool always;      /* no triggers: runs on every string */
+};
+
+struct trigger {
+    char *lit; /* lower case */
+    size_t len;
+    size_t rule;
 };
 
 struct gl_redactor {
     struct rule *rules;
     size_t n;
-    pcre2_code *all; /* alternation of text rules, NULL if it failed to compile */
+    struct trigger *trig;
+    size_t n_trig, cap_trig;
+    /* Multi-literal search: a bit per lower-cased byte pair that starts some
+     * trigger, and per first byte the triggers starting with it. A PCRE2
+     * alternation of ~50 literals costs ~15 ns a byte; this is ~1 ns. */
+    uint64_t pair[65536 / 64];
+    uint16_t *by_first[256]; /* trigger indexes, NULL-free lists ended by UINT16_MAX */
     pcre2_match_data *md;
-    pcre2_match_data *md_all;
     pcre2_match_context *mctx;
+    bool *run; /* per rule, scratch for one scan */
     unsigned char key[64];
     size_t keylen;
 };
@@ -44,9 +59,13 @@ void gl_redactor_free(struct gl_redactor *rd)
     for (size_t i = 0; i < rd->n; i++)
         pcre2_code_free(rd->rules[i].re);
     free(rd->rules);
-    pcre2_code_free(rd->all);
+    for (size_t i = 0; i < rd->n_trig; i++)
+        free(rd->trig[i].lit);
+    free(rd->trig);
+    free(rd->run);
+    for (int i = 0; i < 256; i++)
+        free(rd->by_first[i]);
     pcre2_match_data_free(rd->md);
-    pcre2_match_data_free(rd->md_all);
     pcre2_match_context_free(rd->mctx);
     free(rd);
 }
@@ -66,8 +85,7 @@ static int compile_one(const char *pat, size_t len, pcre2_code **out, char *why,
 {
     int ecode;
     PCRE2_SIZE eoff;
-    pcre2_code *re =
-        pcre2_compile((PCRE2_SPTR)pat, len, PCRE2_UTF | extra_opts, &ecode, &eoff, NULL);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, len, extra_opts, &ecode, &eoff, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ecode, msg, sizeof msg);
@@ -79,8 +97,28 @@ static int compile_one(const char *pat, size_t len, pcre2_code **out, char *why,
     return GL_OK;
 }
 
-static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const char *pat,
-                    const char *path, int lineno, struct gl_error *err)
+static int add_trigger(struct gl_redactor *rd, const char *lit, size_t len, size_t rule)
+{
+    if (rd->n_trig == rd->cap_trig) {
+        size_t nc = rd->cap_trig ? rd->cap_trig * 2 : 64;
+        struct trigger *t = realloc(rd->trig, nc * sizeof *t);
+        if (!t)
+            return GL_ERR_NOMEM;
+        rd->trig = t;
+        rd->cap_trig = nc;
+    }
+    char *l = strndup(lit, len);
+    if (!l)
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < len; i++)
+        if (l[i] >= 'A' && l[i] <= 'Z')
+            l[i] = (char)(l[i] - 'A' + 'a');
+    rd->trig[rd->n_trig++] = (struct trigger){l, len, rule};
+    return GL_OK;
+}
+
+static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const char *triggers,
+                    const char *pat, const char *path, int lineno, struct gl_error *err)
 {
     if (rd->n == *cap) {
         size_t nc = *cap ? *cap * 2 : 32;
@@ -105,32 +143,51 @@ static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const
         return gl_error_set(err, GL_ERR_REGEX, 0, "%s:%d: rule %s: %s", path, lineno, name, why);
     int g = pcre2_substring_number_from_name(r->re, (PCRE2_SPTR) "secret");
     r->secret_group = g > 0 ? g : 0;
+    r->always = !triggers && !r->on_keys;
+    for (const char *t = triggers; t && *t;) {
+        size_t len = strcspn(t, ",");
+        if (len == 0 || add_trigger(rd, t, len, rd->n))
+            return gl_error_set(err, len ? GL_ERR_NOMEM : GL_ERR_INVALID, 0,
+                                "%s:%d: rule %s: empty trigger", path, lineno, name);
+        t += len + (t[len] == ',');
+    }
     rd->n++;
     return GL_OK;
 }
 
-/* The alternation: (?:(*MARK:i)(?:pat_i))|... over text rules. */
-static void build_alternation(struct gl_redactor *rd, const char *const *pats)
+static unsigned char lower(unsigned char c)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < rd->n; i++)
-        total += strlen(pats[i]) + 32;
-    char *buf = malloc(total + 1);
-    if (!buf)
-        return;
-    size_t at = 0;
-    bool any = false;
-    for (size_t i = 0; i < rd->n; i++) {
-        if (rd->rules[i].on_keys)
-            continue;
-        at += (size_t)snprintf(buf + at, total + 1 - at, "%s(?:(*MARK:%zu)(?:%s))", any ? "|" : "",
-                               i, pats[i]);
-        any = true;
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* Index of the trigger literals for select_rules(). Literals have at least
+ * two bytes (checked), so every match starts with a flagged byte pair. */
+static int build_triggers(struct gl_redactor *rd, struct gl_error *err)
+{
+    size_t count[256] = {0};
+    for (size_t i = 0; i < rd->n_trig; i++) {
+        const unsigned char *l = (const unsigned char *)rd->trig[i].lit;
+        if (rd->trig[i].len < 2)
+            return gl_error_set(err, GL_ERR_INVALID, 0,
+                                "secret rule %s: trigger '%s' is shorter than 2 bytes",
+                                rd->rules[rd->trig[i].rule].name, rd->trig[i].lit);
+        unsigned pair = (unsigned)l[0] << 8 | l[1];
+        rd->pair[pair / 64] |= 1ULL << (pair % 64);
+        count[l[0]]++;
     }
-    char why[300];
-    if (any && compile_one(buf, at, &rd->all, why, sizeof why, PCRE2_DUPNAMES) == GL_OK)
-        rd->md_all = pcre2_match_data_create_from_pattern(rd->all, NULL);
-    free(buf);
+    for (int c = 0; c < 256; c++) {
+        if (!count[c])
+            continue;
+        rd->by_first[c] = malloc((count[c] + 1) * sizeof(uint16_t));
+        if (!rd->by_first[c])
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        size_t k = 0;
+        for (size_t i = 0; i < rd->n_trig; i++)
+            if ((unsigned char)rd->trig[i].lit[0] == c)
+                rd->by_first[c][k++] = (uint16_t)i;
+        rd->by_first[c][k] = UINT16_MAX;
+    }
+    return GL_OK;
 }
 
 int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl_redactor **out,
@@ -140,8 +197,7 @@ int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl
     if (!f)
         return gl_error_set(err, GL_ERR_IO, errno, "secret rules %s: %s", path, strerror(errno));
     struct gl_redactor *rd = calloc(1, sizeof *rd);
-    char **pats = NULL;
-    size_t cap = 0, pcap = 0;
+    size_t cap = 0;
     int rc = GL_OK;
     char *line = NULL;
     size_t linecap = 0;
@@ -167,23 +223,21 @@ int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl
         }
         *sp = '\0';
         char *pat = trim(sp + 1);
-        rc = add_rule(rd, &cap, s, pat, path, lineno, err);
-        if (rc)
-            goto done;
-        if (rd->n > pcap) {
-            pcap = cap;
-            char **np = realloc(pats, pcap * sizeof *np);
-            if (!np) {
-                rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        const char *triggers = NULL;
+        if (strncmp(pat, "triggers=", 9) == 0) {
+            triggers = pat + 9;
+            char *end = pat + strcspn(pat, " \t");
+            if (*end == '\0') {
+                rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: rule %s: no pattern", path,
+                                  lineno, s);
                 goto done;
             }
-            pats = np;
+            *end = '\0';
+            pat = trim(end + 1);
         }
-        pats[rd->n - 1] = strdup(pat);
-        if (!pats[rd->n - 1]) {
-            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        rc = add_rule(rd, &cap, s, triggers, pat, path, lineno, err);
+        if (rc)
             goto done;
-        }
     }
     if (rd->n == 0) {
         rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s: no rules", path);
@@ -204,11 +258,14 @@ int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl
     }
     pcre2_set_match_limit(rd->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(rd->mctx, DEPTH_LIMIT);
-    build_alternation(rd, (const char *const *)pats);
+    rd->run = calloc(rd->n, sizeof *rd->run);
+    if (!rd->run) {
+        rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        goto done;
+    }
+    if (!rc)
+        rc = build_triggers(rd, err);
 done:
-    for (size_t i = 0; pats && i < rd->n; i++)
-        free(pats[i]);
-    free(pats);
     free(line);
     fclose(f);
     if (rc) {
@@ -269,47 +326,67 @@ static int add_hit(struct gl_redactor *rd, int rule, const char *s, size_t len,
     return GL_OK;
 }
 
-/* Finds the leftmost match at or after 'from'. Sets the rule and the spans
- * of the whole match and of the secret. Returns 1, 0 (none) or <0 (PCRE2). */
+/* Marks in rd->run the rules that may match s: those without triggers and
+ * those with a trigger somewhere in s. Returns how many. */
+static int select_rules(struct gl_redactor *rd, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    int n = 0;
+    for (size_t i = 0; i < rd->n; i++) {
+        rd->run[i] = rd->rules[i].always;
+        n += rd->run[i];
+    }
+    for (size_t at = 0; at + 1 < len; at++) {
+        unsigned c0 = lower(s[at]);
+        unsigned pair = c0 << 8 | lower(s[at + 1]);
+        if (!(rd->pair[pair / 64] & (1ULL << (pair % 64))))
+            continue;
+        for (const uint16_t *t = rd->by_first[c0]; *t != UINT16_MAX; t++) {
+            const struct trigger *tr = &rd->trig[*t];
+            if (rd->run[tr->rule] || tr->len > len - at)
+                continue;
+            size_t k = 1;
+            while (k < tr->len && lower(s[at + k]) == (unsigned char)tr->lit[k])
+                k++;
+            if (k == tr->len) {
+                rd->run[tr->rule] = true;
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+static size_t char_start(const char *s, size_t at)
+{
+    while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
+        at--;
+    return at;
+}
+
+static size_t char_end(const char *s, size_t len, size_t at)
+{
+    while (at < len && ((unsigned char)s[at] & 0xc0) == 0x80)
+        at++;
+    return at;
+}
+
+/* Finds the leftmost match of a selected rule at or after 'from'. Sets the
+ * rule and the spans of the whole match and of the secret. Returns 1, 0
+ * (none) or <0 (PCRE2 error such as the match limit). */
 static int find(struct gl_redactor *rd, const char *s, size_t len, size_t from, int *rule,
                 size_t span[4])
 {
-    if (rd->all) {
-        int m = pcre2_match(rd->all, (PCRE2_SPTR)s, len, from, 0, rd->md_all, rd->mctx);
-        if (m == PCRE2_ERROR_NOMATCH)
-            return 0;
-        if (m < 0)
-            return m;
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md_all);
-        PCRE2_SPTR mark = pcre2_get_mark(rd->md_all);
-        *rule = mark ? atoi((const char *)mark) : -1;
-        span[0] = span[2] = ov[0];
-        span[1] = span[3] = ov[1];
-        if (*rule < 0 || (size_t)*rule >= rd->n)
-            return 1;
-        const struct rule *r = &rd->rules[*rule];
-        if (r->secret_group == 0)
-            return 1;
-        m = pcre2_match(r->re, (PCRE2_SPTR)s, len, ov[0], PCRE2_ANCHORED, rd->md, rd->mctx);
-        if (m > r->secret_group) {
-            PCRE2_SIZE *rv = pcre2_get_ovector_pointer(rd->md);
-            if (rv[2 * r->secret_group] != PCRE2_UNSET) {
-                span[2] = rv[2 * r->secret_group];
-                span[3] = rv[2 * r->secret_group + 1];
-            }
-            span[1] = rv[1];
-        }
-        return 1;
-    }
-    /* no alternation: try each rule, keep the leftmost */
     int best = -1;
     for (size_t i = 0; i < rd->n; i++) {
         const struct rule *r = &rd->rules[i];
-        if (r->on_keys)
+        if (!rd->run[i])
             continue;
         int m = pcre2_match(r->re, (PCRE2_SPTR)s, len, from, 0, rd->md, rd->mctx);
-        if (m == PCRE2_ERROR_NOMATCH)
+        if (m == PCRE2_ERROR_NOMATCH) {
+            rd->run[i] = false; /* nothing further on either */
             continue;
+        }
         if (m < 0)
             return m;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md);
@@ -324,7 +401,11 @@ static int find(struct gl_redactor *rd, const char *s, size_t len, size_t from, 
         }
     }
     *rule = best;
-    return best >= 0;
+    if (best < 0)
+        return 0;
+    span[2] = char_start(s, span[2]);
+    span[3] = char_end(s, len, span[3]);
+    return 1;
 }
 
 int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
@@ -332,6 +413,8 @@ int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct g
 {
     size_t from = 0, copied = 0;
     int count = 0;
+    if (select_rules(rd, s, len) == 0)
+        return 0;
     while (from <= len) {
         int rule = -1;
         size_t span[4];
@@ -370,6 +453,8 @@ int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len)
 {
     int rule = -1;
     size_t span[4];
+    if (select_rules(rd, s, len) == 0)
+        return -1;
     return find(rd, s, len, 0, &rule, span) == 1 ? rule : -1;
 }
 

@@ -33,33 +33,48 @@ defs=""
 objs=""
 link=$CC
 
-jobs=()
-if pkg-config --exists simdjson; then
-    sjflags="-O2 -g -std=c++17 -Wall -Wextra $(pkg-config --cflags simdjson)"
-    defs="-DHAVE_SIMDJSON"
-    objs="$build/sj_base.o"
-    "$CXX" $sjflags -DSJ_PREFIX=sj_base_ -c "$here/simdjson_shim.cpp" -o "$build/sj_base.o" &
-    jobs+=($!)
-    # The ondemand front end is compiled into the shim, so its SIMD kernel is
-    # chosen by the compiler flags; build a second copy for AVX2 CPUs.
-    if grep -qw avx2 /proc/cpuinfo && grep -qw bmi2 /proc/cpuinfo; then
-        defs="$defs -DHAVE_SIMDJSON_V3"
-        objs="$objs $build/sj_v3.o"
-        "$CXX" $sjflags -march=x86-64-v3 -DSJ_PREFIX=sj_v3_ -c "$here/simdjson_shim.cpp" \
-            -o "$build/sj_v3.o" &
-        jobs+=($!)
-    fi
-    libs="$libs $(pkg-config --libs simdjson)"
-    link=$CXX
-else
-    echo "run.sh: libsimdjson-dev not installed: simdjson rows skipped" >&2
+# Rebuild only when a source (or this script) is newer than the binary.
+stale=1
+if [ -x "$build/json_parsers" ] && [ -z "${FORCE_BUILD:-}" ]; then
+    stale=0
+    for f in "$here"/*.c "$here"/*.h "$here"/*.cpp "$here/run.sh"; do
+        if [ "$f" -nt "$build/json_parsers" ]; then
+            stale=1
+        fi
+    done
 fi
 
-"$CC" $cflags $defs -c "$here/json_parsers.c" -o "$build/json_parsers.o"
-"$CC" $cflags -c "$here/jsonc_part.c" -o "$build/jsonc_part.o"
-for j in "${jobs[@]}"; do
-    wait "$j"
-done
-$link -o "$build/json_parsers" "$build/json_parsers.o" "$build/jsonc_part.o" $objs $libs
+if [ "$stale" = 1 ]; then
+    jobs=()
+    if pkg-config --exists simdjson; then
+        sjflags="-O2 -g -std=c++17 -Wall -Wextra $(pkg-config --cflags simdjson)"
+        defs="-DHAVE_SIMDJSON"
+        objs="$build/sj_base.o"
+        "$CXX" $sjflags -DSJ_PREFIX=sj_base_ -c "$here/simdjson_shim.cpp" -o "$build/sj_base.o" &
+        jobs+=($!)
+        # The ondemand front end is compiled into the shim, so its SIMD kernel is
+        # chosen by the compiler flags (haswell needs AVX2, BMI1/2 and PCLMUL;
+        # -march=x86-64-v3 lacks PCLMUL); build a second copy for such CPUs.
+        if grep -qw avx2 /proc/cpuinfo && grep -qw bmi2 /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo; then
+            defs="$defs -DHAVE_SIMDJSON_HASWELL"
+            objs="$objs $build/sj_hsw.o"
+            "$CXX" $sjflags -march=haswell -DSJ_PREFIX=sj_hsw_ -c "$here/simdjson_shim.cpp" \
+                -o "$build/sj_hsw.o" &
+            jobs+=($!)
+        fi
+        libs="$libs $(pkg-config --libs simdjson)"
+        link=$CXX
+    else
+        echo "run.sh: libsimdjson-dev not installed: simdjson rows skipped" >&2
+    fi
+
+    "$CC" $cflags $defs -c "$here/json_parsers.c" -o "$build/json_parsers.o"
+    "$CC" $cflags -c "$here/jsonc_part.c" -o "$build/jsonc_part.o"
+    for j in "${jobs[@]}"; do
+        wait "$j"
+    done
+    $link -o "$build/json_parsers" "$build/json_parsers.o" "$build/jsonc_part.o" $objs $libs
+    echo "run.sh: built $build/json_parsers" >&2
+fi
 
 exec "$build/json_parsers" "$@"
