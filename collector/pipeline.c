@@ -1,6 +1,9 @@
-/* Ingest pipeline: one decoder, one redactor and one store batch, used by a
- * single thread. Accounting identity: read = stored + duplicates + quarantined
- * (derived exposure events are counted apart). */
+/* Ingest pipeline: the caller's thread decodes, redacts and fills one batch
+ * while a writer thread commits the previous one (LMDB commit and fsync then
+ * overlap with parsing). At most one batch is in flight; results, counters
+ * and the durable callback are handled in the caller's thread.
+ * Accounting identity: read = stored + duplicates + quarantined (derived
+ * exposure events are counted apart). */
 #include "pipeline.h"
 
 #include "grantline/event.h"
@@ -8,28 +11,71 @@
 #include "grantline/tstamp.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A batch and what the pipeline must remember about its events. */
+struct slot {
+    struct gl_store_batch *batch;
+    bool *derived; /* per queued event: added by redaction */
+    bool *dups;    /* per queued event: set by the commit */
+    size_t flags_cap;
+    size_t n_events;
+};
 
 struct gl_pipeline {
     struct gl_store *st;
     struct gl_redactor *rd;
     struct gl_pipeline_opts opts;
     struct gl_decoder *dec;
-    struct gl_store_batch *batch;
+    struct slot slots[2];
+    struct slot *cur; /* being filled by the caller */
     struct gl_buf rec;     /* encoded record */
     struct gl_buf scratch; /* quarantine text */
     struct gl_redact_hits hits, derived_hits;
-    bool *derived; /* per queued event: added by redaction */
-    bool *dups;
-    size_t flags_cap;
-    size_t n_events;
     int64_t oldest;
+    /* writer thread; everything below is guarded by mu */
+    pthread_t writer;
+    bool writer_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct slot *inflight; /* handed to the writer, NULL when idle */
+    bool done;             /* inflight has been committed (or failed) */
+    bool quit;
+    int result;
+    struct gl_error result_err;
+    void (*durable)(void *arg);
+    void *durable_arg;
     struct gl_pipeline_counters c;
     int64_t started, last_report;
     uint64_t read_at_report;
 };
+
+static void *writer_main(void *arg)
+{
+    struct gl_pipeline *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && (!p->inflight || p->done))
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (!p->inflight || p->done)
+            break; /* quit with nothing to write */
+        struct slot *s = p->inflight;
+        pthread_mutex_unlock(&p->mu);
+        struct gl_error err = {0};
+        struct gl_store_commit_result res;
+        int rc = gl_store_commit(p->st, s->batch, &res, s->dups, &err);
+        pthread_mutex_lock(&p->mu);
+        p->result = rc;
+        p->result_err = err;
+        p->done = true;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
 
 int gl_pipeline_new(struct gl_store *st, struct gl_redactor *rd,
                     const struct gl_pipeline_opts *opts, struct gl_pipeline **out,
@@ -43,11 +89,20 @@ int gl_pipeline_new(struct gl_store *st, struct gl_redactor *rd,
     p->started = p->last_report = gl_tstamp_now();
     p->opts = *opts;
     p->dec = gl_decoder_new();
-    p->batch = gl_store_batch_new();
-    if (!p->dec || !p->batch) {
+    p->slots[0].batch = gl_store_batch_new();
+    p->slots[1].batch = gl_store_batch_new();
+    p->cur = &p->slots[0];
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (!p->dec || !p->slots[0].batch || !p->slots[1].batch) {
         gl_pipeline_free(p);
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     }
+    if (pthread_create(&p->writer, NULL, writer_main, p) != 0) {
+        gl_pipeline_free(p);
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "cannot start the writer thread");
+    }
+    p->writer_started = true;
     *out = p;
     return GL_OK;
 }
@@ -56,42 +111,54 @@ void gl_pipeline_free(struct gl_pipeline *p)
 {
     if (!p)
         return;
+    if (p->writer_started) {
+        pthread_mutex_lock(&p->mu);
+        p->quit = true;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->writer, NULL);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
     gl_decoder_free(p->dec);
-    gl_store_batch_free(p->batch);
+    for (int i = 0; i < 2; i++) {
+        gl_store_batch_free(p->slots[i].batch);
+        free(p->slots[i].derived);
+        free(p->slots[i].dups);
+    }
     gl_buf_free(&p->rec);
     gl_buf_free(&p->scratch);
     gl_redact_hits_free(&p->hits);
     gl_redact_hits_free(&p->derived_hits);
-    free(p->derived);
-    free(p->dups);
     free(p);
 }
 
-static int grow_flags(struct gl_pipeline *p)
+static int grow_flags(struct slot *s)
 {
-    if (p->n_events < p->flags_cap)
+    if (s->n_events < s->flags_cap)
         return GL_OK;
-    size_t nc = p->flags_cap ? p->flags_cap * 2 : 1024;
-    bool *d = realloc(p->derived, nc * sizeof *d);
+    size_t nc = s->flags_cap ? s->flags_cap * 2 : 1024;
+    bool *d = realloc(s->derived, nc * sizeof *d);
     if (!d)
         return GL_ERR_NOMEM;
-    p->derived = d;
-    d = realloc(p->dups, nc * sizeof *d);
+    s->derived = d;
+    d = realloc(s->dups, nc * sizeof *d);
     if (!d)
         return GL_ERR_NOMEM;
-    p->dups = d;
-    p->flags_cap = nc;
+    s->dups = d;
+    s->flags_cap = nc;
     return GL_OK;
 }
 
 static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, bool derived)
 {
-    int rc = grow_flags(p);
+    struct slot *s = p->cur;
+    int rc = grow_flags(s);
     if (!rc)
-        rc = gl_store_batch_add(p->batch, ev, p->rec.data, p->rec.len);
+        rc = gl_store_batch_add(s->batch, ev, p->rec.data, p->rec.len);
     if (rc)
         return rc;
-    p->derived[p->n_events++] = derived;
+    s->derived[s->n_events++] = derived;
     return GL_OK;
 }
 
@@ -149,7 +216,7 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const 
         srclen = red.len;
         p->c.secrets += (uint64_t)n;
     }
-    int rc = gl_store_batch_quarantine(p->batch, src, srclen, len, escaped, origin, reason);
+    int rc = gl_store_batch_quarantine(p->cur->batch, src, srclen, len, escaped, origin, reason);
     gl_buf_free(&red);
     if (rc)
         return gl_error_set(err, rc, 0, "out of memory");
@@ -221,7 +288,7 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
     p->c.bytes += len;
     int rc = GL_OK;
     if (pos_source) {
-        rc = gl_store_batch_position(p->batch, pos_source, pos_next);
+        rc = gl_store_batch_position(p->cur->batch, pos_source, pos_next);
         if (rc)
             return gl_error_set(err, rc, 0, "out of memory");
     }
@@ -257,14 +324,14 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
 
 bool gl_pipeline_pending(const struct gl_pipeline *p)
 {
-    return gl_store_batch_count(p->batch) > 0;
+    return gl_store_batch_count(p->cur->batch) > 0;
 }
 
 int64_t gl_pipeline_due_in(const struct gl_pipeline *p)
 {
-    if (gl_store_batch_count(p->batch) == 0)
+    if (gl_store_batch_count(p->cur->batch) == 0)
         return -1;
-    if (p->n_events >= p->opts.batch_max)
+    if (p->cur->n_events >= p->opts.batch_max)
         return 0;
     int64_t left = p->oldest + p->opts.batch_us - gl_tstamp_now();
     return left > 0 ? left : 0;
@@ -275,22 +342,53 @@ bool gl_pipeline_due(const struct gl_pipeline *p)
     return gl_pipeline_due_in(p) == 0;
 }
 
-int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err)
+void gl_pipeline_on_durable(struct gl_pipeline *p, void (*fn)(void *arg), void *arg)
 {
-    struct gl_store_commit_result res;
-    int rc = gl_store_commit(p->st, p->batch, &res, p->dups, err);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < p->n_events; i++) {
-        if (p->derived[i])
-            p->c.derived += !p->dups[i];
-        else if (p->dups[i])
+    p->durable = fn;
+    p->durable_arg = arg;
+}
+
+int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->inflight && !p->done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    struct slot *s = p->inflight;
+    int rc = p->result;
+    if (rc && err)
+        *err = p->result_err;
+    if (s && !rc)
+        p->inflight = NULL;
+    pthread_mutex_unlock(&p->mu);
+    if (!s || rc)
+        return rc; /* a failed batch stays in flight: nothing after it may commit */
+    for (size_t i = 0; i < s->n_events; i++) {
+        if (s->derived[i])
+            p->c.derived += !s->dups[i];
+        else if (s->dups[i])
             p->c.duplicates++;
         else
             p->c.stored++;
     }
-    p->n_events = 0;
+    s->n_events = 0;
     p->c.batches++;
+    if (p->durable)
+        p->durable(p->durable_arg);
+    return GL_OK;
+}
+
+int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err)
+{
+    int rc = gl_pipeline_wait(p, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&p->mu);
+    p->inflight = p->cur;
+    p->done = false;
+    p->result = GL_OK;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    p->cur = p->cur == &p->slots[0] ? &p->slots[1] : &p->slots[0];
     return GL_OK;
 }
 

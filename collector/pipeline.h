@@ -47,13 +47,24 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
 
 /* True when the batch is full or its oldest message has waited batch_us. */
 bool gl_pipeline_due(const struct gl_pipeline *p);
-/* Microseconds until the pending batch is due (0 if due, -1 if empty). */
+/* Microseconds until the pending batch is due (0 if due, -1 if empty). The
+ * batch of the current flush window, not the one in flight. */
 int64_t gl_pipeline_due_in(const struct gl_pipeline *p);
 bool gl_pipeline_pending(const struct gl_pipeline *p);
 
-/* Commits the pending batch in one transaction. Returns 0 or a store error;
- * on error nothing of the batch is stored and the batch is kept. */
+/* Hands the pending batch to the writer thread, which commits it in one
+ * transaction, and returns; it first waits for the previous batch (at most
+ * one is in flight). Returns 0, or the error of the previous batch, after
+ * which the pipeline is failed: nothing more commits. */
 int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err);
+
+/* Waits until the batch in flight has committed. */
+int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err);
+
+/* 'fn(arg)' runs in the caller's thread (inside flush or wait) each time a
+ * batch handed over by an earlier flush has committed: the moment a source
+ * may acknowledge the messages of that batch. */
+void gl_pipeline_on_durable(struct gl_pipeline *p, void (*fn)(void *arg), void *arg);
 
 const struct gl_pipeline_counters *gl_pipeline_counters(const struct gl_pipeline *p);
 

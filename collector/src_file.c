@@ -90,13 +90,10 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         gl_pipeline_progress(p, -1, false);
     }
     free(line);
-    if (!rc) {
-        /* also records the position past trailing blank lines */
-        if (!is_stdin && gl_pipeline_pending(p) == false) {
-            /* nothing queued: position may still have advanced */
-        }
+    if (!rc)
         rc = gl_pipeline_flush(p, err);
-    }
+    if (!rc)
+        rc = gl_pipeline_wait(p, err);
 done:
     if (!is_stdin)
         fclose(f);

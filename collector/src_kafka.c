@@ -16,7 +16,8 @@
 struct part {
     char *topic;
     int32_t partition;
-    int64_t pending; /* next offset of the last ingested message, -1: none */
+    int64_t pending;  /* next offset after the last message in the filling batch, -1: none */
+    int64_t inflight; /* the same for the batch being committed */
     bool eof;
 };
 
@@ -54,7 +55,7 @@ static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
     char *t = strdup(topic);
     if (!t)
         return GL_ERR_NOMEM;
-    k->parts[k->n_parts++] = (struct part){t, partition, -1, false};
+    k->parts[k->n_parts++] = (struct part){t, partition, -1, -1, false};
     return GL_OK;
 }
 
@@ -72,19 +73,18 @@ static void pos_key(char *out, size_t n, const char *topic, int32_t partition)
     snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
 }
 
-/* Commit the batch, then hand its offsets to librdkafka for committing. */
-static int flush_and_store(struct kafka_ctx *k, struct gl_error *err)
+/* Called by the pipeline once the batch in flight has committed in LMDB:
+ * only now may its offsets go to librdkafka's (auto-)commit. */
+static void on_durable(void *arg)
 {
-    int rc = gl_pipeline_flush(k->p, err);
-    if (rc)
-        return rc;
+    struct kafka_ctx *k = arg;
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
     for (size_t i = 0; i < k->n_parts; i++) {
         struct part *p = &k->parts[i];
-        if (p->pending < 0)
+        if (p->inflight < 0)
             continue;
-        rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->pending;
-        p->pending = -1;
+        rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->inflight;
+        p->inflight = -1;
     }
     if (list->cnt) {
         rd_kafka_resp_err_t kerr = rd_kafka_offsets_store(k->rk, list);
@@ -92,7 +92,26 @@ static int flush_and_store(struct kafka_ctx *k, struct gl_error *err)
             gl_log(GL_LOG_WARN, "kafka", "offsets_store: %s", rd_kafka_err2str(kerr));
     }
     rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* Hands the filling batch to the writer; its offsets become in flight. */
+static int flush(struct kafka_ctx *k, struct gl_error *err)
+{
+    int rc = gl_pipeline_flush(k->p, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < k->n_parts; i++) {
+        k->parts[i].inflight = k->parts[i].pending;
+        k->parts[i].pending = -1;
+    }
     return GL_OK;
+}
+
+/* Everything read so far is committed and its offsets stored. */
+static int flush_and_store(struct kafka_ctx *k, struct gl_error *err)
+{
+    int rc = flush(k, err);
+    return rc ? rc : gl_pipeline_wait(k->p, err);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
@@ -101,6 +120,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
     struct kafka_ctx *k = opaque;
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (kerr == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* The writer must be idle: it may grow the map, which needs no
+         * transaction open in this process. */
+        struct gl_error we = {0};
+        if (!k->fatal && gl_pipeline_wait(k->p, &we)) {
+            k->fatal = 1;
+            k->ferr = we;
+        }
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
             char key[512];
@@ -255,6 +281,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     }
     conf = NULL; /* owned by k.rk now */
     rd_kafka_poll_set_consumer(k.rk);
+    gl_pipeline_on_durable(p, on_durable, &k);
 
     subs = rd_kafka_topic_partition_list_new(4);
     char topics[1024];
@@ -308,7 +335,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 break;
         }
         if (gl_pipeline_due(p)) {
-            rc = flush_and_store(&k, err);
+            rc = flush(&k, err);
             if (rc)
                 break;
         }
@@ -330,6 +357,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                           k.ferr.msg);
 done:
     rd_kafka_consumer_close(k.rk); /* final offset commit, leave the group */
+    gl_pipeline_on_durable(p, NULL, NULL);
     rd_kafka_destroy(k.rk);
     rd_kafka_topic_partition_list_destroy(subs);
     for (size_t i = 0; i < k.n_parts; i++)

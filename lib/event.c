@@ -403,9 +403,10 @@ static int get_time(struct vctx *v, const msgpack_object *o, const char *path, i
             *out = n;
             return GL_OK;
         }
-        /* epoch milliseconds; +-292k years in microseconds fits int64 */
-        if (n > INT64_MAX / 1000 || n < INT64_MIN / 1000)
-            return invalid(v, path, "epoch milliseconds out of range%s", "");
+        /* epoch milliseconds, 1970-01-01 up to 9999-12-31 like the JSON schema */
+        if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER || n > 253402300799999LL)
+            return invalid(v, path, "epoch milliseconds out of range (0..253402300799999)%s",
+                           "");
         *out = n * 1000;
         return GL_OK;
     }
@@ -509,6 +510,8 @@ static int get_credential(struct vctx *v, const msgpack_object *o, struct gl_eve
                 return invalid(v, "credential.id", "duplicate key%s", "");
             rc = get_str(v, val, "credential.id", GL_EVENT_NAME_MAX, &ev->cred_id);
         } else if (kl == 4 && memcmp(ks, "kind", 4) == 0) {
+            if (ev->cred_kind.ptr)
+                return invalid(v, "credential.kind", "duplicate key%s", "");
             int kind;
             rc = get_enum(v, val, "credential.kind", cred_kinds, 8, &kind);
             if (!rc) {
@@ -516,6 +519,8 @@ static int get_credential(struct vctx *v, const msgpack_object *o, struct gl_eve
                 ev->cred_kind.len = val->via.str.size;
             }
         } else if (kl == 10 && memcmp(ks, "expires_at", 10) == 0) {
+            if (ev->has_cred_expires)
+                return invalid(v, "credential.expires_at", "duplicate key%s", "");
             rc = get_time(v, val, "credential.expires_at", &ev->cred_expires);
             ev->has_cred_expires = rc == GL_OK;
         } else {
@@ -798,8 +803,9 @@ static int unpack(struct gl_decoder *d, const char *buf, size_t len, msgpack_obj
     msgpack_zone_clear(&d->zone);
     size_t off = 0;
     msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, &d->zone, root);
-    if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
-        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory unpacking msgpack");
+    if (ur == MSGPACK_UNPACK_NOMEM_ERROR) /* also what msgpack-c says when its stack overflows */
+        return gl_error_set(err, GL_ERR_INVALID, 0,
+                            "invalid msgpack: nested deeper than 32 levels (or out of memory)");
     if (ur == MSGPACK_UNPACK_CONTINUE)
         return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: truncated");
     if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES)
@@ -820,7 +826,10 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
                       struct gl_error *err)
 {
     const unsigned char *p = buf;
-    if (len == 0)
+    size_t ws = 0;
+    while (ws < len && (p[ws] == ' ' || p[ws] == '\t' || p[ws] == '\r' || p[ws] == '\n'))
+        ws++;
+    if (ws == len)
         return gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
     struct vctx v = {.stored = false, .check_utf8 = false, .err = err};
     const char *mp;
@@ -1052,11 +1061,20 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
         if (is_nil(v) || key_lookup(k->via.str.ptr, k->via.str.size, stored) != K_UNKNOWN)
             continue;
         bool clash = attrs_is_map && attrs_has_key(attrs, k->via.str.ptr, k->via.str.size);
-        char key[300];
-        snprintf(key, sizeof key, "%s%.*s", clash ? "^" : "", (int)k->via.str.size,
-                 k->via.str.ptr);
         snprintf(path, sizeof path, "%.*s", (int)k->via.str.size, k->via.str.ptr);
-        put_entry(e, key, strlen(key), v, path, sizeof path);
+        if (!clash) {
+            put_entry(e, k->via.str.ptr, k->via.str.size, v, path, sizeof path);
+            continue;
+        }
+        char *key = malloc(k->via.str.size + 1);
+        if (!key) {
+            e->rc = GL_ERR_NOMEM;
+            return;
+        }
+        key[0] = '^';
+        memcpy(key + 1, k->via.str.ptr, k->via.str.size);
+        put_entry(e, key, k->via.str.size + 1, v, path, sizeof path);
+        free(key);
     }
     for (size_t i = 0; i < ev->n_add_attrs; i++) {
         put_cstr(e, ev->add_attrs[i].key);

@@ -164,7 +164,7 @@ int gl_duration_parse(const char *s, int64_t *us)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || v < 0)
+    if (end == s || !(v >= 0)) /* also refuses NaN */
         return GL_ERR_INVALID;
     double mul;
     if (*end == '\0' || strcmp(end, "s") == 0)

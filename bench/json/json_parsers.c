@@ -1990,7 +1990,7 @@ static const struct probe_case CASES[] = {
     CASE("trailing garbage", "{\"a\":1} x"),
     CASE("two documents", "{\"a\":1}{\"a\":2}"),
     CASE("truncated", "{\"a\":\"x"),
-    CASE("error position (bad literal at offset 46, line 2)",
+    CASE("error position (bad literal `tru` at offset 50, line 2 column 8)",
          "{\"id\":\"evt_1\",\"ts\":\"2025-01-01T00:00:00Z\",\n\"type\":tru}"),
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])

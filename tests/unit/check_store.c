@@ -1,0 +1,1399 @@
+/* Unit tests for lib/store.c: round trip through every read path, dedup,
+ * source positions, quarantine, file modes, open errors, map growth (also
+ * seen from a reader opened before the growth), the hash chain against
+ * tampering done directly with LMDB, and batch atomicity. */
+#include "check_helpers.h"
+
+#include "grantline/buf.h"
+#include "grantline/error.h"
+#include "grantline/event.h"
+#include "grantline/store.h"
+#include "grantline/tstamp.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SEC 1000000LL
+/* 2024-05-01T12:00:00Z in microseconds */
+#define T0 1714564800000000LL
+
+/* --- helpers ------------------------------------------------------------------ */
+
+/* A store directory that does not exist yet, inside a fresh temp dir. */
+static char *new_store_dir(const char *tag)
+{
+    char *base = gl_test_tmpdir(tag);
+    size_t n = strlen(base) + 16;
+    char *d = malloc(n);
+    ck_assert_ptr_nonnull(d);
+    snprintf(d, n, "%s/store", base);
+    free(base);
+    return d;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static struct gl_store *open_store(const char *dir, int flags, uint64_t map_size)
+{
+    struct gl_store *st = NULL;
+    struct gl_error err = {0};
+    int rc = gl_store_open(dir, flags, map_size, &st, &err);
+    ck_assert_msg(rc == GL_OK, "open %s: %d %s", dir, rc, err.msg);
+    ck_assert_ptr_nonnull(st);
+    return st;
+}
+
+/* Decodes a JSON event, encodes it (no redaction) and queues it. The stored
+ * record is also appended to 'rec' when not NULL. */
+static void add_json(struct gl_store_batch *b, struct gl_decoder *dec, const char *json,
+                     struct gl_buf *rec)
+{
+    struct gl_event ev;
+    struct gl_error err = {0};
+    int rc = gl_decoder_decode(dec, json, strlen(json), &ev, &err);
+    ck_assert_msg(rc == GL_OK, "decode: %s: %s", err.msg, json);
+    struct gl_buf out = {0};
+    rc = gl_event_encode(&ev, NULL, &out, NULL, &err);
+    ck_assert_msg(rc == GL_OK, "encode: %s", err.msg);
+    ck_assert_int_eq(gl_store_batch_add(b, &ev, out.data, out.len), GL_OK);
+    if (rec) {
+        gl_buf_reset(rec);
+        gl_buf_append(rec, out.data, out.len);
+    }
+    gl_buf_free(&out);
+}
+
+static void commit(struct gl_store *st, struct gl_store_batch *b,
+                   struct gl_store_commit_result *res, bool *dups)
+{
+    struct gl_error err = {0};
+    int rc = gl_store_commit(st, b, res, dups, &err);
+    ck_assert_msg(rc == GL_OK, "commit: %d %s", rc, err.msg);
+}
+
+/* What a scan saw. */
+#define MAXSEEN 64
+struct seen {
+    size_t n;
+    uint64_t seq[MAXSEEN];
+    int64_t ts[MAXSEEN];
+    char id[MAXSEEN][48];
+    struct gl_decoder *dec;
+    size_t stop_after; /* 0: never stop */
+};
+
+static int collect(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    struct seen *s = arg;
+    ck_assert_uint_lt(s->n, MAXSEEN);
+    struct gl_event ev;
+    struct gl_error err = {0};
+    int rc = gl_decoder_decode_stored(s->dec, rec, len, &ev, &err);
+    ck_assert_msg(rc == GL_OK, "stored record %llu does not decode: %s", (unsigned long long)seq,
+                  err.msg);
+    s->seq[s->n] = seq;
+    s->ts[s->n] = ev.ts;
+    snprintf(s->id[s->n], sizeof s->id[s->n], "%.*s", (int)ev.id.len, ev.id.ptr);
+    s->n++;
+    if (s->stop_after && s->n == s->stop_after)
+        return 77;
+    return 0;
+}
+
+static void seen_init(struct seen *s, struct gl_decoder *dec)
+{
+    memset(s, 0, sizeof *s);
+    s->dec = dec;
+}
+
+/* "id1,id2,..." of what was seen, for messages and comparisons. */
+static const char *seen_ids(const struct seen *s)
+{
+    static char buf[4096];
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n; i++) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, "%s%s", i ? "," : "", s->id[i]);
+    }
+    return buf;
+}
+
+static const char *scan_idx(struct gl_store *st, struct gl_decoder *dec, enum gl_store_index idx,
+                            const char *key, int64_t from, int64_t to)
+{
+    struct seen s;
+    seen_init(&s, dec);
+    struct gl_error err = {0};
+    int rc = gl_store_scan_index(st, idx, key, strlen(key), from, to, collect, &s, &err);
+    ck_assert_msg(rc == GL_OK, "scan_index %s: %s", key, err.msg);
+    /* (ts, seq) order */
+    for (size_t i = 1; i < s.n; i++)
+        ck_assert(s.ts[i - 1] < s.ts[i] || (s.ts[i - 1] == s.ts[i] && s.seq[i - 1] < s.seq[i]));
+    return seen_ids(&s);
+}
+
+static const char *scan_tm(struct gl_store *st, struct gl_decoder *dec, int64_t from, int64_t to)
+{
+    struct seen s;
+    seen_init(&s, dec);
+    struct gl_error err = {0};
+    int rc = gl_store_scan_time(st, from, to, collect, &s, &err);
+    ck_assert_msg(rc == GL_OK, "scan_time: %s", err.msg);
+    for (size_t i = 1; i < s.n; i++)
+        ck_assert(s.ts[i - 1] < s.ts[i] || (s.ts[i - 1] == s.ts[i] && s.seq[i - 1] < s.seq[i]));
+    return seen_ids(&s);
+}
+
+static int count_cb(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    uint64_t *n = arg;
+    (void)rec;
+    ck_assert_uint_gt(len, 0);
+    /* sequence numbers are dense and ascending */
+    ck_assert_uint_eq(seq, *n + 1);
+    (*n)++;
+    return 0;
+}
+
+static uint64_t n_events(struct gl_store *st)
+{
+    uint64_t n = 0;
+    struct gl_error err = {0};
+    int rc = gl_store_scan_events(st, count_cb, &n, &err);
+    ck_assert_msg(rc == GL_OK, "scan_events: %s", err.msg);
+    return n;
+}
+
+static void verify_ok(struct gl_store *st, uint64_t expect)
+{
+    uint64_t checked = 99999, bad = 99999;
+    struct gl_error err = {0};
+    int rc = gl_store_verify(st, &checked, &bad, &err);
+    ck_assert_msg(rc == GL_OK, "verify: %d %s (bad_seq %llu)", rc, err.msg,
+                  (unsigned long long)bad);
+    ck_assert_uint_eq(checked, expect);
+    ck_assert_uint_eq(bad, 0);
+}
+
+/* --- round trip ------------------------------------------------------------------ */
+
+#define EV(id, ts, type, wl, rest)                                                             \
+    "{\"id\":\"" id "\",\"ts\":\"" ts "\",\"type\":\"" type "\",\"workload\":\"" wl "\"" rest "}"
+
+static const char *const RT_EVENTS[] = {
+    /* e1 */ EV("e1", "2024-05-01T12:00:00Z", "identity.issued", "agent-a",
+                ",\"credential\":{\"id\":\"cred-1\",\"kind\":\"token\"}"),
+    /* e2 */ EV("e2", "2024-05-01T12:00:01Z", "task.started", "agent-a", ",\"task\":\"task-1\""),
+    /* e3 */ EV("e3", "2024-05-01T12:00:02Z", "access.granted", "agent-a",
+                ",\"task\":\"task-1\",\"permission\":{\"action\":\"s3:GetObject\"}"),
+    /* e4 */ EV("e4", "2024-05-01T12:00:03Z", "action.performed", "agent-a",
+                ",\"task\":\"task-1\",\"credential\":{\"id\":\"cred-1\"},\"permission\":"
+                "{\"action\":\"s3:GetObject\",\"resource\":\"b/k\"},\"decision\":\"allow\""),
+    /* e5 */ EV("e5", "2024-05-01T12:00:04Z", "credential.rotated", "agent-a",
+                ",\"credential\":{\"id\":\"cred-2\"},\"previous\":\"cred-1\""),
+    /* e6 */ EV("e6", "2024-05-01T12:00:05Z", "agent.delegated", "agent-a",
+                ",\"task\":\"task-1\",\"delegate\":\"agent-b\",\"permissions\":"
+                "[{\"action\":\"s3:GetObject\",\"resource\":\"b/*\"}]"),
+    /* e7: arrives late, happened at the same time as e2 */
+    EV("e7", "2024-05-01T12:00:01Z", "action.performed", "agent-b",
+       ",\"task\":\"task-2\",\"credential\":{\"id\":\"cred-3\"},\"permission\":"
+       "{\"action\":\"s3:GetObject\",\"resource\":\"b/x\"},\"decision\":\"deny\""),
+    /* e8 */ EV("e8", "2024-05-01T12:00:06Z", "task.completed", "agent-a",
+                ",\"task\":\"task-1\",\"status\":\"succeeded\""),
+};
+#define N_RT (sizeof RT_EVENTS / sizeof *RT_EVENTS)
+
+struct rec_check {
+    struct gl_buf *recs;
+    size_t n;
+};
+
+static int rec_cb(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    struct rec_check *c = arg;
+    ck_assert_uint_ge(seq, 1);
+    ck_assert_uint_le(seq, N_RT);
+    const struct gl_buf *want = &c->recs[seq - 1];
+    ck_assert_uint_eq(len, want->len);
+    ck_assert_int_eq(memcmp(rec, want->data, len), 0);
+    c->n++;
+    return 0;
+}
+
+static int stop_cb(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    (void)rec;
+    (void)len;
+    int *calls = arg;
+    (*calls)++;
+    return seq == 3 ? 42 : 0;
+}
+
+static void check_roundtrip_reads(struct gl_store *st, struct gl_decoder *dec,
+                                  struct gl_buf *recs)
+{
+    /* every event, in arrival order, byte for byte */
+    struct rec_check rc = {recs, 0};
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_scan_events(st, rec_cb, &rc, &err), GL_OK);
+    ck_assert_uint_eq(rc.n, N_RT);
+
+    const int64_t MIN = INT64_MIN, MAX = INT64_MAX;
+    /* workload index: the delegate is indexed under agent-b */
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-a", MIN, MAX),
+                     "e1,e2,e3,e4,e5,e6,e8");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-b", MIN, MAX), "e7,e6");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-c", MIN, MAX), "");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent", MIN, MAX), "");
+    /* task index */
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "task-1", MIN, MAX), "e2,e3,e4,e6,e8");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "task-2", MIN, MAX), "e7");
+    /* credential index: 'previous' of a rotation counts for the old credential */
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_CREDENTIAL, "cred-1", MIN, MAX), "e1,e4,e5");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_CREDENTIAL, "cred-2", MIN, MAX), "e5");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_CREDENTIAL, "cred-3", MIN, MAX), "e7");
+
+    /* time bounds are inclusive on both ends */
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-a", T0 + 2 * SEC, T0 + 4 * SEC),
+                     "e3,e4,e5");
+    ck_assert_str_eq(
+        scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-a", T0 + 2 * SEC + 1, T0 + 4 * SEC - 1), "e4");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-a", T0 + 4 * SEC, T0 + 4 * SEC),
+                     "e5");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-a", T0 + 7 * SEC, MAX), "");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-a", MIN, T0 - 1), "");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-b", T0 + SEC, T0 + SEC), "e7");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_CREDENTIAL, "cred-1", T0, T0 + 3 * SEC), "e1,e4");
+
+    /* global timeline: (ts, arrival) order; e7 ties with e2 and arrived later */
+    ck_assert_str_eq(scan_tm(st, dec, MIN, MAX), "e1,e2,e7,e3,e4,e5,e6,e8");
+    ck_assert_str_eq(scan_tm(st, dec, T0 + SEC, T0 + SEC), "e2,e7");
+    ck_assert_str_eq(scan_tm(st, dec, T0 + SEC, T0 + 3 * SEC), "e2,e7,e3,e4");
+    ck_assert_str_eq(scan_tm(st, dec, T0 + SEC + 1, T0 + 3 * SEC - 1), "e3");
+    ck_assert_str_eq(scan_tm(st, dec, T0 + 6 * SEC, MAX), "e8");
+    ck_assert_str_eq(scan_tm(st, dec, T0 + 6 * SEC + 1, MAX), "");
+
+    /* a non-zero callback result stops the scan and is returned */
+    int calls = 0;
+    ck_assert_int_eq(gl_store_scan_events(st, stop_cb, &calls, &err), 42);
+    ck_assert_int_eq(calls, 3);
+    struct seen s;
+    seen_init(&s, dec);
+    s.stop_after = 2;
+    ck_assert_int_eq(gl_store_scan_time(st, MIN, MAX, collect, &s, &err), 77);
+    ck_assert_uint_eq(s.n, 2);
+    seen_init(&s, dec);
+    s.stop_after = 1;
+    ck_assert_int_eq(
+        gl_store_scan_index(st, GL_IDX_TASK, "task-1", 6, MIN, MAX, collect, &s, &err), 77);
+    ck_assert_uint_eq(s.n, 1);
+
+    /* stats */
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, N_RT);
+    ck_assert_uint_eq(stt.last_seq, N_RT);
+    ck_assert_uint_eq(stt.per_type[GL_EV_IDENTITY_ISSUED], 1);
+    ck_assert_uint_eq(stt.per_type[GL_EV_TASK_STARTED], 1);
+    ck_assert_uint_eq(stt.per_type[GL_EV_ACCESS_GRANTED], 1);
+    ck_assert_uint_eq(stt.per_type[GL_EV_ACTION_PERFORMED], 2);
+    ck_assert_uint_eq(stt.per_type[GL_EV_CREDENTIAL_ROTATED], 1);
+    ck_assert_uint_eq(stt.per_type[GL_EV_AGENT_DELEGATED], 1);
+    ck_assert_uint_eq(stt.per_type[GL_EV_TASK_COMPLETED], 1);
+    ck_assert_uint_eq(stt.per_type[GL_EV_CREDENTIAL_REVOKED], 0);
+    ck_assert_uint_eq(stt.per_type[GL_EV_IDENTITY_AUTHENTICATED], 0);
+    uint64_t sum = 0;
+    for (int i = 0; i < GL_EV__COUNT; i++)
+        sum += stt.per_type[i];
+    ck_assert_uint_eq(sum, N_RT);
+    ck_assert_uint_eq(stt.workloads, 2);   /* agent-a, agent-b */
+    ck_assert_uint_eq(stt.tasks, 2);       /* task-1, task-2 */
+    ck_assert_uint_eq(stt.credentials, 3); /* cred-1, cred-2, cred-3 */
+    ck_assert_int_eq(stt.first_ts, T0);
+    ck_assert_int_eq(stt.last_ts, T0 + 6 * SEC);
+    ck_assert_uint_eq(stt.duplicates, 0);
+    ck_assert_uint_eq(stt.quarantined, 0);
+    int64_t now = gl_tstamp_now();
+    ck_assert_int_le(stt.created, now);
+    ck_assert_int_gt(stt.created, now - 3600 * SEC);
+    ck_assert_uint_gt(stt.size_bytes, 0);
+    ck_assert_uint_ge(stt.map_bytes, stt.size_bytes);
+    unsigned char zero[GL_STORE_HASH_LEN] = {0};
+    ck_assert_int_ne(memcmp(stt.chain_head, zero, sizeof zero), 0);
+    verify_ok(st, N_RT);
+}
+
+START_TEST(test_roundtrip)
+{
+    char *dir = new_store_dir("store-rt");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_error err = {0};
+
+    /* an empty store */
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, 0);
+    ck_assert_int_eq(stt.first_ts, 0);
+    ck_assert_int_eq(stt.last_ts, 0);
+    ck_assert_uint_eq(stt.workloads, 0);
+    ck_assert_str_eq(scan_tm(st, dec, INT64_MIN, INT64_MAX), "");
+    ck_assert_uint_eq(n_events(st), 0);
+    verify_ok(st, 0);
+
+    struct gl_buf recs[N_RT];
+    memset(recs, 0, sizeof recs);
+    struct gl_store_batch *b = gl_store_batch_new();
+    ck_assert_ptr_nonnull(b);
+    for (size_t i = 0; i < N_RT; i++)
+        add_json(b, dec, RT_EVENTS[i], &recs[i]);
+    ck_assert_uint_eq(gl_store_batch_count(b), N_RT);
+    struct gl_store_commit_result res;
+    bool dups[N_RT];
+    memset(dups, 1, sizeof dups);
+    commit(st, b, &res, dups);
+    ck_assert_uint_eq(res.stored, N_RT);
+    ck_assert_uint_eq(res.duplicates, 0);
+    ck_assert_uint_eq(res.quarantined, 0);
+    ck_assert_uint_eq(res.first_seq, 1);
+    ck_assert_uint_eq(res.last_seq, N_RT);
+    for (size_t i = 0; i < N_RT; i++)
+        ck_assert(!dups[i]);
+    ck_assert_uint_eq(gl_store_batch_count(b), 0); /* commit clears the batch */
+
+    check_roundtrip_reads(st, dec, recs);
+
+    /* the redaction key is made once, kept, and survives reopening */
+    unsigned char key[32], zero[32] = {0};
+    memcpy(key, gl_store_redact_key(st), 32);
+    ck_assert_int_ne(memcmp(key, zero, 32), 0);
+    gl_store_close(st);
+
+    st = open_store(dir, GL_STORE_RDONLY, 0);
+    ck_assert_int_eq(memcmp(gl_store_redact_key(st), key, 32), 0);
+    check_roundtrip_reads(st, dec, recs);
+    /* a read-only handle refuses to write */
+    add_json(b, dec, EV("e9", "2024-05-01T12:00:09Z", "task.started", "agent-a", ",\"task\":\"t9\""),
+             NULL);
+    ck_assert_int_ne(gl_store_commit(st, b, &res, NULL, &err), GL_OK);
+    ck_assert_uint_gt(strlen(err.msg), 0);
+    gl_store_close(st);
+
+    /* and a second writable open appends after what is there */
+    st = open_store(dir, 0, 0);
+    ck_assert_int_eq(memcmp(gl_store_redact_key(st), key, 32), 0);
+    gl_store_batch_clear(b);
+    add_json(b, dec, EV("e9", "2024-05-01T11:59:59Z", "task.started", "agent-c", ",\"task\":\"t9\""),
+             NULL);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.first_seq, N_RT + 1);
+    ck_assert_uint_eq(res.last_seq, N_RT + 1);
+    ck_assert_str_eq(scan_tm(st, dec, INT64_MIN, T0), "e9,e1");
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_int_eq(stt.first_ts, T0 - SEC);
+    ck_assert_uint_eq(stt.workloads, 3);
+    verify_ok(st, N_RT + 1);
+
+    for (size_t i = 0; i < N_RT; i++)
+        gl_buf_free(&recs[i]);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* Times before 1970 and far in the future sort correctly in the time keys. */
+START_TEST(test_time_order_extremes)
+{
+    char *dir = new_store_dir("store-time");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    add_json(b, dec,
+             "{\"id\":\"late\",\"ts\":253402300799999,\"type\":\"task.started\",\"workload\":\"w\","
+             "\"task\":\"t\"}",
+             NULL);
+    add_json(b, dec,
+             "{\"id\":\"epoch\",\"ts\":0,\"type\":\"task.started\",\"workload\":\"w\",\"task\":"
+             "\"t\"}",
+             NULL);
+    add_json(b, dec,
+             "{\"id\":\"mid\",\"ts\":\"2024-05-01T12:00:00.000001Z\",\"type\":\"task.started\","
+             "\"workload\":\"w\",\"task\":\"t\"}",
+             NULL);
+    struct gl_event ev;
+    struct gl_error err = {0};
+    const char *pre = "{\"id\":\"pre1970\",\"ts\":\"1969-12-31T23:59:59Z\",\"type\":\"task.started\","
+                      "\"workload\":\"w\",\"task\":\"t\"}";
+    bool have_pre = gl_decoder_decode(dec, pre, strlen(pre), &ev, &err) == GL_OK;
+    if (have_pre)
+        add_json(b, dec, pre, NULL);
+    commit(st, b, NULL, NULL);
+    const char *want = have_pre ? "pre1970,epoch,mid,late" : "epoch,mid,late";
+    ck_assert_str_eq(scan_tm(st, dec, INT64_MIN, INT64_MAX), want);
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w", INT64_MIN, INT64_MAX), want);
+    ck_assert_str_eq(scan_tm(st, dec, 0, T0 + 1), "epoch,mid");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "t", T0 + 1, T0 + 1), "mid");
+    if (have_pre) {
+        ck_assert_str_eq(scan_tm(st, dec, INT64_MIN, -1), "pre1970");
+        ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w", -SEC, -SEC), "pre1970");
+    }
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_int_eq(stt.first_ts, have_pre ? -SEC : 0);
+    ck_assert_int_eq(stt.last_ts, 253402300799999LL * 1000);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* --- dedup ------------------------------------------------------------------------ */
+
+START_TEST(test_dedup)
+{
+    char *dir = new_store_dir("store-dedup");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    struct gl_store_commit_result res;
+    struct gl_error err = {0};
+
+    const char *a1 = EV("dup-a", "2024-05-01T12:00:00Z", "task.started", "w1", ",\"task\":\"ta\"");
+    const char *a2 = EV("dup-a", "2024-05-01T12:00:09Z", "task.started", "w2", ",\"task\":\"tb\"");
+    const char *bb = EV("dup-b", "2024-05-01T12:00:01Z", "task.started", "w1", ",\"task\":\"ta\"");
+    const char *cc = EV("dup-c", "2024-05-01T12:00:02Z", "task.started", "w1", ",\"task\":\"ta\"");
+
+    /* same id twice in one batch: the first wins */
+    add_json(b, dec, a1, NULL);
+    add_json(b, dec, a2, NULL);
+    add_json(b, dec, bb, NULL);
+    add_json(b, dec, a1, NULL);
+    bool d1[4];
+    memset(d1, 0, sizeof d1);
+    commit(st, b, &res, d1);
+    ck_assert_uint_eq(res.stored, 2);
+    ck_assert_uint_eq(res.duplicates, 2);
+    ck_assert_uint_eq(res.first_seq, 1);
+    ck_assert_uint_eq(res.last_seq, 2);
+    ck_assert(!d1[0]);
+    ck_assert(d1[1]);
+    ck_assert(!d1[2]);
+    ck_assert(d1[3]);
+
+    /* across batches */
+    add_json(b, dec, bb, NULL);
+    add_json(b, dec, cc, NULL);
+    add_json(b, dec, a2, NULL);
+    bool d2[3];
+    memset(d2, 0, sizeof d2);
+    commit(st, b, &res, d2);
+    ck_assert_uint_eq(res.stored, 1);
+    ck_assert_uint_eq(res.duplicates, 2);
+    ck_assert_uint_eq(res.first_seq, 3);
+    ck_assert_uint_eq(res.last_seq, 3);
+    ck_assert(d2[0]);
+    ck_assert(!d2[1]);
+    ck_assert(d2[2]);
+
+    /* a batch of only duplicates stores nothing */
+    add_json(b, dec, cc, NULL);
+    bool d3[1] = {false};
+    commit(st, b, &res, d3);
+    ck_assert_uint_eq(res.stored, 0);
+    ck_assert_uint_eq(res.duplicates, 1);
+    ck_assert(d3[0]);
+
+    ck_assert_str_eq(scan_tm(st, dec, INT64_MIN, INT64_MAX), "dup-a,dup-b,dup-c");
+    /* the duplicate's fields were not indexed */
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w2", INT64_MIN, INT64_MAX), "");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "tb", INT64_MIN, INT64_MAX), "");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w1", INT64_MIN, INT64_MAX),
+                     "dup-a,dup-b,dup-c");
+    struct seen s;
+    seen_init(&s, dec);
+    ck_assert_int_eq(gl_store_scan_events(st, collect, &s, &err), GL_OK);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_int_eq(s.ts[0], T0); /* the first version of dup-a */
+
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, 3);
+    ck_assert_uint_eq(stt.duplicates, 5);
+    ck_assert_uint_eq(stt.per_type[GL_EV_TASK_STARTED], 3);
+    ck_assert_uint_eq(stt.workloads, 1);
+    /* no holes in the sequence, chain intact */
+    verify_ok(st, 3);
+
+    /* dedup survives reopening */
+    gl_store_close(st);
+    st = open_store(dir, 0, 0);
+    add_json(b, dec, bb, NULL);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 0);
+    ck_assert_uint_eq(res.duplicates, 1);
+
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* --- positions ------------------------------------------------------------------ */
+
+static int64_t position(struct gl_store *st, const char *src)
+{
+    int64_t next = 12345;
+    struct gl_error err = {0};
+    int rc = gl_store_position(st, src, &next, &err);
+    ck_assert_msg(rc == GL_OK, "position %s: %s", src, err.msg);
+    return next;
+}
+
+START_TEST(test_positions)
+{
+    char *dir = new_store_dir("store-pos");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_store_batch *b = gl_store_batch_new();
+    struct gl_store_commit_result res;
+
+    ck_assert_int_eq(position(st, "kafka/events/0"), -1);
+    ck_assert_int_eq(gl_store_batch_position(b, "kafka/events/0", 42), GL_OK);
+    ck_assert_int_eq(gl_store_batch_position(b, "file//var/log/a.ndjson", 7), GL_OK);
+    ck_assert_int_eq(gl_store_batch_position(b, "kafka/events/1", 0), GL_OK);
+    ck_assert_int_eq(gl_store_batch_position(b, "kafka/events/0", 43), GL_OK); /* last wins */
+    /* not visible before the commit */
+    ck_assert_int_eq(position(st, "kafka/events/0"), -1);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 0);
+    ck_assert_int_eq(position(st, "kafka/events/0"), 43);
+    ck_assert_int_eq(position(st, "kafka/events/1"), 0);
+    ck_assert_int_eq(position(st, "file//var/log/a.ndjson"), 7);
+    ck_assert_int_eq(position(st, "kafka/events/2"), -1);
+    ck_assert_int_eq(position(st, "kafka/events"), -1); /* no prefix match */
+    ck_assert_int_eq(position(st, "kafka/events/00"), -1);
+
+    /* moves forward, large offsets kept exactly */
+    ck_assert_int_eq(gl_store_batch_position(b, "kafka/events/0", 100), GL_OK);
+    ck_assert_int_eq(gl_store_batch_position(b, "kafka/events/1", INT64_MAX - 1), GL_OK);
+    commit(st, b, &res, NULL);
+    ck_assert_int_eq(position(st, "kafka/events/0"), 100);
+    ck_assert_int_eq(position(st, "kafka/events/1"), INT64_MAX - 1);
+    ck_assert_int_eq(position(st, "file//var/log/a.ndjson"), 7);
+    gl_store_close(st);
+
+    /* kept across reopening, readable read-only */
+    st = open_store(dir, GL_STORE_RDONLY, 0);
+    ck_assert_int_eq(position(st, "kafka/events/0"), 100);
+    ck_assert_int_eq(position(st, "missing"), -1);
+    gl_store_batch_free(b);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* --- quarantine ------------------------------------------------------------------ */
+
+struct qseen {
+    size_t n;
+    uint64_t qseq[8];
+    int64_t received[8];
+    char origin[8][64], reason[8][128];
+    unsigned char raw[8][64];
+    size_t raw_len[8], orig_len[8];
+    bool escaped[8];
+};
+
+static int qcollect(const struct gl_quarantine_rec *q, void *arg)
+{
+    struct qseen *s = arg;
+    ck_assert_uint_lt(s->n, 8);
+    size_t i = s->n++;
+    s->qseq[i] = q->qseq;
+    s->received[i] = q->received;
+    ck_assert_ptr_nonnull(q->origin);
+    ck_assert_ptr_nonnull(q->reason);
+    snprintf(s->origin[i], sizeof s->origin[i], "%s", q->origin);
+    snprintf(s->reason[i], sizeof s->reason[i], "%s", q->reason);
+    ck_assert_uint_le(q->raw_len, sizeof s->raw[i]);
+    if (q->raw_len)
+        memcpy(s->raw[i], q->raw, q->raw_len);
+    s->raw_len[i] = q->raw_len;
+    s->orig_len[i] = q->orig_len;
+    s->escaped[i] = q->escaped;
+    return 0;
+}
+
+START_TEST(test_quarantine)
+{
+    char *dir = new_store_dir("store-quar");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_store_batch *b = gl_store_batch_new();
+    struct gl_store_commit_result res;
+    struct gl_error err = {0};
+    static const unsigned char raw1[] = {'{', '"', 'i', 0x00, 0xff, 0xfe, '\n', '}'};
+    const char *raw2 = "{\"id\": 1, \"ts\": \"yesterday\"}";
+
+    int64_t before = gl_tstamp_now();
+    ck_assert_int_eq(gl_store_batch_quarantine(b, raw1, sizeof raw1, 70000, true,
+                                               "kafka/events/3@1234", "invalid JSON: bad byte"),
+                     GL_OK);
+    ck_assert_int_eq(gl_store_batch_quarantine(b, raw2, strlen(raw2), strlen(raw2), false,
+                                               "file/in.ndjson:17", "id: must be a string"),
+                     GL_OK);
+    ck_assert_int_eq(gl_store_batch_quarantine(b, "", 0, 0, false, "stdin:3", "empty"), GL_OK);
+    ck_assert_uint_eq(gl_store_batch_count(b), 3);
+    /* nothing visible before the commit */
+    struct qseen q;
+    memset(&q, 0, sizeof q);
+    ck_assert_int_eq(gl_store_scan_quarantine(st, qcollect, &q, &err), GL_OK);
+    ck_assert_uint_eq(q.n, 0);
+    commit(st, b, &res, NULL);
+    int64_t after = gl_tstamp_now();
+    ck_assert_uint_eq(res.quarantined, 3);
+    ck_assert_uint_eq(res.stored, 0);
+
+    memset(&q, 0, sizeof q);
+    ck_assert_int_eq(gl_store_scan_quarantine(st, qcollect, &q, &err), GL_OK);
+    ck_assert_uint_eq(q.n, 3);
+    ck_assert_uint_eq(q.qseq[0], 1);
+    ck_assert_uint_eq(q.qseq[1], 2);
+    ck_assert_uint_eq(q.qseq[2], 3);
+    ck_assert_uint_eq(q.raw_len[0], sizeof raw1);
+    ck_assert_int_eq(memcmp(q.raw[0], raw1, sizeof raw1), 0); /* bytes, NUL and 0xff kept */
+    ck_assert_uint_eq(q.orig_len[0], 70000);
+    ck_assert(q.escaped[0]);
+    ck_assert_str_eq(q.origin[0], "kafka/events/3@1234");
+    ck_assert_str_eq(q.reason[0], "invalid JSON: bad byte");
+    ck_assert_uint_eq(q.raw_len[1], strlen(raw2));
+    ck_assert_int_eq(memcmp(q.raw[1], raw2, strlen(raw2)), 0);
+    ck_assert_uint_eq(q.orig_len[1], strlen(raw2));
+    ck_assert(!q.escaped[1]);
+    ck_assert_str_eq(q.origin[1], "file/in.ndjson:17");
+    ck_assert_str_eq(q.reason[1], "id: must be a string");
+    ck_assert_uint_eq(q.raw_len[2], 0);
+    ck_assert_str_eq(q.reason[2], "empty");
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_ge(q.received[i], before);
+        ck_assert_int_le(q.received[i], after);
+    }
+
+    /* later batches append with increasing numbers; stats count them */
+    ck_assert_int_eq(gl_store_batch_quarantine(b, "x", 1, 1, false, "o", "r"), GL_OK);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.quarantined, 1);
+    gl_store_close(st);
+    st = open_store(dir, GL_STORE_RDONLY, 0);
+    memset(&q, 0, sizeof q);
+    ck_assert_int_eq(gl_store_scan_quarantine(st, qcollect, &q, &err), GL_OK);
+    ck_assert_uint_eq(q.n, 4);
+    ck_assert_uint_eq(q.qseq[3], 4);
+    ck_assert_str_eq(q.origin[3], "o");
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.quarantined, 4);
+    ck_assert_uint_eq(stt.events, 0);
+    gl_store_batch_free(b);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* --- batch atomicity ---------------------------------------------------------------- */
+
+START_TEST(test_batch_atomic)
+{
+    char *dir = new_store_dir("store-atomic");
+    struct gl_store *w = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_store *r = open_store(dir, GL_STORE_RDONLY, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    struct gl_store_commit_result res;
+    struct gl_error err = {0};
+
+    add_json(b, dec, EV("at-1", "2024-05-01T12:00:00Z", "task.started", "w", ",\"task\":\"t\""),
+             NULL);
+    add_json(b, dec, EV("at-2", "2024-05-01T12:00:01Z", "task.completed", "w", ",\"task\":\"t\""),
+             NULL);
+    ck_assert_int_eq(gl_store_batch_quarantine(b, "junk", 4, 4, false, "src@1", "bad"), GL_OK);
+    ck_assert_int_eq(gl_store_batch_position(b, "src", 3), GL_OK);
+
+    /* queued but not committed: a reader sees none of it */
+    ck_assert_uint_eq(n_events(r), 0);
+    ck_assert_int_eq(position(r, "src"), -1);
+    struct qseen q;
+    memset(&q, 0, sizeof q);
+    ck_assert_int_eq(gl_store_scan_quarantine(r, qcollect, &q, &err), GL_OK);
+    ck_assert_uint_eq(q.n, 0);
+
+    commit(w, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 2);
+    ck_assert_uint_eq(res.quarantined, 1);
+    /* committed: all of it, through another handle */
+    ck_assert_uint_eq(n_events(r), 2);
+    ck_assert_int_eq(position(r, "src"), 3);
+    memset(&q, 0, sizeof q);
+    ck_assert_int_eq(gl_store_scan_quarantine(r, qcollect, &q, &err), GL_OK);
+    ck_assert_uint_eq(q.n, 1);
+
+    /* a batch that fails half way leaves nothing behind: good events first,
+     * then one LMDB refuses (an empty id cannot be a key) */
+    add_json(b, dec, EV("at-3", "2024-05-01T12:00:02Z", "task.started", "w", ",\"task\":\"t3\""),
+             NULL);
+    ck_assert_int_eq(gl_store_batch_quarantine(b, "junk2", 5, 5, false, "src@4", "bad"), GL_OK);
+    ck_assert_int_eq(gl_store_batch_position(b, "src", 6), GL_OK);
+    ck_assert_int_eq(gl_store_batch_position(b, "other", 9), GL_OK);
+    struct gl_event bad;
+    memset(&bad, 0, sizeof bad);
+    bad.id.ptr = "";
+    bad.id.len = 0;
+    bad.ts = T0 + 5 * SEC;
+    bad.type = GL_EV_TASK_STARTED;
+    bad.workload.ptr = "w";
+    bad.workload.len = 1;
+    ck_assert_int_eq(gl_store_batch_add(b, &bad, "\x80", 1), GL_OK);
+    int rc = gl_store_commit(w, b, &res, NULL, &err);
+    ck_assert_msg(rc != GL_OK, "a record with an empty id was committed");
+    ck_assert_uint_gt(strlen(err.msg), 0);
+
+    ck_assert_uint_eq(n_events(r), 2);
+    ck_assert_int_eq(position(r, "src"), 3);
+    ck_assert_int_eq(position(r, "other"), -1);
+    memset(&q, 0, sizeof q);
+    ck_assert_int_eq(gl_store_scan_quarantine(r, qcollect, &q, &err), GL_OK);
+    ck_assert_uint_eq(q.n, 1);
+    ck_assert_str_eq(scan_idx(r, dec, GL_IDX_TASK, "t3", INT64_MIN, INT64_MAX), "");
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(r, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, 2);
+    ck_assert_uint_eq(stt.last_seq, 2);
+    ck_assert_uint_eq(stt.quarantined, 1);
+    verify_ok(r, 2);
+
+    /* the writer is still usable; "at-3" was not marked as seen by dedup */
+    gl_store_batch_clear(b);
+    add_json(b, dec, EV("at-3", "2024-05-01T12:00:02Z", "task.started", "w", ",\"task\":\"t3\""),
+             NULL);
+    commit(w, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 1);
+    ck_assert_uint_eq(res.first_seq, 3);
+    ck_assert_uint_eq(n_events(r), 3);
+    verify_ok(r, 3);
+
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(r);
+    gl_store_close(w);
+    free(dir);
+}
+END_TEST
+
+/* --- files and open errors ------------------------------------------------------------ */
+
+static mode_t mode_of(const char *path)
+{
+    struct stat sb;
+    ck_assert_msg(stat(path, &sb) == 0, "stat %s: %s", path, strerror(errno));
+    return sb.st_mode & 07777;
+}
+
+START_TEST(test_file_modes)
+{
+    /* a permissive umask must not loosen the store's own modes */
+    umask(0);
+    char *dir = new_store_dir("store-modes");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    add_json(b, dec, EV("m-1", "2024-05-01T12:00:00Z", "task.started", "w", ",\"task\":\"t\""),
+             NULL);
+    commit(st, b, NULL, NULL);
+    ck_assert_msg(mode_of(dir) == 0700, "store dir mode %o", (unsigned)mode_of(dir));
+    char *data = path_in(dir, "data.mdb"), *lock = path_in(dir, "lock.mdb");
+    ck_assert_msg(mode_of(data) == 0600, "data.mdb mode %o", (unsigned)mode_of(data));
+    ck_assert_msg(mode_of(lock) == 0600, "lock.mdb mode %o", (unsigned)mode_of(lock));
+    gl_store_close(st);
+    /* nested directories that do not exist: created or refused, never loosened */
+    char *nested = path_in(dir, "a/b");
+    struct gl_error err = {0};
+    st = NULL;
+    if (gl_store_open(nested, GL_STORE_CREATE, 0, &st, &err) == GL_OK) {
+        ck_assert_msg(mode_of(nested) == 0700, "nested dir mode %o", (unsigned)mode_of(nested));
+        gl_store_close(st);
+    } else {
+        ck_assert_uint_gt(strlen(err.msg), 0);
+    }
+    umask(022);
+    free(nested);
+    free(data);
+    free(lock);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_open_errors)
+{
+    char *base = gl_test_tmpdir("store-open");
+    char *missing = path_in(base, "no-such-store");
+    struct gl_store *st = (struct gl_store *)(uintptr_t)0x1;
+    struct gl_error err = {0};
+
+    /* read-only open of a missing directory */
+    int rc = gl_store_open(missing, GL_STORE_RDONLY, 0, &st, &err);
+    ck_assert_int_ne(rc, GL_OK);
+    ck_assert_int_eq(err.code, rc);
+    ck_assert_msg(st == (struct gl_store *)(uintptr_t)0x1, "*out written on failure");
+    ck_assert_msg(strstr(err.msg, missing) != NULL, "message does not name the store: %s",
+                  err.msg);
+    ck_assert_msg(access(missing, F_OK) != 0, "read-only open created %s", missing);
+    /* and the message says what is wrong: the directory is not there */
+    ck_assert_msg(strstr(err.msg, "No such file") || strstr(err.msg, "does not exist") ||
+                      strstr(err.msg, "missing") || strstr(err.msg, "no store") ||
+                      strstr(err.msg, "not found"),
+                  "read-only open of a missing directory: unclear message '%s'", err.msg);
+
+    /* RDONLY wins over CREATE: still nothing created */
+    memset(&err, 0, sizeof err);
+    rc = gl_store_open(missing, GL_STORE_RDONLY | GL_STORE_CREATE, 0, &st, &err);
+    ck_assert_int_ne(rc, GL_OK);
+    ck_assert_msg(access(missing, F_OK) != 0, "read-only open created %s", missing);
+
+    /* writable open without CREATE does not create either */
+    memset(&err, 0, sizeof err);
+    rc = gl_store_open(missing, 0, 0, &st, &err);
+    ck_assert_int_ne(rc, GL_OK);
+    ck_assert(strstr(err.msg, missing) != NULL);
+    ck_assert_msg(access(missing, F_OK) != 0, "open without CREATE created %s", missing);
+
+    /* an existing directory without a store, read-only: refused, left empty */
+    memset(&err, 0, sizeof err);
+    rc = gl_store_open(base, GL_STORE_RDONLY, 0, &st, &err);
+    ck_assert_int_ne(rc, GL_OK);
+    ck_assert_msg(strstr(err.msg, base) != NULL, "message does not name the store: %s", err.msg);
+    char *data = path_in(base, "data.mdb");
+    ck_assert_msg(access(data, F_OK) != 0, "read-only open created data.mdb");
+
+    /* a regular file where the directory should be */
+    char *file = path_in(base, "plain-file");
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("x", f);
+    fclose(f);
+    memset(&err, 0, sizeof err);
+    rc = gl_store_open(file, GL_STORE_CREATE, 0, &st, &err);
+    ck_assert_int_ne(rc, GL_OK);
+    ck_assert(strstr(err.msg, file) != NULL);
+
+    /* a directory holding some other LMDB environment is not a grantline store */
+    char *other = path_in(base, "other-lmdb");
+    ck_assert_int_eq(mkdir(other, 0700), 0);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 4);
+    ck_assert_int_eq(mdb_env_open(env, other, 0, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "something", MDB_CREATE, &dbi), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    memset(&err, 0, sizeof err);
+    rc = gl_store_open(other, GL_STORE_RDONLY, 0, &st, &err);
+    ck_assert_int_ne(rc, GL_OK);
+    ck_assert_uint_gt(strlen(err.msg), 0);
+
+    free(other);
+    free(file);
+    free(data);
+    free(missing);
+    free(base);
+}
+END_TEST
+
+/* --- map growth -------------------------------------------------------------------- */
+
+#define GROW_EVENTS 20000
+#define GROW_BATCH  1000
+
+/* ~400-byte action events; returns 0 or a gl_err (usable in a child process). */
+static int grow_fill(struct gl_store *st, int first, int count, char *why, size_t whylen)
+{
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    char pad[241];
+    memset(pad, 'p', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    int rc = GL_OK;
+    struct gl_error err = {0};
+    struct gl_buf rec = {0};
+    for (int i = first; i < first + count && rc == GL_OK; i++) {
+        char json[1024], ts[32];
+        gl_tstamp_format(T0 + (int64_t)i * 1000, ts);
+        snprintf(json, sizeof json,
+                 "{\"id\":\"grow-%06d\",\"ts\":\"%s\",\"type\":\"action.performed\","
+                 "\"workload\":\"agent-%02d\",\"task\":\"task-%03d\",\"credential\":{\"id\":"
+                 "\"cred-%02d\"},\"permission\":{\"action\":\"s3:GetObject\",\"resource\":"
+                 "\"bucket/%06d\"},\"decision\":\"allow\",\"attrs\":{\"pad\":\"%s\"}}",
+                 i, ts, i % 50, i % 200, i % 100, i, pad);
+        struct gl_event ev;
+        rc = gl_decoder_decode(dec, json, strlen(json), &ev, &err);
+        gl_buf_reset(&rec);
+        if (!rc)
+            rc = gl_event_encode(&ev, NULL, &rec, NULL, &err);
+        if (!rc && (rec.len < 350 || rec.len > 500)) {
+            snprintf(why, whylen, "record of %zu bytes", rec.len);
+            rc = GL_ERR_INVALID;
+            break;
+        }
+        if (!rc)
+            rc = gl_store_batch_add(b, &ev, rec.data, rec.len);
+        if (!rc && gl_store_batch_count(b) == GROW_BATCH) {
+            struct gl_store_commit_result res;
+            rc = gl_store_commit(st, b, &res, NULL, &err);
+            if (!rc && res.stored != GROW_BATCH) {
+                snprintf(why, whylen, "batch stored %llu", (unsigned long long)res.stored);
+                rc = GL_ERR_STORE;
+                break;
+            }
+        }
+        if (rc && !why[0])
+            snprintf(why, whylen, "event %d: %s", i, err.msg);
+    }
+    if (!rc && gl_store_batch_count(b)) {
+        rc = gl_store_commit(st, b, NULL, NULL, &err);
+        if (rc)
+            snprintf(why, whylen, "last batch: %s", err.msg);
+    }
+    gl_buf_free(&rec);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    return rc;
+}
+
+static int count_key_cb(const char *key, size_t klen, uint64_t count, void *arg)
+{
+    (void)key;
+    (void)klen;
+    uint64_t *c = arg;
+    c[0]++;
+    c[1] += count;
+    return 0;
+}
+
+START_TEST(test_map_growth)
+{
+    char *dir = new_store_dir("store-grow");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 1 << 20);
+    struct gl_error err = {0};
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_le(stt.map_bytes, 1 << 20);
+
+    char why[600] = "";
+    int rc = grow_fill(st, 0, GROW_EVENTS, why, sizeof why);
+    ck_assert_msg(rc == GL_OK, "filling a 1 MiB store: %d %s", rc, why);
+
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, GROW_EVENTS);
+    ck_assert_uint_eq(stt.last_seq, GROW_EVENTS);
+    ck_assert_uint_eq(stt.per_type[GL_EV_ACTION_PERFORMED], GROW_EVENTS);
+    ck_assert_uint_gt(stt.map_bytes, 1 << 20);
+    ck_assert_uint_gt(stt.size_bytes, (uint64_t)GROW_EVENTS * 400);
+    ck_assert_uint_eq(stt.workloads, 50);
+    ck_assert_uint_eq(stt.tasks, 200);
+    ck_assert_uint_eq(stt.credentials, 100);
+    ck_assert_int_eq(stt.first_ts, T0);
+    ck_assert_int_eq(stt.last_ts, T0 + (int64_t)(GROW_EVENTS - 1) * 1000);
+    ck_assert_uint_eq(n_events(st), GROW_EVENTS);
+    verify_ok(st, GROW_EVENTS);
+    uint64_t c[2] = {0, 0};
+    ck_assert_int_eq(gl_store_scan_keys(st, GL_IDX_WORKLOAD, count_key_cb, c, &err), GL_OK);
+    ck_assert_uint_eq(c[0], 50);
+    ck_assert_uint_eq(c[1], GROW_EVENTS);
+    gl_store_close(st);
+
+    /* reopening with the small size still sees everything */
+    st = open_store(dir, GL_STORE_RDONLY, 1 << 20);
+    ck_assert_uint_eq(n_events(st), GROW_EVENTS);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* A reader (the analyzer) opened before the writer (the collector, another
+ * process) grows the map keeps working after the growth. */
+START_TEST(test_map_growth_reader)
+{
+    char *dir = new_store_dir("store-grow-ro");
+    struct gl_store *w = open_store(dir, GL_STORE_CREATE, 1 << 20);
+    char why[600] = "";
+    ck_assert_int_eq(grow_fill(w, 0, 10, why, sizeof why), GL_OK);
+    gl_store_close(w);
+
+    struct gl_store *r = open_store(dir, GL_STORE_RDONLY, 1 << 20);
+    struct gl_error err = {0};
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(r, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, 10);
+    uint64_t map_before = stt.map_bytes;
+
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        struct gl_store *cw = NULL;
+        struct gl_error cerr = {0};
+        char cwhy[600] = "";
+        int crc = gl_store_open(dir, 0, 1 << 20, &cw, &cerr);
+        if (crc)
+            snprintf(cwhy, sizeof cwhy, "open: %s", cerr.msg);
+        else
+            crc = grow_fill(cw, 10, GROW_EVENTS, cwhy, sizeof cwhy);
+        if (cw)
+            gl_store_close(cw);
+        if (crc) {
+            ssize_t wr = write(pfd[1], cwhy, strlen(cwhy));
+            (void)wr;
+        }
+        close(pfd[1]);
+        _exit(crc ? 1 : 0);
+    }
+    close(pfd[1]);
+    char cmsg[600] = "";
+    ssize_t got = read(pfd[0], cmsg, sizeof cmsg - 1);
+    if (got > 0)
+        cmsg[got] = '\0';
+    close(pfd[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer process failed: %s",
+                  cmsg);
+
+    /* the same read-only handle, after the map grew under it */
+    memset(&err, 0, sizeof err);
+    int rc = gl_store_stats(r, &stt, &err);
+    ck_assert_msg(rc == GL_OK, "stats after growth: %s", err.msg);
+    ck_assert_uint_eq(stt.events, GROW_EVENTS + 10);
+    ck_assert_uint_gt(stt.map_bytes, map_before);
+    ck_assert_uint_eq(n_events(r), GROW_EVENTS + 10);
+    uint64_t checked = 0, bad = 0;
+    rc = gl_store_verify(r, &checked, &bad, &err);
+    ck_assert_msg(rc == GL_OK, "verify after growth: %s", err.msg);
+    ck_assert_uint_eq(checked, GROW_EVENTS + 10);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct seen s;
+    seen_init(&s, dec);
+    rc = gl_store_scan_index(r, GL_IDX_WORKLOAD, "agent-07", 8, T0 + 19000 * 1000LL,
+                             T0 + 19999 * 1000LL, collect, &s, &err);
+    ck_assert_msg(rc == GL_OK, "scan_index after growth: %s", err.msg);
+    ck_assert_uint_eq(s.n, 20); /* i = 19007, 19057, ... 19957 */
+    ck_assert_str_eq(s.id[0], "grow-019007");
+    gl_decoder_free(dec);
+    gl_store_close(r);
+    free(dir);
+}
+END_TEST
+
+/* --- hash chain and tampering ----------------------------------------------------------- */
+
+#define N_CHAIN 10
+
+/* A good store of N_CHAIN events written in three batches. */
+static char *make_chain_store(void)
+{
+    char *dir = new_store_dir("store-chain");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    for (int i = 1; i <= N_CHAIN; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"id\":\"c-%02d\",\"ts\":\"2024-05-01T12:00:%02dZ\",\"type\":\"task.started\","
+                 "\"workload\":\"w-%d\",\"task\":\"t-%d\",\"attrs\":{\"n\":%d}}",
+                 i, i, i % 3, i, i);
+        add_json(b, dec, json, NULL);
+        if (i == 3 || i == 7 || i == N_CHAIN)
+            commit(st, b, NULL, NULL);
+    }
+    verify_ok(st, N_CHAIN);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    return dir;
+}
+
+/* Copies <src>/data.mdb into a fresh directory; returns its path. */
+static char *copy_store(const char *src, const char *tag)
+{
+    char *dst = new_store_dir(tag);
+    ck_assert_int_eq(mkdir(dst, 0700), 0);
+    char *from = path_in(src, "data.mdb"), *to = path_in(dst, "data.mdb");
+    size_t len;
+    char *bytes = gl_test_slurp(from, &len);
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
+    close(fd);
+    free(bytes);
+    free(from);
+    free(to);
+    return dst;
+}
+
+struct raw_env {
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi events, chain, meta;
+};
+
+static void raw_open(struct raw_env *r, const char *dir)
+{
+    ck_assert_int_eq(mdb_env_create(&r->env), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(r->env, 16), 0);
+    ck_assert_int_eq(mdb_env_open(r->env, dir, 0, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(r->env, NULL, 0, &r->txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(r->txn, "events", 0, &r->events), 0);
+    ck_assert_int_eq(mdb_dbi_open(r->txn, "chain", 0, &r->chain), 0);
+    ck_assert_int_eq(mdb_dbi_open(r->txn, "meta", 0, &r->meta), 0);
+}
+
+static void raw_close(struct raw_env *r)
+{
+    ck_assert_int_eq(mdb_txn_commit(r->txn), 0);
+    mdb_env_close(r->env);
+}
+
+static void seqkey(unsigned char k[8], uint64_t seq)
+{
+    for (int i = 7; i >= 0; i--) {
+        k[i] = (unsigned char)seq;
+        seq >>= 8;
+    }
+}
+
+/* Returns a malloc'd copy of event 'seq' (its length in *len). */
+static unsigned char *raw_get(struct raw_env *r, MDB_dbi dbi, uint64_t seq, size_t *len)
+{
+    unsigned char k[8];
+    seqkey(k, seq);
+    MDB_val key = {8, k}, val;
+    ck_assert_int_eq(mdb_get(r->txn, dbi, &key, &val), 0);
+    unsigned char *copy = malloc(val.mv_size);
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, val.mv_data, val.mv_size);
+    *len = val.mv_size;
+    return copy;
+}
+
+static void raw_put(struct raw_env *r, MDB_dbi dbi, uint64_t seq, const void *data, size_t len)
+{
+    unsigned char k[8];
+    seqkey(k, seq);
+    MDB_val key = {8, k}, val = {len, (void *)data};
+    ck_assert_int_eq(mdb_put(r->txn, dbi, &key, &val, 0), 0);
+}
+
+static void raw_del(struct raw_env *r, MDB_dbi dbi, uint64_t seq)
+{
+    unsigned char k[8];
+    seqkey(k, seq);
+    MDB_val key = {8, k};
+    ck_assert_int_eq(mdb_del(r->txn, dbi, &key, NULL), 0);
+}
+
+/* Verifies the tampered copy: GL_ERR_CORRUPT naming 'bad' (0: any). */
+static void expect_corrupt(const char *dir, uint64_t bad, const char *what)
+{
+    struct gl_store *st = open_store(dir, GL_STORE_RDONLY, 0);
+    uint64_t checked = 0, bad_seq = 0;
+    struct gl_error err = {0};
+    int rc = gl_store_verify(st, &checked, &bad_seq, &err);
+    ck_assert_msg(rc == GL_ERR_CORRUPT, "%s: verify returned %d (%s), checked %llu", what, rc,
+                  err.msg, (unsigned long long)checked);
+    ck_assert_int_eq(err.code, GL_ERR_CORRUPT);
+    ck_assert_msg(strlen(err.msg) > 0, "%s: no message", what);
+    if (bad) {
+        ck_assert_msg(bad_seq == bad, "%s: bad_seq %llu, expected %llu (%s)", what,
+                      (unsigned long long)bad_seq, (unsigned long long)bad, err.msg);
+        char num[32];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)bad);
+        ck_assert_msg(strstr(err.msg, num) != NULL, "%s: message does not name event %s: %s",
+                      what, num, err.msg);
+    } else {
+        ck_assert_uint_gt(bad_seq, 0);
+    }
+    gl_store_close(st);
+}
+
+START_TEST(test_verify_tamper)
+{
+    char *good = make_chain_store();
+    struct raw_env r;
+    size_t len, len2;
+
+    /* (a) one byte of one record flipped */
+    char *a = copy_store(good, "tamper-a");
+    raw_open(&r, a);
+    unsigned char *rec = raw_get(&r, r.events, 5, &len);
+    rec[len / 2] ^= 0x01;
+    raw_put(&r, r.events, 5, rec, len);
+    free(rec);
+    raw_close(&r);
+    expect_corrupt(a, 5, "flipped byte in event 5");
+
+    /* (b) one event removed with its chain link */
+    char *bdir = copy_store(good, "tamper-b");
+    raw_open(&r, bdir);
+    raw_del(&r, r.events, 4);
+    raw_del(&r, r.chain, 4);
+    raw_close(&r);
+    expect_corrupt(bdir, 4, "event 4 deleted");
+
+    /* (c) two records swapped */
+    char *c = copy_store(good, "tamper-c");
+    raw_open(&r, c);
+    unsigned char *r3 = raw_get(&r, r.events, 3, &len);
+    unsigned char *r7 = raw_get(&r, r.events, 7, &len2);
+    raw_put(&r, r.events, 3, r7, len2);
+    raw_put(&r, r.events, 7, r3, len);
+    free(r3);
+    free(r7);
+    raw_close(&r);
+    expect_corrupt(c, 3, "events 3 and 7 swapped");
+
+    /* (d) the last event removed with its chain link: meta says there are more */
+    char *d = copy_store(good, "tamper-d");
+    raw_open(&r, d);
+    raw_del(&r, r.events, N_CHAIN);
+    raw_del(&r, r.chain, N_CHAIN);
+    raw_close(&r);
+    expect_corrupt(d, N_CHAIN, "last event deleted");
+
+    /* (e) the first event removed with its chain link */
+    char *e = copy_store(good, "tamper-e");
+    raw_open(&r, e);
+    raw_del(&r, r.events, 1);
+    raw_del(&r, r.chain, 1);
+    raw_close(&r);
+    expect_corrupt(e, 1, "first event deleted");
+
+    /* (f) a chain link changed, the record left alone */
+    char *f = copy_store(good, "tamper-f");
+    raw_open(&r, f);
+    unsigned char *link = raw_get(&r, r.chain, 6, &len);
+    link[0] ^= 0x80;
+    raw_put(&r, r.chain, 6, link, len);
+    free(link);
+    raw_close(&r);
+    expect_corrupt(f, 6, "chain link 6 changed");
+
+    /* (g) a record replaced by a well-formed record of another event */
+    char *g = copy_store(good, "tamper-g");
+    raw_open(&r, g);
+    unsigned char *r2 = raw_get(&r, r.events, 2, &len);
+    raw_put(&r, r.events, 8, r2, len);
+    free(r2);
+    raw_close(&r);
+    expect_corrupt(g, 8, "event 8 replaced by a copy of event 2");
+
+    /* (h) a record changed and every later link recomputed by the tamperer
+     * cannot be caught by the links alone: the head kept in meta catches it.
+     * Simulated by dropping the last two events and their links and rolling
+     * last_seq back, leaving the head of the longer chain in meta. */
+    char *h = copy_store(good, "tamper-h");
+    raw_open(&r, h);
+    raw_del(&r, r.events, N_CHAIN);
+    raw_del(&r, r.chain, N_CHAIN);
+    raw_del(&r, r.events, N_CHAIN - 1);
+    raw_del(&r, r.chain, N_CHAIN - 1);
+    unsigned char ls[8];
+    seqkey(ls, N_CHAIN - 2);
+    MDB_val k = {8, "last_seq"}, v = {8, ls};
+    ck_assert_int_eq(mdb_put(r.txn, r.meta, &k, &v, 0), 0);
+    raw_close(&r);
+    expect_corrupt(h, 0, "truncated with last_seq rolled back");
+
+    /* (i) an event appended after the end, with a valid-looking link */
+    char *i = copy_store(good, "tamper-i");
+    raw_open(&r, i);
+    rec = raw_get(&r, r.events, N_CHAIN, &len);
+    link = raw_get(&r, r.chain, N_CHAIN, &len2);
+    raw_put(&r, r.events, N_CHAIN + 1, rec, len);
+    raw_put(&r, r.chain, N_CHAIN + 1, link, len2);
+    free(rec);
+    free(link);
+    raw_close(&r);
+    expect_corrupt(i, N_CHAIN + 1, "event appended behind the writer's back");
+
+    /* the original is untouched and still verifies */
+    struct gl_store *st = open_store(good, GL_STORE_RDONLY, 0);
+    verify_ok(st, N_CHAIN);
+    gl_store_close(st);
+    /* and an untampered copy verifies too (the copy itself is not the problem) */
+    char *clean = copy_store(good, "tamper-none");
+    st = open_store(clean, GL_STORE_RDONLY, 0);
+    verify_ok(st, N_CHAIN);
+    gl_store_close(st);
+
+    char *dirs[] = {a, bdir, c, d, e, f, g, h, i, clean, good};
+    for (size_t j = 0; j < sizeof dirs / sizeof *dirs; j++)
+        free(dirs[j]);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_roundtrip);
+    tcase_add_test(tc, test_time_order_extremes);
+    tcase_add_test(tc, test_dedup);
+    tcase_add_test(tc, test_positions);
+    tcase_add_test(tc, test_quarantine);
+    tcase_add_test(tc, test_batch_atomic);
+    tcase_add_test(tc, test_file_modes);
+    tcase_add_test(tc, test_open_errors);
+    tcase_add_test(tc, test_verify_tamper);
+    suite_add_tcase(s, tc);
+    TCase *grow = tcase_create("growth");
+    tcase_set_timeout(grow, 100);
+    tcase_add_test(grow, test_map_growth);
+    tcase_add_test(grow, test_map_growth_reader);
+    suite_add_tcase(s, grow);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(store_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
