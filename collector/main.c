@@ -48,8 +48,9 @@ static void usage(FILE *out)
             "      --map-size MIB      initial LMDB map size in MiB (grows by itself; default 256)\n"
             "      --secret-rules FILE redaction rules (default: schemas/secrets.rules)\n"
             "Batching:\n"
-            "      --batch N           events per transaction (default 10000)\n"
-            "      --batch-ms MS       longest wait before a partial batch commits (default 200)\n"
+            "      --batch N           events per transaction (default 50000; large batches\n"
+            "                          touch each index page once for many events)\n"
+            "      --batch-ms MS       longest wait before a partial batch commits (default 500)\n"
             "      --max-message BYTES larger messages are quarantined (default 1048576)\n"
             "Output:\n"
             "  -q, --quiet             only errors on stderr\n"
@@ -101,8 +102,8 @@ int main(int argc, char **argv)
     struct gl_source_cfg cfg = {0};
     const char *store_dir = NULL, *rules = NULL;
     const char **props = calloc((size_t)argc, sizeof *props);
-    struct gl_pipeline_opts popts = {.batch_max = 10000,
-                                     .batch_us = 200000,
+    struct gl_pipeline_opts popts = {.batch_max = 50000,
+                                     .batch_us = 500000,
                                      .max_message = 1 << 20,
                                      .quarantine_cap = 64 << 10,
                                      .progress_us = 5000000};

@@ -196,10 +196,20 @@ static int sax_double(void *ctx, double v)
     return 1;
 }
 
+/* yajl lets overlong forms and encoded surrogates through; the contract
+ * (and the msgpack path) does not. */
+static int strict_utf8(struct gl_decoder *d, const unsigned char *s, size_t len)
+{
+    if (gl_utf8_valid((const char *)s, len))
+        return 1;
+    d->sax_error = "invalid UTF-8 in a JSON string (overlong form or surrogate)";
+    return 0;
+}
+
 static int sax_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct gl_decoder *d = ctx;
-    if (!sax_value(d))
+    if (!sax_value(d) || !strict_utf8(d, s, len))
         return 0;
     PACK_OR_FAIL(msgpack_pack_str(&pk, len) || msgpack_pack_str_body(&pk, s, len));
     return 1;
@@ -208,6 +218,8 @@ static int sax_string(void *ctx, const unsigned char *s, size_t len)
 static int sax_key(void *ctx, const unsigned char *s, size_t len)
 {
     struct gl_decoder *d = ctx;
+    if (!strict_utf8(d, s, len))
+        return 0;
     d->stack[d->depth - 1].count++;
     PACK_OR_FAIL(msgpack_pack_str(&pk, len) || msgpack_pack_str_body(&pk, s, len));
     return 1;
@@ -388,6 +400,9 @@ static int get_str(struct vctx *v, const msgpack_object *o, const char *path, si
     }
     if (v->check_utf8 && !gl_utf8_valid(o->via.str.ptr, o->via.str.size))
         return invalid(v, path, "invalid UTF-8%s", "");
+    /* names are index keys, where NUL separates the name from the time */
+    if (memchr(o->via.str.ptr, 0, o->via.str.size))
+        return invalid(v, path, "must not contain NUL characters%s", "");
     out->ptr = o->via.str.ptr;
     out->len = o->via.str.size;
     return GL_OK;
