@@ -250,6 +250,10 @@ int main(int argc, char **argv)
             (unsigned long long)cnt->duplicates, (unsigned long long)cnt->quarantined,
             (unsigned long long)cnt->secrets, (unsigned long long)cnt->derived, secs,
             secs > 0 ? (double)cnt->read / secs : 0.0, stop_flag ? " (stopped by signal)" : "");
+    gl_log(GL_LOG_DEBUG, "summary",
+           "%llu batches; writer thread %.2f s in store commits; reader waited %.2f s for it",
+           (unsigned long long)cnt->batches, (double)cnt->commit_us / 1e6,
+           (double)cnt->wait_us / 1e6);
     if (rc) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
         exit_code = rc == GL_ERR_INVALID ? 2 : 3;

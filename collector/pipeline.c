@@ -46,6 +46,7 @@ struct gl_pipeline {
     bool quit;
     int result;
     struct gl_error result_err;
+    int64_t commit_us;
     void (*durable)(void *arg);
     void *durable_arg;
     struct gl_pipeline_counters c;
@@ -66,8 +67,11 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         struct gl_error err = {0};
         struct gl_store_commit_result res;
+        int64_t t0 = gl_tstamp_now();
         int rc = gl_store_commit(p->st, s->batch, &res, s->dups, &err);
+        int64_t took = gl_tstamp_now() - t0;
         pthread_mutex_lock(&p->mu);
+        p->commit_us += took;
         p->result = rc;
         p->result_err = err;
         p->done = true;
@@ -350,9 +354,12 @@ void gl_pipeline_on_durable(struct gl_pipeline *p, void (*fn)(void *arg), void *
 
 int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
 {
+    int64_t t0 = gl_tstamp_now();
     pthread_mutex_lock(&p->mu);
     while (p->inflight && !p->done)
         pthread_cond_wait(&p->cv, &p->mu);
+    p->c.wait_us += gl_tstamp_now() - t0;
+    p->c.commit_us = p->commit_us;
     struct slot *s = p->inflight;
     int rc = p->result;
     if (rc && err)

@@ -364,11 +364,15 @@ static const char *const key_names[K__COUNT] = {
     "v",         "origin",
 };
 
+static const unsigned char key_lens[K__COUNT] = {0, 2, 2,  4,  8, 4, 5,  6, 10, 8, 8,
+                                                   10, 11, 5, 10, 8, 8, 6, 5,  1, 6};
+
+/* Runs for every key of every event, twice: compare lengths before bytes. */
 static enum key_id key_lookup(const char *s, size_t len, bool stored)
 {
     int last = stored ? K_ORIGIN : K_ATTRS;
     for (int k = 1; k <= last; k++)
-        if (strlen(key_names[k]) == len && memcmp(key_names[k], s, len) == 0)
+        if (key_lens[k] == len && memcmp(key_names[k], s, len) == 0)
             return (enum key_id)k;
     return K_UNKNOWN;
 }
@@ -604,12 +608,15 @@ static int reserve_perms(struct gl_decoder *d, size_t n)
 static int get_perm_array(struct vctx *v, const msgpack_object *o, const char *name,
                           struct gl_perm *out)
 {
-    char path[64];
     for (uint32_t i = 0; i < o->via.array.size; i++) {
+        /* the indexed path is only needed for a reason: validate quietly first */
+        struct vctx quiet = *v;
+        quiet.err = NULL;
+        if (get_perm(&quiet, &o->via.array.ptr[i], name, &out[i]) == GL_OK)
+            continue;
+        char path[64];
         snprintf(path, sizeof path, "%s[%u]", name, i);
-        int rc = get_perm(v, &o->via.array.ptr[i], path, &out[i]);
-        if (rc)
-            return rc;
+        return get_perm(v, &o->via.array.ptr[i], path, &out[i]);
     }
     return GL_OK;
 }
@@ -939,23 +946,37 @@ static void put_gstr(struct enc *e, const char *field, struct gl_str s)
 
 static void put_perms(struct enc *e, const char *name, const struct gl_perm *p, size_t n)
 {
-    char path[96];
+    char action[48], resource[48];
+    snprintf(action, sizeof action, "%s[].action", name);
+    snprintf(resource, sizeof resource, "%s[].resource", name);
     msgpack_pack_array(&e->pk, n);
     for (size_t i = 0; i < n; i++) {
         msgpack_pack_map(&e->pk, p[i].resource.ptr ? 2 : 1);
         put_cstr(e, "action");
-        snprintf(path, sizeof path, "%s[%zu].action", name, i);
-        put_gstr(e, path, p[i].action);
+        put_gstr(e, action, p[i].action);
         if (p[i].resource.ptr) {
             put_cstr(e, "resource");
-            snprintf(path, sizeof path, "%s[%zu].resource", name, i);
-            put_gstr(e, path, p[i].resource);
+            put_gstr(e, resource, p[i].resource);
         }
     }
 }
 
 static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack_object *val,
                       char *path, size_t plen);
+
+/* path[base..] = sep + text, truncated to fit: field paths only label hits. */
+static void path_set(char *path, size_t plen, size_t base, char sep, const char *text, size_t n)
+{
+    if (base + 2 >= plen)
+        return;
+    size_t at = base;
+    if (sep)
+        path[at++] = sep;
+    if (n > plen - at - 1)
+        n = plen - at - 1;
+    memcpy(path + at, text, n);
+    path[at + n] = '\0';
+}
 
 /* Free-form values: every string (keys too) goes through the redactor. */
 static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t plen)
@@ -967,18 +988,17 @@ static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t 
         break;
     case MSGPACK_OBJECT_ARRAY:
         msgpack_pack_array(&e->pk, o->via.array.size);
-        for (uint32_t i = 0; i < o->via.array.size; i++) {
-            snprintf(path + base, plen - base, "[%u]", i);
+        path_set(path, plen, base, 0, "[]", 2);
+        for (uint32_t i = 0; i < o->via.array.size; i++)
             put_free(e, &o->via.array.ptr[i], path, plen);
-            path[base] = '\0';
-        }
+        path[base] = '\0';
         break;
     case MSGPACK_OBJECT_MAP:
         msgpack_pack_map(&e->pk, o->via.map.size);
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object *k = &o->via.map.ptr[i].key;
             if (k->type == MSGPACK_OBJECT_STR) {
-                snprintf(path + base, plen - base, ".%.*s", (int)k->via.str.size, k->via.str.ptr);
+                path_set(path, plen, base, '.', k->via.str.ptr, k->via.str.size);
                 put_entry(e, k->via.str.ptr, k->via.str.size, &o->via.map.ptr[i].val, path, plen);
             } else {
                 msgpack_pack_object(&e->pk, *k);
@@ -1061,7 +1081,7 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
     if (attrs_is_map) {
         for (uint32_t i = 0; i < attrs->via.map.size; i++) {
             const msgpack_object *k = &attrs->via.map.ptr[i].key;
-            snprintf(path, sizeof path, "attrs.%.*s", (int)k->via.str.size, k->via.str.ptr);
+            path_set(path, sizeof path, 5, '.', k->via.str.ptr, k->via.str.size);
             put_entry(e, k->via.str.ptr, k->via.str.size, &attrs->via.map.ptr[i].val, path,
                       sizeof path);
         }
@@ -1076,7 +1096,7 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
         if (is_nil(v) || key_lookup(k->via.str.ptr, k->via.str.size, stored) != K_UNKNOWN)
             continue;
         bool clash = attrs_is_map && attrs_has_key(attrs, k->via.str.ptr, k->via.str.size);
-        snprintf(path, sizeof path, "%.*s", (int)k->via.str.size, k->via.str.ptr);
+        path_set(path, sizeof path, 0, 0, k->via.str.ptr, k->via.str.size);
         if (!clash) {
             put_entry(e, k->via.str.ptr, k->via.str.size, v, path, sizeof path);
             continue;

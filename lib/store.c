@@ -180,8 +180,10 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
     }
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        ret = gl_error_set(err, GL_ERR_IO, errno, "store %s: not a directory%s", dir,
-                           st->rdonly ? " (run grantline-collector first?)" : "");
+        bool missing = errno == ENOENT;
+        ret = gl_error_set(err, GL_ERR_IO, errno, "store %s: %s%s", dir,
+                           missing ? "directory does not exist" : "not a directory",
+                           missing && st->rdonly ? " (run grantline-collector first?)" : "");
         goto fail;
     }
     rc = mdb_env_create(&st->env);
@@ -273,6 +275,8 @@ struct position {
     int64_t next;
 };
 
+struct index_op;
+
 struct gl_store_batch {
     struct gl_buf arena; /* copies of records and index strings */
     struct pending *ev;
@@ -282,6 +286,8 @@ struct gl_store_batch {
     size_t n_quar, cap_quar;
     struct position *pos;
     size_t n_pos, cap_pos;
+    struct index_op *ops; /* commit scratch */
+    size_t cap_ops;
 };
 
 struct gl_store_batch *gl_store_batch_new(void)
@@ -309,6 +315,7 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->quar);
     free(b->quar_len);
     free(b->pos);
+    free(b->ops);
     free(b);
 }
 
@@ -435,15 +442,70 @@ int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_
 
 /* --- commit --- */
 
-static int index_put(MDB_txn *txn, MDB_dbi dbi, const char *arena, size_t off, size_t len,
-                     unsigned char *tsseq)
+/* Index entries of a batch are written sorted by (index, name, time): the
+ * inserts then walk each B-tree in order and every leaf page is found once
+ * in the cache instead of once per event. */
+struct index_op {
+    uint64_t prefix; /* db, then the name's first 7 bytes: most compares end here */
+    const char *name;
+    size_t len;
+    int db;
+    unsigned char tsseq[16];
+};
+
+static int index_op_cmp(const void *a, const void *b)
+{
+    const struct index_op *x = a, *y = b;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, n);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(x->tsseq, y->tsseq, 16);
+}
+
+static void index_add(struct index_op *ops, size_t *n, int db, const char *arena, size_t off,
+                      size_t len, const unsigned char *tsseq)
 {
     if (off == SIZE_MAX || len == 0)
-        return MDB_SUCCESS;
-    MDB_val k = {len, (void *)(arena + off)};
-    MDB_val v = {16, tsseq};
-    int rc = mdb_put(txn, dbi, &k, &v, MDB_NODUPDATA);
-    return rc == MDB_KEYEXIST ? MDB_SUCCESS : rc;
+        return;
+    struct index_op *op = &ops[(*n)++];
+    uint64_t prefix = (uint64_t)db << 56;
+    for (size_t i = 0; i < 7; i++)
+        prefix |= (uint64_t)(i < len ? (unsigned char)arena[off + i] : 0) << (48 - 8 * i);
+    op->prefix = prefix;
+    op->name = arena + off;
+    op->len = len;
+    op->db = db;
+    memcpy(op->tsseq, tsseq, 16);
+}
+
+static int index_write(struct gl_store *st, MDB_txn *txn, struct index_op *ops, size_t n)
+{
+    qsort(ops, n, sizeof *ops, index_op_cmp);
+    MDB_cursor *cur = NULL;
+    int cur_db = -1, rc = MDB_SUCCESS;
+    for (size_t i = 0; i < n && rc == MDB_SUCCESS; i++) {
+        if (ops[i].db != cur_db) {
+            if (cur)
+                mdb_cursor_close(cur);
+            cur_db = ops[i].db;
+            rc = mdb_cursor_open(txn, st->dbi[cur_db], &cur);
+            if (rc)
+                return rc;
+        }
+        MDB_val k = {ops[i].len, (void *)ops[i].name};
+        MDB_val v = {16, ops[i].tsseq};
+        rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
+        if (rc == MDB_KEYEXIST)
+            rc = MDB_SUCCESS;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
 }
 
 static int chain_link(const unsigned char *prev, uint64_t seq, const void *rec, size_t len,
@@ -495,6 +557,17 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         return rc;
     memset(res, 0, sizeof *res);
     res->first_seq = seq + 1;
+    /* at most five index entries per event (workload, delegate, task,
+     * credential, previous); kept by the batch between commits */
+    if (b->cap_ops < b->n_ev * 5) {
+        struct index_op *o = realloc(b->ops, b->n_ev * 5 * sizeof *o);
+        if (!o)
+            return ENOMEM;
+        b->ops = o;
+        b->cap_ops = b->n_ev * 5;
+    }
+    struct index_op *ops = b->ops;
+    size_t n_ops = 0;
 
     for (size_t i = 0; i < b->n_ev; i++) {
         const struct pending *p = &b->ev[i];
@@ -533,22 +606,20 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         MDB_val tk = {16, tsseq};
         MDB_val empty = {0, ""};
         rc = mdb_put(txn, st->dbi[DB_TIME], &tk, &empty, 0);
-        if (!rc)
-            rc = index_put(txn, st->dbi[DB_WORKLOAD], arena, p->wl, p->wl_len, tsseq);
-        if (!rc)
-            rc = index_put(txn, st->dbi[DB_WORKLOAD], arena, p->dlg, p->dlg_len, tsseq);
-        if (!rc)
-            rc = index_put(txn, st->dbi[DB_TASK], arena, p->task, p->task_len, tsseq);
-        if (!rc)
-            rc = index_put(txn, st->dbi[DB_CRED], arena, p->cred, p->cred_len, tsseq);
-        if (!rc)
-            rc = index_put(txn, st->dbi[DB_CRED], arena, p->prev, p->prev_len, tsseq);
         if (rc)
             return rc;
+        index_add(ops, &n_ops, DB_WORKLOAD, arena, p->wl, p->wl_len, tsseq);
+        index_add(ops, &n_ops, DB_WORKLOAD, arena, p->dlg, p->dlg_len, tsseq);
+        index_add(ops, &n_ops, DB_TASK, arena, p->task, p->task_len, tsseq);
+        index_add(ops, &n_ops, DB_CRED, arena, p->cred, p->cred_len, tsseq);
+        index_add(ops, &n_ops, DB_CRED, arena, p->prev, p->prev_len, tsseq);
         cnt[p->type]++;
         res->stored++;
     }
     res->last_seq = seq;
+    rc = index_write(st, txn, ops, n_ops);
+    if (rc)
+        return rc;
 
     if (b->n_quar) {
         MDB_cursor *cur;
