@@ -458,6 +458,8 @@ static int index_op_cmp(const void *a, const void *b)
     const struct index_op *x = a, *y = b;
     if (x->prefix != y->prefix)
         return x->prefix < y->prefix ? -1 : 1;
+    if (!x->name) /* by_time: the key is ts|seq itself */
+        return memcmp(x->tsseq, y->tsseq, 16);
     size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->name, y->name, n);
     if (c)
@@ -473,11 +475,12 @@ static void index_add(struct index_op *ops, size_t *n, int db, const char *arena
     if (off == SIZE_MAX || len == 0)
         return;
     struct index_op *op = &ops[(*n)++];
+    const unsigned char *name = arena ? (const unsigned char *)arena + off : tsseq;
     uint64_t prefix = (uint64_t)db << 56;
     for (size_t i = 0; i < 7; i++)
-        prefix |= (uint64_t)(i < len ? (unsigned char)arena[off + i] : 0) << (48 - 8 * i);
+        prefix |= (uint64_t)(i < len ? name[i] : 0) << (48 - 8 * i);
     op->prefix = prefix;
-    op->name = arena + off;
+    op->name = arena ? arena + off : NULL;
     op->len = len;
     op->db = db;
     memcpy(op->tsseq, tsseq, 16);
@@ -499,6 +502,10 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct index_op *ops, 
         }
         MDB_val k = {ops[i].len, (void *)ops[i].name};
         MDB_val v = {16, ops[i].tsseq};
+        if (!ops[i].name) {
+            k.mv_data = ops[i].tsseq;
+            v.mv_size = 0;
+        }
         rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
         if (rc == MDB_KEYEXIST)
             rc = MDB_SUCCESS;
@@ -557,14 +564,14 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         return rc;
     memset(res, 0, sizeof *res);
     res->first_seq = seq + 1;
-    /* at most five index entries per event (workload, delegate, task,
+    /* at most six index entries per event (time, workload, delegate, task,
      * credential, previous); kept by the batch between commits */
-    if (b->cap_ops < b->n_ev * 5) {
-        struct index_op *o = realloc(b->ops, b->n_ev * 5 * sizeof *o);
+    if (b->cap_ops < b->n_ev * 6) {
+        struct index_op *o = realloc(b->ops, b->n_ev * 6 * sizeof *o);
         if (!o)
             return ENOMEM;
         b->ops = o;
-        b->cap_ops = b->n_ev * 5;
+        b->cap_ops = b->n_ev * 6;
     }
     struct index_op *ops = b->ops;
     size_t n_ops = 0;
@@ -603,11 +610,7 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
             return rc;
         put_ts(tsseq, p->ts);
         memcpy(tsseq + 8, seqbe, 8);
-        MDB_val tk = {16, tsseq};
-        MDB_val empty = {0, ""};
-        rc = mdb_put(txn, st->dbi[DB_TIME], &tk, &empty, 0);
-        if (rc)
-            return rc;
+        index_add(ops, &n_ops, DB_TIME, NULL, 0, 16, tsseq);
         index_add(ops, &n_ops, DB_WORKLOAD, arena, p->wl, p->wl_len, tsseq);
         index_add(ops, &n_ops, DB_WORKLOAD, arena, p->dlg, p->dlg_len, tsseq);
         index_add(ops, &n_ops, DB_TASK, arena, p->task, p->task_len, tsseq);

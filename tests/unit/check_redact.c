@@ -142,6 +142,8 @@ struct oracle_rule {
     char name[64];
     pcre2_code *re;
     bool on_keys;
+    char trig[16][32]; /* lower-cased trigger literals (none: the rule always runs) */
+    size_t n_trig;
 };
 
 struct oracle {
@@ -174,13 +176,33 @@ static void oracle_load(struct oracle *o, const char *path)
         memcpy(r->name, line, nl);
         r->name[nl] = '\0';
         r->on_keys = strncmp(r->name, "key-", 4) == 0;
-        const char *pat = line + nl;
+        char *pat = line + nl;
         while (*pat == ' ' || *pat == '\t')
             pat++;
+        /* optional "triggers=<lit>,<lit>..." before the pattern */
+        if (strncmp(pat, "triggers=", 9) == 0) {
+            char *t = pat + 9;
+            size_t tl = strcspn(t, " \t");
+            ck_assert_msg(t[tl] != '\0', "oracle: rule %s has triggers but no pattern", r->name);
+            t[tl] = '\0';
+            pat = t + tl + 1;
+            while (*pat == ' ' || *pat == '\t')
+                pat++;
+            for (char *c = t; *c;) {
+                size_t cl = strcspn(c, ",");
+                ck_assert_uint_lt(r->n_trig, 16);
+                ck_assert_uint_lt(cl, sizeof r->trig[0]);
+                for (size_t k = 0; k < cl; k++)
+                    r->trig[r->n_trig][k] = (char)tolower((unsigned char)c[k]);
+                r->trig[r->n_trig][cl] = '\0';
+                r->n_trig++;
+                c += cl + (c[cl] == ',');
+            }
+        }
         int ecode;
         PCRE2_SIZE eoff;
-        r->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ecode, &eoff,
-                              NULL);
+        /* byte-wise, no flags, as the rules file documents */
+        r->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &ecode, &eoff, NULL);
         ck_assert_msg(r->re != NULL, "oracle: rule %s does not compile", r->name);
     }
     free(text);
@@ -233,6 +255,25 @@ static bool oracle_rule_match(struct oracle *o, int rule, const char *s, size_t 
     *ms = ov[0];
     *me = ov[1];
     return true;
+}
+
+/* Does s[0..len) contain one of the rule's triggers (case-insensitively)?
+ * A rule without triggers counts as triggered. */
+static bool oracle_triggered(const struct oracle_rule *r, const char *s, size_t len)
+{
+    if (r->n_trig == 0)
+        return true;
+    for (size_t t = 0; t < r->n_trig; t++) {
+        size_t tl = strlen(r->trig[t]);
+        for (size_t i = 0; i + tl <= len; i++) {
+            size_t k = 0;
+            while (k < tl && tolower((unsigned char)s[i + k]) == (unsigned char)r->trig[t][k])
+                k++;
+            if (k == tl)
+                return true;
+        }
+    }
+    return false;
 }
 
 /* --- vectors --------------------------------------------------------------- */
@@ -358,6 +399,17 @@ START_TEST(test_vectors)
         (plus ? pos : neg)[ri]++;
         size_t ms = 0, me = 0;
         int expect_first = oracle_first(&o, s, len, &ms, &me);
+        /* "every match of the rule contains one of its triggers" */
+        for (size_t k = 0; k < o.n; k++) {
+            size_t ks, ke;
+            if (o.v[k].on_keys || !oracle_rule_match(&o, (int)k, s, len, &ks, &ke))
+                continue;
+            if (!oracle_triggered(&o.v[k], s + ks, ke - ks))
+                report_add(&data,
+                           "DATA line %d: rule %s matches '%.*s', which holds none of its "
+                           "triggers (the rule will miss it)",
+                           lineno, o.v[k].name, (int)(ke - ks), s + ks);
+        }
         int got_first = gl_redactor_first_rule(rd, s, len);
         if (got_first != expect_first)
             report_add(&lib,
@@ -1012,6 +1064,8 @@ static void encode_json(struct gl_redactor *rd, const char *json, struct encoded
     ck_assert_msg(rc == GL_OK, "encode failed: %s", err.msg);
     rc = gl_event_stored_to_json(e->rec.data, e->rec.len, &e->json, &err);
     ck_assert_msg(rc == GL_OK, "stored_to_json failed: %s", err.msg);
+    gl_buf_append(&e->json, "", 1); /* NUL for messages; not counted */
+    e->json.len--;
     gl_decoder_free(dec);
 }
 
