@@ -38,7 +38,7 @@ for i in range(n):
                   permissions=[{"action": a, "resource": "arn:aws:s3:::acme-reports/*"} for a in actions[:2]],
                   expires_at=ts + 3600000)
     elif ph < 9:
-        prompt = " ".join(rnd.choice(words) for _ in range(40))
+        prompt = " ".join(rnd.choice(words) for _ in range(50))
         if rnd.randrange(2000) == 0:
             prompt += " aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + f"{i:010d}"[-10:]
         ev = dict(base, type="action.performed", credential={"id": cred},

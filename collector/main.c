@@ -245,11 +245,14 @@ int main(int argc, char **argv)
     /* The summary is the result of the run: always printed, even with --quiet. */
     gl_log_write(GL_LOG_INFO, "summary",
             "read %llu, stored %llu, duplicates %llu, quarantined %llu, "
-            "secrets redacted %llu, exposure events %llu, %.1f s, %.0f ev/s%s",
+            "secrets redacted %llu, exposure events %llu, %.1f s, %.0f ev/s "
+            "(%.0f ev/s from the first message)%s",
             (unsigned long long)cnt->read, (unsigned long long)cnt->stored,
             (unsigned long long)cnt->duplicates, (unsigned long long)cnt->quarantined,
             (unsigned long long)cnt->secrets, (unsigned long long)cnt->derived, secs,
-            secs > 0 ? (double)cnt->read / secs : 0.0, stop_flag ? " (stopped by signal)" : "");
+            secs > 0 ? (double)cnt->read / secs : 0.0,
+            gl_pipeline_busy(p) > 0 ? (double)cnt->read / gl_pipeline_busy(p) : 0.0,
+            stop_flag ? " (stopped by signal)" : "");
     gl_log(GL_LOG_DEBUG, "summary",
            "%llu batches; writer thread %.2f s in store commits; reader waited %.2f s for it",
            (unsigned long long)cnt->batches, (double)cnt->commit_us / 1e6,

@@ -50,7 +50,7 @@ struct gl_pipeline {
     void (*durable)(void *arg);
     void *durable_arg;
     struct gl_pipeline_counters c;
-    int64_t started, last_report;
+    int64_t started, last_report, first_msg;
     uint64_t read_at_report;
 };
 
@@ -288,6 +288,8 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
 {
     if (!gl_pipeline_pending(p))
         p->oldest = gl_tstamp_now();
+    if (p->c.read == 0)
+        p->first_msg = gl_tstamp_now();
     p->c.read++;
     p->c.bytes += len;
     int rc = GL_OK;
@@ -324,6 +326,13 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
         rc = add_derived(p, &ev, err);
     }
     return rc;
+}
+
+int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next,
+                         struct gl_error *err)
+{
+    int rc = gl_store_batch_position(p->cur->batch, source, next);
+    return rc ? gl_error_set(err, rc, 0, "out of memory") : GL_OK;
 }
 
 bool gl_pipeline_pending(const struct gl_pipeline *p)
@@ -427,4 +436,9 @@ void gl_pipeline_progress(struct gl_pipeline *p, int64_t lag, bool force)
 double gl_pipeline_elapsed(const struct gl_pipeline *p)
 {
     return (double)(gl_tstamp_now() - p->started) / 1e6;
+}
+
+double gl_pipeline_busy(const struct gl_pipeline *p)
+{
+    return p->c.read ? (double)(gl_tstamp_now() - p->first_msg) / 1e6 : 0;
 }

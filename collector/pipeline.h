@@ -47,6 +47,11 @@ void gl_pipeline_free(struct gl_pipeline *p);
 int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
                        const char *pos_source, int64_t pos_next, struct gl_error *err);
 
+/* Records a source position with the filling batch (instead of passing it
+ * with every message): the batch commits it with its events. */
+int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next,
+                         struct gl_error *err);
+
 /* True when the batch is full or its oldest message has waited batch_us. */
 bool gl_pipeline_due(const struct gl_pipeline *p);
 /* Microseconds until the pending batch is due (0 if due, -1 if empty). The
@@ -76,5 +81,9 @@ void gl_pipeline_progress(struct gl_pipeline *p, int64_t lag, bool force);
 
 /* Seconds since the pipeline was created. */
 double gl_pipeline_elapsed(const struct gl_pipeline *p);
+
+/* Seconds since the first message arrived (0 before): excludes start-up
+ * such as joining the consumer group. */
+double gl_pipeline_busy(const struct gl_pipeline *p);
 
 #endif

@@ -97,6 +97,15 @@ static void on_durable(void *arg)
 /* Hands the filling batch to the writer; its offsets become in flight. */
 static int flush(struct kafka_ctx *k, struct gl_error *err)
 {
+    char key[512];
+    for (size_t i = 0; i < k->n_parts; i++) {
+        if (k->parts[i].pending < 0)
+            continue;
+        pos_key(key, sizeof key, k->parts[i].topic, k->parts[i].partition);
+        int rc = gl_pipeline_position(k->p, key, k->parts[i].pending, err);
+        if (rc)
+            return rc;
+    }
     int rc = gl_pipeline_flush(k->p, err);
     if (rc)
         return rc;
@@ -296,7 +305,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     }
     gl_log(GL_LOG_INFO, "kafka", "subscribed to %s as group %s", cfg->topics, cfg->group);
 
-    char origin[600], key[512];
+    char origin[600];
     int64_t last_lag_check = 0, lag = -1;
     while (!*stop && !k.fatal) {
         int64_t due = gl_pipeline_due_in(p);
@@ -321,9 +330,9 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 const char *topic = rd_kafka_topic_name(m->rkt);
                 snprintf(origin, sizeof origin, "kafka:%s/%d@%lld", topic, (int)m->partition,
                          (long long)m->offset);
-                pos_key(key, sizeof key, topic, m->partition);
-                rc = gl_pipeline_ingest(p, m->payload ? m->payload : "", m->len, origin, key,
-                                        m->offset + 1, err);
+                /* the position goes with the batch at flush time */
+                rc = gl_pipeline_ingest(p, m->payload ? m->payload : "", m->len, origin, NULL, 0,
+                                        err);
                 struct part *pt = find_part(&k, topic, m->partition);
                 if (pt) {
                     pt->pending = m->offset + 1;

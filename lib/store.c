@@ -446,7 +446,8 @@ int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_
  * inserts then walk each B-tree in order and every leaf page is found once
  * in the cache instead of once per event. */
 struct index_op {
-    uint64_t prefix; /* db, then the name's first 7 bytes: most compares end here */
+    uint64_t prefix; /* db, then the name's first 7 bytes */
+    uint64_t prefix2; /* the next 8 bytes: names often share a long start */
     const char *name;
     size_t len;
     int db;
@@ -458,6 +459,8 @@ static int index_op_cmp(const void *a, const void *b)
     const struct index_op *x = a, *y = b;
     if (x->prefix != y->prefix)
         return x->prefix < y->prefix ? -1 : 1;
+    if (x->prefix2 != y->prefix2)
+        return x->prefix2 < y->prefix2 ? -1 : 1;
     if (!x->name) /* by_time: the key is ts|seq itself */
         return memcmp(x->tsseq, y->tsseq, 16);
     size_t n = x->len < y->len ? x->len : y->len;
@@ -480,6 +483,10 @@ static void index_add(struct index_op *ops, size_t *n, int db, const char *arena
     for (size_t i = 0; i < 7; i++)
         prefix |= (uint64_t)(i < len ? name[i] : 0) << (48 - 8 * i);
     op->prefix = prefix;
+    uint64_t prefix2 = 0;
+    for (size_t i = 7; i < 15; i++)
+        prefix2 = prefix2 << 8 | (i < len ? name[i] : 0);
+    op->prefix2 = prefix2;
     op->name = arena ? arena + off : NULL;
     op->len = len;
     op->db = db;
