@@ -26,8 +26,12 @@
 #include <string.h>
 #include <time.h>
 
-#define RULES_PATH   GL_SOURCE_DIR "/schemas/secrets.rules"
+#ifndef RULES_PATH
+#define RULES_PATH GL_SOURCE_DIR "/schemas/secrets.rules"
+#endif
+#ifndef VECTORS_PATH
 #define VECTORS_PATH GL_SOURCE_DIR "/tests/data/secret_vectors.tsv"
+#endif
 
 static const unsigned char KEY_A[32] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
                                         0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
@@ -429,11 +433,14 @@ START_TEST(test_vectors)
                            lineno, rule, expect_first >= 0 ? o.v[expect_first].name : "no rule",
                            s);
             if (got_first != ri)
-                report_add(&lib, "line %d: gl_redactor_first_rule names %s, vector says %s", lineno,
+                report_add(&lib, "LIB line %d: gl_redactor_first_rule names %s, vector says %s", lineno,
                            got_first >= 0 ? gl_redactor_rule_name(rd, (size_t)got_first) : "none",
                            rule);
             /* the secret: 4th column, or the rule's whole match */
             char *whole = NULL;
+            if (secret && !strstr(s, secret))
+                report_add(&data, "DATA line %d: the secret '%s' is not in the string", lineno,
+                           secret);
             if (!secret) {
                 size_t rs, re;
                 if (oracle_rule_match(&o, ri, s, len, &rs, &re)) {
@@ -447,32 +454,32 @@ START_TEST(test_vectors)
             char marker[80];
             snprintf(marker, sizeof marker, "[REDACTED:%s:", rule);
             if (rc <= 0)
-                report_add(&lib, "line %d: scan returned %d (%s) for a '+' vector of %s", lineno,
+                report_add(&lib, "LIB line %d: scan returned %d (%s) for a '+' vector of %s", lineno,
                            rc, err.msg, rule);
             else {
                 if (!buf_has(&out, marker))
-                    report_add(&lib, "line %d: output lacks '%s': %.*s", lineno, marker,
+                    report_add(&lib, "LIB line %d: output lacks '%s': %.*s", lineno, marker,
                                (int)(out.len < 200 ? out.len : 200), out.data);
                 if (secret && buf_has(&out, secret))
-                    report_add(&lib, "line %d: secret '%s' survives redaction: %.*s", lineno,
+                    report_add(&lib, "LIB line %d: secret '%s' survives redaction: %.*s", lineno,
                                secret, (int)(out.len < 200 ? out.len : 200), out.data);
                 if (hits.n != (size_t)rc)
-                    report_add(&lib, "line %d: %d secrets replaced but %zu hits", lineno, rc,
+                    report_add(&lib, "LIB line %d: %d secrets replaced but %zu hits", lineno, rc,
                                hits.n);
                 bool hit_rule = false;
                 for (size_t i = 0; i < hits.n; i++) {
                     hit_rule |= strcmp(hits.v[i].rule, rule) == 0;
                     if (strlen(hits.v[i].fp) != GL_REDACT_FP_HEX ||
                         !is_lower_hex(hits.v[i].fp, GL_REDACT_FP_HEX))
-                        report_add(&lib, "line %d: bad fingerprint '%s'", lineno, hits.v[i].fp);
+                        report_add(&lib, "LIB line %d: bad fingerprint '%s'", lineno, hits.v[i].fp);
                 }
                 if (!hit_rule)
-                    report_add(&lib, "line %d: no hit names rule %s", lineno, rule);
+                    report_add(&lib, "LIB line %d: no hit names rule %s", lineno, rule);
                 /* "redacting twice changes nothing" (schemas/secrets.rules) */
                 struct gl_buf again = {0};
                 int rc2 = gl_redactor_scan(rd, out.data, out.len, &again, NULL, &err);
                 if (rc2 != 0)
-                    report_add(&lib, "line %d: redacting the redacted text again returned %d: %.*s",
+                    report_add(&lib, "LIB line %d: redacting the redacted text again returned %d: %.*s",
                                lineno, rc2, (int)(again.len < 200 ? again.len : 200),
                                again.data ? again.data : "");
                 gl_buf_free(&again);
@@ -486,13 +493,13 @@ START_TEST(test_vectors)
                            "[%zu,%zu): %.120s",
                            lineno, rule, o.v[expect_first].name, ms, me, s);
             if (rc != 0)
-                report_add(&lib, "line %d: scan returned %d for a '-' vector (%s): %.*s", lineno,
+                report_add(&lib, "LIB line %d: scan returned %d for a '-' vector (%s): %.*s", lineno,
                            rc, rule, (int)(out.len < 200 ? out.len : 200),
                            out.data ? out.data : "");
             if (out.len != 0)
-                report_add(&lib, "line %d: '-' vector wrote %zu bytes to out", lineno, out.len);
+                report_add(&lib, "LIB line %d: '-' vector wrote %zu bytes to out", lineno, out.len);
             if (hits.n != 0)
-                report_add(&lib, "line %d: '-' vector produced %zu hits", lineno, hits.n);
+                report_add(&lib, "LIB line %d: '-' vector produced %zu hits", lineno, hits.n);
         }
         gl_buf_free(&out);
         gl_redact_hits_free(&hits);
@@ -508,8 +515,11 @@ START_TEST(test_vectors)
     ck_assert_int_ge(n_plus, 50);
     ck_assert_int_ge(n_minus, 50);
     int total = data.n + lib.n;
-    ck_assert_msg(total == 0, "%d vector problem(s):\n%s%s", total, data.text ? data.text : "",
-                  lib.text ? lib.text : "");
+    if (total) /* the whole list; Check caps the size of a failure message */
+        fprintf(stderr, "secret vectors: %d problem(s):\n%s%s", total, data.text ? data.text : "",
+                lib.text ? lib.text : "");
+    ck_assert_msg(total == 0, "%d vector problem(s) (%d DATA, %d LIB), full list on stderr:\n%.1500s%.1500s",
+                  total, data.n, lib.n, data.text ? data.text : "", lib.text ? lib.text : "");
     free(data.text);
     free(lib.text);
     free(pos);

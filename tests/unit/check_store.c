@@ -468,6 +468,60 @@ START_TEST(test_time_order_extremes)
 }
 END_TEST
 
+/* Index keys: one event indexed twice under the same key shows once; byte
+ * keys beyond ASCII and keys sharing a long prefix stay apart. */
+START_TEST(test_index_keys)
+{
+    char *dir = new_store_dir("store-keys");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    /* delegating to itself; rotating a credential into the same id */
+    add_json(b, dec,
+             EV("k1", "2024-05-01T12:00:00Z", "agent.delegated", "self-agent",
+                ",\"delegate\":\"self-agent\",\"permissions\":[{\"action\":\"a:b\"}]"),
+             NULL);
+    add_json(b, dec,
+             EV("k2", "2024-05-01T12:00:01Z", "credential.rotated", "self-agent",
+                ",\"credential\":{\"id\":\"same-cred\"},\"previous\":\"same-cred\""),
+             NULL);
+    /* UTF-8 names and names that differ only after 15 bytes */
+    add_json(b, dec,
+             EV("k3", "2024-05-01T12:00:02Z", "task.started", "agent-\xc3\xa9t\xc3\xa9",
+                ",\"task\":\"pipeline-step-00000000-a\""),
+             NULL);
+    add_json(b, dec,
+             EV("k4", "2024-05-01T12:00:03Z", "task.started", "agent-\xe2\x82\xac",
+                ",\"task\":\"pipeline-step-00000000-b\""),
+             NULL);
+    add_json(b, dec,
+             EV("k5", "2024-05-01T12:00:04Z", "task.started", "agent-e",
+                ",\"task\":\"pipeline-step-00000000\""),
+             NULL);
+    commit(st, b, NULL, NULL);
+    const int64_t MIN = INT64_MIN, MAX = INT64_MAX;
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "self-agent", MIN, MAX), "k1,k2");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_CREDENTIAL, "same-cred", MIN, MAX), "k2");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-\xc3\xa9t\xc3\xa9", MIN, MAX), "k3");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-\xe2\x82\xac", MIN, MAX), "k4");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "agent-e", MIN, MAX), "k5");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "pipeline-step-00000000-a", MIN, MAX), "k3");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "pipeline-step-00000000-b", MIN, MAX), "k4");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "pipeline-step-00000000", MIN, MAX), "k5");
+    struct gl_store_stats stt;
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.workloads, 4);
+    ck_assert_uint_eq(stt.tasks, 3);
+    ck_assert_uint_eq(stt.credentials, 1);
+    verify_ok(st, 5);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
 /* --- dedup ------------------------------------------------------------------------ */
 
 START_TEST(test_dedup)
@@ -1373,6 +1427,7 @@ static Suite *store_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_time_order_extremes);
+    tcase_add_test(tc, test_index_keys);
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
     tcase_add_test(tc, test_quarantine);
