@@ -25,6 +25,11 @@ struct rule {
     bool always;      /* no triggers: runs on every string */
 };
 
+struct next_match {
+    bool valid;
+    size_t span[4]; /* whole match start/end, secret start/end */
+};
+
 struct trigger {
     char *lit; /* lower case */
     size_t len;
@@ -44,6 +49,7 @@ struct gl_redactor {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     bool *run; /* per rule, scratch for one scan */
+    struct next_match *next; /* per rule: its next match, reused while still ahead */
     unsigned char key[64];
     size_t keylen;
 };
@@ -63,6 +69,7 @@ void gl_redactor_free(struct gl_redactor *rd)
         free(rd->trig[i].lit);
     free(rd->trig);
     free(rd->run);
+    free(rd->next);
     for (int i = 0; i < 256; i++)
         free(rd->by_first[i]);
     pcre2_match_data_free(rd->md);
@@ -144,14 +151,18 @@ static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const
     int g = pcre2_substring_number_from_name(r->re, (PCRE2_SPTR) "secret");
     r->secret_group = g > 0 ? g : 0;
     r->always = !triggers && !r->on_keys;
+    /* the rule counts (and is freed with the redactor) from here on */
+    rd->n++;
     for (const char *t = triggers; t && *t;) {
         size_t len = strcspn(t, ",");
-        if (len == 0 || add_trigger(rd, t, len, rd->n))
-            return gl_error_set(err, len ? GL_ERR_NOMEM : GL_ERR_INVALID, 0,
-                                "%s:%d: rule %s: empty trigger", path, lineno, name);
+        if (len < 2)
+            return gl_error_set(err, GL_ERR_INVALID, 0,
+                                "%s:%d: rule %s: triggers must be at least 2 bytes", path, lineno,
+                                name);
+        if (add_trigger(rd, t, len, rd->n - 1))
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
         t += len + (t[len] == ',');
     }
-    rd->n++;
     return GL_OK;
 }
 
@@ -259,7 +270,8 @@ int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl
     pcre2_set_match_limit(rd->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(rd->mctx, DEPTH_LIMIT);
     rd->run = calloc(rd->n, sizeof *rd->run);
-    if (!rd->run) {
+    rd->next = calloc(rd->n, sizeof *rd->next);
+    if (!rd->run || !rd->next) {
         rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
         goto done;
     }
@@ -334,6 +346,7 @@ static int select_rules(struct gl_redactor *rd, const char *str, size_t len)
     int n = 0;
     for (size_t i = 0; i < rd->n; i++) {
         rd->run[i] = rd->rules[i].always;
+        rd->next[i].valid = false;
         n += rd->run[i];
     }
     for (size_t at = 0; at + 1 < len; at++) {
@@ -382,23 +395,32 @@ static int find(struct gl_redactor *rd, const char *s, size_t len, size_t from, 
         const struct rule *r = &rd->rules[i];
         if (!rd->run[i])
             continue;
-        int m = pcre2_match(r->re, (PCRE2_SPTR)s, len, from, 0, rd->md, rd->mctx);
-        if (m == PCRE2_ERROR_NOMATCH) {
-            rd->run[i] = false; /* nothing further on either */
-            continue;
+        struct next_match *nm = &rd->next[i];
+        /* A rule's next match found earlier is still its next one while it
+         * starts at or after 'from': searching again would rescan the text
+         * once per hit of other rules (quadratic on hit-dense input). */
+        if (!nm->valid || nm->span[0] < from) {
+            int m = pcre2_match(r->re, (PCRE2_SPTR)s, len, from, 0, rd->md, rd->mctx);
+            if (m == PCRE2_ERROR_NOMATCH) {
+                rd->run[i] = false; /* nothing further on either */
+                continue;
+            }
+            if (m < 0)
+                return m;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md);
+            nm->valid = true;
+            nm->span[0] = nm->span[2] = ov[0];
+            nm->span[1] = nm->span[3] = ov[1];
+            if (r->secret_group && m > r->secret_group &&
+                ov[2 * r->secret_group] != PCRE2_UNSET) {
+                nm->span[2] = ov[2 * r->secret_group];
+                nm->span[3] = ov[2 * r->secret_group + 1];
+            }
         }
-        if (m < 0)
-            return m;
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md);
-        if (best >= 0 && ov[0] >= span[0])
+        if (best >= 0 && nm->span[0] >= span[0])
             continue;
         best = (int)i;
-        span[0] = span[2] = ov[0];
-        span[1] = span[3] = ov[1];
-        if (r->secret_group && m > r->secret_group && ov[2 * r->secret_group] != PCRE2_UNSET) {
-            span[2] = ov[2 * r->secret_group];
-            span[3] = ov[2 * r->secret_group + 1];
-        }
+        memcpy(span, nm->span, sizeof nm->span);
     }
     *rule = best;
     if (best < 0)
@@ -411,7 +433,7 @@ static int find(struct gl_redactor *rd, const char *s, size_t len, size_t from, 
 int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
                      struct gl_redact_hits *hits, struct gl_error *err)
 {
-    size_t from = 0, copied = 0;
+    size_t from = 0, copied = 0, out_base = out->len;
     int count = 0;
     if (select_rules(rd, s, len) == 0)
         return 0;
@@ -423,7 +445,7 @@ int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct g
             break;
         if (m < 0) {
             /* Cannot tell what is in it: hide all of it rather than store it. */
-            gl_buf_reset(out);
+            out->len = out_base;
             int rc = add_hit(rd, -1, s, len, out, hits);
             if (rc)
                 return gl_error_set(err, rc, m, "out of memory redacting");

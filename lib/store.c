@@ -495,6 +495,8 @@ static void index_add(struct index_op *ops, size_t *n, int db, const char *arena
 
 static int index_write(struct gl_store *st, MDB_txn *txn, struct index_op *ops, size_t n)
 {
+    if (n == 0)
+        return MDB_SUCCESS;
     qsort(ops, n, sizeof *ops, index_op_cmp);
     MDB_cursor *cur = NULL;
     int cur_db = -1, rc = MDB_SUCCESS;

@@ -41,7 +41,9 @@ const char *gl_redactor_rule_name(const struct gl_redactor *rd, size_t i);
 /* Scans s[0..len). Returns 0 when nothing matched ('out' untouched), the
  * number of secrets replaced (>0) with the redacted text appended to 'out'
  * and one hit per secret appended to 'hits' (may be NULL), or a negative
- * gl_err (match limit, NOMEM). Not thread-safe: one redactor per thread. */
+ * gl_err (NOMEM). When PCRE2 gives up (match limit), the whole string is
+ * replaced by one "[REDACTED:unscannable:fp]" and 1 is returned: text that
+ * could not be checked is never stored. Not thread-safe: one per thread. */
 int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
                      struct gl_redact_hits *hits, struct gl_error *err);
 

@@ -1,0 +1,449 @@
+/* Loading events from one or several stores into per-workload (or
+ * per-credential) lists; cross-workload lookups; glob matching. */
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- arena --- */
+
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct arena {
+    struct chunk *head;
+};
+
+struct arena *arena_new(void)
+{
+    return calloc(1, sizeof(struct arena));
+}
+
+void arena_reset(struct arena *a)
+{
+    struct chunk *c = a->head;
+    while (c) {
+        struct chunk *next = c->next;
+        if (!next) { /* keep the first chunk for reuse */
+            c->used = 0;
+            a->head = c;
+            return;
+        }
+        free(c);
+        c = next;
+    }
+}
+
+void arena_free(struct arena *a)
+{
+    if (!a)
+        return;
+    struct chunk *c = a->head;
+    while (c) {
+        struct chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    free(a);
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!a->head || a->head->cap - a->head->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        struct chunk *c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = a->head;
+        c->used = 0;
+        c->cap = cap;
+        a->head = c;
+    }
+    void *p = a->head->data + a->head->used;
+    a->head->used += n;
+    return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+/* --- loading --- */
+
+struct load_ctx {
+    struct model *m;
+    struct arena *a;
+    struct evlist *out;
+    size_t store;
+    struct gl_error *err;
+};
+
+static const char *dupv(struct arena *a, struct gl_str s)
+{
+    return s.ptr ? arena_strndup(a, s.ptr, s.len) : NULL;
+}
+
+static struct perm *dup_perms(struct arena *a, const struct gl_perm *p, size_t n)
+{
+    if (!n)
+        return NULL;
+    struct perm *out = arena_alloc(a, n * sizeof *out);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[i].action = dupv(a, p[i].action);
+        out[i].resource = dupv(a, p[i].resource);
+    }
+    return out;
+}
+
+static int push(struct evlist *l, const struct ev *e)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        struct ev *v = realloc(l->v, nc * sizeof *v);
+        if (!v)
+            return GL_ERR_NOMEM;
+        l->v = v;
+        l->cap = nc;
+    }
+    l->v[l->n++] = *e;
+    return GL_OK;
+}
+
+static int on_event(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    struct load_ctx *c = arg;
+    struct gl_event ev;
+    int rc = gl_decoder_decode_stored(c->m->dec, rec, len, &ev, c->err);
+    if (rc)
+        return gl_error_prefix(c->err, "stored event %llu", (unsigned long long)seq);
+    if (ev.ts > c->m->horizon)
+        return 0;
+    struct arena *a = c->a;
+    struct ev e = {
+        .id = dupv(a, ev.id),
+        .ts = ev.ts,
+        .order = (uint64_t)c->store << 48 | seq,
+        .type = ev.type,
+        .workload = dupv(a, ev.workload),
+        .task = dupv(a, ev.task),
+        .actor = dupv(a, ev.actor),
+        .source = dupv(a, ev.source),
+        .cred = dupv(a, ev.cred_id),
+        .previous = dupv(a, ev.previous),
+        .grant_id = dupv(a, ev.grant_id),
+        .delegate = dupv(a, ev.delegate),
+        .has_cred_expires = ev.has_cred_expires,
+        .cred_expires = ev.cred_expires,
+        .has_expires = ev.has_expires,
+        .expires = ev.expires,
+        .perms = dup_perms(a, ev.perms, ev.n_perms),
+        .n_perms = (int)ev.n_perms,
+        .scope = dup_perms(a, ev.scope, ev.n_scope),
+        .n_scope = (int)ev.n_scope,
+        .has_scope = ev.has_scope,
+        .decision = ev.decision,
+        .status = ev.status,
+    };
+    if (!e.id || !e.workload)
+        return gl_error_set(c->err, GL_ERR_NOMEM, 0, "out of memory");
+    return push(c->out, &e) ? gl_error_set(c->err, GL_ERR_NOMEM, 0, "out of memory") : 0;
+}
+
+static int cmp_time(const void *x, const void *y)
+{
+    const struct ev *a = x, *b = y;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int cmp_id_then_time(const void *x, const void *y)
+{
+    const struct ev *a = x, *b = y;
+    int c = strcmp(a->id, b->id);
+    return c ? c : cmp_time(x, y);
+}
+
+int model_load(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
+               struct evlist *out, struct gl_error *err)
+{
+    out->n = 0;
+    for (size_t i = 0; i < m->n_stores; i++) {
+        struct load_ctx c = {m, a, out, i, err};
+        int rc = gl_store_scan_index(m->stores[i], idx, key, strlen(key), INT64_MIN, m->horizon,
+                                     on_event, &c, err);
+        if (rc)
+            return rc;
+    }
+    if (m->n_stores > 1 && out->n > 1) {
+        /* the same event may sit in two stores (a partition that moved) */
+        qsort(out->v, out->n, sizeof *out->v, cmp_id_then_time);
+        size_t w = 0;
+        for (size_t r = 0; r < out->n; r++)
+            if (w == 0 || strcmp(out->v[w - 1].id, out->v[r].id) != 0)
+                out->v[w++] = out->v[r];
+        out->n = w;
+    }
+    qsort(out->v, out->n, sizeof *out->v, cmp_time);
+    return GL_OK;
+}
+
+/* --- keys across stores --- */
+
+struct keys_ctx {
+    char **v;
+    size_t n, cap;
+};
+
+static int collect_key(const char *key, size_t len, uint64_t count, void *arg)
+{
+    (void)count;
+    struct keys_ctx *k = arg;
+    if (k->n == k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 256;
+        char **v = realloc(k->v, nc * sizeof *v);
+        if (!v)
+            return GL_ERR_NOMEM;
+        k->v = v;
+        k->cap = nc;
+    }
+    k->v[k->n] = strndup(key, len);
+    if (!k->v[k->n])
+        return GL_ERR_NOMEM;
+    k->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *arg,
+               struct gl_error *err)
+{
+    struct keys_ctx k = {0};
+    int rc = GL_OK;
+    for (size_t i = 0; i < m->n_stores && !rc; i++)
+        rc = gl_store_scan_keys(m->stores[i], idx, collect_key, &k, err);
+    if (rc == GL_ERR_NOMEM)
+        gl_error_set(err, rc, 0, "out of memory");
+    if (!rc) {
+        /* one store lists keys in order already; several need a merge */
+        qsort(k.v, k.n, sizeof *k.v, cmp_str);
+        for (size_t i = 0; i < k.n && !rc; i++)
+            if (i == 0 || strcmp(k.v[i - 1], k.v[i]) != 0)
+                rc = fn(k.v[i], strlen(k.v[i]), arg);
+    }
+    for (size_t i = 0; i < k.n; i++)
+        free(k.v[i]);
+    free(k.v);
+    return rc;
+}
+
+/* --- model --- */
+
+int model_init(struct model *m, struct gl_store **stores, size_t n, int64_t at, bool has_at,
+               struct gl_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->stores = stores;
+    m->n_stores = n;
+    m->dec = gl_decoder_new();
+    m->lookup = arena_new();
+    if (!m->dec || !m->lookup)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    if (has_at) {
+        m->horizon = at;
+        return GL_OK;
+    }
+    m->horizon = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        struct gl_store_stats s;
+        int rc = gl_store_stats(stores[i], &s, err);
+        if (rc)
+            return rc;
+        if (s.events && s.last_ts > m->horizon)
+            m->horizon = s.last_ts;
+    }
+    return GL_OK;
+}
+
+void model_free(struct model *m)
+{
+    gl_decoder_free(m->dec);
+    arena_free(m->lookup);
+    free(m->creds);
+    free(m->tasks);
+}
+
+void model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs)
+{
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    c->retired = INT64_MAX;
+    for (size_t i = 0; i < evs->n; i++) {
+        const struct ev *e = &evs->v[i];
+        bool issues = (e->type == GL_EV_IDENTITY_ISSUED || e->type == GL_EV_CREDENTIAL_ROTATED) &&
+                      e->cred && strcmp(e->cred, id) == 0;
+        if (issues && !c->known) {
+            c->known = true;
+            c->owner = e->workload;
+            c->task = e->task;
+            c->issued = e->ts;
+            c->issue_event = e->id;
+            c->has_expires = e->has_cred_expires;
+            c->expires = e->cred_expires;
+            if (c->has_expires) {
+                c->retired = e->cred_expires;
+                c->retired_how = "expired";
+            }
+            continue;
+        }
+        if (!c->known || e->ts >= c->retired)
+            continue;
+        /* a retirement counts from the issue on (a revoke before it is noise) */
+        bool revoked = e->type == GL_EV_CREDENTIAL_REVOKED && e->cred && strcmp(e->cred, id) == 0;
+        bool rotated_out = e->type == GL_EV_CREDENTIAL_ROTATED && e->previous &&
+                           strcmp(e->previous, id) == 0;
+        if (revoked || rotated_out) {
+            c->retired = e->ts;
+            c->retired_how = revoked ? "revoked" : "rotated";
+            c->retire_event = e->id;
+        }
+    }
+    if (c->has_expires && c->retired == c->expires)
+        c->retire_event = NULL;
+}
+
+const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err)
+{
+    for (size_t i = 0; i < m->n_creds; i++)
+        if (strcmp(m->creds[i].id, id) == 0)
+            return &m->creds[i];
+    if (m->n_creds == m->cap_creds) {
+        size_t nc = m->cap_creds ? m->cap_creds * 2 : 64;
+        struct cred_info *v = realloc(m->creds, nc * sizeof *v);
+        if (!v) {
+            gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            return NULL;
+        }
+        m->creds = v;
+        m->cap_creds = nc;
+    }
+    struct evlist evs = {0};
+    const char *kid = arena_strndup(m->lookup, id, strlen(id));
+    if (!kid || model_load(m, GL_IDX_CREDENTIAL, id, m->lookup, &evs, err)) {
+        free(evs.v);
+        return NULL;
+    }
+    struct cred_info *c = &m->creds[m->n_creds++];
+    model_cred_from_events(c, kid, &evs);
+    free(evs.v);
+    return c;
+}
+
+const struct task_info *model_task(struct model *m, const char *id, struct gl_error *err)
+{
+    for (size_t i = 0; i < m->n_tasks; i++)
+        if (strcmp(m->tasks[i].id, id) == 0)
+            return &m->tasks[i];
+    if (m->n_tasks == m->cap_tasks) {
+        size_t nc = m->cap_tasks ? m->cap_tasks * 2 : 64;
+        struct task_info *v = realloc(m->tasks, nc * sizeof *v);
+        if (!v) {
+            gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            return NULL;
+        }
+        m->tasks = v;
+        m->cap_tasks = nc;
+    }
+    struct evlist evs = {0};
+    const char *kid = arena_strndup(m->lookup, id, strlen(id));
+    if (!kid || model_load(m, GL_IDX_TASK, id, m->lookup, &evs, err)) {
+        free(evs.v);
+        return NULL;
+    }
+    struct task_info *t = &m->tasks[m->n_tasks++];
+    memset(t, 0, sizeof *t);
+    t->id = kid;
+    for (size_t i = 0; i < evs.n; i++) {
+        const struct ev *e = &evs.v[i];
+        if (e->type == GL_EV_TASK_STARTED && !t->started) {
+            t->started = true;
+            t->start = e->ts;
+            t->workload = e->workload;
+            t->scope = e->scope;
+            t->n_scope = e->n_scope;
+            t->has_scope = e->has_scope;
+        } else if (e->type == GL_EV_TASK_COMPLETED && !t->completed) {
+            t->completed = true;
+            t->end = e->ts;
+            t->end_event = e->id;
+        }
+    }
+    free(evs.v);
+    return t;
+}
+
+/* --- patterns --- */
+
+static size_t utf8_len(unsigned char c)
+{
+    return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4
+                                                                                              : 1;
+}
+
+bool glob_match(const char *p, const char *t)
+{
+    /* iterative matcher: remember the last '*' and retry from one character
+     * further on a mismatch; linear in practice, never exponential */
+    const char *star = NULL, *resume = NULL;
+    while (*t) {
+        if (*p == '*') {
+            star = p++;
+            resume = t;
+        } else if (*p == '?') {
+            p++;
+            t += utf8_len((unsigned char)*t);
+        } else if (*p == *t) {
+            p++;
+            t++;
+        } else if (star) {
+            p = star + 1;
+            resume += utf8_len((unsigned char)*resume);
+            t = resume;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
+
+bool perm_within(const struct perm *p, const struct perm *q)
+{
+    return glob_match(q->action, p->action) &&
+           glob_match(q->resource ? q->resource : "*", p->resource ? p->resource : "*");
+}
+
+bool perm_covers(const struct perm *grant, const struct perm *action)
+{
+    return glob_match(grant->action, action->action) &&
+           glob_match(grant->resource ? grant->resource : "*",
+                      action->resource ? action->resource : "");
+}

@@ -1,0 +1,130 @@
+/* The analyzer's view of the stores: events of one workload or one
+ * credential, decoded into an arena, merged across stores, deduplicated by
+ * id, cut at the horizon and ordered by (ts, arrival). Plus the lookups the
+ * rules need across workloads (credential owner, task start and end), and
+ * glob matching. Memory is bounded by one workload's (or credential's)
+ * history: the analyzer streams workload by workload. */
+#ifndef GL_ANALYZER_MODEL_H
+#define GL_ANALYZER_MODEL_H
+
+#include "grantline/error.h"
+#include "grantline/event.h"
+#include "grantline/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- arena: many small copies freed at once --- */
+struct arena;
+struct arena *arena_new(void);
+void arena_free(struct arena *a);
+void arena_reset(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n); /* NULL on OOM */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+
+/* --- events --- */
+struct perm {
+    const char *action;
+    const char *resource; /* NULL: absent */
+};
+
+struct ev {
+    const char *id;
+    int64_t ts;
+    uint64_t order; /* arrival: store index << 48 | seq */
+    enum gl_event_type type;
+    const char *workload, *task, *actor, *source;
+    const char *cred, *previous, *grant_id, *delegate;
+    bool has_cred_expires, has_expires;
+    int64_t cred_expires, expires;
+    const struct perm *perms;
+    int n_perms;
+    const struct perm *scope;
+    int n_scope;
+    bool has_scope;
+    enum gl_decision decision;
+    enum gl_status status;
+};
+
+struct evlist {
+    struct ev *v;
+    size_t n, cap;
+};
+
+/* The stores analyzed as one, and the horizon. Borrowed store handles. */
+struct model {
+    struct gl_store **stores;
+    size_t n_stores;
+    int64_t horizon;
+    struct gl_decoder *dec;
+    struct arena *lookup; /* caches below live here */
+    struct cred_info *creds;
+    size_t n_creds, cap_creds;
+    struct task_info *tasks;
+    size_t n_tasks, cap_tasks;
+};
+
+int model_init(struct model *m, struct gl_store **stores, size_t n, int64_t at, bool has_at,
+               struct gl_error *err);
+void model_free(struct model *m);
+
+/* Loads the events of one index key (workload, task or credential) from
+ * every store into 'out' (reset first), copies in 'a'. Events after the
+ * horizon are left out; the first event with an id wins. */
+int model_load(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
+               struct evlist *out, struct gl_error *err);
+
+/* Calls fn for every distinct key of an index across all stores, each once,
+ * in byte order. */
+typedef int (*model_key_fn)(const char *key, size_t len, void *arg);
+int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *arg,
+               struct gl_error *err);
+
+/* A credential as DESIGN.md §3.1 defines it. */
+struct cred_info {
+    const char *id;
+    bool known;             /* issued at or before the horizon */
+    const char *owner;      /* workload of the issuing event */
+    const char *task;       /* task of the issuing event */
+    const char *issue_event;
+    int64_t issued;
+    bool has_expires;
+    int64_t expires;
+    int64_t retired; /* INT64_MAX while active */
+    const char *retired_how; /* "revoked", "rotated", "expired" or NULL */
+    const char *retire_event;
+};
+
+/* Looks a credential up (cached). Never NULL unless out of memory. */
+const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err);
+
+/* Derives a credential from its own events (as loaded by model_load). */
+void model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs);
+
+struct task_info {
+    const char *id;
+    bool started, completed;
+    int64_t start, end;
+    const char *workload;
+    const struct perm *scope; /* of the first task.started */
+    int n_scope;
+    bool has_scope;
+    const char *end_event;
+};
+
+const struct task_info *model_task(struct model *m, const char *id, struct gl_error *err);
+
+/* --- patterns --- */
+
+/* DESIGN.md §3: '*' any run (also '/' and ':'), '?' one character. */
+bool glob_match(const char *pattern, const char *text);
+
+/* P within Q: Q, as a glob, matches P's text. NULL resources are '*'. */
+bool perm_within(const struct perm *p, const struct perm *q);
+
+/* A grant's permission covers an action's permission (grant resource NULL
+ * is '*', action resource NULL is ""). */
+bool perm_covers(const struct perm *grant, const struct perm *action);
+
+#endif
