@@ -20,5 +20,6 @@ int gl_cmd_stats(int argc, char **argv);
 int gl_cmd_quarantine(int argc, char **argv);
 int gl_cmd_verify(int argc, char **argv);
 int gl_cmd_events(int argc, char **argv);
+int gl_cmd_findings(int argc, char **argv);
 
 #endif

@@ -282,6 +282,13 @@ int model_init(struct model *m, struct gl_store **stores, size_t n, int64_t at, 
     return GL_OK;
 }
 
+void model_reset_cache(struct model *m)
+{
+    m->n_creds = 0;
+    m->n_tasks = 0;
+    arena_reset(m->lookup);
+}
+
 void model_free(struct model *m)
 {
     gl_decoder_free(m->dec);

@@ -68,6 +68,9 @@ struct model {
 int model_init(struct model *m, struct gl_store **stores, size_t n, int64_t at, bool has_at,
                struct gl_error *err);
 void model_free(struct model *m);
+/* Drops the lookup caches: called between workloads so memory stays bounded
+ * by one workload's neighbourhood, not by the store. */
+void model_reset_cache(struct model *m);
 
 /* Loads the events of one index key (workload, task or credential) from
  * every store into 'out' (reset first), copies in 'a'. Events after the

@@ -1,0 +1,47 @@
+/* Helpers shared by the rule families. */
+#ifndef GL_ANALYZER_RULES_COMMON_H
+#define GL_ANALYZER_RULES_COMMON_H
+
+#include "../rules.h"
+
+#include "grantline/tstamp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "3d 4h", "12m 5s": for details people read. */
+static inline const char *fmt_dur(int64_t us, char out[32])
+{
+    int64_t s = us / 1000000;
+    if (s >= 86400)
+        snprintf(out, 32, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600)
+        snprintf(out, 32, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60)
+        snprintf(out, 32, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+    else
+        snprintf(out, 32, "%lld.%03llds", (long long)s, (long long)(us / 1000 % 1000));
+    return out;
+}
+
+static inline void add_evidence(struct finding *f, const char *id)
+{
+    if (id && f->n_evidence < (int)(sizeof f->evidence / sizeof f->evidence[0]))
+        f->evidence[f->n_evidence++] = id;
+}
+
+static inline void set_span(struct finding *f, int64_t first, int64_t last)
+{
+    f->first_seen = first;
+    f->last_seen = last;
+    f->has_first = f->has_last = true;
+}
+
+static inline const char *perm_text(const struct perm *p, char *out, size_t n)
+{
+    snprintf(out, n, "%s on %s", p->action, p->resource ? p->resource : "*");
+    return out;
+}
+
+#endif

@@ -1,0 +1,261 @@
+/* Credential rules: GL-004 lingering-access (credentials), GL-005
+ * long-lived-credential, GL-006 stale-credential, GL-007 unused-credential,
+ * GL-008 shared-credential, GL-009 use-after-retire, GL-010 remediation-lag.
+ * Each runs on one credential's history from the credential index. */
+#include "common.h"
+
+static bool active_at(const struct cred_info *ci, int64_t t)
+{
+    return ci->known && ci->issued <= t && t < ci->retired;
+}
+
+static bool is_use(const struct ev *e, const char *id)
+{
+    return e->type == GL_EV_ACTION_PERFORMED && e->cred && strcmp(e->cred, id) == 0;
+}
+
+int lingering_credential(struct rule_ctx *c, const struct cred *cr)
+{
+    const struct cred_info *ci = &cr->info;
+    if (!ci->known || !ci->task)
+        return GL_OK;
+    const struct task_info *t = model_task(c->m, ci->task, c->err);
+    if (!t)
+        return c->err->code ? c->err->code : GL_ERR_NOMEM;
+    int64_t H = c->m->horizon, at = t->end + c->pol->linger_grace;
+    if (!t->completed || at > H || !active_at(ci, at))
+        return GL_OK;
+    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
+    set_span(&f, t->end, ci->retired < H ? ci->retired : H);
+    add_evidence(&f, ci->issue_event);
+    add_evidence(&f, t->end_event);
+    add_evidence(&f, ci->retire_event);
+    char d[32];
+    if (ci->retired > H)
+        snprintf(f.detail, sizeof f.detail,
+                 "credential %s is still active %s after its task %s completed", ci->id,
+                 fmt_dur(H - t->end, d), ci->task);
+    else
+        snprintf(f.detail, sizeof f.detail,
+                 "credential %s stayed active %s after its task %s completed (then %s)", ci->id,
+                 fmt_dur(ci->retired - t->end, d), ci->task,
+                 ci->retired_how ? ci->retired_how : "retired");
+    return rule_emit(c, &f);
+}
+
+static int long_lived(struct rule_ctx *c, const struct cred *cr)
+{
+    const struct cred_info *ci = &cr->info;
+    if (!ci->known)
+        return GL_OK;
+    if (ci->has_expires && ci->expires - ci->issued <= c->pol->max_ttl)
+        return GL_OK;
+    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
+    set_span(&f, ci->issued, ci->issued);
+    add_evidence(&f, ci->issue_event);
+    char d[32], m[32];
+    if (ci->has_expires)
+        snprintf(f.detail, sizeof f.detail, "credential %s was issued for %s (max_ttl %s)",
+                 ci->id, fmt_dur(ci->expires - ci->issued, d), fmt_dur(c->pol->max_ttl, m));
+    else
+        snprintf(f.detail, sizeof f.detail, "credential %s was issued without an expiry",
+                 ci->id);
+    return rule_emit(c, &f);
+}
+
+static int stale(struct rule_ctx *c, const struct cred *cr)
+{
+    const struct cred_info *ci = &cr->info;
+    int64_t H = c->m->horizon;
+    if (!active_at(ci, H) || H - ci->issued <= c->pol->max_age)
+        return GL_OK;
+    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
+    set_span(&f, ci->issued, H);
+    add_evidence(&f, ci->issue_event);
+    char d[32], m[32];
+    snprintf(f.detail, sizeof f.detail, "credential %s is %s old and still active (max_age %s)",
+             ci->id, fmt_dur(H - ci->issued, d), fmt_dur(c->pol->max_age, m));
+    return rule_emit(c, &f);
+}
+
+static int unused(struct rule_ctx *c, const struct cred *cr)
+{
+    const struct cred_info *ci = &cr->info;
+    int64_t H = c->m->horizon, win = c->pol->unused_window;
+    if (!active_at(ci, H) || H - ci->issued < win)
+        return GL_OK;
+    const struct ev *last = NULL;
+    for (size_t i = 0; i < cr->evs.n; i++) {
+        const struct ev *e = &cr->evs.v[i];
+        if (!is_use(e, ci->id))
+            continue;
+        if (e->ts > H - win)
+            return GL_OK;
+        last = e;
+    }
+    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
+    set_span(&f, ci->issued, H);
+    add_evidence(&f, ci->issue_event);
+    add_evidence(&f, last ? last->id : NULL);
+    char d[32], ts[32];
+    if (last)
+        snprintf(f.detail, sizeof f.detail,
+                 "credential %s is active but unused for %s (last used %s)", ci->id,
+                 fmt_dur(H - last->ts, d), gl_tstamp_format(last->ts, ts));
+    else
+        snprintf(f.detail, sizeof f.detail,
+                 "credential %s is active and was never used in %s since it was issued", ci->id,
+                 fmt_dur(H - ci->issued, d));
+    return rule_emit(c, &f);
+}
+
+static int shared(struct rule_ctx *c, const struct cred *cr)
+{
+    const struct cred_info *ci = &cr->info;
+    const char *users[64];
+    const char *first_use[64];
+    int n = 0;
+    int64_t first = 0, last = 0;
+    for (size_t i = 0; i < cr->evs.n; i++) {
+        const struct ev *e = &cr->evs.v[i];
+        if (!is_use(e, ci->id))
+            continue;
+        if (n == 0 && first == 0)
+            first = e->ts;
+        last = e->ts;
+        bool seen = false;
+        for (int k = 0; k < n && !seen; k++)
+            seen = strcmp(users[k], e->workload) == 0;
+        if (!seen && n < 64) {
+            users[n] = e->workload;
+            first_use[n++] = e->id;
+        }
+    }
+    if (n < 2)
+        return GL_OK;
+    struct finding f = {.workload = ci->known ? ci->owner : users[0], .task = ci->task,
+                        .credential = ci->id};
+    set_span(&f, first, last);
+    for (int k = 0; k < n; k++)
+        add_evidence(&f, first_use[k]);
+    int at = snprintf(f.detail, sizeof f.detail, "credential %s (%s %s) was used by %d workloads:",
+                      ci->id, ci->known ? "issued to" : "never issued;",
+                      ci->known ? ci->owner : "first used by", n);
+    if (!ci->known)
+        at = snprintf(f.detail, sizeof f.detail,
+                      "credential %s (never issued) was used by %d workloads:", ci->id, n);
+    for (int k = 0; k < n && at > 0 && (size_t)at < sizeof f.detail; k++)
+        at += snprintf(f.detail + at, sizeof f.detail - (size_t)at, "%s %s", k ? "," : "",
+                       users[k]);
+    return rule_emit(c, &f);
+}
+
+static int use_after_retire(struct rule_ctx *c, const struct cred *cr)
+{
+    const struct cred_info *ci = &cr->info;
+    if (!ci->known || ci->retired == INT64_MAX)
+        return GL_OK;
+    for (size_t i = 0; i < cr->evs.n; i++) {
+        const struct ev *e = &cr->evs.v[i];
+        if (!is_use(e, ci->id) || e->ts < ci->retired)
+            continue;
+        struct finding f = {.workload = e->workload, .task = e->task, .credential = ci->id};
+        set_span(&f, e->ts, e->ts);
+        add_evidence(&f, e->id);
+        add_evidence(&f, ci->retire_event);
+        if (e->decision == GL_DECISION_DENY) {
+            f.severity = c->pol->severity_deny_009;
+            f.severity_set = true;
+        }
+        char d[32], p[300];
+        snprintf(f.detail, sizeof f.detail, "%s %s with credential %s %s after it was %s",
+                 e->decision == GL_DECISION_ALLOW ? "allowed" : "denied",
+                 perm_text(&e->perms[0], p, sizeof p), ci->id, fmt_dur(e->ts - ci->retired, d),
+                 ci->retired_how ? ci->retired_how : "retired");
+        int rc = rule_emit(c, &f);
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
+}
+
+static int remediation_lag(struct rule_ctx *c, const struct cred *cr)
+{
+    const struct cred_info *ci = &cr->info;
+    if (!ci->known)
+        return GL_OK;
+    const struct ev *exp = NULL;
+    for (size_t i = 0; i < cr->evs.n && !exp; i++)
+        if (cr->evs.v[i].type == GL_EV_CREDENTIAL_EXPOSED && cr->evs.v[i].cred &&
+            strcmp(cr->evs.v[i].cred, ci->id) == 0)
+            exp = &cr->evs.v[i];
+    if (!exp)
+        return GL_OK;
+    int64_t H = c->m->horizon;
+    int64_t until = ci->retired < H ? ci->retired : H;
+    if (until - exp->ts <= c->pol->remediation_sla)
+        return GL_OK;
+    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
+    set_span(&f, exp->ts, until);
+    add_evidence(&f, exp->id);
+    add_evidence(&f, ci->retire_event);
+    char d[32], s[32];
+    if (ci->retired <= H)
+        snprintf(f.detail, sizeof f.detail,
+                 "credential %s was %s %s after it was exposed (remediation_sla %s)", ci->id,
+                 ci->retired_how ? ci->retired_how : "retired", fmt_dur(until - exp->ts, d),
+                 fmt_dur(c->pol->remediation_sla, s));
+    else
+        snprintf(f.detail, sizeof f.detail,
+                 "credential %s is still active %s after it was exposed (remediation_sla %s)",
+                 ci->id, fmt_dur(until - exp->ts, d), fmt_dur(c->pol->remediation_sla, s));
+    return rule_emit(c, &f);
+}
+
+const struct gl_rule gl_rule_long_lived = {
+    .id = "GL-005",
+    .name = "long-lived-credential",
+    .default_severity = SEV_MEDIUM,
+    .summary = "a credential issued without expires_at or with a lifetime over max_ttl",
+    .on_credential = long_lived,
+};
+
+const struct gl_rule gl_rule_stale = {
+    .id = "GL-006",
+    .name = "stale-credential",
+    .default_severity = SEV_MEDIUM,
+    .summary = "a credential still active at the horizon and older than max_age",
+    .on_credential = stale,
+};
+
+const struct gl_rule gl_rule_unused_credential = {
+    .id = "GL-007",
+    .name = "unused-credential",
+    .default_severity = SEV_LOW,
+    .summary = "an active credential not used by any action in the last unused_window",
+    .on_credential = unused,
+};
+
+const struct gl_rule gl_rule_shared = {
+    .id = "GL-008",
+    .name = "shared-credential",
+    .default_severity = SEV_HIGH,
+    .summary = "one credential used in actions by two or more workloads",
+    .on_credential = shared,
+};
+
+const struct gl_rule gl_rule_use_after_retire = {
+    .id = "GL-009",
+    .name = "use-after-retire",
+    .default_severity = SEV_CRITICAL,
+    .summary = "an action used a credential at or after its retirement (deny: low)",
+    .on_credential = use_after_retire,
+};
+
+const struct gl_rule gl_rule_remediation_lag = {
+    .id = "GL-010",
+    .name = "remediation-lag",
+    .default_severity = SEV_HIGH,
+    .summary = "an exposed credential retired more than remediation_sla after exposure",
+    .on_credential = remediation_lag,
+};

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Golden test: collector + analyzer on samples/ must give exactly the findings
+# in tests/golden/agents.findings (rule, severity, workload, key), with stable
+# finding ids across runs, and the same findings when the events are split
+# over two stores that overlap (the analyzer deduplicates by event id).
+set -uo pipefail
+collector=$1 analyzer=$2 src=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+extract() {
+  python3 -c '
+import sys, json
+rows = []
+for line in sys.stdin:
+    f = json.loads(line)
+    r = f["rule"]
+    if r in ("GL-009", "GL-011", "GL-012", "GL-013", "GL-014", "GL-015"):
+        k = f["evidence"][0]
+    elif "grant" in f:
+        k = f["grant"]
+    else:
+        k = f["credential"]
+    rows.append("%s\t%s\t%s\t%s" % (r, f["severity"], f["workload"], k))
+print("\n".join(sorted(rows)))'
+}
+"$collector" -q --input "$src/samples/agents.ndjson" --store "$tmp/one" 2>/dev/null
+"$analyzer" findings --store "$tmp/one" --format json > "$tmp/f1.json"
+extract < "$tmp/f1.json" > "$tmp/got"
+if diff -u "$src/tests/golden/agents.findings" "$tmp/got"; then
+  echo "ok   samples give the 24 expected findings"
+else
+  echo "FAIL findings differ from tests/golden/agents.findings (diff above)"; fails=$((fails + 1))
+fi
+"$analyzer" findings --store "$tmp/one" --format json > "$tmp/f2.json"
+if cmp -s "$tmp/f1.json" "$tmp/f2.json"; then
+  echo "ok   a re-run gives byte-identical output (stable finding ids)"
+else
+  echo "FAIL re-run output differs"; fails=$((fails + 1))
+fi
+n=$(python3 -c 'import sys,json; ids=[json.loads(l)["finding_id"] for l in open(sys.argv[1])]; print(len(ids)-len(set(ids)))' "$tmp/f1.json")
+[ "$n" = 0 ] && echo "ok   finding ids are unique" || { echo "FAIL $n duplicate finding ids"; fails=$((fails + 1)); }
+
+# two overlapping halves in two stores
+total=$(wc -l < "$src/samples/agents.ndjson")
+head -n $((total * 2 / 3)) "$src/samples/agents.ndjson" > "$tmp/a.ndjson"
+tail -n $((total * 2 / 3)) "$src/samples/agents.ndjson" > "$tmp/b.ndjson"
+"$collector" -q --input "$tmp/a.ndjson" --store "$tmp/sa" 2>/dev/null
+"$collector" -q --input "$tmp/b.ndjson" --store "$tmp/sb" 2>/dev/null
+"$analyzer" findings --store "$tmp/sa" --store "$tmp/sb" --format json > "$tmp/f3.json"
+if cmp -s "$tmp/f1.json" "$tmp/f3.json"; then
+  echo "ok   two overlapping stores analyzed as one give the same findings"
+else
+  echo "FAIL two stores differ from one:"; diff <(extract < "$tmp/f1.json") <(extract < "$tmp/f3.json")
+  fails=$((fails + 1))
+fi
+
+# options
+c=$("$analyzer" findings --store "$tmp/one" --format json --rule GL-005 | wc -l)
+[ "$c" = 3 ] && echo "ok   --rule GL-005 gives 3" || { echo "FAIL --rule GL-005 gave $c"; fails=$((fails + 1)); }
+c=$("$analyzer" findings --store "$tmp/one" --format json --min-severity critical | wc -l)
+[ "$c" = 2 ] && echo "ok   --min-severity critical gives 2" || { echo "FAIL --min-severity critical gave $c"; fails=$((fails + 1)); }
+c=$("$analyzer" findings --store "$tmp/one" --format json --workload agent:support-bot | wc -l)
+[ "$c" = 6 ] && echo "ok   --workload agent:support-bot gives 6" || { echo "FAIL --workload gave $c"; fails=$((fails + 1)); }
+"$analyzer" findings --store "$tmp/one" --fail-on critical >/dev/null 2>&1
+[ $? = 1 ] && echo "ok   --fail-on critical exits 1" || { echo "FAIL --fail-on critical"; fails=$((fails + 1)); }
+"$analyzer" findings --store "$tmp/one" --rule GL-007 --fail-on medium >/dev/null 2>&1
+[ $? = 0 ] && echo "ok   --fail-on medium with only a low finding exits 0" || { echo "FAIL --fail-on medium"; fails=$((fails + 1)); }
+# a policy that raises max_age past both stale credentials silences GL-006
+printf '{"thresholds":{"max_age":"365d"},"severity":{"GL-005":"high"}}\n' > "$tmp/policy.json"
+c=$("$analyzer" findings --store "$tmp/one" --format json --rule GL-006 --policy "$tmp/policy.json" | wc -l)
+[ "$c" = 0 ] && echo "ok   --policy overrides max_age" || { echo "FAIL --policy max_age gave $c"; fails=$((fails + 1)); }
+s=$("$analyzer" findings --store "$tmp/one" --format json --rule GL-005 --policy "$tmp/policy.json" | python3 -c 'import sys,json; print(",".join(sorted({json.loads(l)["severity"] for l in sys.stdin})))')
+[ "$s" = high ] && echo "ok   --policy overrides a severity" || { echo "FAIL --policy severity gave $s"; fails=$((fails + 1)); }
+printf '{"thresholds":{"max_agee":"1d"}}\n' > "$tmp/bad.json"
+"$analyzer" findings --store "$tmp/one" --policy "$tmp/bad.json" >/dev/null 2>&1
+[ $? = 2 ] && echo "ok   a policy with an unknown key is refused (exit 2)" || { echo "FAIL bad policy accepted"; fails=$((fails + 1)); }
+# --at before the leak is revoked: GL-010 still open, GL-009 not yet
+c=$("$analyzer" findings --store "$tmp/one" --format json --at 2026-03-06T00:00:00Z --rule GL-010 | grep -c "still active")
+[ "$c" = 1 ] && echo "ok   --at: the exposure is still open on 03-06" || { echo "FAIL --at GL-010"; fails=$((fails + 1)); }
+c=$("$analyzer" findings --store "$tmp/one" --format json --at 2026-03-06T00:00:00Z --rule GL-009 | wc -l)
+[ "$c" = 0 ] && echo "ok   --at: no use-after-retire before the revocation" || { echo "FAIL --at GL-009 gave $c"; fails=$((fails + 1)); }
+
+if [ "$fails" -ne 0 ]; then echo "$fails golden check(s) failed"; exit 1; fi
+echo "all golden checks passed"
