@@ -1,139 +1,16 @@
 /* 'findings': runs the rule table over one or more stores (analyzed as one)
  * and prints the findings as aligned text or NDJSON (DESIGN.md §4, §5). */
 #include "cmd.h"
+#include "engine.h"
 #include "rules.h"
 
 #include "grantline/buf.h"
 #include "grantline/tstamp.h"
 
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Findings collected in memory: their number is small next to the events. */
-struct out_finding {
-    struct finding f;
-    char id[33];
-    const char *key;
-};
-
-struct sink {
-    struct out_finding *v;
-    size_t n, cap;
-    struct arena *a;
-};
-
-static const char *keep(struct arena *a, const char *s)
-{
-    return s ? arena_strndup(a, s, strlen(s)) : NULL;
-}
-
-/* The key that identifies a finding (DESIGN.md §3.1, end). */
-static const char *finding_key(const struct finding *f)
-{
-    if (f->grant)
-        return f->grant;
-    const char *id = gl_rules[f->rule]->id;
-    bool action_rule = !strcmp(id, "GL-009") || !strcmp(id, "GL-011") || !strcmp(id, "GL-012") ||
-                       !strcmp(id, "GL-013") || !strcmp(id, "GL-014") || !strcmp(id, "GL-015");
-    if (!action_rule && f->credential)
-        return f->credential;
-    return f->n_evidence ? f->evidence[0] : "";
-}
-
-static int collect(struct rule_ctx *c, const struct finding *f)
-{
-    struct sink *s = c->sink;
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        struct out_finding *v = realloc(s->v, nc * sizeof *v);
-        if (!v)
-            return gl_error_set(c->err, GL_ERR_NOMEM, 0, "out of memory");
-        s->v = v;
-        s->cap = nc;
-    }
-    struct out_finding *o = &s->v[s->n];
-    o->f = *f;
-    o->f.workload = keep(s->a, f->workload);
-    o->f.task = keep(s->a, f->task);
-    o->f.credential = keep(s->a, f->credential);
-    o->f.grant = keep(s->a, f->grant);
-    for (int i = 0; i < f->n_evidence; i++)
-        o->f.evidence[i] = keep(s->a, f->evidence[i]);
-    o->key = finding_key(&o->f);
-    /* stable across runs: a hash of the rule and its key */
-    unsigned char md[32];
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    const char *rid = gl_rules[f->rule]->id;
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(ctx, rid, strlen(rid)) && EVP_DigestUpdate(ctx, "|", 1) &&
-             EVP_DigestUpdate(ctx, o->key, strlen(o->key)) && EVP_DigestFinal_ex(ctx, md, NULL);
-    EVP_MD_CTX_free(ctx);
-    if (!ok)
-        return gl_error_set(c->err, GL_ERR_NOMEM, 0, "sha256 failed");
-    for (int i = 0; i < 16; i++)
-        snprintf(o->id + 2 * i, 3, "%02x", md[i]);
-    s->n++;
-    return GL_OK;
-}
-
-static int cmp_findings(const void *x, const void *y)
-{
-    const struct out_finding *a = x, *b = y;
-    int64_t ta = a->f.has_first ? a->f.first_seen : INT64_MIN;
-    int64_t tb = b->f.has_first ? b->f.first_seen : INT64_MIN;
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    if (a->f.rule != b->f.rule)
-        return a->f.rule - b->f.rule;
-    return strcmp(a->key, b->key);
-}
-
-struct run {
-    struct model *m;
-    struct rule_ctx *c;
-    struct arena *a;
-    bool *enabled;
-    struct wl w;
-};
-
-static int per_workload(const char *key, size_t len, void *arg)
-{
-    (void)len;
-    struct run *r = arg;
-    arena_reset(r->a);
-    model_reset_cache(r->m);
-    int rc = timeline_build(r->m, key, r->a, &r->w, r->c->err);
-    for (size_t i = 0; !rc && gl_rules[i]; i++) {
-        if (!r->enabled[i] || !gl_rules[i]->on_workload)
-            continue;
-        r->c->rule = (int)i;
-        rc = gl_rules[i]->on_workload(r->c, &r->w);
-    }
-    return rc;
-}
-
-static int per_credential(const char *key, size_t len, void *arg)
-{
-    (void)len;
-    struct run *r = arg;
-    arena_reset(r->a);
-    model_reset_cache(r->m);
-    struct cred cr = {0};
-    int rc = model_load(r->m, GL_IDX_CREDENTIAL, key, r->a, &cr.evs, r->c->err);
-    if (!rc)
-        model_cred_from_events(&cr.info, key, &cr.evs);
-    for (size_t i = 0; !rc && gl_rules[i]; i++) {
-        if (!r->enabled[i] || !gl_rules[i]->on_credential)
-            continue;
-        r->c->rule = (int)i;
-        rc = gl_rules[i]->on_credential(r->c, &cr);
-    }
-    free(cr.evs.v);
-    return rc;
-}
 
 static void json_str(FILE *f, const char *s)
 {
@@ -335,31 +212,25 @@ int gl_cmd_findings(int argc, char **argv)
         }
     }
     struct model m;
-    struct sink sink = {.a = arena_new()};
-    struct rule_ctx c = {.pol = &pol, .emit = collect, .sink = &sink, .err = &err};
-    struct run run = {.m = &m, .c = &c, .a = arena_new(), .enabled = enabled};
+    struct engine eng;
     int rc = model_init(&m, stores, n_dirs, at, has_at, &err);
-    c.m = &m;
-    if (!sink.a || !run.a)
-        rc = gl_error_set(&err, GL_ERR_NOMEM, 0, "out of memory");
-    for (size_t i = 0; !rc && gl_rules[i]; i++) {
-        if (!enabled[i] || !gl_rules[i]->on_store)
-            continue;
-        c.rule = (int)i;
-        for (size_t s = 0; !rc && s < n_dirs; s++)
-            rc = gl_rules[i]->on_store(&c, stores[s], dirs[s]);
-    }
-    if (!rc && workload)
-        rc = per_workload(workload, strlen(workload), &run);
-    else if (!rc)
-        rc = model_keys(&m, GL_IDX_WORKLOAD, per_workload, &run, &err);
     if (!rc)
-        rc = model_keys(&m, GL_IDX_CREDENTIAL, per_credential, &run, &err);
+        rc = engine_init(&eng, &m, &pol, enabled, &err);
+    if (!rc)
+        rc = engine_stores(&eng, stores, dirs, n_dirs);
+    if (!rc && workload)
+        rc = engine_workload(&eng, workload);
+    else if (!rc)
+        rc = model_keys(&m, GL_IDX_WORKLOAD, engine_workload_cb, &eng, &err);
+    if (!rc)
+        rc = model_keys(&m, GL_IDX_CREDENTIAL, engine_credential_cb, &eng, &err);
+    struct sink sink = eng.sink;
     if (rc) {
         fprintf(stderr, "grantline-analyzer: %s\n", err.msg[0] ? err.msg : gl_error_name(rc));
         code = GL_EXIT_STORE;
     } else {
-        qsort(sink.v, sink.n, sizeof *sink.v, cmp_findings);
+        engine_sort(&eng);
+        sink = eng.sink;
         size_t shown = 0;
         int worst = -1;
         for (size_t i = 0; i < sink.n; i++) {
@@ -383,10 +254,7 @@ int gl_cmd_findings(int argc, char **argv)
         if (fail_on >= 0 && worst >= fail_on)
             code = GL_EXIT_FINDINGS;
     }
-    timeline_free(&run.w);
-    arena_free(run.a);
-    arena_free(sink.a);
-    free(sink.v);
+    engine_free(&eng);
     model_free(&m);
 out:
     for (size_t i = 0; i < n_dirs; i++)

@@ -10,6 +10,9 @@
 static const struct gl_cmd commands[] = {
     {"stats", "event counts, time range, size and chain head of a store", gl_cmd_stats},
     {"quarantine", "list refused inputs with their reasons", gl_cmd_quarantine},
+    {"timeline", "one workload's events with covering grants, credentials and findings",
+     gl_cmd_timeline},
+    {"state", "what a workload could do at an instant, and what it did that day", gl_cmd_state},
     {"findings", "run the rules GL-001..GL-016; text or NDJSON", gl_cmd_findings},
     {"verify", "recompute the hash chain; name the first bad event (GL-015)", gl_cmd_verify},
     {"events", "print stored events as NDJSON (all, or one workload/task/credential)",

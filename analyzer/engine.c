@@ -1,0 +1,160 @@
+/* The rule engine (see engine.h). */
+#include "engine.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static const char *keep(struct arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+/* The key that identifies a finding (DESIGN.md §3.1, end). */
+static const char *finding_key(const struct finding *f)
+{
+    if (f->grant)
+        return f->grant;
+    const char *id = gl_rules[f->rule]->id;
+    bool action_rule = !strcmp(id, "GL-009") || !strcmp(id, "GL-011") || !strcmp(id, "GL-012") ||
+                       !strcmp(id, "GL-013") || !strcmp(id, "GL-014") || !strcmp(id, "GL-015");
+    if (!action_rule && f->credential)
+        return f->credential;
+    return f->n_evidence ? f->evidence[0] : "";
+}
+
+static int collect(struct rule_ctx *c, const struct finding *f)
+{
+    struct sink *s = c->sink;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 256;
+        struct out_finding *v = realloc(s->v, nc * sizeof *v);
+        if (!v)
+            return gl_error_set(c->err, GL_ERR_NOMEM, 0, "out of memory");
+        s->v = v;
+        s->cap = nc;
+    }
+    struct out_finding *o = &s->v[s->n];
+    o->f = *f;
+    o->f.workload = keep(s->a, f->workload);
+    o->f.task = keep(s->a, f->task);
+    o->f.credential = keep(s->a, f->credential);
+    o->f.grant = keep(s->a, f->grant);
+    for (int i = 0; i < f->n_evidence; i++)
+        o->f.evidence[i] = keep(s->a, f->evidence[i]);
+    o->key = finding_key(&o->f);
+    /* stable across runs: a hash of the rule and its key */
+    unsigned char md[32];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const char *rid = gl_rules[f->rule]->id;
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(ctx, rid, strlen(rid)) && EVP_DigestUpdate(ctx, "|", 1) &&
+             EVP_DigestUpdate(ctx, o->key, strlen(o->key)) && EVP_DigestFinal_ex(ctx, md, NULL);
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return gl_error_set(c->err, GL_ERR_NOMEM, 0, "sha256 failed");
+    for (int i = 0; i < 16; i++)
+        snprintf(o->id + 2 * i, 3, "%02x", md[i]);
+    s->n++;
+    return GL_OK;
+}
+
+static int cmp_findings(const void *x, const void *y)
+{
+    const struct out_finding *a = x, *b = y;
+    int64_t ta = a->f.has_first ? a->f.first_seen : INT64_MIN;
+    int64_t tb = b->f.has_first ? b->f.first_seen : INT64_MIN;
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    if (a->f.rule != b->f.rule)
+        return a->f.rule - b->f.rule;
+    return strcmp(a->key, b->key);
+}
+
+int engine_init(struct engine *e, struct model *m, const struct policy *pol, const bool *enabled,
+                struct gl_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->enabled = enabled;
+    e->err = err;
+    e->a = arena_new();
+    e->sink.a = arena_new();
+    e->c = (struct rule_ctx){.m = m, .pol = pol, .emit = collect, .sink = &e->sink, .err = err};
+    if (!e->a || !e->sink.a)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    return GL_OK;
+}
+
+void engine_free(struct engine *e)
+{
+    timeline_free(&e->w);
+    arena_free(e->a);
+    arena_free(e->sink.a);
+    free(e->sink.v);
+    memset(e, 0, sizeof *e);
+}
+
+int engine_stores(struct engine *e, struct gl_store **stores, const char *const *names, size_t n)
+{
+    int rc = GL_OK;
+    for (size_t i = 0; !rc && gl_rules[i]; i++) {
+        if (!e->enabled[i] || !gl_rules[i]->on_store)
+            continue;
+        e->c.rule = (int)i;
+        for (size_t s = 0; !rc && s < n; s++)
+            rc = gl_rules[i]->on_store(&e->c, stores[s], names[s]);
+    }
+    return rc;
+}
+
+int engine_workload(struct engine *e, const char *workload)
+{
+    arena_reset(e->a);
+    model_reset_cache(e->m);
+    int rc = timeline_build(e->m, workload, e->a, &e->w, e->err);
+    for (size_t i = 0; !rc && gl_rules[i]; i++) {
+        if (!e->enabled[i] || !gl_rules[i]->on_workload)
+            continue;
+        e->c.rule = (int)i;
+        rc = gl_rules[i]->on_workload(&e->c, &e->w);
+    }
+    return rc;
+}
+
+int engine_credential(struct engine *e, const char *credential)
+{
+    arena_reset(e->a);
+    model_reset_cache(e->m);
+    struct cred cr = {0};
+    int rc = model_load(e->m, GL_IDX_CREDENTIAL, credential, e->a, &cr.evs, e->err);
+    if (!rc)
+        model_cred_from_events(&cr.info, credential, &cr.evs);
+    for (size_t i = 0; !rc && gl_rules[i]; i++) {
+        if (!e->enabled[i] || !gl_rules[i]->on_credential)
+            continue;
+        e->c.rule = (int)i;
+        rc = gl_rules[i]->on_credential(&e->c, &cr);
+    }
+    free(cr.evs.v);
+    return rc;
+}
+
+int engine_workload_cb(const char *key, size_t len, void *arg)
+{
+    (void)len;
+    return engine_workload(arg, key);
+}
+
+int engine_credential_cb(const char *key, size_t len, void *arg)
+{
+    (void)len;
+    return engine_credential(arg, key);
+}
+
+void engine_sort(struct engine *e)
+{
+    qsort(e->sink.v, e->sink.n, sizeof *e->sink.v, cmp_findings);
+}

@@ -1,0 +1,44 @@
+/* The rule engine: runs the registered rules over the stores, workload by
+ * workload and credential by credential, and keeps the findings (with their
+ * stable ids) for the commands that print them. */
+#ifndef GL_ANALYZER_ENGINE_H
+#define GL_ANALYZER_ENGINE_H
+
+#include "rules.h"
+
+struct out_finding {
+    struct finding f;
+    char id[33]; /* hex of SHA-256(rule "|" key), first 16 bytes */
+    const char *key;
+};
+
+struct sink {
+    struct out_finding *v;
+    size_t n, cap;
+    struct arena *a;
+};
+
+struct engine {
+    struct model *m;
+    struct rule_ctx c;
+    struct arena *a; /* per workload or credential, reset between them */
+    const bool *enabled;
+    struct wl w;
+    struct sink sink;
+    struct gl_error *err;
+};
+
+/* 'm', 'pol' and 'enabled' (per rule index) are borrowed. */
+int engine_init(struct engine *e, struct model *m, const struct policy *pol, const bool *enabled,
+                struct gl_error *err);
+void engine_free(struct engine *e);
+int engine_stores(struct engine *e, struct gl_store **stores, const char *const *names, size_t n);
+int engine_workload(struct engine *e, const char *workload);
+int engine_credential(struct engine *e, const char *credential);
+/* model_keys callbacks ('arg' is the engine) */
+int engine_workload_cb(const char *key, size_t len, void *arg);
+int engine_credential_cb(const char *key, size_t len, void *arg);
+/* Orders the findings by first_seen, rule, key. */
+void engine_sort(struct engine *e);
+
+#endif
