@@ -27,7 +27,8 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void print_json(const struct out_finding *o, const struct controls *ctl)
+static void print_json(const struct out_finding *o, const struct controls *ctl,
+                       const struct suppression *x)
 {
     const struct finding *f = &o->f;
     const struct gl_rule *r = gl_rules[f->rule];
@@ -61,10 +62,18 @@ static void print_json(const struct out_finding *o, const struct controls *ctl)
             putchar(',');
         json_str(stdout, ctl->ids[f->rule][k]);
     }
-    printf("]}\n");
+    printf("]");
+    if (x) {
+        printf(",\"suppressed\":{\"reason\":");
+        json_str(stdout, x->reason);
+        printf(",\"owner\":");
+        json_str(stdout, x->owner);
+        printf(",\"expires\":\"%s\"}", x->expires);
+    }
+    printf("}\n");
 }
 
-static void print_text(const struct out_finding *o)
+static void print_text(const struct out_finding *o, const struct suppression *x)
 {
     const struct finding *f = &o->f;
     const struct gl_rule *r = gl_rules[f->rule];
@@ -73,6 +82,8 @@ static void print_text(const struct out_finding *o)
         gl_tstamp_format(f->first_seen, t);
     printf("%-8s %-8s %-24s %-27s %s\n         %s\n", r->id, severity_name(f->severity), r->name,
            t, f->workload ? f->workload : "", f->detail);
+    if (x)
+        printf("         SUPPRESSED until %s by %s: %s\n", x->expires, x->owner, x->reason);
 }
 
 static void usage(FILE *out)
@@ -89,6 +100,11 @@ static void usage(FILE *out)
             "                         schemas/policy.default.json\n"
             "  -f, --format F         text (default) or json (NDJSON)\n"
             "      --fail-on S        exit 1 when a finding is at or above severity S\n"
+            "      --suppressions FILE  hide findings matched by reviewed, owned, expiring\n"
+            "                         exceptions: {\"suppressions\": [{\"rule\", \"workload\"?,\n"
+            "                         \"credential\"?, \"grant\"? (globs), \"reason\", \"owner\",\n"
+            "                         \"expires\": \"YYYY-MM-DD\"}]}; expired ones warn and hide nothing\n"
+            "      --show-suppressed  list suppressed findings too, with their suppression\n"
             "      --list-rules       print the rule table\n"
             "\nExamples:\n"
             "  grantline-analyzer findings --store ./store\n"
@@ -98,7 +114,8 @@ static void usage(FILE *out)
 
 int gl_cmd_findings(int argc, char **argv)
 {
-    enum { OPT_AT = 256, OPT_RULE, OPT_MINSEV, OPT_POLICY, OPT_FAILON, OPT_LIST };
+    enum { OPT_AT = 256, OPT_RULE, OPT_MINSEV, OPT_POLICY, OPT_FAILON, OPT_LIST, OPT_SUPP,
+           OPT_SHOWSUPP };
     static const struct option opts[] = {
         {"store", required_argument, 0, 's'},
         {"at", required_argument, 0, OPT_AT},
@@ -109,12 +126,15 @@ int gl_cmd_findings(int argc, char **argv)
         {"format", required_argument, 0, 'f'},
         {"fail-on", required_argument, 0, OPT_FAILON},
         {"list-rules", no_argument, 0, OPT_LIST},
+        {"suppressions", required_argument, 0, OPT_SUPP},
+        {"show-suppressed", no_argument, 0, OPT_SHOWSUPP},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *dirs[64];
     size_t n_dirs = 0;
-    const char *workload = NULL, *policy_path = NULL;
+    const char *workload = NULL, *policy_path = NULL, *supp_path = NULL;
+    bool show_suppressed = false;
     bool enabled[32] = {0}, any_rule = false, json = false, has_at = false;
     int min_sev = SEV_INFO, fail_on = -1;
     int64_t at = 0;
@@ -164,6 +184,12 @@ int gl_cmd_findings(int argc, char **argv)
         case OPT_POLICY:
             policy_path = optarg;
             break;
+        case OPT_SUPP:
+            supp_path = optarg;
+            break;
+        case OPT_SHOWSUPP:
+            show_suppressed = true;
+            break;
         case 'f':
             if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
                 fprintf(stderr, "grantline-analyzer findings: --format must be text or json\n");
@@ -197,11 +223,20 @@ int gl_cmd_findings(int argc, char **argv)
     struct gl_error err = {0};
     struct policy pol;
     struct controls ctl = {0};
-    if (policy_load(&pol, policy_path, &err) || controls_load(&ctl, &err)) {
+    struct suppressions supp = {0};
+    if (policy_load(&pol, policy_path, &err) || controls_load(&ctl, &err) ||
+        (supp_path && suppressions_load(&supp, supp_path, &err))) {
         fprintf(stderr, "grantline-analyzer: %s\n", err.msg);
         controls_free(&ctl);
         return GL_EXIT_USAGE;
     }
+    int64_t now = gl_tstamp_now();
+    for (size_t i = 0; i < supp.n; i++)
+        if (now > supp.v[i].expires_us)
+            fprintf(stderr,
+                    "grantline-analyzer: warning: suppression %zu (%s, owner %s: %s) expired on "
+                    "%s and no longer hides anything\n",
+                    i + 1, supp.v[i].rule, supp.v[i].owner, supp.v[i].reason, supp.v[i].expires);
     struct gl_store *stores[64] = {0};
     int code = GL_EXIT_OK;
     for (size_t i = 0; i < n_dirs; i++) {
@@ -231,7 +266,7 @@ int gl_cmd_findings(int argc, char **argv)
     } else {
         engine_sort(&eng);
         sink = eng.sink;
-        size_t shown = 0;
+        size_t shown = 0, hidden = 0;
         int worst = -1;
         for (size_t i = 0; i < sink.n; i++) {
             const struct out_finding *o = &sink.v[i];
@@ -239,17 +274,25 @@ int gl_cmd_findings(int argc, char **argv)
                 continue;
             if (workload && (!o->f.workload || strcmp(o->f.workload, workload) != 0))
                 continue;
-            shown++;
-            if ((int)o->f.severity > worst)
-                worst = (int)o->f.severity;
+            const struct suppression *x = suppressions_match(&supp, &o->f, now);
+            if (x) {
+                hidden++;
+                if (!show_suppressed)
+                    continue;
+            } else {
+                shown++;
+                if ((int)o->f.severity > worst)
+                    worst = (int)o->f.severity;
+            }
             if (json)
-                print_json(o, &ctl);
+                print_json(o, &ctl, x);
             else
-                print_text(o);
+                print_text(o, x);
         }
         if (!json) {
             char h[32];
-            fprintf(stderr, "%zu findings (horizon %s)\n", shown, gl_tstamp_format(m.horizon, h));
+            fprintf(stderr, "%zu findings, %zu suppressed (horizon %s)\n", shown, hidden,
+                    gl_tstamp_format(m.horizon, h));
         }
         if (fail_on >= 0 && worst >= fail_on)
             code = GL_EXIT_FINDINGS;
@@ -260,5 +303,6 @@ out:
     for (size_t i = 0; i < n_dirs; i++)
         gl_store_close(stores[i]);
     controls_free(&ctl);
+    suppressions_free(&supp);
     return code;
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-static yajl_val load_json(const char *path, struct gl_error *err)
+yajl_val policy_load_json(const char *path, struct gl_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -144,7 +144,7 @@ int policy_load(struct policy *pol, const char *path, struct gl_error *err)
     for (int i = 0; i < 2; i++) {
         if (!files[i])
             continue;
-        yajl_val root = load_json(files[i], err);
+        yajl_val root = policy_load_json(files[i], err);
         if (!root)
             return err ? err->code : GL_ERR_INVALID;
         int rc = apply(pol, root, files[i], err);
@@ -162,7 +162,7 @@ int controls_load(struct controls *ctl, struct gl_error *err)
     memset(ctl, 0, sizeof *ctl);
     char path[4096];
     gl_schema_path("controls.json", path, sizeof path);
-    yajl_val root = load_json(path, err);
+    yajl_val root = policy_load_json(path, err);
     if (!root)
         return err ? err->code : GL_ERR_INVALID;
     yajl_val rules = member(root, "rules");

@@ -79,6 +79,27 @@ struct rule_ctx {
  * NULL) overriding any of them. */
 int policy_load(struct policy *pol, const char *path, struct gl_error *err);
 
+/* Suppressions (archive rules with an audit trail): a finding matching
+ * rule and the given globs is hidden until 'expires' (a date, inclusive). */
+struct suppression {
+    char *rule; /* "GL-005" or "*" */
+    char *workload, *credential, *grant; /* globs; NULL: any */
+    char *reason, *owner;
+    char expires[11]; /* YYYY-MM-DD */
+    int64_t expires_us; /* end of that day, UTC */
+};
+struct suppressions {
+    struct suppression *v;
+    size_t n;
+};
+/* Loads a suppression file ({"suppressions": [...]}); every entry needs
+ * rule, reason, owner and expires. */
+int suppressions_load(struct suppressions *s, const char *path, struct gl_error *err);
+void suppressions_free(struct suppressions *s);
+/* The entry hiding 'f' at time 'now', or NULL. Expired entries never hide. */
+const struct suppression *suppressions_match(const struct suppressions *s,
+                                             const struct finding *f, int64_t now);
+
 /* Control ids mapped to each rule, from schemas/controls.json. */
 struct controls {
     char **ids[32]; /* by rule index, NULL-terminated lists */

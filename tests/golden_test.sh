@@ -81,5 +81,22 @@ c=$("$analyzer" findings --store "$tmp/one" --format json --at 2026-03-06T00:00:
 c=$("$analyzer" findings --store "$tmp/one" --format json --at 2026-03-06T00:00:00Z --rule GL-009 | wc -l)
 [ "$c" = 0 ] && echo "ok   --at: no use-after-retire before the revocation" || { echo "FAIL --at GL-009 gave $c"; fails=$((fails + 1)); }
 
+# suppressions: an active one hides (and --show-suppressed shows it marked),
+# an expired one hides nothing and warns, an incomplete one is refused
+cat > "$tmp/supp.json" <<'JSON'
+{"suppressions": [
+ {"rule": "GL-005", "workload": "svc:billing-*", "reason": "static key, rotation in SEC-123", "owner": "iam@acme.example", "expires": "2999-12-31"},
+ {"rule": "GL-007", "credential": "cred-meeting-*", "reason": "pilot decommissioning", "owner": "ml-platform", "expires": "2020-01-31"}
+]}
+JSON
+c=$("$analyzer" findings --store "$tmp/one" --format json --suppressions "$tmp/supp.json" 2>"$tmp/supp.err" | wc -l)
+[ "$c" = 23 ] && echo "ok   an active suppression hides its finding (23 left)" || { echo "FAIL suppression left $c"; fails=$((fails + 1)); }
+grep -q "expired on 2020-01-31" "$tmp/supp.err" && echo "ok   an expired suppression warns" || { echo "FAIL no expiry warning"; fails=$((fails + 1)); }
+c=$("$analyzer" findings --store "$tmp/one" --format json --suppressions "$tmp/supp.json" --show-suppressed 2>/dev/null | grep -c '"suppressed":{"reason":"static key, rotation in SEC-123","owner":"iam@acme.example","expires":"2999-12-31"}')
+[ "$c" = 1 ] && echo "ok   --show-suppressed lists it with reason, owner and expiry" || { echo "FAIL --show-suppressed gave $c"; fails=$((fails + 1)); }
+printf '{"suppressions":[{"rule":"GL-005","reason":"x","expires":"2999-01-01"}]}\n' > "$tmp/supp-bad.json"
+"$analyzer" findings --store "$tmp/one" --suppressions "$tmp/supp-bad.json" >/dev/null 2>&1
+[ $? = 2 ] && echo "ok   a suppression without an owner is refused" || { echo "FAIL ownerless suppression accepted"; fails=$((fails + 1)); }
+
 if [ "$fails" -ne 0 ]; then echo "$fails golden check(s) failed"; exit 1; fi
 echo "all golden checks passed"
