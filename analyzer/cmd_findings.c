@@ -112,6 +112,45 @@ static void usage(FILE *out)
             "  grantline-analyzer findings --store ./store --rule GL-010 --at 2026-03-10T00:00:00Z\n");
 }
 
+struct printer {
+    const struct controls *ctl;
+    const struct suppressions *supp;
+    const char *workload;
+    int min_sev;
+    bool json, show_suppressed;
+    int64_t now;
+    size_t shown, hidden;
+    int worst;
+};
+
+/* Prints the findings of one workload or credential as they are found. */
+static int print_batch(struct engine *e, void *arg)
+{
+    struct printer *p = arg;
+    for (size_t i = 0; i < e->sink.n; i++) {
+        const struct out_finding *o = &e->sink.v[i];
+        if ((int)o->f.severity < p->min_sev)
+            continue;
+        if (p->workload && (!o->f.workload || strcmp(o->f.workload, p->workload) != 0))
+            continue;
+        const struct suppression *x = suppressions_match(p->supp, &o->f, p->now);
+        if (x) {
+            p->hidden++;
+            if (!p->show_suppressed)
+                continue;
+        } else {
+            p->shown++;
+            if ((int)o->f.severity > p->worst)
+                p->worst = (int)o->f.severity;
+        }
+        if (p->json)
+            print_json(o, p->ctl, x);
+        else
+            print_text(o, x);
+    }
+    return GL_OK;
+}
+
 int gl_cmd_findings(int argc, char **argv)
 {
     enum { OPT_AT = 256, OPT_RULE, OPT_MINSEV, OPT_POLICY, OPT_FAILON, OPT_LIST, OPT_SUPP,
@@ -248,9 +287,16 @@ int gl_cmd_findings(int argc, char **argv)
     }
     struct model m;
     struct engine eng;
+    struct printer pr = {.ctl = &ctl, .supp = &supp, .workload = workload, .min_sev = min_sev,
+                         .json = json, .show_suppressed = show_suppressed, .now = now,
+                         .worst = -1};
     int rc = model_init(&m, stores, n_dirs, at, has_at, &err);
     if (!rc)
         rc = engine_init(&eng, &m, &pol, enabled, &err);
+    eng.flush = print_batch;
+    eng.flush_arg = &pr;
+    /* output streams: the store checks, then workload by workload, then
+     * credential by credential; memory is bounded by one of them */
     if (!rc)
         rc = engine_stores(&eng, stores, dirs, n_dirs);
     if (!rc && workload)
@@ -259,42 +305,16 @@ int gl_cmd_findings(int argc, char **argv)
         rc = model_keys(&m, GL_IDX_WORKLOAD, engine_workload_cb, &eng, &err);
     if (!rc)
         rc = model_keys(&m, GL_IDX_CREDENTIAL, engine_credential_cb, &eng, &err);
-    struct sink sink = eng.sink;
     if (rc) {
         fprintf(stderr, "grantline-analyzer: %s\n", err.msg[0] ? err.msg : gl_error_name(rc));
         code = GL_EXIT_STORE;
     } else {
-        engine_sort(&eng);
-        sink = eng.sink;
-        size_t shown = 0, hidden = 0;
-        int worst = -1;
-        for (size_t i = 0; i < sink.n; i++) {
-            const struct out_finding *o = &sink.v[i];
-            if ((int)o->f.severity < min_sev)
-                continue;
-            if (workload && (!o->f.workload || strcmp(o->f.workload, workload) != 0))
-                continue;
-            const struct suppression *x = suppressions_match(&supp, &o->f, now);
-            if (x) {
-                hidden++;
-                if (!show_suppressed)
-                    continue;
-            } else {
-                shown++;
-                if ((int)o->f.severity > worst)
-                    worst = (int)o->f.severity;
-            }
-            if (json)
-                print_json(o, &ctl, x);
-            else
-                print_text(o, x);
-        }
         if (!json) {
             char h[32];
-            fprintf(stderr, "%zu findings, %zu suppressed (horizon %s)\n", shown, hidden,
+            fprintf(stderr, "%zu findings, %zu suppressed (horizon %s)\n", pr.shown, pr.hidden,
                     gl_tstamp_format(m.horizon, h));
         }
-        if (fail_on >= 0 && worst >= fail_on)
+        if (fail_on >= 0 && pr.worst >= fail_on)
             code = GL_EXIT_FINDINGS;
     }
     engine_free(&eng);

@@ -107,7 +107,7 @@ int engine_stores(struct engine *e, struct gl_store **stores, const char *const 
         for (size_t s = 0; !rc && s < n; s++)
             rc = gl_rules[i]->on_store(&e->c, stores[s], names[s]);
     }
-    return rc;
+    return rc ? rc : engine_flush(e);
 }
 
 int engine_workload(struct engine *e, const char *workload)
@@ -121,7 +121,7 @@ int engine_workload(struct engine *e, const char *workload)
         e->c.rule = (int)i;
         rc = gl_rules[i]->on_workload(&e->c, &e->w);
     }
-    return rc;
+    return rc ? rc : engine_flush(e);
 }
 
 int engine_credential(struct engine *e, const char *credential)
@@ -139,7 +139,7 @@ int engine_credential(struct engine *e, const char *credential)
         rc = gl_rules[i]->on_credential(&e->c, &cr);
     }
     free(cr.evs.v);
-    return rc;
+    return rc ? rc : engine_flush(e);
 }
 
 int engine_workload_cb(const char *key, size_t len, void *arg)
@@ -157,4 +157,15 @@ int engine_credential_cb(const char *key, size_t len, void *arg)
 void engine_sort(struct engine *e)
 {
     qsort(e->sink.v, e->sink.n, sizeof *e->sink.v, cmp_findings);
+}
+
+int engine_flush(struct engine *e)
+{
+    if (!e->flush || e->sink.n == 0)
+        return GL_OK;
+    engine_sort(e);
+    int rc = e->flush(e, e->flush_arg);
+    e->sink.n = 0;
+    arena_reset(e->sink.a);
+    return rc;
 }

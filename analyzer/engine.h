@@ -26,6 +26,11 @@ struct engine {
     struct wl w;
     struct sink sink;
     struct gl_error *err;
+    /* When set, called after each workload, credential and the store pass
+     * with the findings found there (sorted); they are dropped afterwards,
+     * so memory stays bounded however many findings there are. */
+    int (*flush)(struct engine *e, void *arg);
+    void *flush_arg;
 };
 
 /* 'm', 'pol' and 'enabled' (per rule index) are borrowed. */
@@ -40,5 +45,7 @@ int engine_workload_cb(const char *key, size_t len, void *arg);
 int engine_credential_cb(const char *key, size_t len, void *arg);
 /* Orders the findings by first_seen, rule, key. */
 void engine_sort(struct engine *e);
+/* Sorts, hands the findings to e->flush and drops them (no-op without flush). */
+int engine_flush(struct engine *e);
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Deterministic generator of realistic canonical events (~480 bytes each) for
-benchmarks: N events over 10,000 workloads, per-task tokens and grants, tool
-calls with prompts in attrs, about 1 in 2,000 carrying a planted secret.
+benchmarks: N events over 10,000 workloads, per-task tokens and grants revoked
+when the task ends, tool calls with prompts in attrs (1 in 100 outside the
+grant), about 1 in 2,000 carrying a planted secret.
 Usage: gen_events.py N [--keyed]   (--keyed: 'workload<TAB>json' for kcat -K)"""
 import json
 import random
@@ -35,7 +36,7 @@ for i in range(n):
                   credential={"id": cred, "kind": "token", "expires_at": ts + 3600000})
     elif ph == 2:
         ev = dict(base, type="access.granted", grant_id=f"g-{w}-{st['task']}",
-                  permissions=[{"action": a, "resource": "arn:aws:s3:::acme-reports/*"} for a in actions[:2]],
+                  permissions=[{"action": a, "resource": "arn:aws:s3:::acme-reports/*"} for a in actions],
                   expires_at=ts + 3600000)
     elif ph < 9:
         prompt = " ".join(rnd.choice(words) for _ in range(50))
@@ -43,15 +44,18 @@ for i in range(n):
             prompt += " aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + f"{i:010d}"[-10:]
         ev = dict(base, type="action.performed", credential={"id": cred},
                   permission={"action": rnd.choice(actions),
-                              "resource": f"arn:aws:s3:::acme-reports/2026/q{rnd.randrange(1,5)}/r{rnd.randrange(999)}.csv"},
+                              # about 1 in 100 actions reaches outside the granted bucket
+                              "resource": f"arn:aws:s3:::acme-{'reports' if rnd.randrange(100) else 'finance'}/2026/q{rnd.randrange(1,5)}/r{rnd.randrange(999)}.csv"},
                   decision="allow" if rnd.randrange(10) else "deny",
                   attrs={"tool": "s3.get", "prompt": prompt, "latency_ms": rnd.randrange(900)})
     elif ph == 9:
         ev = dict(base, type="task.completed", status="succeeded")
-    else:
+    elif ph == 10:
         ev = dict(base, type="credential.revoked", credential={"id": cred})
+    else:
+        ev = dict(base, type="access.revoked", grant_id=f"g-{w}-{st['task']}")
     st["phase"] = ph + 1
-    if st["phase"] > 10:
+    if st["phase"] > 11:
         st["phase"] = 0
         st["task"] += 1
     line = json.dumps(ev, separators=(",", ":"))

@@ -76,5 +76,29 @@ check "stdin input" test $? = 0
 python3 -c 'import sys,json; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/jlog"
 check "--log-format json writes only JSON lines (summary too)" test $? = 0
 
+head -n 5 "$src/samples/agents.ndjson" > "$tmp/five.ndjson"
+"$collector" --input "$tmp/five.ndjson" --store "$tmp/small" --max-message 300 2>"$tmp/log6"
+"$analyzer" quarantine --store "$tmp/small" --format json | grep -q 'oversize message'
+check "--max-message quarantines larger messages as oversize" test $? = 0
+
+# verify: a changed byte in a copy of the store is detected and named
+cp -r "$s" "$tmp/tampered"
+python3 - "$tmp/tampered/data.mdb" <<'PY'
+import sys
+p = sys.argv[1]
+data = bytearray(open(p, "rb").read())
+i = data.find(b"zendesk:acme/tickets/incremental")
+assert i > 0
+data[i] ^= 0x20
+open(p, "wb").write(data)
+PY
+"$analyzer" verify --store "$tmp/tampered" > "$tmp/verify.out"
+rc=$?
+check "verify exits 1 on a changed byte (rc $rc)" test "$rc" = 1
+grep -q "GL-015 audit-integrity: FAILED" "$tmp/verify.out"
+check "verify names the failure" test $? = 0
+"$analyzer" findings --store "$tmp/tampered" --rule GL-015 --format json | grep -q '"rule":"GL-015"'
+check "findings reports GL-015 on the tampered store" test $? = 0
+
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

@@ -9,6 +9,7 @@
 #include "grantline/store.h"
 
 #include <librdkafka/rdkafka.h>
+#include <msgpack.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
 #include <spawn.h>
@@ -354,6 +355,79 @@ START_TEST(test_kafka_sigterm_finishes_batch)
 }
 END_TEST
 
+
+/* msgpack and JSON messages on one topic: the collector detects each. */
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+START_TEST(test_kafka_msgpack_messages)
+{
+    struct mock m;
+    mock_start(&m);
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", m.boot, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    ck_assert(rk);
+    for (int i = 0; i < 20; i++) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        char id[32], task[32];
+        snprintf(id, sizeof id, "mp-%03d", i);
+        snprintf(task, sizeof task, "task-mp-%d", i % 3);
+        msgpack_pack_map(&pk, 7);
+        pack_str(&pk, "id");
+        pack_str(&pk, id);
+        pack_str(&pk, "ts");
+        msgpack_pack_int64(&pk, 1767225600000LL + i * 1000); /* epoch ms */
+        pack_str(&pk, "type");
+        pack_str(&pk, "action.performed");
+        pack_str(&pk, "workload");
+        pack_str(&pk, "agent:msgpack-producer");
+        pack_str(&pk, "task");
+        pack_str(&pk, task);
+        pack_str(&pk, "permission");
+        msgpack_pack_map(&pk, 2);
+        pack_str(&pk, "action");
+        pack_str(&pk, "s3:GetObject");
+        pack_str(&pk, "resource");
+        pack_str(&pk, "arn:aws:s3:::bucket/key");
+        pack_str(&pk, "decision");
+        pack_str(&pk, i == 19 ? "maybe" : "allow"); /* the last one is refused */
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE(sb.data, sb.size),
+                          RD_KAFKA_V_KEY("agent:msgpack-producer", 22), RD_KAFKA_V_END);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    /* one msgpack message with invalid UTF-8 in a string */
+    const unsigned char bad[] = {0x81, 0xa2, 'i', 'd', 0xa2, 0xc3, 0x28};
+    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                      RD_KAFKA_V_VALUE((void *)bad, sizeof bad), RD_KAFKA_V_END);
+    ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
+    rd_kafka_destroy(rk);
+
+    char *store = gl_test_tmpdir("kafka-msgpack");
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "100"), 120), 0);
+    struct gl_store *st;
+    struct gl_error err;
+    ck_assert(gl_store_open(store, GL_STORE_RDONLY, 0, &st, &err) == GL_OK);
+    struct gl_store_stats s;
+    ck_assert_int_eq(gl_store_stats(st, &s, &err), GL_OK);
+    ck_assert_uint_eq(s.events, 19);
+    ck_assert_uint_eq(s.quarantined, 2);
+    ck_assert_uint_eq(s.per_type[GL_EV_ACTION_PERFORMED], 19);
+    ck_assert_uint_eq(s.first_ts, 1767225600000LL * 1000);
+    gl_store_close(st);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
 static Suite *kafka_suite(void)
 {
     Suite *s = suite_create("kafka_ingest");
@@ -363,6 +437,7 @@ static Suite *kafka_suite(void)
     tcase_add_test(tc, test_kafka_restart_midstream);
     tcase_add_test(tc, test_kafka_sigkill_loses_nothing);
     tcase_add_test(tc, test_kafka_sigterm_finishes_batch);
+    tcase_add_test(tc, test_kafka_msgpack_messages);
     suite_add_tcase(s, tc);
     return s;
 }

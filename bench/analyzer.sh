@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Analyzer benchmark (issue 3): a 1M-event store (bench/gen_events.py), then
+#   timeline p50/p99 over 100 random workloads vs SQLite with the same events,
+#   findings over the whole store: wall time and peak RSS, against a bare
+#   msgpack scan of every stored event measured in the same run.
+# Usage: bench/analyzer.sh [N]   (default 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+bash scripts/deps.sh --bench
+bash scripts/build.sh build
+out=bench/out
+mkdir -p "$out"
+data=$out/events-$n.ndjson
+[ -s "$data" ] || python3 bench/gen_events.py "$n" > "$data"
+store=$out/store-$n
+if [ ! -f "$store/data.mdb" ]; then
+  ./build/collector/grantline-collector --input "$data" --store "$store" -q
+fi
+db=$out/events-$n.sqlite
+if [ ! -s "$db" ]; then
+  echo "== loading the same events into SQLite" >&2
+  python3 - "$data" "$db" <<'PY'
+import json, sqlite3, sys
+src, path = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(path)
+con.execute("CREATE TABLE events (id TEXT PRIMARY KEY, ts INTEGER, type TEXT, workload TEXT, json TEXT)")
+def rows():
+    for line in open(src):
+        e = json.loads(line)
+        yield (e["id"], e["ts"], e["type"], e["workload"], line)
+con.executemany("INSERT INTO events VALUES (?,?,?,?,?)", rows())
+con.execute("CREATE INDEX events_workload_ts ON events (workload, ts)")
+con.execute("CREATE INDEX events_ts ON events (ts)")
+con.commit()
+PY
+fi
+cc -O2 -o "$out/analyzer_bench" bench/analyzer_bench.c -Iinclude -Ianalyzer \
+   -DGL_SCHEMAS="\"$PWD/schemas\"" build/analyzer/libgl_analysis.a build/lib/libgrantline.a \
+   $(pkg-config --cflags --libs lmdb msgpack libpcre2-8 yajl libcrypto sqlite3)
+"$out/analyzer_bench" "$store" "$db" 100 | tee "$out/analyzer_bench.txt"
+scan_ms=$(sed -n 's/^BARE_SCAN_MS //p' "$out/analyzer_bench.txt")
+/usr/bin/time -f "%e %M" -o "$out/findings.time" \
+  ./build/analyzer/grantline-analyzer findings --store "$store" --format json > "$out/findings.json"
+read -r f_s f_kb < "$out/findings.time"
+echo "findings over the store: $(wc -l < "$out/findings.json") findings in $f_s s, peak RSS $((f_kb / 1024)) MiB"
+echo "ratio findings / bare scan: $(echo "scale=2; $f_s * 1000 / $scan_ms" | bc)x (target <= 3x; RSS target < 256 MiB)"
