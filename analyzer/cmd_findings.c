@@ -299,11 +299,16 @@ int gl_cmd_findings(int argc, char **argv)
      * credential by credential; memory is bounded by one of them */
     if (!rc)
         rc = engine_stores(&eng, stores, dirs, n_dirs);
-    if (!rc && workload)
+    bool wl_rules = false, cred_rules = false;
+    for (size_t i = 0; gl_rules[i]; i++) {
+        wl_rules |= enabled[i] && gl_rules[i]->on_workload;
+        cred_rules |= enabled[i] && gl_rules[i]->on_credential;
+    }
+    if (!rc && wl_rules && workload)
         rc = engine_workload(&eng, workload);
-    else if (!rc)
+    else if (!rc && wl_rules)
         rc = model_keys(&m, GL_IDX_WORKLOAD, engine_workload_cb, &eng, &err);
-    if (!rc)
+    if (!rc && cred_rules)
         rc = model_keys(&m, GL_IDX_CREDENTIAL, engine_credential_cb, &eng, &err);
     if (rc) {
         fprintf(stderr, "grantline-analyzer: %s\n", err.msg[0] ? err.msg : gl_error_name(rc));

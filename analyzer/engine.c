@@ -156,7 +156,8 @@ int engine_credential_cb(const char *key, size_t len, void *arg)
 
 void engine_sort(struct engine *e)
 {
-    qsort(e->sink.v, e->sink.n, sizeof *e->sink.v, cmp_findings);
+    if (e->sink.n)
+        qsort(e->sink.v, e->sink.n, sizeof *e->sink.v, cmp_findings);
 }
 
 int engine_flush(struct engine *e)

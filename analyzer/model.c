@@ -197,7 +197,8 @@ int model_load(struct model *m, enum gl_store_index idx, const char *key, struct
                 out->v[w++] = out->v[r];
         out->n = w;
     }
-    qsort(out->v, out->n, sizeof *out->v, cmp_time);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_time);
     return GL_OK;
 }
 
@@ -243,7 +244,8 @@ int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *
         gl_error_set(err, rc, 0, "out of memory");
     if (!rc) {
         /* one store lists keys in order already; several need a merge */
-        qsort(k.v, k.n, sizeof *k.v, cmp_str);
+        if (k.n)
+            qsort(k.v, k.n, sizeof *k.v, cmp_str);
         for (size_t i = 0; i < k.n && !rc; i++)
             if (i == 0 || strcmp(k.v[i - 1], k.v[i]) != 0)
                 rc = fn(k.v[i], strlen(k.v[i]), arg);

@@ -13,7 +13,7 @@ START_TEST(test_rules_table_well_formed)
     ck_assert_uint_eq(n, 16);
     for (size_t i = 0; i < n; i++) {
         const struct gl_rule *r = gl_rules[i];
-        char want[8];
+        char want[32];
         snprintf(want, sizeof want, "GL-%03zu", i + 1);
         ck_assert_msg(strcmp(r->id, want) == 0, "rule %zu is %s, expected %s (table order)", i,
                       r->id, want);
