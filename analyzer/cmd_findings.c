@@ -2,89 +2,17 @@
  * and prints the findings as aligned text or NDJSON (DESIGN.md §4, §5). */
 #include "cmd.h"
 #include "engine.h"
+#include "output.h"
 #include "rules.h"
 
 #include "grantline/buf.h"
 #include "grantline/tstamp.h"
 
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void print_json(const struct out_finding *o, const struct controls *ctl,
-                       const struct suppression *x)
-{
-    const struct finding *f = &o->f;
-    const struct gl_rule *r = gl_rules[f->rule];
-    char t[32];
-    printf("{\"finding_id\":\"%s\",\"rule\":\"%s\",\"name\":\"%s\",\"severity\":\"%s\","
-           "\"workload\":",
-           o->id, r->id, r->name, severity_name(f->severity));
-    json_str(stdout, f->workload ? f->workload : "");
-    const char *opt[][2] = {{"task", f->task}, {"credential", f->credential}, {"grant", f->grant}};
-    for (int i = 0; i < 3; i++) {
-        if (!opt[i][1])
-            continue;
-        printf(",\"%s\":", opt[i][0]);
-        json_str(stdout, opt[i][1]);
-    }
-    if (f->has_first)
-        printf(",\"first_seen\":\"%s\"", gl_tstamp_format(f->first_seen, t));
-    if (f->has_last)
-        printf(",\"last_seen\":\"%s\"", gl_tstamp_format(f->last_seen, t));
-    printf(",\"evidence\":[");
-    for (int i = 0; i < f->n_evidence; i++) {
-        if (i)
-            putchar(',');
-        json_str(stdout, f->evidence[i]);
-    }
-    printf("],\"detail\":");
-    json_str(stdout, f->detail);
-    printf(",\"controls\":[");
-    for (size_t k = 0; ctl->ids[f->rule] && ctl->ids[f->rule][k]; k++) {
-        if (k)
-            putchar(',');
-        json_str(stdout, ctl->ids[f->rule][k]);
-    }
-    printf("]");
-    if (x) {
-        printf(",\"suppressed\":{\"reason\":");
-        json_str(stdout, x->reason);
-        printf(",\"owner\":");
-        json_str(stdout, x->owner);
-        printf(",\"expires\":\"%s\"}", x->expires);
-    }
-    printf("}\n");
-}
-
-static void print_text(const struct out_finding *o, const struct suppression *x)
-{
-    const struct finding *f = &o->f;
-    const struct gl_rule *r = gl_rules[f->rule];
-    char t[32] = "-";
-    if (f->has_first)
-        gl_tstamp_format(f->first_seen, t);
-    printf("%-8s %-8s %-24s %-27s %s\n         %s\n", r->id, severity_name(f->severity), r->name,
-           t, f->workload ? f->workload : "", f->detail);
-    if (x)
-        printf("         SUPPRESSED until %s by %s: %s\n", x->expires, x->owner, x->reason);
-}
 
 static void usage(FILE *out)
 {
@@ -98,7 +26,9 @@ static void usage(FILE *out)
             "      --min-severity S   info, low, medium, high, critical\n"
             "      --policy FILE      thresholds and severities overriding\n"
             "                         schemas/policy.default.json\n"
-            "  -f, --format F         text (default) or json (NDJSON)\n"
+            "  -f, --format F         text (default), json (NDJSON), ocsf (OCSF 1.8.0\n"
+            "                         Detection Finding, NDJSON) or cef (CEF:0 lines)\n"
+            "      --syslog           cef: frame each line as RFC 5424 syslog\n"
             "      --fail-on S        exit 1 when a finding is at or above severity S\n"
             "      --suppressions FILE  hide findings matched by reviewed, owned, expiring\n"
             "                         exceptions: {\"suppressions\": [{\"rule\", \"workload\"?,\n"
@@ -113,11 +43,12 @@ static void usage(FILE *out)
 }
 
 struct printer {
-    const struct controls *ctl;
+    struct out_ctx out;
+    const struct gl_output *fmt;
     const struct suppressions *supp;
     const char *workload;
     int min_sev;
-    bool json, show_suppressed;
+    bool show_suppressed;
     int64_t now;
     size_t shown, hidden;
     int worst;
@@ -143,10 +74,7 @@ static int print_batch(struct engine *e, void *arg)
             if ((int)o->f.severity > p->worst)
                 p->worst = (int)o->f.severity;
         }
-        if (p->json)
-            print_json(o, p->ctl, x);
-        else
-            print_text(o, x);
+        p->fmt->write(&p->out, o, x);
     }
     return GL_OK;
 }
@@ -154,7 +82,7 @@ static int print_batch(struct engine *e, void *arg)
 int gl_cmd_findings(int argc, char **argv)
 {
     enum { OPT_AT = 256, OPT_RULE, OPT_MINSEV, OPT_POLICY, OPT_FAILON, OPT_LIST, OPT_SUPP,
-           OPT_SHOWSUPP };
+           OPT_SHOWSUPP, OPT_SYSLOG };
     static const struct option opts[] = {
         {"store", required_argument, 0, 's'},
         {"at", required_argument, 0, OPT_AT},
@@ -167,13 +95,15 @@ int gl_cmd_findings(int argc, char **argv)
         {"list-rules", no_argument, 0, OPT_LIST},
         {"suppressions", required_argument, 0, OPT_SUPP},
         {"show-suppressed", no_argument, 0, OPT_SHOWSUPP},
+        {"syslog", no_argument, 0, OPT_SYSLOG},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *dirs[64];
     size_t n_dirs = 0;
     const char *workload = NULL, *policy_path = NULL, *supp_path = NULL;
-    bool show_suppressed = false;
+    bool show_suppressed = false, syslog = false;
+    const struct gl_output *fmt = gl_output_find("text");
     bool enabled[32] = {0}, any_rule = false, json = false, has_at = false;
     int min_sev = SEV_INFO, fail_on = -1;
     int64_t at = 0;
@@ -230,11 +160,18 @@ int gl_cmd_findings(int argc, char **argv)
             show_suppressed = true;
             break;
         case 'f':
-            if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-                fprintf(stderr, "grantline-analyzer findings: --format must be text or json\n");
+            fmt = gl_output_find(optarg);
+            if (!fmt) {
+                fprintf(stderr, "grantline-analyzer findings: --format must be one of:");
+                for (size_t i = 0; gl_outputs[i]; i++)
+                    fprintf(stderr, " %s", gl_outputs[i]->name);
+                fputc('\n', stderr);
                 return GL_EXIT_USAGE;
             }
-            json = strcmp(optarg, "json") == 0;
+            json = strcmp(fmt->name, "text") != 0;
+            break;
+        case OPT_SYSLOG:
+            syslog = true;
             break;
         case OPT_LIST:
             for (size_t i = 0; gl_rules[i]; i++)
@@ -287,9 +224,15 @@ int gl_cmd_findings(int argc, char **argv)
     }
     struct model m;
     struct engine eng;
-    struct printer pr = {.ctl = &ctl, .supp = &supp, .workload = workload, .min_sev = min_sev,
-                         .json = json, .show_suppressed = show_suppressed, .now = now,
+    struct printer pr = {.out = {.f = stdout, .ctl = &ctl, .syslog = syslog},
+                         .fmt = fmt,
+                         .supp = &supp,
+                         .workload = workload,
+                         .min_sev = min_sev,
+                         .show_suppressed = show_suppressed,
+                         .now = now,
                          .worst = -1};
+    gethostname(pr.out.host, sizeof pr.out.host - 1);
     int rc = model_init(&m, stores, n_dirs, at, has_at, &err);
     if (!rc)
         rc = engine_init(&eng, &m, &pol, enabled, &err);
