@@ -2,12 +2,15 @@
  * and prints the findings as aligned text or NDJSON (DESIGN.md §4, §5). */
 #include "cmd.h"
 #include "engine.h"
+#include "notify_state.h"
 #include "output.h"
+#include "sink_kafka.h"
 #include "rules.h"
 
 #include "grantline/buf.h"
 #include "grantline/tstamp.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -29,6 +32,13 @@ static void usage(FILE *out)
             "  -f, --format F         text (default), json (NDJSON), ocsf (OCSF 1.8.0\n"
             "                         Detection Finding, NDJSON) or cef (CEF:0 lines)\n"
             "      --syslog           cef: frame each line as RFC 5424 syslog\n"
+            "      --sink kafka://HOST:PORT[,HOST:PORT]/TOPIC\n"
+            "                         publish each finding (keyed by workload) instead of\n"
+            "                         printing; waits for delivery, exit 3 if any failed\n"
+            "  -X KEY=VALUE           librdkafka setting for the sink (SASL, TLS, ...)\n"
+            "      --new-only         emit only findings not emitted before, and once more as\n"
+            "                         resolved those that went away (needs --state)\n"
+            "      --state FILE       what was emitted so far (rewritten after delivery)\n"
             "      --fail-on S        exit 1 when a finding is at or above severity S\n"
             "      --suppressions FILE  hide findings matched by reviewed, owned, expiring\n"
             "                         exceptions: {\"suppressions\": [{\"rule\", \"workload\"?,\n"
@@ -39,7 +49,9 @@ static void usage(FILE *out)
             "\nExamples:\n"
             "  grantline-analyzer findings --store ./store\n"
             "  grantline-analyzer findings --store a --store b --format json --fail-on high\n"
-            "  grantline-analyzer findings --store ./store --rule GL-010 --at 2026-03-10T00:00:00Z\n");
+            "  grantline-analyzer findings --store ./store --rule GL-010 --at 2026-03-10T00:00:00Z\n"
+            "  grantline-analyzer findings --store ./store --format ocsf --new-only \\\n"
+            "      --state /var/lib/grantline/siem.state --sink kafka://kafka:9092/nhi-findings\n");
 }
 
 struct printer {
@@ -47,12 +59,57 @@ struct printer {
     const struct gl_output *fmt;
     const struct suppressions *supp;
     const char *workload;
+    const bool *enabled;
     int min_sev;
     bool show_suppressed;
     int64_t now;
-    size_t shown, hidden;
+    size_t shown, hidden, skipped_known, resolved;
     int worst;
+    struct kafka_sink *sink;     /* NULL: stdout */
+    struct notify_state *state;  /* --new-only, else NULL */
+    FILE *new_lines;             /* json lines of newly emitted findings, for the state */
+    struct gl_error *err;
 };
+
+/* Writes one finding to stdout or the Kafka sink (one message each). */
+static int emit(struct printer *p, const struct out_finding *o, const struct suppression *x)
+{
+    if (!p->sink) {
+        p->fmt->write(&p->out, o, x);
+        return GL_OK;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return gl_error_set(p->err, GL_ERR_NOMEM, 0, "out of memory");
+    FILE *saved = p->out.f;
+    p->out.f = mem;
+    p->fmt->write(&p->out, o, x);
+    p->out.f = saved;
+    fclose(mem);
+    while (len && buf[len - 1] == '\n')
+        len--;
+    int rc = kafka_sink_send(p->sink, o->f.workload, buf, len, p->err);
+    free(buf);
+    return rc;
+}
+
+/* Records a newly emitted finding in the next state (json format). */
+static void remember(struct printer *p, const struct out_finding *o)
+{
+    const struct gl_output *json = gl_output_find("json");
+    FILE *saved = p->out.f;
+    p->out.f = p->new_lines;
+    json->write(&p->out, o, NULL);
+    p->out.f = saved;
+}
+
+static bool selected(const struct printer *p, const struct finding *f)
+{
+    return p->enabled[f->rule] && (int)f->severity >= p->min_sev &&
+           (!p->workload || (f->workload && strcmp(f->workload, p->workload) == 0));
+}
 
 /* Prints the findings of one workload or credential as they are found. */
 static int print_batch(struct engine *e, void *arg)
@@ -60,9 +117,7 @@ static int print_batch(struct engine *e, void *arg)
     struct printer *p = arg;
     for (size_t i = 0; i < e->sink.n; i++) {
         const struct out_finding *o = &e->sink.v[i];
-        if ((int)o->f.severity < p->min_sev)
-            continue;
-        if (p->workload && (!o->f.workload || strcmp(o->f.workload, p->workload) != 0))
+        if (!selected(p, &o->f))
             continue;
         const struct suppression *x = suppressions_match(p->supp, &o->f, p->now);
         if (x) {
@@ -70,19 +125,77 @@ static int print_batch(struct engine *e, void *arg)
             if (!p->show_suppressed)
                 continue;
         } else {
-            p->shown++;
             if ((int)o->f.severity > p->worst)
                 p->worst = (int)o->f.severity;
         }
-        p->fmt->write(&p->out, o, x);
+        if (p->state) {
+            struct notify_entry *known = notify_state_find(p->state, o->id);
+            if (known) {
+                known->seen = true;
+                p->skipped_known++;
+                continue;
+            }
+            remember(p, o);
+        }
+        if (!x)
+            p->shown++;
+        int rc = emit(p, o, x);
+        if (rc)
+            return rc;
     }
+    return GL_OK;
+}
+
+/* --new-only: findings emitted before and not found now are emitted once
+ * more as resolved, then forgotten. Only those this run looked for count:
+ * a --rule or --workload filter leaves the others alone. */
+static int emit_resolved(struct printer *p)
+{
+    for (size_t i = 0; i < p->state->n; i++) {
+        struct notify_entry *en = &p->state->v[i];
+        if (en->seen)
+            continue;
+        struct out_finding o;
+        int rc = notify_state_finding(p->state, en, &o, p->err);
+        if (rc)
+            return rc;
+        if (!selected(p, &o.f)) {
+            en->seen = true; /* outside this run: keep it */
+            continue;
+        }
+        p->out.resolved = true;
+        rc = emit(p, &o, NULL);
+        p->out.resolved = false;
+        if (rc)
+            return rc;
+        p->resolved++;
+    }
+    return GL_OK;
+}
+
+/* The next state: what is still open plus what was new, written atomically. */
+static int save_state(struct printer *p, const char *path, const char *new_lines, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return gl_error_set(p->err, GL_ERR_IO, errno, "state %s: %s", tmp, strerror(errno));
+    for (size_t i = 0; i < p->state->n; i++)
+        if (p->state->v[i].seen)
+            fprintf(f, "%s\n", p->state->v[i].line);
+    fwrite(new_lines, 1, len, f);
+    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    bad |= fclose(f);
+    if (bad || rename(tmp, path) != 0)
+        return gl_error_set(p->err, GL_ERR_IO, errno, "state %s: %s", path, strerror(errno));
     return GL_OK;
 }
 
 int gl_cmd_findings(int argc, char **argv)
 {
     enum { OPT_AT = 256, OPT_RULE, OPT_MINSEV, OPT_POLICY, OPT_FAILON, OPT_LIST, OPT_SUPP,
-           OPT_SHOWSUPP, OPT_SYSLOG };
+           OPT_SHOWSUPP, OPT_SYSLOG, OPT_SINK, OPT_NEWONLY, OPT_STATE };
     static const struct option opts[] = {
         {"store", required_argument, 0, 's'},
         {"at", required_argument, 0, OPT_AT},
@@ -96,20 +209,26 @@ int gl_cmd_findings(int argc, char **argv)
         {"suppressions", required_argument, 0, OPT_SUPP},
         {"show-suppressed", no_argument, 0, OPT_SHOWSUPP},
         {"syslog", no_argument, 0, OPT_SYSLOG},
+        {"sink", required_argument, 0, OPT_SINK},
+        {"new-only", no_argument, 0, OPT_NEWONLY},
+        {"state", required_argument, 0, OPT_STATE},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *dirs[64];
     size_t n_dirs = 0;
     const char *workload = NULL, *policy_path = NULL, *supp_path = NULL;
-    bool show_suppressed = false, syslog = false;
+    bool show_suppressed = false, syslog = false, new_only = false;
+    const char *sink_url = NULL, *state_path = NULL;
+    const char *props[64];
+    size_t n_props = 0;
     const struct gl_output *fmt = gl_output_find("text");
     bool enabled[32] = {0}, any_rule = false, json = false, has_at = false;
     int min_sev = SEV_INFO, fail_on = -1;
     int64_t at = 0;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "s:w:f:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:w:f:hX:", opts, NULL)) != -1) {
         switch (ch) {
         case 's':
             if (n_dirs == 64) {
@@ -173,6 +292,22 @@ int gl_cmd_findings(int argc, char **argv)
         case OPT_SYSLOG:
             syslog = true;
             break;
+        case OPT_SINK:
+            sink_url = optarg;
+            break;
+        case OPT_NEWONLY:
+            new_only = true;
+            break;
+        case OPT_STATE:
+            state_path = optarg;
+            break;
+        case 'X':
+            if (n_props == 64) {
+                fprintf(stderr, "grantline-analyzer findings: at most 64 -X settings\n");
+                return GL_EXIT_USAGE;
+            }
+            props[n_props++] = optarg;
+            break;
         case OPT_LIST:
             for (size_t i = 0; gl_rules[i]; i++)
                 printf("%-7s %-24s %-9s %s\n", gl_rules[i]->id, gl_rules[i]->name,
@@ -192,6 +327,12 @@ int gl_cmd_findings(int argc, char **argv)
                 n_dirs ? "unexpected argument" : "--store DIR is required");
         return GL_EXIT_USAGE;
     }
+    if (new_only && !state_path) {
+        fprintf(stderr, "grantline-analyzer findings: --new-only needs --state FILE\n");
+        return GL_EXIT_USAGE;
+    }
+    if (sink_url && !json)
+        fmt = gl_output_find("json"); /* text is for terminals; a topic gets NDJSON */
     if (!any_rule)
         for (size_t i = 0; gl_rules[i]; i++)
             enabled[i] = true;
@@ -224,10 +365,15 @@ int gl_cmd_findings(int argc, char **argv)
     }
     struct model m;
     struct engine eng;
+    struct notify_state state = {0};
+    char *new_buf = NULL;
+    size_t new_len = 0;
     struct printer pr = {.out = {.f = stdout, .ctl = &ctl, .syslog = syslog},
                          .fmt = fmt,
                          .supp = &supp,
                          .workload = workload,
+                         .enabled = enabled,
+                         .err = &err,
                          .min_sev = min_sev,
                          .show_suppressed = show_suppressed,
                          .now = now,
@@ -236,6 +382,15 @@ int gl_cmd_findings(int argc, char **argv)
     int rc = model_init(&m, stores, n_dirs, at, has_at, &err);
     if (!rc)
         rc = engine_init(&eng, &m, &pol, enabled, &err);
+    if (!rc && new_only) {
+        rc = notify_state_load(&state, state_path, &err);
+        pr.state = &state;
+        pr.new_lines = open_memstream(&new_buf, &new_len);
+        if (!rc && !pr.new_lines)
+            rc = gl_error_set(&err, GL_ERR_NOMEM, 0, "out of memory");
+    }
+    if (!rc && sink_url)
+        rc = kafka_sink_open(sink_url, props, n_props, &pr.sink, &err);
     eng.flush = print_batch;
     eng.flush_arg = &pr;
     /* output streams: the store checks, then workload by workload, then
@@ -253,6 +408,30 @@ int gl_cmd_findings(int argc, char **argv)
         rc = model_keys(&m, GL_IDX_WORKLOAD, engine_workload_cb, &eng, &err);
     if (!rc && cred_rules)
         rc = model_keys(&m, GL_IDX_CREDENTIAL, engine_credential_cb, &eng, &err);
+    if (!rc && new_only)
+        rc = emit_resolved(&pr);
+    if (pr.sink) {
+        /* delivery decides whether the state may move on */
+        uint64_t delivered = 0, failed = 0;
+        struct gl_error kerr = {0};
+        int krc = kafka_sink_close(pr.sink, 60000, &delivered, &failed, &kerr);
+        pr.sink = NULL;
+        if (!rc && krc) {
+            rc = krc;
+            err = kerr;
+        }
+        fprintf(stderr, "grantline-analyzer: %llu findings delivered to %s\n",
+                (unsigned long long)delivered, sink_url);
+    }
+    if (new_only && pr.new_lines) {
+        fclose(pr.new_lines);
+        pr.new_lines = NULL;
+        if (!rc)
+            rc = save_state(&pr, state_path, new_buf ? new_buf : "", new_len);
+        fprintf(stderr,
+                "grantline-analyzer: --new-only: %zu new, %zu already emitted, %zu resolved\n",
+                pr.shown, pr.skipped_known, pr.resolved);
+    }
     if (rc) {
         fprintf(stderr, "grantline-analyzer: %s\n", err.msg[0] ? err.msg : gl_error_name(rc));
         code = GL_EXIT_STORE;
@@ -265,6 +444,12 @@ int gl_cmd_findings(int argc, char **argv)
         if (fail_on >= 0 && pr.worst >= fail_on)
             code = GL_EXIT_FINDINGS;
     }
+    if (pr.new_lines)
+        fclose(pr.new_lines);
+    free(new_buf);
+    if (pr.sink)
+        kafka_sink_close(pr.sink, 0, NULL, NULL, NULL);
+    notify_state_free(&state);
     engine_free(&eng);
     model_free(&m);
 out:

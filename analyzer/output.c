@@ -38,6 +38,8 @@ static void write_text(struct out_ctx *c, const struct out_finding *o, const str
             r->name, t, f->workload ? f->workload : "", f->detail);
     if (x)
         fprintf(c->f, "         SUPPRESSED until %s by %s: %s\n", x->expires, x->owner, x->reason);
+    if (c->resolved)
+        fprintf(c->f, "         RESOLVED: reported before, no longer found\n");
 }
 
 /* --- json (NDJSON, DESIGN.md §4) --- */
@@ -86,6 +88,8 @@ static void write_json(struct out_ctx *c, const struct out_finding *o, const str
         json_str(out, x->owner);
         fprintf(out, ",\"expires\":\"%s\"}", x->expires);
     }
+    if (c->resolved)
+        fputs(",\"status\":\"resolved\"", out);
     fputs("}\n", out);
 }
 
@@ -110,17 +114,22 @@ static void write_ocsf(struct out_ctx *c, const struct out_finding *o, const str
     long long first = f->has_first ? (long long)(f->first_seen / 1000) : 0;
     long long last = f->has_last ? (long long)(f->last_seen / 1000) : first;
     long long now = (long long)(gl_tstamp_now() / 1000);
-    /* a suppressed finding that is listed anyway carries status Suppressed */
-    int status_id = x ? 3 : 1;
+    /* a suppressed finding listed anyway is Suppressed; one that went away
+     * is closed (activity 3 Close, status 4 Resolved) */
+    int status_id = c->resolved ? 4 : x ? 3 : 1;
+    const char *status = c->resolved ? "Resolved" : x ? "Suppressed" : "New";
+    int activity = c->resolved ? 3 : 1;
     fprintf(out,
-            "{\"activity_id\":1,\"activity_name\":\"Create\",\"category_uid\":2,"
+            "{\"activity_id\":%d,\"activity_name\":\"%s\",\"category_uid\":2,"
             "\"category_name\":\"Findings\",\"class_uid\":2004,\"class_name\":\"Detection "
-            "Finding\",\"type_uid\":200401,\"type_name\":\"Detection Finding: Create\","
+            "Finding\",\"type_uid\":%d,\"type_name\":\"Detection Finding: %s\","
             "\"severity_id\":%d,\"severity\":\"%s\",\"status_id\":%d,\"status\":\"%s\","
             "\"confidence_id\":3,\"confidence\":\"High\",\"is_alert\":%s,\"time\":%lld,",
-            ocsf_severity_id(f->severity), ocsf_severity_caption(f->severity), status_id,
-            x ? "Suppressed" : "New", f->severity >= SEV_HIGH ? "true" : "false",
-            f->has_first ? last : now);
+            activity, c->resolved ? "Close" : "Create", 200400 + activity,
+            c->resolved ? "Close" : "Create", ocsf_severity_id(f->severity),
+            ocsf_severity_caption(f->severity), status_id, status,
+            f->severity >= SEV_HIGH && !c->resolved ? "true" : "false",
+            c->resolved ? now : f->has_first ? last : now);
     if (f->has_first)
         fprintf(out, "\"start_time\":%lld,\"end_time\":%lld,", first, last);
     fputs("\"message\":", out);
@@ -303,6 +312,8 @@ static void write_cef(struct out_ctx *c, const struct out_finding *o, const stru
         ext(out, "cs6Label", "suppressed");
         ext(out, "cs6", x->reason);
     }
+    if (c->resolved)
+        ext(out, "outcome", "resolved");
     ext(out, "msg", f->detail);
     fputc('\n', out);
 }

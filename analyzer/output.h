@@ -11,6 +11,7 @@ struct out_ctx {
     FILE *f;
     const struct controls *ctl;
     bool syslog;   /* cef: RFC 5424 framing */
+    bool resolved; /* the finding was reported before and is gone now */
     char host[256];
 };
 

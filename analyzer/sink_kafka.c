@@ -1,0 +1,134 @@
+/* Kafka sink: a librdkafka producer with idempotence on, delivery reports
+ * counted, and a final flush that says how many findings did not arrive. */
+#include "sink_kafka.h"
+
+#include "grantline/log.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kafka_sink {
+    rd_kafka_t *rk;
+    char topic[256];
+    uint64_t delivered, failed;
+    char last_error[256];
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    struct kafka_sink *s = opaque;
+    if (m->err) {
+        s->failed++;
+        snprintf(s->last_error, sizeof s->last_error, "%s", rd_kafka_err2str(m->err));
+    } else {
+        s->delivered++;
+    }
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    gl_log(level <= 3 ? GL_LOG_ERROR : level <= 4 ? GL_LOG_WARN : GL_LOG_DEBUG, "kafka-sink",
+           "%s: %s", fac, buf);
+}
+
+int kafka_sink_open(const char *url, const char **props, size_t n_props, struct kafka_sink **out,
+                    struct gl_error *err)
+{
+    if (strncmp(url, "kafka://", 8) != 0)
+        return gl_error_set(err, GL_ERR_INVALID, 0,
+                            "sink %s: expected kafka://HOST:PORT[,HOST:PORT]/TOPIC", url);
+    const char *hosts = url + 8;
+    const char *slash = strchr(hosts, '/');
+    if (!slash || slash == hosts || !slash[1])
+        return gl_error_set(err, GL_ERR_INVALID, 0,
+                            "sink %s: expected kafka://HOST:PORT[,HOST:PORT]/TOPIC", url);
+    struct kafka_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    snprintf(s->topic, sizeof s->topic, "%s", slash + 1);
+    char brokers[1024], errstr[512];
+    snprintf(brokers, sizeof brokers, "%.*s", (int)(slash - hosts), hosts);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int rc = GL_OK;
+    /* idempotence: a retried send never duplicates a finding in the topic */
+    const char *defaults[][2] = {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"},
+                                 {"linger.ms", "20"}};
+    for (size_t i = 0; !rc && i < 3; i++)
+        if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof errstr))
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", errstr);
+    for (size_t i = 0; !rc && i < n_props; i++) {
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s", props[i]);
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %s: expected key=value", kv);
+            break;
+        }
+        *eq = '\0';
+        if (rd_kafka_conf_set(conf, kv, eq + 1, errstr, sizeof errstr))
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%s: %s", kv, eq + 1, errstr);
+    }
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        free(s);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, s);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!s->rk) {
+        rd_kafka_conf_destroy(conf);
+        free(s);
+        return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", errstr);
+    }
+    *out = s;
+    return GL_OK;
+}
+
+int kafka_sink_send(struct kafka_sink *s, const char *key, const void *buf, size_t len,
+                    struct gl_error *err)
+{
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            s->rk, RD_KAFKA_V_TOPIC(s->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)buf, len),
+            RD_KAFKA_V_KEY((void *)key, key ? strlen(key) : 0), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_poll(s->rk, 0);
+            return GL_OK;
+        }
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return gl_error_set(err, GL_ERR_KAFKA, e, "kafka: produce to %s: %s", s->topic,
+                                rd_kafka_err2str(e));
+        rd_kafka_poll(s->rk, 100); /* let deliveries drain the queue */
+    }
+}
+
+int kafka_sink_close(struct kafka_sink *s, int timeout_ms, uint64_t *delivered, uint64_t *failed,
+                     struct gl_error *err)
+{
+    if (!s)
+        return GL_OK;
+    rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, timeout_ms);
+    int rc = GL_OK;
+    uint64_t pending = (uint64_t)rd_kafka_outq_len(s->rk);
+    if (e || pending || s->failed)
+        rc = gl_error_set(err, GL_ERR_KAFKA, e,
+                          "kafka: %llu findings not delivered to %s (%llu still queued after %d "
+                          "ms)%s%s",
+                          (unsigned long long)(s->failed + pending), s->topic,
+                          (unsigned long long)pending, timeout_ms, s->failed ? ": " : "",
+                          s->last_error);
+    if (delivered)
+        *delivered = s->delivered;
+    if (failed)
+        *failed = s->failed + pending;
+    rd_kafka_destroy(s->rk);
+    free(s);
+    return rc;
+}
