@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 
 extern char **environ;
