@@ -180,8 +180,10 @@ static void write_ocsf(struct out_ctx *c, const struct out_finding *o, const str
     json_str(out, f->workload ? f->workload : "");
     fputs(",\"type_id\":99,\"type\":\"Non-human identity\"", out);
     if (f->credential) {
-        fputs(",\"credential_uid\":", out);
+        /* user.credential_uid is deprecated since OCSF 1.6.0 */
+        fputs(",\"programmatic_credentials\":[{\"uid\":", out);
         json_str(out, f->credential);
+        fputs(",\"type\":\"workload credential\"}]", out);
     }
     fputs("}}}]", out);
     if (f->grant || f->credential) {
