@@ -365,6 +365,7 @@ int gl_cmd_findings(int argc, char **argv)
     }
     struct model m;
     struct engine eng;
+    memset(&eng, 0, sizeof eng); /* freed on every path, even if init fails */
     struct notify_state state = {0};
     char *new_buf = NULL;
     size_t new_len = 0;

@@ -38,6 +38,9 @@ int engine_init(struct engine *e, struct model *m, const struct policy *pol, con
                 struct gl_error *err);
 void engine_free(struct engine *e);
 int engine_stores(struct engine *e, struct gl_store **stores, const char *const *names, size_t n);
+/* Runs the workload rules on one workload. Its timeline stays in e->w (and
+ * its strings in e->a) until the next engine_workload or engine_credential
+ * call, so a caller may read it right after. */
 int engine_workload(struct engine *e, const char *workload);
 int engine_credential(struct engine *e, const char *credential);
 /* model_keys callbacks ('arg' is the engine) */

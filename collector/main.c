@@ -47,13 +47,17 @@ static void usage(FILE *out)
             "  -s, --store DIR         store directory (created 0700, files 0600)\n"
             "      --map-size MIB      initial LMDB map size in MiB (grows by itself; default 256)\n"
             "      --secret-rules FILE redaction rules (default: schemas/secrets.rules)\n"
+            "      --redact-key-file F key (>= 32 bytes) for secret fingerprints; give every\n"
+            "                          collector of a group the same file so a secret gets\n"
+            "                          the same marker and exposure id in every store\n"
+            "                          (default: a random key kept in the store)\n"
             "Batching:\n"
             "      --batch N           events per transaction (default 50000; large batches\n"
             "                          touch each index page once for many events)\n"
             "      --batch-ms MS       longest wait before a partial batch commits (default 500)\n"
             "      --max-message BYTES larger messages are quarantined (default 1048576)\n"
             "Output:\n"
-            "  -q, --quiet             only errors on stderr\n"
+            "  -q, --quiet             only errors and the final summary on stderr\n"
             "      --progress SEC      progress line interval (default 5, 0 = off)\n"
             "      --log-format F      text (default) or json\n"
             "  -v, --verbose           debug logging (librdkafka and per-message reasons)\n"
@@ -81,7 +85,8 @@ int main(int argc, char **argv)
         OPT_MAXMSG,
         OPT_PROGRESS,
         OPT_LOGFMT,
-        OPT_FROM_START
+        OPT_FROM_START,
+        OPT_REDACT_KEY
     };
     static const struct option opts[] = {
         {"brokers", required_argument, 0, 'b'},  {"topic", required_argument, 0, 't'},
@@ -95,12 +100,13 @@ int main(int argc, char **argv)
         {"progress", required_argument, 0, OPT_PROGRESS},
         {"log-format", required_argument, 0, OPT_LOGFMT},
         {"from-start", no_argument, 0, OPT_FROM_START},
+        {"redact-key-file", required_argument, 0, OPT_REDACT_KEY},
         {"quiet", no_argument, 0, 'q'},          {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     struct gl_source_cfg cfg = {0};
-    const char *store_dir = NULL, *rules = NULL;
+    const char *store_dir = NULL, *rules = NULL, *key_file = NULL;
     const char **props = calloc((size_t)argc, sizeof *props);
     struct gl_pipeline_opts popts = {.batch_max = 50000,
                                      .batch_us = 500000,
@@ -160,6 +166,9 @@ int main(int argc, char **argv)
             break;
         case OPT_FROM_START:
             cfg.from_start = true;
+            break;
+        case OPT_REDACT_KEY:
+            key_file = optarg;
             break;
         case 'q':
             quiet = 1;
@@ -221,8 +230,24 @@ int main(int argc, char **argv)
     char rules_path[4096];
     if (!rules)
         rules = gl_schema_path("secrets.rules", rules_path, sizeof rules_path);
-    if (gl_redactor_load(rules, gl_store_redact_key(st), 32, &rd,
-                         &err)) {
+    unsigned char key[64];
+    size_t keylen = 32;
+    memcpy(key, gl_store_redact_key(st), 32);
+    if (key_file) {
+        FILE *kf = fopen(key_file, "rb");
+        keylen = kf ? fread(key, 1, sizeof key, kf) : 0;
+        if (kf)
+            fclose(kf);
+        if (keylen < 32) {
+            gl_log(GL_LOG_ERROR, "collector",
+                   "--redact-key-file %s: cannot read at least 32 bytes (try: head -c 32 "
+                   "/dev/urandom > %s; chmod 600 %s)",
+                   key_file, key_file, key_file);
+            exit_code = 2;
+            goto done;
+        }
+    }
+    if (gl_redactor_load(rules, key, keylen, &rd, &err)) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
         exit_code = 2;
         goto done;

@@ -76,6 +76,15 @@ check "stdin input" test $? = 0
 python3 -c 'import sys,json; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/jlog"
 check "--log-format json writes only JSON lines (summary too)" test $? = 0
 
+# one redaction key for a group of collectors: same markers and exposure ids
+head -c 32 /dev/urandom > "$tmp/redact.key"
+"$collector" -q --input "$src/samples/agents.ndjson" --store "$tmp/ka" --redact-key-file "$tmp/redact.key" 2>/dev/null
+"$collector" -q --input "$src/samples/agents.ndjson" --store "$tmp/kb" --redact-key-file "$tmp/redact.key" 2>/dev/null
+a=$("$analyzer" events --store "$tmp/ka" | grep -o 'REDACTED:[a-z0-9-]*:[0-9a-f]*\|gl-exposed-[0-9a-f]*' | sort | md5sum)
+b=$("$analyzer" events --store "$tmp/kb" | grep -o 'REDACTED:[a-z0-9-]*:[0-9a-f]*\|gl-exposed-[0-9a-f]*' | sort | md5sum)
+check "--redact-key-file gives the same markers and exposure ids in two stores" test "$a" = "$b"
+check "--redact-key-file refuses a short key" test "$(status "$collector" --input "$src/samples/agents.ndjson" --store "$tmp/kc" --redact-key-file /dev/null)" = 2
+
 head -n 5 "$src/samples/agents.ndjson" > "$tmp/five.ndjson"
 "$collector" --input "$tmp/five.ndjson" --store "$tmp/small" --max-message 300 2>"$tmp/log6"
 "$analyzer" quarantine --store "$tmp/small" --format json | grep -q 'oversize message'
