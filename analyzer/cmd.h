@@ -21,6 +21,7 @@ int gl_cmd_quarantine(int argc, char **argv);
 int gl_cmd_verify(int argc, char **argv);
 int gl_cmd_events(int argc, char **argv);
 int gl_cmd_findings(int argc, char **argv);
+int gl_cmd_report(int argc, char **argv);
 int gl_cmd_timeline(int argc, char **argv);
 int gl_cmd_state(int argc, char **argv);
 

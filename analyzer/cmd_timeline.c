@@ -4,6 +4,7 @@
  * could do at one instant and what it did that day. */
 #include "cmd.h"
 #include "engine.h"
+#include "html_timeline.h"
 
 #include "grantline/tstamp.h"
 
@@ -17,7 +18,7 @@ struct opts {
     size_t n_dirs;
     const char *workload, *task;
     int64_t from, to, at;
-    bool has_at, json;
+    bool has_at, json, html;
 };
 
 static int parse(int argc, char **argv, const char *name, bool state, struct opts *o)
@@ -60,11 +61,15 @@ static int parse(int argc, char **argv, const char *name, bool state, struct opt
             break;
         }
         case 'f':
-            if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-                fprintf(stderr, "grantline-analyzer %s: --format must be text or json\n", name);
+            /* html is a page for a browser: only the timeline has one */
+            if (strcmp(optarg, "json") && strcmp(optarg, "text") &&
+                (state || strcmp(optarg, "html"))) {
+                fprintf(stderr, "grantline-analyzer %s: --format must be text%s or json\n", name,
+                        state ? "" : ", html");
                 return GL_EXIT_USAGE;
             }
             o->json = strcmp(optarg, "json") == 0;
+            o->html = strcmp(optarg, "html") == 0;
             break;
         case 'h':
             if (state)
@@ -78,12 +83,16 @@ static int parse(int argc, char **argv, const char *name, bool state, struct opt
                 printf("usage: grantline-analyzer timeline --store DIR [--store DIR...] "
                        "--workload W [--task T]\n"
                        "                                   [--from T0] [--to T1] [--format "
-                       "text|json]\n"
+                       "text|json|html]\n"
                        "W's events in time order: each action with the grant that covered it\n"
                        "(or none) and the credential it used, grant and credential lifetimes,\n"
                        "and findings marked where their evidence is.\n"
+                       "--format html writes one self-contained page (no network) with a lane\n"
+                       "per credential, grant and task, the actions, and the findings; zoomable.\n"
                        "\nExample:\n  grantline-analyzer timeline --store ./store --workload "
-                       "agent:sql-runner\n");
+                       "agent:sql-runner\n"
+                       "  grantline-analyzer timeline --store ./store --workload agent:sql-runner "
+                       "--format html > sql-runner.html\n");
             return GL_EXIT_OK;
         default:
             fprintf(stderr, "Try 'grantline-analyzer %s --help'.\n", name);
@@ -306,6 +315,15 @@ int gl_cmd_timeline(int argc, char **argv)
         teardown(c, o.n_dirs);
         free(c);
         return rc;
+    }
+    if (o.html) {
+        struct html_view v = {.workload = o.workload, .task = o.task, .from = o.from, .to = o.to};
+        rc = html_timeline_write(stdout, &c->m, &c->eng, &v, &c->err);
+        if (rc)
+            fprintf(stderr, "grantline-analyzer: %s\n", c->err.msg);
+        teardown(c, o.n_dirs);
+        free(c);
+        return rc ? GL_EXIT_STORE : GL_EXIT_OK;
     }
     const struct wl *w = &c->eng.w;
     char t[32], d[1200];

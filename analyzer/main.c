@@ -14,6 +14,7 @@ static const struct gl_cmd commands[] = {
      gl_cmd_timeline},
     {"state", "what a workload could do at an instant, and what it did that day", gl_cmd_state},
     {"findings", "run the rules GL-001..GL-016; text or NDJSON", gl_cmd_findings},
+    {"report", "compliance report per control (NIST, OWASP): md, html, json, oscal", gl_cmd_report},
     {"verify", "recompute the hash chain; name the first bad event (GL-015)", gl_cmd_verify},
     {"events", "print stored events as NDJSON (all, or one workload/task/credential)",
      gl_cmd_events},

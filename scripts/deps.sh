@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       librdkafka-dev liblmdb-dev libmsgpack-dev libpcre2-dev libyajl-dev libssl-dev check
-      kcat python3 python3-jsonschema lmdb-utils)
+      kcat python3 python3-jsonschema lmdb-utils chromium)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(rsyslog-kafka sqlite3 time)
 fi
