@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages grantline needs to build, run and test.
+# Installs the Debian 12 packages grantline needs to build and run (plus
+# --test: the browser for the HTML tests; --bench: the comparison tools).
 # Only missing packages are installed; uses sudo when not root.
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       librdkafka-dev liblmdb-dev libmsgpack-dev libpcre2-dev libyajl-dev libssl-dev check
-      kcat python3 python3-jsonschema lmdb-utils chromium)
-if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(rsyslog-kafka sqlite3 time)
-fi
+      kcat python3 python3-jsonschema lmdb-utils)
+for arg in "$@"; do
+  case "$arg" in
+    --test) pkgs+=(chromium) ;;  # the HTML timeline is tested in a real browser
+    --bench) pkgs+=(rsyslog-kafka sqlite3 libsqlite3-dev time bc) ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

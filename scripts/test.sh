@@ -3,7 +3,7 @@
 # and an AddressSanitizer + UndefinedBehaviorSanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --test
 jobs=$(nproc)
 
 echo "== build (RelWithDebInfo, -Wall -Wextra, warnings are errors)"
