@@ -81,6 +81,11 @@ c=$("$analyzer" findings --store "$tmp/one" --format json --at 2026-03-06T00:00:
 c=$("$analyzer" findings --store "$tmp/one" --format json --at 2026-03-06T00:00:00Z --rule GL-009 | wc -l)
 [ "$c" = 0 ] && echo "ok   --at: no use-after-retire before the revocation" || { echo "FAIL --at GL-009 gave $c"; fails=$((fails + 1)); }
 
+# CEF with RFC 5424 framing: one line per finding, PRI, version 1, our app name
+"$analyzer" findings --store "$tmp/one" --format cef --syslog > "$tmp/cef.txt" 2>/dev/null
+c=$(grep -cE '^<1[0-9][0-9]>1 [0-9T:.-]+Z [^ ]+ grantline - GL-0[0-9]{2} - CEF:0\|grantline\|grantline\|[0-9.]+\|GL-0[0-9]{2}\|[a-z-]+\|(1|3|5|8|10)\|externalId=[0-9a-f]{32} ' "$tmp/cef.txt")
+[ "$c" = 24 ] && echo "ok   --format cef --syslog: 24 well-formed RFC 5424 + CEF:0 lines" || { echo "FAIL cef/syslog lines: $c"; head -2 "$tmp/cef.txt"; fails=$((fails + 1)); }
+
 # suppressions: an active one hides (and --show-suppressed shows it marked),
 # an expired one hides nothing and warns, an incomplete one is refused
 cat > "$tmp/supp.json" <<'JSON'
