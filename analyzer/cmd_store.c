@@ -5,6 +5,7 @@
 #include "grantline/buf.h"
 #include "grantline/event.h"
 #include "grantline/store.h"
+#include "grantline/textout.h"
 #include "grantline/tstamp.h"
 
 #include <getopt.h>
@@ -161,22 +162,7 @@ int gl_cmd_stats(int argc, char **argv)
 
 static void json_string(FILE *f, const char *s, size_t n)
 {
-    struct gl_buf b = {0};
-    gl_buf_append(&b, "", 0);
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch == '\n')
-            fputs("\\n", f);
-        else if (ch < 0x20 || ch == 0x7f)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-    gl_buf_free(&b);
+    gl_json_write_str(f, s, n);
 }
 
 static int print_quarantine(const struct gl_quarantine_rec *q, void *arg)

@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "html_timeline.h"
 
+#include "grantline/textout.h"
 #include "grantline/tstamp.h"
 
 #include <getopt.h>
@@ -113,17 +114,7 @@ static int parse(int argc, char **argv, const char *name, bool state, struct opt
 
 static void jstr(const char *s)
 {
-    putchar('"');
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
+    gl_json_write_str(stdout, s, GL_NUL_TERMINATED);
 }
 
 static const char *perm_str(const struct perm *p, char *out, size_t n)

@@ -27,6 +27,8 @@
  * plus one credential's history at a time. */
 #include "html_timeline.h"
 
+#include "grantline/textout.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,27 +94,7 @@ static void jperms(FILE *f, const char *name, const struct perm *p, int n)
 
 static void html_esc(FILE *f, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            putc(*s, f);
-        }
-    }
+    gl_html_write(f, s);
 }
 
 /* --- what the page shows --- */

@@ -3,6 +3,7 @@
  * optional RFC 5424 syslog framing, for SIEM pipelines. */
 #include "output.h"
 
+#include "grantline/textout.h"
 #include "grantline/tstamp.h"
 
 #include <string.h>
@@ -10,19 +11,7 @@
 
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch == '\n')
-            fputs("\\n", f);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
+    gl_json_write_str(f, s, GL_NUL_TERMINATED);
 }
 
 /* --- text --- */

@@ -4,6 +4,8 @@
  * figure means; keep it in step with the code here. */
 #include "report.h"
 
+#include "grantline/textout.h"
+
 #include "grantline/schemas.h"
 #include "grantline/tstamp.h"
 
@@ -1022,47 +1024,12 @@ void rep_uuid(char out[37], const char *const *parts, size_t n)
 
 void rep_json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch == '\n')
-            fputs("\\n", f);
-        else if (ch == '\t')
-            fputs("\\t", f);
-        else if (ch < 0x20 || ch == 0x7f)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
+    gl_json_write_str(f, s, GL_NUL_TERMINATED);
 }
 
 void rep_html(FILE *f, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            /* control characters would make the XML of inline SVG invalid */
-            fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-        }
-    }
+    gl_html_write(f, s);
 }
 
 void rep_md(FILE *f, const char *s)

@@ -1,0 +1,19 @@
+/* Escaping text for the formats the analyzer writes: JSON strings and HTML
+ * (also inline SVG). One implementation, so every output escapes alike. */
+#ifndef GL_TEXTOUT_H
+#define GL_TEXTOUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Writes s[0..n) (n = GL_NUL_TERMINATED: up to the NUL; s may be NULL) as a
+ * quoted JSON string: '"' and '\' escaped, \n and \t by name, other control
+ * characters and DEL as \u00XX. Bytes >= 0x80 pass through (input is UTF-8). */
+#define GL_NUL_TERMINATED ((size_t)-1)
+void gl_json_write_str(FILE *f, const char *s, size_t n);
+
+/* Writes s as HTML text or attribute content: & < > " ' as entities, control
+ * characters as spaces (they would make inline SVG invalid XML). */
+void gl_html_write(FILE *f, const char *s);
+
+#endif
