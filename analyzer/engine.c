@@ -131,7 +131,8 @@ int engine_credential(struct engine *e, const char *credential)
     struct cred cr = {0};
     int rc = model_load(e->m, GL_IDX_CREDENTIAL, credential, e->a, &cr.evs, e->err);
     if (!rc)
-        model_cred_from_events(&cr.info, credential, &cr.evs);
+        model_cred_from_events(&cr.info, model_full_name(&cr.evs, GL_IDX_CREDENTIAL, credential),
+                               &cr.evs);
     for (size_t i = 0; !rc && gl_rules[i]; i++) {
         if (!e->enabled[i] || !gl_rules[i]->on_credential)
             continue;

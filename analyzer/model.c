@@ -202,6 +202,29 @@ int model_load(struct model *m, enum gl_store_index idx, const char *key, struct
     return GL_OK;
 }
 
+const char *model_full_name(const struct evlist *evs, enum gl_store_index idx, const char *key)
+{
+    if (strlen(key) < GL_STORE_INDEX_NAME_MAX)
+        return key;
+    char form[GL_STORE_INDEX_NAME_MAX];
+    for (size_t i = 0; i < evs->n; i++) {
+        const struct ev *e = &evs->v[i];
+        const char *cands[2] = {idx == GL_IDX_WORKLOAD ? e->workload : idx == GL_IDX_TASK ? e->task
+                                                                                       : e->cred,
+                                idx == GL_IDX_WORKLOAD ? e->delegate
+                                : idx == GL_IDX_CREDENTIAL ? e->previous
+                                                           : NULL};
+        for (int k = 0; k < 2; k++) {
+            if (!cands[k])
+                continue;
+            size_t n = gl_store_index_name(cands[k], strlen(cands[k]), form);
+            if (n == strlen(key) && memcmp(form, key, n) == 0)
+                return cands[k];
+        }
+    }
+    return key;
+}
+
 /* --- keys across stores --- */
 
 struct keys_ctx {

@@ -78,6 +78,11 @@ void model_reset_cache(struct model *m);
 int model_load(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
                struct evlist *out, struct gl_error *err);
 
+/* The full name behind an index key: names longer than
+ * GL_STORE_INDEX_NAME_MAX are keyed by a shortened form, so the rules take
+ * the real name from the events themselves. Returns 'key' when it is the name. */
+const char *model_full_name(const struct evlist *evs, enum gl_store_index idx, const char *key);
+
 /* Calls fn for every distinct key of an index across all stores, each once,
  * in byte order. */
 typedef int (*model_key_fn)(const char *key, size_t len, void *arg);

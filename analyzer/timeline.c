@@ -120,11 +120,12 @@ int timeline_covering(const struct wl *w, const struct perm *p, int64_t t)
 int timeline_build(struct model *m, const char *workload, struct arena *a, struct wl *w,
                    struct gl_error *err)
 {
-    w->workload = workload;
     w->n_grants = 0;
     int rc = model_load(m, GL_IDX_WORKLOAD, workload, a, &w->evs, err);
     if (rc)
         return rc;
+    workload = model_full_name(&w->evs, GL_IDX_WORKLOAD, workload);
+    w->workload = workload;
     for (size_t i = 0; i < w->evs.n; i++) {
         const struct ev *e = &w->evs.v[i];
         bool own = strcmp(e->workload, workload) == 0;

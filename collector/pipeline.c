@@ -30,6 +30,7 @@ struct gl_pipeline {
     struct gl_redactor *rd;
     struct gl_pipeline_opts opts;
     struct gl_decoder *dec;
+    struct gl_decoder *dec_stored; /* re-reads a record whose names were redacted */
     struct slot slots[2];
     struct slot *cur; /* being filled by the caller */
     struct gl_buf rec;     /* encoded record */
@@ -93,12 +94,13 @@ int gl_pipeline_new(struct gl_store *st, struct gl_redactor *rd,
     p->started = p->last_report = gl_tstamp_now();
     p->opts = *opts;
     p->dec = gl_decoder_new();
+    p->dec_stored = gl_decoder_new();
     p->slots[0].batch = gl_store_batch_new();
     p->slots[1].batch = gl_store_batch_new();
     p->cur = &p->slots[0];
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    if (!p->dec || !p->slots[0].batch || !p->slots[1].batch) {
+    if (!p->dec || !p->dec_stored || !p->slots[0].batch || !p->slots[1].batch) {
         gl_pipeline_free(p);
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     }
@@ -125,6 +127,7 @@ void gl_pipeline_free(struct gl_pipeline *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     gl_decoder_free(p->dec);
+    gl_decoder_free(p->dec_stored);
     for (int i = 0; i < 2; i++) {
         gl_store_batch_free(p->slots[i].batch);
         free(p->slots[i].derived);
@@ -154,8 +157,19 @@ static int grow_flags(struct slot *s)
     return GL_OK;
 }
 
-static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, bool derived)
+/* Index keys (workload, task, credential, previous, delegate) must be the
+ * redacted names, never the input's: when redaction touched the record, the
+ * names are read back from the record itself. */
+static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, bool derived,
+                       bool redacted)
 {
+    struct gl_event stored;
+    if (redacted) {
+        struct gl_error err;
+        if (gl_decoder_decode_stored(p->dec_stored, p->rec.data, p->rec.len, &stored, &err))
+            return GL_ERR_CORRUPT; /* our own encoding: cannot happen */
+        ev = &stored;
+    }
     struct slot *s = p->cur;
     int rc = grow_flags(s);
     if (!rc)
@@ -276,7 +290,7 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
         p->derived_hits.n = 0;
         int rc = gl_event_encode(&ev, p->rd, &p->rec, &p->derived_hits, err);
         if (!rc)
-            rc = queue_event(p, &ev, true);
+            rc = queue_event(p, &ev, true, p->derived_hits.n > 0);
         if (rc)
             return rc;
     }
@@ -318,7 +332,7 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
     rc = gl_event_encode(&ev, p->rd, &p->rec, &p->hits, err);
     if (rc)
         return rc;
-    rc = queue_event(p, &ev, false);
+    rc = queue_event(p, &ev, false, p->hits.n > 0);
     if (rc)
         return gl_error_set(err, rc, 0, "out of memory");
     if (p->hits.n) {

@@ -397,7 +397,9 @@ static int get_str(struct vctx *v, const msgpack_object *o, const char *path, si
         return invalid(v, path, "must be a string%s", "");
     if (o->via.str.size == 0)
         return invalid(v, path, "must not be empty%s", "");
-    if (o->via.str.size > max) {
+    /* Limits are the input contract; a stored string may have grown past
+     * them when redaction replaced a short secret with a longer marker. */
+    if (o->via.str.size > max && !v->stored) {
         char lim[32];
         snprintf(lim, sizeof lim, "%zu", max);
         return invalid(v, path, "longer than %s bytes", lim);
@@ -819,9 +821,96 @@ static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct v
     return GL_OK;
 }
 
+static uint64_t be(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Walks a msgpack value without building it, before msgpack-c does: its
+ * unpacker allocates a container's element array from the declared count,
+ * so a 10-byte message claiming 2^32 elements would ask for 100 GB. Every
+ * element takes at least one byte, so a count beyond the bytes left is a
+ * lie. Also bounds the nesting. Returns 0 or a static reason. */
+static const char *mp_precheck(const unsigned char *p, size_t len)
+{
+    uint64_t stack[GL_EVENT_MAX_DEPTH + 2];
+    int depth = 0;
+    uint64_t todo = 1;
+    size_t at = 0;
+    for (;;) {
+        if (todo == 0) {
+            if (depth == 0)
+                return NULL;
+            todo = stack[--depth];
+            continue;
+        }
+        if (at >= len)
+            return "truncated";
+        todo--;
+        unsigned c = p[at];
+        size_t hdr = 1, payload = 0;
+        uint64_t elems = 0;
+        bool container = false;
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+        } else if (c >= 0x80 && c <= 0x8f) {
+            container = true, elems = 2 * (uint64_t)(c & 0x0f);
+        } else if (c >= 0x90 && c <= 0x9f) {
+            container = true, elems = c & 0x0f;
+        } else if (c >= 0xa0 && c <= 0xbf) {
+            payload = c & 0x1f;
+        } else {
+            static const unsigned char fixed[] = {
+                [0xca - 0xc4] = 4, [0xcb - 0xc4] = 8, [0xcc - 0xc4] = 1, [0xcd - 0xc4] = 2,
+                [0xce - 0xc4] = 4, [0xcf - 0xc4] = 8, [0xd0 - 0xc4] = 1, [0xd1 - 0xc4] = 2,
+                [0xd2 - 0xc4] = 4, [0xd3 - 0xc4] = 8, [0xd4 - 0xc4] = 2, [0xd5 - 0xc4] = 3,
+                [0xd6 - 0xc4] = 5, [0xd7 - 0xc4] = 9, [0xd8 - 0xc4] = 17};
+            int lenbytes = 0, extra = 0;
+            switch (c) {
+            case 0xc4: case 0xd9: lenbytes = 1; break;
+            case 0xc5: case 0xda: lenbytes = 2; break;
+            case 0xc6: case 0xdb: lenbytes = 4; break;
+            case 0xc7: lenbytes = 1, extra = 1; break;
+            case 0xc8: lenbytes = 2, extra = 1; break;
+            case 0xc9: lenbytes = 4, extra = 1; break;
+            case 0xdc: case 0xde: lenbytes = 2, container = true; break;
+            case 0xdd: case 0xdf: lenbytes = 4, container = true; break;
+            case 0xc1: return "invalid type byte 0xc1";
+            default: payload = fixed[c - 0xc4]; break;
+            }
+            if (lenbytes) {
+                if (len - at < 1 + (size_t)lenbytes)
+                    return "truncated";
+                uint64_t n = be(p + at + 1, lenbytes);
+                hdr = 1 + (size_t)lenbytes + (size_t)extra;
+                if (container)
+                    elems = (c == 0xde || c == 0xdf) ? 2 * n : n;
+                else
+                    payload = n;
+            }
+        }
+        if (len - at < hdr || len - at - hdr < payload)
+            return "truncated";
+        at += hdr + payload;
+        if (container) {
+            if (elems > len - at)
+                return "a container declares more elements than the message has bytes";
+            if (depth > GL_EVENT_MAX_DEPTH)
+                return "nested deeper than 32 levels";
+            stack[depth++] = todo;
+            todo = elems;
+        }
+    }
+}
+
 static int unpack(struct gl_decoder *d, const char *buf, size_t len, msgpack_object *root,
                   struct gl_error *err)
 {
+    const char *why = mp_precheck((const unsigned char *)buf, len);
+    if (why)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
     msgpack_zone_clear(&d->zone);
     size_t off = 0;
     msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, &d->zone, root);

@@ -263,6 +263,28 @@ const unsigned char *gl_store_redact_key(const struct gl_store *st)
 
 /* --- batches --- */
 
+/* LMDB keys are at most 511 bytes. Names are at most 256 bytes on input,
+ * but redaction can lengthen them (a short secret becomes a longer marker),
+ * so a long name is indexed as its first bytes plus a hash of the whole:
+ * still unique, and applying this to an already shortened name is a no-op
+ * (scan_index and scan_keys round-trip). */
+
+size_t gl_store_index_name(const char *name, size_t len, char *out)
+{
+    if (len <= GL_STORE_INDEX_NAME_MAX) {
+        memcpy(out, name, len);
+        return len;
+    }
+    unsigned char md[32];
+    EVP_Digest(name, len, md, NULL, EVP_sha256(), NULL);
+    size_t keep = GL_STORE_INDEX_NAME_MAX - 33;
+    memcpy(out, name, keep);
+    out[keep] = '#';
+    for (int i = 0; i < 16; i++)
+        snprintf(out + keep + 1 + 2 * i, 3, "%02x", md[i]);
+    return GL_STORE_INDEX_NAME_MAX;
+}
+
 struct pending {
     size_t rec, rec_len, id, id_len, wl, wl_len, task, task_len, cred, cred_len, prev, prev_len,
         dlg, dlg_len;
@@ -336,6 +358,17 @@ static int arena_add(struct gl_store_batch *b, const void *p, size_t len, size_t
     return gl_buf_append(&b->arena, p, len);
 }
 
+/* Index names go into the batch already in their key form. */
+static int arena_add_name(struct gl_store_batch *b, struct gl_str name, size_t *off,
+                          size_t *outlen)
+{
+    if (!name.ptr || name.len <= GL_STORE_INDEX_NAME_MAX)
+        return arena_add(b, name.ptr, name.len, off, outlen);
+    char key[GL_STORE_INDEX_NAME_MAX];
+    size_t n = gl_store_index_name(name.ptr, name.len, key);
+    return arena_add(b, key, n, off, outlen);
+}
+
 int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, const void *rec,
                        size_t len)
 {
@@ -354,15 +387,15 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
     if (!rc)
         rc = arena_add(b, ev->id.ptr, ev->id.len, &p->id, &p->id_len);
     if (!rc)
-        rc = arena_add(b, ev->workload.ptr, ev->workload.len, &p->wl, &p->wl_len);
+        rc = arena_add_name(b, ev->workload, &p->wl, &p->wl_len);
     if (!rc)
-        rc = arena_add(b, ev->task.ptr, ev->task.len, &p->task, &p->task_len);
+        rc = arena_add_name(b, ev->task, &p->task, &p->task_len);
     if (!rc)
-        rc = arena_add(b, ev->cred_id.ptr, ev->cred_id.len, &p->cred, &p->cred_len);
+        rc = arena_add_name(b, ev->cred_id, &p->cred, &p->cred_len);
     if (!rc)
-        rc = arena_add(b, ev->previous.ptr, ev->previous.len, &p->prev, &p->prev_len);
+        rc = arena_add_name(b, ev->previous, &p->prev, &p->prev_len);
     if (!rc && ev->type == GL_EV_AGENT_DELEGATED)
-        rc = arena_add(b, ev->delegate.ptr, ev->delegate.len, &p->dlg, &p->dlg_len);
+        rc = arena_add_name(b, ev->delegate, &p->dlg, &p->dlg_len);
     else
         p->dlg = SIZE_MAX, p->dlg_len = 0;
     if (rc)
@@ -865,7 +898,9 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
     unsigned char lo[16];
     put_ts(lo, from);
     memset(lo + 8, 0, 8);
-    MDB_val k = {klen, (void *)key}, v = {16, lo};
+    char name[GL_STORE_INDEX_NAME_MAX];
+    klen = gl_store_index_name(key, klen, name);
+    MDB_val k = {klen, name}, v = {16, lo};
     int ret = GL_OK;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {

@@ -90,6 +90,32 @@ head -n 5 "$src/samples/agents.ndjson" > "$tmp/five.ndjson"
 "$analyzer" quarantine --store "$tmp/small" --format json | grep -q 'oversize message'
 check "--max-message quarantines larger messages as oversize" test $? = 0
 
+# hostile input found by fuzzing (fuzz/run.sh): a msgpack map claiming 2^31
+# entries in a few bytes, and names made of short secrets, which redaction
+# lengthens past the input limits and LMDB's key size
+python3 - "$tmp/hostile.ndjson" <<'PY'
+import json, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"\xdf\x7f\xff\xff\xff\xa2id\xa1x\n")
+    name = ";".join("pwd=Zq7Xy9" for _ in range(23))
+    ev = {"id": "hostile-1", "ts": "2026-03-15T04:00:00Z", "type": "action.performed",
+          "workload": name, "task": name, "credential": {"id": name},
+          "permission": {"action": "x:y"}, "decision": "allow"}
+    f.write(json.dumps(ev).encode() + b"\n")
+PY
+"$collector" -q --input "$tmp/hostile.ndjson" --store "$tmp/hostile" 2>"$tmp/hostile.log"
+check "hostile input: collector survives" test $? = 0
+grep -q "read 2, stored 1, duplicates 0, quarantined 1" "$tmp/hostile.log"
+check "hostile input: bomb quarantined, long redacted names stored" test $? = 0
+"$analyzer" quarantine --store "$tmp/hostile" --format json | grep -q "declares more elements"
+check "hostile input: the bomb's reason names the lie" test $? = 0
+"$analyzer" findings --store "$tmp/hostile" --format json > "$tmp/hostile.f" 2>&1
+check "hostile input: the analyzer reads the store" test $? = 0
+grep -q '"rule":"GL-011"' "$tmp/hostile.f"
+check "hostile input: and finds the unbound action" test $? = 0
+n=$(cat "$tmp/hostile"/*.mdb | grep -c -a "Zq7Xy9")
+check "hostile input: secrets in names are not in the indexes either ($n)" test "$n" = 0
+
 # verify: a changed byte in a copy of the store is detected and named
 cp -r "$s" "$tmp/tampered"
 python3 - "$tmp/tampered/data.mdb" <<'PY'

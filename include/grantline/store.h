@@ -104,6 +104,14 @@ int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
 
 enum gl_store_index { GL_IDX_WORKLOAD = 0, GL_IDX_TASK, GL_IDX_CREDENTIAL, GL_IDX__COUNT };
 
+/* The form a name takes as an index key: itself up to GL_STORE_INDEX_NAME_MAX
+ * bytes, else its first bytes, '#' and a hash (redaction can lengthen names
+ * past LMDB's key size). gl_store_scan_keys lists names in this form;
+ * gl_store_scan_index accepts either form. 'out' holds
+ * GL_STORE_INDEX_NAME_MAX bytes; returns the length. */
+#define GL_STORE_INDEX_NAME_MAX 400
+size_t gl_store_index_name(const char *name, size_t len, char *out);
+
 /* Events of one key of an index with from <= ts <= to, in (ts, seq) order. */
 int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char *key,
                         size_t klen, int64_t from, int64_t to, gl_store_event_fn fn, void *arg,
