@@ -234,7 +234,13 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const 
         srclen = red.len;
         p->c.secrets += (uint64_t)n;
     }
+    /* a reason can quote the input ("type: unknown value '...'"): redact it too */
+    struct gl_buf red_reason = {0};
+    int rn = gl_redactor_scan(p->rd, reason, strlen(reason), &red_reason, NULL, err);
+    if (rn > 0 && gl_buf_append(&red_reason, "", 1) == GL_OK)
+        reason = red_reason.data;
     int rc = gl_store_batch_quarantine(p->cur->batch, src, srclen, len, escaped, origin, reason);
+    gl_buf_free(&red_reason);
     gl_buf_free(&red);
     if (rc)
         return gl_error_set(err, rc, 0, "out of memory");

@@ -102,10 +102,13 @@ with open(sys.argv[1], "wb") as f:
           "workload": name, "task": name, "credential": {"id": name},
           "permission": {"action": "x:y"}, "decision": "allow"}
     f.write(json.dumps(ev).encode() + b"\n")
+    # a refused event whose reason would quote a secret
+    f.write(json.dumps({"id": "hostile-2", "ts": "2026-03-15T04:00:00Z", "workload": "w",
+                        "type": "ghp_Zq7Xy9aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}).encode() + b"\n")
 PY
 "$collector" -q --input "$tmp/hostile.ndjson" --store "$tmp/hostile" 2>"$tmp/hostile.log"
 check "hostile input: collector survives" test $? = 0
-grep -q "read 2, stored 1, duplicates 0, quarantined 1" "$tmp/hostile.log"
+grep -q "read 3, stored 1, duplicates 0, quarantined 2" "$tmp/hostile.log"
 check "hostile input: bomb quarantined, long redacted names stored" test $? = 0
 "$analyzer" quarantine --store "$tmp/hostile" --format json | grep -q "declares more elements"
 check "hostile input: the bomb's reason names the lie" test $? = 0
