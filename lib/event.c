@@ -451,8 +451,14 @@ static int get_enum(struct vctx *v, const msgpack_object *o, const char *path,
             return GL_OK;
         }
     }
+    /* Quote short values to help; a long one is no enum value and may be a
+     * token pasted into the wrong field, so it is never echoed, even cut. */
     char val[64];
-    size_t cut = o->via.str.size < 40 ? o->via.str.size : 40;
+    if (o->via.str.size > 24) {
+        snprintf(val, sizeof val, "(%zu bytes, not shown)", (size_t)o->via.str.size);
+        return invalid(v, path, "unknown value %s", val);
+    }
+    size_t cut = o->via.str.size;
     snprintf(val, sizeof val, "'%.*s'", (int)cut, o->via.str.ptr);
     for (size_t i = 1; i < cut + 1; i++)
         if ((unsigned char)val[i] < 0x20 || (unsigned char)val[i] >= 0x7f)
