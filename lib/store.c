@@ -280,8 +280,11 @@ size_t gl_store_index_name(const char *name, size_t len, char *out)
     size_t keep = GL_STORE_INDEX_NAME_MAX - 33;
     memcpy(out, name, keep);
     out[keep] = '#';
-    for (int i = 0; i < 16; i++)
-        snprintf(out + keep + 1 + 2 * i, 3, "%02x", md[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) { /* exactly 400 bytes: no room for a NUL */
+        out[keep + 1 + 2 * i] = hex[md[i] >> 4];
+        out[keep + 2 + 2 * i] = hex[md[i] & 15];
+    }
     return GL_STORE_INDEX_NAME_MAX;
 }
 
