@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config
       kcat python3 python3-jsonschema lmdb-utils)
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=(chromium) ;;  # the HTML timeline is tested in a real browser
+    --test) pkgs+=(chromium clang libclang-rt-14-dev) ;;  # browser test, fuzz smoke
     --bench) pkgs+=(rsyslog-kafka sqlite3 libsqlite3-dev time bc) ;;
   esac
 done
