@@ -211,7 +211,10 @@ static void escape_bytes(struct gl_buf *out, const unsigned char *s, size_t len)
 static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
                       const char *reason, struct gl_error *err)
 {
-    size_t keep = len < p->opts.quarantine_cap ? len : p->opts.quarantine_cap;
+    /* Redact a little past the cap before cutting, so a secret that
+     * straddles the cap is still recognised whole and never kept in part. */
+    size_t cap = p->opts.quarantine_cap;
+    size_t keep = len < cap + 16384 ? len : cap + 16384;
     bool escaped = !gl_utf8_valid(buf, keep);
     struct gl_buf *text = &p->scratch;
     gl_buf_reset(text);
@@ -234,6 +237,8 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const 
         srclen = red.len;
         p->c.secrets += (uint64_t)n;
     }
+    if (srclen > cap)
+        srclen = cap;
     /* a reason can quote the input ("type: unknown value '...'"): redact it too */
     struct gl_buf red_reason = {0};
     int rn = gl_redactor_scan(p->rd, reason, strlen(reason), &red_reason, NULL, err);
