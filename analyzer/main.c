@@ -13,7 +13,8 @@ static const struct gl_cmd commands[] = {
     {"timeline", "one workload's events with covering grants, credentials and findings",
      gl_cmd_timeline},
     {"state", "what a workload could do at an instant, and what it did that day", gl_cmd_state},
-    {"findings", "run the rules GL-001..GL-016; text or NDJSON", gl_cmd_findings},
+    {"findings", "run the rules GL-001..GL-016: text, json, ocsf, cef; --sink kafka://",
+     gl_cmd_findings},
     {"report", "compliance report per control (NIST, OWASP): md, html, json, oscal", gl_cmd_report},
     {"verify", "recompute the hash chain; name the first bad event (GL-015)", gl_cmd_verify},
     {"events", "print stored events as NDJSON (all, or one workload/task/credential)",
@@ -33,6 +34,9 @@ static void usage(FILE *out)
                  "  grantline-analyzer stats --store ./store\n"
                  "  grantline-analyzer quarantine --store ./store --format json\n"
                  "  grantline-analyzer verify --store ./store\n"
+                 "  grantline-analyzer findings --store ./store --format ocsf --fail-on high\n"
+                 "  grantline-analyzer timeline --store ./store --workload agent:sql-runner\n"
+                 "  grantline-analyzer report --store ./store --format html > report.html\n"
                  "  grantline-analyzer events --store ./store --workload agent:support-bot\n");
 }
 

@@ -32,10 +32,18 @@ echo "== collecting into $store"
 
 echo "== store summary (grantline-analyzer stats)"
 ./build/analyzer/grantline-analyzer stats --store "$store"
-echo "== quarantined inputs (first 6 of $(./build/analyzer/grantline-analyzer quarantine --store "$store" --format json | wc -l))"
-./build/analyzer/grantline-analyzer quarantine --store "$store" | head -n 18
+./build/analyzer/grantline-analyzer quarantine --store "$store" > "$work/quarantine.txt"
+echo "== quarantined inputs (first 6 of $(grep -c '^[0-9]' "$work/quarantine.txt"))"
+head -n 18 "$work/quarantine.txt"
 echo "== hash chain"
 ./build/analyzer/grantline-analyzer verify --store "$store"
 echo "== planted secrets found in the store files: $(grep -c -F -f samples/planted_secrets.txt "$store"/*.mdb | awk -F: '{s+=$2} END {print s+0}')"
+echo "== findings (grantline-analyzer findings)"
+./build/analyzer/grantline-analyzer findings --store "$store" > "$work/findings.txt"
+grep -E '^GL-' "$work/findings.txt" | awk '{print $1, $2, $3}' | sort | uniq -c
 echo
-echo "Explore: ./build/analyzer/grantline-analyzer events --store $store --workload agent:support-bot"
+echo "Explore:"
+echo "  ./build/analyzer/grantline-analyzer findings --store $store"
+echo "  ./build/analyzer/grantline-analyzer timeline --store $store --workload agent:sql-runner"
+echo "  ./build/analyzer/grantline-analyzer timeline --store $store --workload agent:sql-runner --format html > sql-runner.html"
+echo "  ./build/analyzer/grantline-analyzer report --store $store --format html > report.html"
