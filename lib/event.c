@@ -504,9 +504,12 @@ static int get_perm(struct vctx *v, const msgpack_object *o, const char *path, s
             if (rc)
                 return rc;
         } else {
+            /* a long unknown key is never echoed, not even cut: it may be a token */
+            if (k->via.str.size > 24)
+                return invalid(v, path, "unknown key of %s bytes (expected action, resource)",
+                               "more than 24");
             char key[64];
-            snprintf(key, sizeof key, "%.*s", (int)(k->via.str.size < 40 ? k->via.str.size : 40),
-                     k->via.str.ptr);
+            snprintf(key, sizeof key, "%.*s", (int)k->via.str.size, k->via.str.ptr);
             snprintf(sub, sizeof sub, "%s.%s", path, key);
             return invalid(v, sub, "unknown key (expected action, resource)%s", "");
         }
@@ -551,8 +554,12 @@ static int get_credential(struct vctx *v, const msgpack_object *o, struct gl_eve
             rc = get_time(v, val, "credential.expires_at", &ev->cred_expires);
             ev->has_cred_expires = rc == GL_OK;
         } else {
+            if (kl > 24)
+                return invalid(v, "credential",
+                               "unknown key of %s bytes (expected id, kind, expires_at)",
+                               "more than 24");
             char path[64];
-            snprintf(path, sizeof path, "credential.%.*s", (int)(kl < 40 ? kl : 40), ks);
+            snprintf(path, sizeof path, "credential.%.*s", (int)kl, ks);
             return invalid(v, path, "unknown key (expected id, kind, expires_at)%s", "");
         }
         if (rc)
@@ -1115,24 +1122,41 @@ static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack
                       char *path, size_t plen)
 {
     put_str(e, path, key, klen);
-    if (e->rd && val->type == MSGPACK_OBJECT_STR && val->via.str.size > 0 && e->rc == GL_OK) {
-        int rule = gl_redactor_match_key(e->rd, key, klen);
-        if (rule >= 0) {
-            size_t before = e->hits ? e->hits->n : 0;
-            gl_buf_reset(&e->scratch);
-            int rc = gl_redactor_redact_all(e->rd, rule, val->via.str.ptr, val->via.str.size,
-                                            &e->scratch, e->hits);
-            if (rc < 0) {
-                e->rc = rc;
-                return;
-            }
-            for (size_t i = before; e->hits && i < e->hits->n; i++)
-                snprintf(e->hits->v[i].field, sizeof e->hits->v[i].field, "%s", path);
-            put_raw_str(e, e->scratch.data, e->scratch.len);
+    int rule = e->rd && e->rc == GL_OK && val->type != MSGPACK_OBJECT_NIL
+                   ? gl_redactor_match_key(e->rd, key, klen)
+                   : -1;
+    if (rule < 0 || (val->type == MSGPACK_OBJECT_STR && val->via.str.size == 0)) {
+        put_free(e, val, path, plen);
+        return;
+    }
+    /* Whatever sits under the key (a string, a list of header values, a
+     * number, an object) is the secret as a whole: one marker replaces it,
+     * fingerprinted over its msgpack bytes when it is not a string. */
+    const char *bytes = val->via.str.ptr;
+    size_t n = val->via.str.size;
+    struct gl_buf packed = {0};
+    if (val->type != MSGPACK_OBJECT_STR) {
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &packed, mp_write);
+        if (msgpack_pack_object(&pk, *val)) {
+            gl_buf_free(&packed);
+            e->rc = GL_ERR_NOMEM;
             return;
         }
+        bytes = packed.data;
+        n = packed.len;
     }
-    put_free(e, val, path, plen);
+    size_t before = e->hits ? e->hits->n : 0;
+    gl_buf_reset(&e->scratch);
+    int rc = gl_redactor_redact_all(e->rd, rule, bytes, n, &e->scratch, e->hits);
+    gl_buf_free(&packed);
+    if (rc < 0) {
+        e->rc = rc;
+        return;
+    }
+    for (size_t i = before; e->hits && i < e->hits->n; i++)
+        snprintf(e->hits->v[i].field, sizeof e->hits->v[i].field, "%s", path);
+    put_raw_str(e, e->scratch.data, e->scratch.len);
 }
 
 static bool attrs_has_key(const msgpack_object *attrs, const char *s, size_t len)
@@ -1208,7 +1232,9 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
     }
     for (size_t i = 0; i < ev->n_add_attrs; i++) {
         put_cstr(e, ev->add_attrs[i].key);
-        put_cstr(e, ev->add_attrs[i].value);
+        /* values can quote input (a hit's field path names the key it was
+         * under, which may itself have been a secret): redact them too */
+        put_str(e, ev->add_attrs[i].key, ev->add_attrs[i].value, strlen(ev->add_attrs[i].value));
     }
 }
 

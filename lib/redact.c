@@ -430,7 +430,40 @@ static int find(struct gl_redactor *rd, const char *s, size_t len, size_t from, 
     return 1;
 }
 
+static int scan_once(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
+                     struct gl_redact_hits *hits, struct gl_error *err);
+
+/* Leftmost match wins and only its 'secret' group is replaced, so a secret
+ * of another rule inside the winner's context (a token in the user part of
+ * a URL whose password was redacted) survives one pass. Markers are never
+ * matched again, so passes repeat until nothing more is found. */
 int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
+                     struct gl_redact_hits *hits, struct gl_error *err)
+{
+    size_t base = out->len;
+    int total = scan_once(rd, s, len, out, hits, err);
+    struct gl_buf next = {0};
+    for (int pass = 0; total > 0 && pass < 4; pass++) {
+        gl_buf_reset(&next);
+        int n = scan_once(rd, out->data + base, out->len - base, &next, hits, err);
+        if (n < 0) {
+            total = n;
+            break;
+        }
+        if (n == 0)
+            break;
+        out->len = base;
+        if (gl_buf_append(out, next.data, next.len)) {
+            total = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory redacting");
+            break;
+        }
+        total += n;
+    }
+    gl_buf_free(&next);
+    return total;
+}
+
+static int scan_once(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
                      struct gl_redact_hits *hits, struct gl_error *err)
 {
     size_t from = 0, copied = 0, out_base = out->len;
