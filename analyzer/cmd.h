@@ -10,6 +10,10 @@ enum {
     GL_EXIT_STORE = 3,
 };
 
+/* True when everything written to stdout reached it (a full disk, a closed
+ * pipe); prints why otherwise. Data commands exit GL_EXIT_STORE when not. */
+int gl_cmd_stdout_ok(void);
+
 struct gl_cmd {
     const char *name;
     const char *summary;

@@ -11,6 +11,7 @@
 #include "grantline/tstamp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -178,9 +179,14 @@ static int save_state(struct printer *p, const char *path, const char *new_lines
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    /* findings describe credentials and grants: readable by the owner only */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return gl_error_set(p->err, GL_ERR_IO, errno, "state %s: %s", tmp, strerror(errno));
+    }
     for (size_t i = 0; i < p->state->n; i++)
         if (p->state->v[i].seen)
             fprintf(f, "%s\n", p->state->v[i].line);
@@ -424,6 +430,9 @@ int gl_cmd_findings(int argc, char **argv)
         fprintf(stderr, "grantline-analyzer: %llu findings delivered to %s\n",
                 (unsigned long long)delivered, sink_url);
     }
+    /* findings printed to a full disk or a closed pipe were not emitted */
+    if (!rc && !pr.sink && !gl_cmd_stdout_ok())
+        rc = gl_error_set(&err, GL_ERR_IO, errno, "output not written; state not updated");
     if (new_only && pr.new_lines) {
         fclose(pr.new_lines);
         pr.new_lines = NULL;

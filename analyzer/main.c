@@ -4,6 +4,7 @@
 
 #include "grantline/log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,14 @@ static const struct gl_cmd commands[] = {
      gl_cmd_events},
     {NULL, NULL, NULL},
 };
+
+int gl_cmd_stdout_ok(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 1;
+    fprintf(stderr, "grantline-analyzer: writing the output failed: %s\n", strerror(errno));
+    return 0;
+}
 
 static void usage(FILE *out)
 {
@@ -56,9 +65,15 @@ int main(int argc, char **argv)
         printf("grantline-analyzer %s\n", GL_VERSION);
         return GL_EXIT_OK;
     }
-    for (const struct gl_cmd *c = commands; c->name; c++)
-        if (strcmp(argv[1], c->name) == 0)
-            return c->run(argc - 1, argv + 1);
+    for (const struct gl_cmd *c = commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) != 0)
+            continue;
+        int rc = c->run(argc - 1, argv + 1);
+        /* output that did not arrive is an I/O error, whatever the command */
+        if (!gl_cmd_stdout_ok() && rc != GL_EXIT_STORE)
+            rc = GL_EXIT_STORE;
+        return rc;
+    }
     fprintf(stderr, "grantline-analyzer: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return GL_EXIT_USAGE;

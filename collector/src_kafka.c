@@ -334,14 +334,20 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 rc = gl_pipeline_ingest(p, m->payload ? m->payload : "", m->len, origin, NULL, 0,
                                         err);
                 struct part *pt = find_part(&k, topic, m->partition);
-                if (pt) {
+                if (pt && rc == GL_OK) {
                     pt->pending = m->offset + 1;
                     pt->eof = false;
                 }
             }
             rd_kafka_message_destroy(m);
-            if (rc)
+            if (rc) {
+                /* Nothing of this batch may commit now: the revoke callback
+                 * run by consumer_close must not flush past the message
+                 * that failed. */
+                k.fatal = 1;
+                k.ferr = *err;
                 break;
+            }
         }
         if (gl_pipeline_due(p)) {
             rc = flush(&k, err);

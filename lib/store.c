@@ -199,6 +199,20 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
      * corrupt the store; a process crash loses nothing committed. */
     unsigned envflags = st->rdonly ? MDB_RDONLY : MDB_NOMETASYNC;
     rc = mdb_env_open(st->env, dir, envflags, 0600);
+    if (rc == EACCES && st->rdonly) {
+        /* A reader without write access to lock.mdb (a copy, an auditor's
+         * read-only mount) can still read: without the lock table it must
+         * not run beside a writer that reuses pages, which such copies
+         * don't have. */
+        mdb_env_close(st->env);
+        st->env = NULL;
+        rc = mdb_env_create(&st->env);
+        if (!rc) {
+            mdb_env_set_maxdbs(st->env, MAX_DBS);
+            mdb_env_set_mapsize(st->env, st->map_size);
+            rc = mdb_env_open(st->env, dir, MDB_RDONLY | MDB_NOLOCK, 0600);
+        }
+    }
     if (rc) {
         if (rc == ENOENT && st->rdonly)
             ret = gl_error_set(err, GL_ERR_STORE, rc, "store %s: no store here (no data.mdb)",
@@ -452,8 +466,19 @@ int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t 
     return GL_OK;
 }
 
+/* Source names are LMDB keys too; a long file path is shortened like an
+ * index name. 'out' holds GL_STORE_INDEX_NAME_MAX + 1 bytes. */
+static const char *position_key(const char *source, char *out)
+{
+    size_t n = gl_store_index_name(source, strlen(source), out);
+    out[n] = '\0';
+    return out;
+}
+
 int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_t next)
 {
+    char shortened[GL_STORE_INDEX_NAME_MAX + 1];
+    source = position_key(source, shortened);
     for (size_t i = 0; i < b->n_pos; i++) {
         if (strcmp(b->pos[i].source, source) == 0) {
             b->pos[i].next = next;
@@ -769,6 +794,8 @@ static int begin_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
 int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
                       struct gl_error *err)
 {
+    char shortened[GL_STORE_INDEX_NAME_MAX + 1];
+    source = position_key(source, shortened);
     MDB_txn *txn;
     int rc = begin_read(st, &txn, err);
     if (rc)
