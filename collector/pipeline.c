@@ -225,9 +225,22 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const 
         src = text->data ? text->data : "";
         srclen = text->len;
     }
-    /* The raw bytes are redacted too: a refused event may still carry a secret. */
+    /* The raw bytes are redacted too: a refused event may still carry a
+     * secret. Input that parses (most refusals are contract violations) is
+     * kept as its redacted JSON form, so secrets under sensitive keys and
+     * behind JSON escapes are caught as in stored events; the rest is
+     * redacted as text. */
     struct gl_buf red = {0};
-    int n = gl_redactor_scan(p->rd, src, srclen, &red, NULL, err);
+    int n;
+    struct gl_error ignore;
+    if (len <= p->opts.max_message &&
+        gl_event_redact_raw(p->dec_stored, buf, len, p->rd, &red, &ignore) == GL_OK) {
+        n = 1;
+        escaped = false;
+    } else {
+        gl_buf_reset(&red);
+        n = gl_redactor_scan(p->rd, src, srclen, &red, NULL, err);
+    }
     if (n < 0) {
         gl_buf_free(&red);
         return n;

@@ -1479,3 +1479,39 @@ int gl_event_stored_to_json(const void *buf, size_t len, struct gl_buf *out, str
     msgpack_zone_destroy(&zone);
     return rc;
 }
+
+/* --- refused input, redacted --- */
+
+int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struct gl_redactor *rd,
+                        struct gl_buf *out, struct gl_error *err)
+{
+    const unsigned char *p = buf;
+    const char *mp = buf;
+    size_t mplen = len;
+    if (len == 0)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "empty");
+    if (!is_msgpack_map_byte(p[0])) {
+        struct gl_error ignore;
+        if (json_to_msgpack(d, p, len, &ignore))
+            return gl_error_set(err, GL_ERR_INVALID, 0, "not JSON");
+        mp = d->mp.data;
+        mplen = d->mp.len;
+    }
+    msgpack_object root;
+    struct gl_error ignore;
+    if (unpack(d, mp, mplen, &root, &ignore))
+        return gl_error_set(err, GL_ERR_INVALID, 0, "not msgpack");
+    /* the same walk as attrs: string values, keys, and whole values under
+     * sensitive keys are redacted */
+    struct gl_buf packed = {0};
+    struct enc e = {.rd = rd, .hits = NULL, .err = err, .rc = GL_OK};
+    msgpack_packer_init(&e.pk, &packed, mp_write);
+    char path[128] = "";
+    put_free(&e, &root, path, sizeof path);
+    gl_buf_free(&e.scratch);
+    int rc = e.rc;
+    if (!rc)
+        rc = gl_event_stored_to_json(packed.data, packed.len, out, err);
+    gl_buf_free(&packed);
+    return rc;
+}
