@@ -119,6 +119,17 @@ check "hostile input: and finds the unbound action" test $? = 0
 n=$(cat "$tmp/hostile"/*.mdb | grep -c -a "Zq7Xy9")
 check "hostile input: secrets in names are not in the indexes either ($n)" test "$n" = 0
 
+# secrets in places found by review: lists/numbers/objects under sensitive
+# keys, a token in a URL's user part, secrets as keys, in refused input (also
+# msgpack, also behind JSON escapes), in quarantine reasons
+"$collector" -q --input "$src/tests/data/review/secrets.ndjson" --store "$tmp/review" 2>/dev/null
+"$collector" -q --input "$src/tests/data/review/msgpack-refused.bin" --store "$tmp/review" 2>/dev/null
+n=$(cat "$tmp/review"/*.mdb | grep -c -a -F -f "$src/tests/data/review/planted.txt")
+check "review cases: no planted secret anywhere in the store files ($n)" test "$n" = 0
+"$analyzer" quarantine --store "$tmp/review" --format json > "$tmp/review.q"
+n=$(grep -c -F -f "$src/tests/data/review/planted.txt" "$tmp/review.q")
+check "review cases: none in the quarantine listing either ($n)" test "$n" = 0
+
 # verify: a changed byte in a copy of the store is detected and named
 cp -r "$s" "$tmp/tampered"
 python3 - "$tmp/tampered/data.mdb" <<'PY'
