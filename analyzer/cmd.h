@@ -2,6 +2,10 @@
 #ifndef GL_ANALYZER_CMD_H
 #define GL_ANALYZER_CMD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /* Exit codes of every subcommand (DESIGN.md §5). */
 enum {
     GL_EXIT_OK = 0,
@@ -13,6 +17,20 @@ enum {
 /* True when everything written to stdout reached it (a full disk, a closed
  * pipe); prints why otherwise. Data commands exit GL_EXIT_STORE when not. */
 int gl_cmd_stdout_ok(void);
+
+/* --store (repeatable) and --at, shared by the commands that analyze. */
+#define GL_CMD_MAX_STORES 64
+struct gl_store_args {
+    const char *dirs[GL_CMD_MAX_STORES];
+    size_t n_dirs;
+    int64_t at;
+    bool has_at;
+};
+
+/* Adds a --store DIR. Returns 0, or GL_EXIT_USAGE after saying why. */
+int gl_store_args_add(struct gl_store_args *a, const char *dir, const char *cmd);
+/* Parses --at TIME (RFC 3339). Returns 0, or GL_EXIT_USAGE after saying why. */
+int gl_store_args_at(struct gl_store_args *a, const char *arg, const char *cmd);
 
 struct gl_cmd {
     const char *name;

@@ -221,37 +221,27 @@ int gl_cmd_findings(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *dirs[64];
-    size_t n_dirs = 0;
+    struct gl_store_args sa = {0};
     const char *workload = NULL, *policy_path = NULL, *supp_path = NULL;
     bool show_suppressed = false, syslog = false, new_only = false;
     const char *sink_url = NULL, *state_path = NULL;
     const char *props[64];
     size_t n_props = 0;
     const struct gl_output *fmt = gl_output_find("text");
-    bool enabled[32] = {0}, any_rule = false, json = false, has_at = false;
+    bool enabled[32] = {0}, any_rule = false, json = false;
     int min_sev = SEV_INFO, fail_on = -1;
-    int64_t at = 0;
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "s:w:f:hX:", opts, NULL)) != -1) {
         switch (ch) {
         case 's':
-            if (n_dirs == 64) {
-                fprintf(stderr, "grantline-analyzer findings: at most 64 stores\n");
+            if (gl_store_args_add(&sa, optarg, "findings"))
                 return GL_EXIT_USAGE;
-            }
-            dirs[n_dirs++] = optarg;
             break;
-        case OPT_AT: {
-            const char *why;
-            if (gl_tstamp_parse(optarg, strlen(optarg), &at, &why)) {
-                fprintf(stderr, "grantline-analyzer findings: --at %s: %s\n", optarg, why);
+        case OPT_AT:
+            if (gl_store_args_at(&sa, optarg, "findings"))
                 return GL_EXIT_USAGE;
-            }
-            has_at = true;
             break;
-        }
         case OPT_RULE: {
             int r = gl_rule_find(optarg);
             if (r < 0) {
@@ -327,10 +317,10 @@ int gl_cmd_findings(int argc, char **argv)
             return GL_EXIT_USAGE;
         }
     }
-    if (n_dirs == 0 || optind < argc) {
+    if (sa.n_dirs == 0 || optind < argc) {
         fprintf(stderr, "grantline-analyzer findings: %s\nTry 'grantline-analyzer findings "
                         "--help'.\n",
-                n_dirs ? "unexpected argument" : "--store DIR is required");
+                sa.n_dirs ? "unexpected argument" : "--store DIR is required");
         return GL_EXIT_USAGE;
     }
     if (new_only && !state_path) {
@@ -362,8 +352,8 @@ int gl_cmd_findings(int argc, char **argv)
                     i + 1, supp.v[i].rule, supp.v[i].owner, supp.v[i].reason, supp.v[i].expires);
     struct gl_store *stores[64] = {0};
     int code = GL_EXIT_OK;
-    for (size_t i = 0; i < n_dirs; i++) {
-        if (gl_store_open(dirs[i], GL_STORE_RDONLY, 0, &stores[i], &err)) {
+    for (size_t i = 0; i < sa.n_dirs; i++) {
+        if (gl_store_open(sa.dirs[i], GL_STORE_RDONLY, 0, &stores[i], &err)) {
             fprintf(stderr, "grantline-analyzer: %s\n", err.msg);
             code = GL_EXIT_STORE;
             goto out;
@@ -386,7 +376,7 @@ int gl_cmd_findings(int argc, char **argv)
                          .now = now,
                          .worst = -1};
     gethostname(pr.out.host, sizeof pr.out.host - 1);
-    int rc = model_init(&m, stores, n_dirs, at, has_at, &err);
+    int rc = model_init(&m, stores, sa.n_dirs, sa.at, sa.has_at, &err);
     if (!rc)
         rc = engine_init(&eng, &m, &pol, enabled, &err);
     if (!rc && new_only) {
@@ -403,7 +393,7 @@ int gl_cmd_findings(int argc, char **argv)
     /* output streams: the store checks, then workload by workload, then
      * credential by credential; memory is bounded by one of them */
     if (!rc)
-        rc = engine_stores(&eng, stores, dirs, n_dirs);
+        rc = engine_stores(&eng, stores, sa.dirs, sa.n_dirs);
     bool wl_rules = false, cred_rules = false;
     for (size_t i = 0; gl_rules[i]; i++) {
         wl_rules |= enabled[i] && gl_rules[i]->on_workload;
@@ -463,7 +453,7 @@ int gl_cmd_findings(int argc, char **argv)
     engine_free(&eng);
     model_free(&m);
 out:
-    for (size_t i = 0; i < n_dirs; i++)
+    for (size_t i = 0; i < sa.n_dirs; i++)
         gl_store_close(stores[i]);
     controls_free(&ctl);
     suppressions_free(&supp);

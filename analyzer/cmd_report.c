@@ -148,37 +148,27 @@ int gl_cmd_report(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *dirs[64];
-    size_t n_dirs = 0;
+    struct gl_store_args sa = {0};
     const char *fw_sel[64];
     size_t n_fw = 0;
-    bool fw_all = false, has_at = false;
+    bool fw_all = false;
     const char *policy_path = NULL, *supp_path = NULL, *title = NULL;
     const struct rep_format *fmt = &rep_format_md;
     size_t max_evidence = 25;
     bool evidence_set = false;
     int fail_on = -1;
-    int64_t at = 0;
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "s:f:h", opts, NULL)) != -1) {
         switch (ch) {
         case 's':
-            if (n_dirs == 64) {
-                fprintf(stderr, "grantline-analyzer report: at most 64 stores\n");
+            if (gl_store_args_add(&sa, optarg, "report"))
                 return GL_EXIT_USAGE;
-            }
-            dirs[n_dirs++] = optarg;
             break;
-        case OPT_AT: {
-            const char *why;
-            if (gl_tstamp_parse(optarg, strlen(optarg), &at, &why)) {
-                fprintf(stderr, "grantline-analyzer report: --at %s: %s\n", optarg, why);
+        case OPT_AT:
+            if (gl_store_args_at(&sa, optarg, "report"))
                 return GL_EXIT_USAGE;
-            }
-            has_at = true;
             break;
-        }
         case 'f':
             fmt = NULL;
             for (size_t i = 0; formats[i] && !fmt; i++)
@@ -230,9 +220,9 @@ int gl_cmd_report(int argc, char **argv)
             return GL_EXIT_USAGE;
         }
     }
-    if (n_dirs == 0 || optind < argc) {
+    if (sa.n_dirs == 0 || optind < argc) {
         fprintf(stderr, "grantline-analyzer report: %s\nTry 'grantline-analyzer report --help'.\n",
-                n_dirs ? "unexpected argument" : "--store DIR is required");
+                sa.n_dirs ? "unexpected argument" : "--store DIR is required");
         return GL_EXIT_USAGE;
     }
     n_fw = dedup(fw_sel, n_fw);
@@ -281,22 +271,22 @@ int gl_cmd_report(int argc, char **argv)
     rep.policy_path = policy_path;
     rep.supp_path = supp_path;
     rep.max_evidence = max_evidence;
-    rep.has_at = has_at;
+    rep.has_at = sa.has_at;
     rep.generated = report_time();
     rep.title = title;
 
-    for (size_t i = 0; i < n_dirs; i++) {
-        if (gl_store_open(dirs[i], GL_STORE_RDONLY, 0, &stores[i], &err)) {
+    for (size_t i = 0; i < sa.n_dirs; i++) {
+        if (gl_store_open(sa.dirs[i], GL_STORE_RDONLY, 0, &stores[i], &err)) {
             fprintf(stderr, "grantline-analyzer report: %s\n", err.msg);
             code = GL_EXIT_STORE;
             goto out;
         }
     }
-    int rc = model_init(&m, stores, n_dirs, at, has_at, &err);
+    int rc = model_init(&m, stores, sa.n_dirs, sa.at, sa.has_at, &err);
     if (!rc)
         rc = engine_init(&eng, &m, &pol, all_rules, &err);
     if (!rc)
-        rc = report_run(&rep, &eng, stores, dirs, n_dirs);
+        rc = report_run(&rep, &eng, stores, sa.dirs, sa.n_dirs);
     if (rc) {
         fprintf(stderr, "grantline-analyzer report: %s\n",
                 err.msg[0] ? err.msg : gl_error_name(rc));
@@ -314,7 +304,7 @@ int gl_cmd_report(int argc, char **argv)
 out:
     engine_free(&eng);
     model_free(&m);
-    for (size_t i = 0; i < n_dirs; i++)
+    for (size_t i = 0; i < sa.n_dirs; i++)
         gl_store_close(stores[i]);
     report_free(&rep);
     controls_free(&ctl);

@@ -3,6 +3,7 @@
 #include "cmd.h"
 
 #include "grantline/log.h"
+#include "grantline/tstamp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +29,27 @@ int gl_cmd_stdout_ok(void)
     if (fflush(stdout) == 0 && !ferror(stdout))
         return 1;
     fprintf(stderr, "grantline-analyzer: writing the output failed: %s\n", strerror(errno));
+    return 0;
+}
+
+int gl_store_args_add(struct gl_store_args *a, const char *dir, const char *cmd)
+{
+    if (a->n_dirs == GL_CMD_MAX_STORES) {
+        fprintf(stderr, "grantline-analyzer %s: at most %d stores\n", cmd, GL_CMD_MAX_STORES);
+        return GL_EXIT_USAGE;
+    }
+    a->dirs[a->n_dirs++] = dir;
+    return 0;
+}
+
+int gl_store_args_at(struct gl_store_args *a, const char *arg, const char *cmd)
+{
+    const char *why;
+    if (gl_tstamp_parse(arg, strlen(arg), &a->at, &why)) {
+        fprintf(stderr, "grantline-analyzer %s: --at %s: %s\n", cmd, arg, why);
+        return GL_EXIT_USAGE;
+    }
+    a->has_at = true;
     return 0;
 }
 
