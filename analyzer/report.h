@@ -157,6 +157,9 @@ const char *rep_status_name(enum rep_status s);
 /* Earliest first and latest last event over the stores; false if all are
  * empty. */
 bool rep_time_range(const struct report *r, int64_t *first, int64_t *last);
+/* "unused_window 30d 0h, linger_grace 5m 0s, ..., deny burst 10 in 5m 0s":
+ * the thresholds in force, as plain text (no markup needed) for every format. */
+const char *rep_policy_text(const struct report *r, char *out, size_t n);
 /* Controls per status (indexed by enum rep_status), of framework 'fw' or of
  * all when fw < 0. */
 void rep_status_counts(const struct report *r, int fw, uint64_t out[3]);

@@ -1022,6 +1022,19 @@ void rep_uuid(char out[37], const char *const *parts, size_t n)
     out[o] = '\0';
 }
 
+const char *rep_policy_text(const struct report *r, char *out, size_t n)
+{
+    char d[6][32];
+    snprintf(out, n,
+             "unused_window %s, linger_grace %s, max_ttl %s, max_age %s, remediation_sla %s, "
+             "deny burst %d in %s",
+             rep_dur(r->pol->unused_window, d[0]), rep_dur(r->pol->linger_grace, d[1]),
+             rep_dur(r->pol->max_ttl, d[2]), rep_dur(r->pol->max_age, d[3]),
+             rep_dur(r->pol->remediation_sla, d[4]), r->pol->deny_burst_count,
+             rep_dur(r->pol->deny_burst_window, d[5]));
+    return out;
+}
+
 void rep_json_str(FILE *f, const char *s)
 {
     gl_json_write_str(f, s, GL_NUL_TERMINATED);

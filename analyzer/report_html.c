@@ -329,15 +329,9 @@ static void scope(FILE *f, const struct report *r)
         rep_html(f, r->fw[i].title);
         firstt = false;
     }
-    char d[6][32];
-    fprintf(f,
-            "</dd><dt>Rules and policy</dt><dd>all %zu rules (GL-001..GL-016); unused_window "
-            "%s, linger_grace %s, max_ttl %s, max_age %s, remediation_sla %s, deny burst %d in "
-            "%s",
-            gl_rule_count(), rep_dur(r->pol->unused_window, d[0]),
-            rep_dur(r->pol->linger_grace, d[1]), rep_dur(r->pol->max_ttl, d[2]),
-            rep_dur(r->pol->max_age, d[3]), rep_dur(r->pol->remediation_sla, d[4]),
-            r->pol->deny_burst_count, rep_dur(r->pol->deny_burst_window, d[5]));
+    char pol[256];
+    fprintf(f, "</dd><dt>Rules and policy</dt><dd>all %zu rules (GL-001..GL-016); %s",
+            gl_rule_count(), rep_policy_text(r, pol, sizeof pol));
     if (r->policy_path) {
         fputs(" (policy <code>", f);
         rep_html(f, r->policy_path);

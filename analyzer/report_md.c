@@ -128,15 +128,9 @@ static void scope(FILE *f, const struct report *r)
         rep_md(f, r->fw[i].title);
         firstt = false;
     }
-    char d[5][32];
-    fprintf(f,
-            "\n- **Rules:** all %zu (GL-001..GL-016); policy %s: unused_window %s, "
-            "linger_grace %s, max_ttl %s, max_age %s, remediation_sla %s, deny burst %d in %s\n",
-            gl_rule_count(), r->policy_path ? "from --policy" : "defaults",
-            rep_dur(r->pol->unused_window, d[0]), rep_dur(r->pol->linger_grace, d[1]),
-            rep_dur(r->pol->max_ttl, d[2]), rep_dur(r->pol->max_age, d[3]),
-            rep_dur(r->pol->remediation_sla, d[4]), r->pol->deny_burst_count,
-            rep_dur(r->pol->deny_burst_window, t1));
+    char pol[256];
+    fprintf(f, "\n- **Rules:** all %zu (GL-001..GL-016); policy %s: %s\n", gl_rule_count(),
+            r->policy_path ? "from --policy" : "defaults", rep_policy_text(r, pol, sizeof pol));
     if (r->policy_path) {
         fputs("  (policy file ", f);
         rep_md(f, r->policy_path);
