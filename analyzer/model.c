@@ -126,7 +126,7 @@ static int on_event(uint64_t seq, const void *rec, size_t len, void *arg)
 {
     struct load_ctx *c = arg;
     struct gl_event ev;
-    int rc = gl_decoder_decode_stored(c->m->dec, rec, len, &ev, c->err);
+    int rc = gl_decoder_view_stored(c->m->dec, rec, len, &ev, c->err);
     if (rc)
         return gl_error_prefix(c->err, "stored event %llu", (unsigned long long)seq);
     if (ev.ts > c->m->horizon)

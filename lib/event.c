@@ -636,6 +636,68 @@ static int get_perm_array(struct vctx *v, const msgpack_object *o, const char *n
     return GL_OK;
 }
 
+/* Required fields, common then per type (shared by both decoders). */
+static int check_required(struct vctx *v, struct gl_event *ev, int type, bool has_ts,
+                          bool has_po, bool has_pso)
+{
+    if (!ev->id.ptr)
+        return invalid(v, "id", "missing%s", "");
+    if (!has_ts)
+        return invalid(v, "ts", "missing%s", "");
+    if (type < 0)
+        return invalid(v, "type", "missing%s", "");
+    ev->type = (enum gl_event_type)type;
+    if (!ev->workload.ptr)
+        return invalid(v, "workload", "missing%s", "");
+    const char *tn = type_names[type];
+    switch (ev->type) {
+    case GL_EV_IDENTITY_ISSUED:
+    case GL_EV_IDENTITY_AUTHENTICATED:
+    case GL_EV_CREDENTIAL_REVOKED:
+    case GL_EV_CREDENTIAL_EXPOSED:
+        if (!ev->cred_id.ptr)
+            return invalid(v, "credential", "required for %s", tn);
+        break;
+    case GL_EV_CREDENTIAL_ROTATED:
+        if (!ev->cred_id.ptr)
+            return invalid(v, "credential", "required for %s", tn);
+        if (!ev->previous.ptr)
+            return invalid(v, "previous", "required for %s", tn);
+        break;
+    case GL_EV_ACCESS_GRANTED:
+        if (ev->n_perms == 0)
+            return invalid(v, "permission", "permission or permissions required for %s", tn);
+        break;
+    case GL_EV_ACCESS_REVOKED:
+        if (ev->n_perms == 0 && !ev->grant_id.ptr)
+            return invalid(v, "grant_id", "grant_id, permission or permissions required for %s",
+                           tn);
+        break;
+    case GL_EV_TASK_STARTED:
+    case GL_EV_TASK_COMPLETED:
+        if (!ev->task.ptr)
+            return invalid(v, "task", "required for %s", tn);
+        break;
+    case GL_EV_ACTION_PERFORMED:
+        if (!has_po)
+            return invalid(v, "permission", "required for %s", tn);
+        if (has_pso)
+            return invalid(v, "permissions", "not allowed on %s (one action, one permission)", tn);
+        if (ev->decision == GL_DECISION_NONE)
+            return invalid(v, "decision", "required for %s", tn);
+        break;
+    case GL_EV_AGENT_DELEGATED:
+        if (!ev->delegate.ptr)
+            return invalid(v, "delegate", "required for %s", tn);
+        if (!has_pso)
+            return invalid(v, "permissions", "required for %s", tn);
+        break;
+    default:
+        break;
+    }
+    return GL_OK;
+}
+
 static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct vctx *v,
                       struct gl_event *ev)
 {
@@ -775,63 +837,8 @@ static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct v
         ev->has_scope = true;
     }
 
-    /* required fields, common then per type */
-    if (!ev->id.ptr)
-        return invalid(v, "id", "missing%s", "");
-    if (!seen[K_TS] || is_nil(seen[K_TS]))
-        return invalid(v, "ts", "missing%s", "");
-    if (type < 0)
-        return invalid(v, "type", "missing%s", "");
-    ev->type = (enum gl_event_type)type;
-    if (!ev->workload.ptr)
-        return invalid(v, "workload", "missing%s", "");
-    const char *tn = type_names[type];
-    switch (ev->type) {
-    case GL_EV_IDENTITY_ISSUED:
-    case GL_EV_IDENTITY_AUTHENTICATED:
-    case GL_EV_CREDENTIAL_REVOKED:
-    case GL_EV_CREDENTIAL_EXPOSED:
-        if (!ev->cred_id.ptr)
-            return invalid(v, "credential", "required for %s", tn);
-        break;
-    case GL_EV_CREDENTIAL_ROTATED:
-        if (!ev->cred_id.ptr)
-            return invalid(v, "credential", "required for %s", tn);
-        if (!ev->previous.ptr)
-            return invalid(v, "previous", "required for %s", tn);
-        break;
-    case GL_EV_ACCESS_GRANTED:
-        if (ev->n_perms == 0)
-            return invalid(v, "permission", "permission or permissions required for %s", tn);
-        break;
-    case GL_EV_ACCESS_REVOKED:
-        if (ev->n_perms == 0 && !ev->grant_id.ptr)
-            return invalid(v, "grant_id", "grant_id, permission or permissions required for %s",
-                           tn);
-        break;
-    case GL_EV_TASK_STARTED:
-    case GL_EV_TASK_COMPLETED:
-        if (!ev->task.ptr)
-            return invalid(v, "task", "required for %s", tn);
-        break;
-    case GL_EV_ACTION_PERFORMED:
-        if (!po || is_nil(po))
-            return invalid(v, "permission", "required for %s", tn);
-        if (pso && !is_nil(pso))
-            return invalid(v, "permissions", "not allowed on %s (one action, one permission)", tn);
-        if (ev->decision == GL_DECISION_NONE)
-            return invalid(v, "decision", "required for %s", tn);
-        break;
-    case GL_EV_AGENT_DELEGATED:
-        if (!ev->delegate.ptr)
-            return invalid(v, "delegate", "required for %s", tn);
-        if (!pso || is_nil(pso))
-            return invalid(v, "permissions", "required for %s", tn);
-        break;
-    default:
-        break;
-    }
-    return GL_OK;
+    return check_required(v, ev, type, seen[K_TS] && !is_nil(seen[K_TS]), po && !is_nil(po),
+                          pso && !is_nil(pso));
 }
 
 static uint64_t be(const unsigned char *p, int n)
@@ -994,6 +1001,312 @@ int gl_decoder_decode_stored(struct gl_decoder *d, const void *buf, size_t len,
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     *keep = root;
     return decode_map(d, keep, &v, ev);
+}
+
+/* --- reading a stored record in place (the analyzer's hot path) --- */
+
+/* A cursor over msgpack bytes: each value's header becomes a msgpack_object
+ * (strings and scalars complete, containers with their count only), so the
+ * field checks above apply unchanged and nothing is allocated per record. */
+struct mpc {
+    const unsigned char *p;
+    size_t len, at;
+};
+
+static const char *mpc_next(struct mpc *c, msgpack_object *o)
+{
+    if (c->at >= c->len)
+        return "truncated";
+    const unsigned char *p = c->p + c->at;
+    size_t left = c->len - c->at;
+    unsigned b = p[0];
+    size_t hdr = 1, payload = 0;
+    memset(o, 0, sizeof *o);
+    if (b <= 0x7f) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER, o->via.u64 = b;
+    } else if (b >= 0xe0) {
+        o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER, o->via.i64 = (int8_t)b;
+    } else if (b <= 0x8f) {
+        o->type = MSGPACK_OBJECT_MAP, o->via.map.size = b & 0x0f;
+    } else if (b <= 0x9f) {
+        o->type = MSGPACK_OBJECT_ARRAY, o->via.array.size = b & 0x0f;
+    } else if (b <= 0xbf) {
+        o->type = MSGPACK_OBJECT_STR, payload = b & 0x1f;
+    } else {
+        int n = 0; /* big-endian length or value bytes after the type byte */
+        switch (b) {
+        case 0xc0: o->type = MSGPACK_OBJECT_NIL; break;
+        case 0xc2: case 0xc3: o->type = MSGPACK_OBJECT_BOOLEAN, o->via.boolean = b == 0xc3; break;
+        case 0xcc: case 0xcd: case 0xce: case 0xcf:
+            n = 1 << (b - 0xcc), o->type = MSGPACK_OBJECT_POSITIVE_INTEGER; break;
+        case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+            n = 1 << (b - 0xd0), o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER; break;
+        case 0xd9: case 0xda: case 0xdb: n = 1 << (b - 0xd9), o->type = MSGPACK_OBJECT_STR; break;
+        case 0xc4: case 0xc5: case 0xc6: n = 1 << (b - 0xc4), o->type = MSGPACK_OBJECT_BIN; break;
+        case 0xdc: case 0xdd: n = 2 << (b - 0xdc), o->type = MSGPACK_OBJECT_ARRAY; break;
+        case 0xde: case 0xdf: n = 2 << (b - 0xde), o->type = MSGPACK_OBJECT_MAP; break;
+        case 0xca: payload = 4, o->type = MSGPACK_OBJECT_FLOAT32; break;
+        case 0xcb: payload = 8, o->type = MSGPACK_OBJECT_FLOAT64; break;
+        default: return "unexpected type in a stored record"; /* ext, 0xc1 */
+        }
+        if (left < 1 + (size_t)n)
+            return "truncated";
+        uint64_t v = be(p + 1, n);
+        hdr = 1 + (size_t)n;
+        switch (o->type) {
+        case MSGPACK_OBJECT_POSITIVE_INTEGER: o->via.u64 = v; break;
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+            /* sign-extend the n-byte value */
+            o->via.i64 = n == 8 ? (int64_t)v : (int64_t)(v ^ (1ULL << (8 * n - 1))) -
+                                                   (int64_t)(1ULL << (8 * n - 1));
+            if (o->via.i64 >= 0)
+                o->type = MSGPACK_OBJECT_POSITIVE_INTEGER, o->via.u64 = (uint64_t)o->via.i64;
+            break;
+        case MSGPACK_OBJECT_STR: case MSGPACK_OBJECT_BIN: payload = v; break;
+        case MSGPACK_OBJECT_ARRAY: o->via.array.size = (uint32_t)v; break;
+        case MSGPACK_OBJECT_MAP: o->via.map.size = (uint32_t)v; break;
+        default: break;
+        }
+    }
+    if (left < hdr || left - hdr < payload)
+        return "truncated";
+    if (o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN) {
+        o->via.str.ptr = (const char *)p + hdr;
+        o->via.str.size = (uint32_t)payload;
+    }
+    c->at += hdr + payload;
+    /* every element takes at least a byte: a larger count is a lie */
+    uint64_t elems = o->type == MSGPACK_OBJECT_MAP     ? 2 * (uint64_t)o->via.map.size
+                     : o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size
+                                                       : 0;
+    return elems > c->len - c->at ? "a container declares more elements than the record has bytes"
+                                  : NULL;
+}
+
+/* Skips the rest of a value whose header mpc_next just read. */
+static const char *mpc_skip(struct mpc *c, const msgpack_object *o, int depth)
+{
+    if (depth > GL_EVENT_MAX_DEPTH)
+        return "nested deeper than 32 levels";
+    uint64_t n = o->type == MSGPACK_OBJECT_MAP     ? 2 * (uint64_t)o->via.map.size
+                 : o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size
+                                                   : 0;
+    for (uint64_t i = 0; i < n; i++) {
+        msgpack_object e;
+        const char *why = mpc_next(c, &e);
+        if (!why)
+            why = mpc_skip(c, &e, depth + 1);
+        if (why)
+            return why;
+    }
+    return NULL;
+}
+
+static int view_perm(struct vctx *v, struct mpc *c, const msgpack_object *m, const char *path,
+                     struct gl_perm *p)
+{
+    if (m->type != MSGPACK_OBJECT_MAP)
+        return invalid(v, path, "must be an object {action, resource?}%s", "");
+    memset(p, 0, sizeof *p);
+    for (uint32_t i = 0; i < m->via.map.size; i++) {
+        msgpack_object k, val;
+        const char *why = mpc_next(c, &k);
+        if (!why)
+            why = mpc_next(c, &val);
+        if (why)
+            return gl_error_set(v->err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
+        if (k.type != MSGPACK_OBJECT_STR || val.type != MSGPACK_OBJECT_STR)
+            return invalid(v, path, "must be an object {action, resource?} of strings%s", "");
+        bool is_action = k.via.str.size == 6 && memcmp(k.via.str.ptr, "action", 6) == 0;
+        bool is_res = k.via.str.size == 8 && memcmp(k.via.str.ptr, "resource", 8) == 0;
+        struct gl_str *dst = is_action ? &p->action : is_res ? &p->resource : NULL;
+        if (!dst)
+            return invalid(v, path, "unknown key (expected action, resource)%s", "");
+        if (dst->ptr)
+            return invalid(v, path, "duplicate key%s", "");
+        if (is_res && val.via.str.size == 0) {
+            p->resource.ptr = val.via.str.ptr; /* "" is a valid resource */
+            continue;
+        }
+        int rc = get_str(v, &val, path, GL_EVENT_RESOURCE_MAX, dst);
+        if (rc)
+            return rc;
+    }
+    return p->action.ptr ? GL_OK : invalid(v, path, "action missing%s", "");
+}
+
+static int view_perms(struct gl_decoder *d, struct vctx *v, struct mpc *c,
+                      const msgpack_object *o, const char *name, size_t *at, bool single)
+{
+    size_t n = single ? 1 : o->via.array.size;
+    if (!single && o->type != MSGPACK_OBJECT_ARRAY)
+        return invalid(v, name, "must be an array of {action, resource?}%s", "");
+    if (reserve_perms(d, *at + n))
+        return gl_error_set(v->err, GL_ERR_NOMEM, 0, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        msgpack_object m = *o;
+        if (!single) {
+            const char *why = mpc_next(c, &m);
+            if (why)
+                return gl_error_set(v->err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
+        }
+        int rc = view_perm(v, c, &m, name, &d->perms[*at + i]);
+        if (rc)
+            return rc;
+    }
+    *at += n;
+    return GL_OK;
+}
+
+int gl_decoder_view_stored(struct gl_decoder *d, const void *buf, size_t len,
+                           struct gl_event *ev, struct gl_error *err)
+{
+    struct vctx v = {.stored = true, .check_utf8 = false, .err = err};
+    struct mpc c = {buf, len, 0};
+    memset(ev, 0, sizeof *ev);
+    ev->from_store = true;
+    msgpack_object root;
+    const char *why = mpc_next(&c, &root);
+    if (why)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
+    if (root.type != MSGPACK_OBJECT_MAP)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "not a map/object");
+    uint32_t seen = 0;
+    int type = -1, rc = GL_OK;
+    bool has_ts = false, has_po = false, has_pso = false;
+    size_t n_perms = 0, n_scope = 0;
+    /* permission(s) come before scope in d->perms; the stored form writes
+     * them in that order, anything else is refused below */
+    for (uint32_t i = 0; i < root.via.map.size && !rc; i++) {
+        msgpack_object k, val;
+        why = mpc_next(&c, &k);
+        if (!why)
+            why = mpc_next(&c, &val);
+        if (why)
+            return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
+        if (k.type != MSGPACK_OBJECT_STR)
+            return gl_error_set(err, GL_ERR_INVALID, 0, "top-level keys must be strings");
+        enum key_id kid = key_lookup(k.via.str.ptr, k.via.str.size, true);
+        if (kid != K_UNKNOWN) {
+            if (seen & 1u << kid)
+                return invalid(&v, key_names[kid], "duplicate key%s", "");
+            seen |= 1u << kid;
+        }
+        if (val.type == MSGPACK_OBJECT_NIL)
+            continue;
+        switch (kid) {
+        case K_ID: rc = get_str(&v, &val, "id", GL_EVENT_ID_MAX, &ev->id); break;
+        case K_TS: rc = get_time(&v, &val, "ts", &ev->ts), has_ts = !rc; break;
+        case K_TYPE: rc = get_enum(&v, &val, "type", type_names, GL_EV__COUNT, &type); break;
+        case K_WORKLOAD:
+            rc = get_str(&v, &val, "workload", GL_EVENT_WORKLOAD_MAX, &ev->workload);
+            break;
+        case K_TASK: rc = get_str(&v, &val, "task", GL_EVENT_NAME_MAX, &ev->task); break;
+        case K_ACTOR: rc = get_str(&v, &val, "actor", GL_EVENT_NAME_MAX, &ev->actor); break;
+        case K_SOURCE: rc = get_str(&v, &val, "source", GL_EVENT_NAME_MAX, &ev->source); break;
+        case K_PREVIOUS:
+            rc = get_str(&v, &val, "previous", GL_EVENT_NAME_MAX, &ev->previous);
+            break;
+        case K_GRANT_ID:
+            rc = get_str(&v, &val, "grant_id", GL_EVENT_NAME_MAX, &ev->grant_id);
+            break;
+        case K_DELEGATE:
+            rc = get_str(&v, &val, "delegate", GL_EVENT_WORKLOAD_MAX, &ev->delegate);
+            break;
+        case K_ORIGIN: rc = get_str(&v, &val, "origin", 4096, &ev->origin); break;
+        case K_EXPIRES_AT:
+            rc = get_time(&v, &val, "expires_at", &ev->expires);
+            ev->has_expires = !rc;
+            break;
+        case K_DECISION: {
+            static const char *const names[] = {"allow", "deny"};
+            int dv;
+            rc = get_enum(&v, &val, "decision", names, 2, &dv);
+            ev->decision = dv == 0 ? GL_DECISION_ALLOW : GL_DECISION_DENY;
+            break;
+        }
+        case K_STATUS: {
+            static const char *const names[] = {"succeeded", "failed", "cancelled"};
+            int sv;
+            rc = get_enum(&v, &val, "status", names, 3, &sv);
+            ev->status = (enum gl_status)(sv + 1);
+            break;
+        }
+        case K_V:
+            if (val.type != MSGPACK_OBJECT_POSITIVE_INTEGER || val.via.u64 != 1)
+                rc = invalid(&v, "v", "unsupported stored format version%s", "");
+            break;
+        case K_CREDENTIAL:
+            if (val.type != MSGPACK_OBJECT_MAP)
+                return invalid(&v, "credential", "must be an object {id, kind?, expires_at?}%s",
+                               "");
+            for (uint32_t j = 0; j < val.via.map.size && !rc; j++) {
+                msgpack_object ck, cv;
+                why = mpc_next(&c, &ck);
+                if (!why)
+                    why = mpc_next(&c, &cv);
+                if (why)
+                    return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
+                if (ck.type != MSGPACK_OBJECT_STR)
+                    return invalid(&v, "credential", "non-string key%s", "");
+                const char *ks = ck.via.str.ptr;
+                size_t kl = ck.via.str.size;
+                if (kl == 2 && memcmp(ks, "id", 2) == 0 && !ev->cred_id.ptr) {
+                    rc = get_str(&v, &cv, "credential.id", GL_EVENT_NAME_MAX, &ev->cred_id);
+                } else if (kl == 4 && memcmp(ks, "kind", 4) == 0 && !ev->cred_kind.ptr) {
+                    int kind;
+                    rc = get_enum(&v, &cv, "credential.kind", cred_kinds, 8, &kind);
+                    if (!rc)
+                        ev->cred_kind = (struct gl_str){cv.via.str.ptr, cv.via.str.size};
+                } else if (kl == 10 && memcmp(ks, "expires_at", 10) == 0 &&
+                           !ev->has_cred_expires) {
+                    rc = get_time(&v, &cv, "credential.expires_at", &ev->cred_expires);
+                    ev->has_cred_expires = !rc;
+                } else {
+                    rc = invalid(&v, "credential", "unknown or duplicate key%s", "");
+                }
+            }
+            if (!rc && !ev->cred_id.ptr)
+                rc = invalid(&v, "credential.id", "missing%s", "");
+            break;
+        case K_PERMISSION:
+            if (n_scope)
+                return invalid(&v, "permission", "stored after scope%s", "");
+            rc = view_perms(d, &v, &c, &val, "permission", &n_perms, true);
+            has_po = !rc;
+            break;
+        case K_PERMISSIONS:
+            if (n_scope)
+                return invalid(&v, "permissions", "stored after scope%s", "");
+            if (val.type == MSGPACK_OBJECT_ARRAY && val.via.array.size == 0)
+                return invalid(&v, "permissions", "must not be empty%s", "");
+            rc = view_perms(d, &v, &c, &val, "permissions", &n_perms, false);
+            has_pso = !rc;
+            break;
+        case K_SCOPE: {
+            size_t at = n_perms;
+            rc = view_perms(d, &v, &c, &val, "scope", &at, false);
+            n_scope = at - n_perms;
+            ev->has_scope = !rc;
+            break;
+        }
+        default: /* attrs and unknown keys: not needed by the analysis */
+            why = mpc_skip(&c, &val, 1);
+            if (why)
+                return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
+            break;
+        }
+    }
+    if (rc)
+        return rc;
+    if (c.at != c.len)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %zu trailing bytes",
+                            c.len - c.at);
+    ev->perms = n_perms ? d->perms : NULL;
+    ev->n_perms = n_perms;
+    ev->scope = ev->has_scope ? d->perms + n_perms : NULL;
+    ev->n_scope = n_scope;
+    return check_required(&v, ev, type, has_ts, has_po, has_pso);
 }
 
 /* --- encoding to the stored form --- */

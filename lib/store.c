@@ -69,6 +69,8 @@ struct gl_store {
     bool rdonly;
     uint64_t map_size;
     unsigned char redact_key[32];
+    MDB_txn *rtxn; /* read-only stores: one reset read transaction, renewed per query */
+    bool rtxn_busy;
     char dir[4096];
 };
 
@@ -266,6 +268,8 @@ void gl_store_close(struct gl_store *st)
 {
     if (!st)
         return;
+    if (st->rtxn)
+        mdb_txn_abort(st->rtxn);
     mdb_env_close(st->env);
     free(st);
 }
@@ -327,6 +331,10 @@ struct gl_store_batch {
     size_t n_pos, cap_pos;
     struct index_op *ops; /* commit scratch */
     size_t cap_ops;
+    struct order *order; /* commit scratch: events in sequence-number order */
+    size_t cap_order;
+    uint32_t *idset; /* commit scratch: ids seen in the batch (open addressing) */
+    size_t cap_idset;
 };
 
 struct gl_store_batch *gl_store_batch_new(void)
@@ -355,6 +363,8 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->quar_len);
     free(b->pos);
     free(b->ops);
+    free(b->order);
+    free(b->idset);
     free(b);
 }
 
@@ -613,6 +623,98 @@ static int read_counters(MDB_txn *txn, MDB_dbi meta, uint64_t *cnt)
     return MDB_SUCCESS;
 }
 
+/* Sequence numbers within a batch follow (workload, time, arrival): the
+ * events tree then holds each workload's events of a batch side by side, so
+ * a timeline reads a few neighbouring leaf pages per batch instead of one
+ * random page per event (timeline 2x faster on 1M events, docs/PERFORMANCE.md),
+ * while records are still appended. Across batches, sequence is commit order. */
+struct order {
+    uint64_t prefix; /* first 8 bytes of the workload key, big-endian */
+    const char *wl;
+    size_t wl_len;
+    int64_t ts;
+    size_t i; /* arrival */
+    bool dup; /* an earlier event of the batch has the same id */
+};
+
+static int order_cmp(const void *a, const void *b)
+{
+    const struct order *x = a, *y = b;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    size_t n = x->wl_len < y->wl_len ? x->wl_len : y->wl_len;
+    int c = n > 8 ? memcmp(x->wl + 8, y->wl + 8, n - 8) : 0;
+    if (c)
+        return c;
+    if (x->wl_len != y->wl_len)
+        return x->wl_len < y->wl_len ? -1 : 1;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static uint64_t id_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Orders the batch and marks in-batch duplicates in arrival order, so the
+ * first arrival of an id is the one kept whatever its place in the order. */
+static int order_batch(struct gl_store_batch *b)
+{
+    size_t n = b->n_ev;
+    if (b->cap_order < n) {
+        struct order *o = realloc(b->order, n * sizeof *o);
+        if (!o)
+            return ENOMEM;
+        b->order = o;
+        b->cap_order = n;
+    }
+    size_t slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    if (b->cap_idset < slots) {
+        uint32_t *t = realloc(b->idset, slots * sizeof *t);
+        if (!t)
+            return ENOMEM;
+        b->idset = t;
+        b->cap_idset = slots;
+    }
+    memset(b->idset, 0xff, slots * sizeof *b->idset);
+    const char *arena = b->arena.data;
+    for (size_t i = 0; i < n; i++) {
+        const struct pending *p = &b->ev[i];
+        struct order *o = &b->order[i];
+        o->wl = arena + p->wl;
+        o->wl_len = p->wl_len;
+        o->ts = p->ts;
+        o->i = i;
+        o->dup = false;
+        uint64_t prefix = 0;
+        for (size_t j = 0; j < 8; j++)
+            prefix = prefix << 8 | (j < p->wl_len ? (unsigned char)o->wl[j] : 0);
+        o->prefix = prefix;
+        const char *id = arena + p->id;
+        for (size_t h = id_hash(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
+            uint32_t at = b->idset[h];
+            if (at == UINT32_MAX) {
+                b->idset[h] = (uint32_t)i;
+                break;
+            }
+            const struct pending *q = &b->ev[at];
+            if (q->id_len == p->id_len && memcmp(arena + q->id, id, p->id_len) == 0) {
+                o->dup = true;
+                break;
+            }
+        }
+    }
+    qsort(b->order, n, sizeof *b->order, order_cmp);
+    return 0;
+}
+
 static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b,
                        struct gl_store_commit_result *res, bool *dup_flags)
 {
@@ -646,13 +748,18 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     struct index_op *ops = b->ops;
     size_t n_ops = 0;
 
-    for (size_t i = 0; i < b->n_ev; i++) {
+    rc = order_batch(b);
+    if (rc)
+        return rc;
+    for (size_t oi = 0; oi < b->n_ev; oi++) {
+        size_t i = b->order[oi].i;
         const struct pending *p = &b->ev[i];
         unsigned char seqbe[8], tsseq[16];
         put_u64be(seqbe, seq + 1);
         MDB_val dk = {p->id_len, (void *)(arena + p->id)};
         MDB_val dv = {8, seqbe};
-        rc = mdb_put(txn, st->dbi[DB_DEDUP], &dk, &dv, MDB_NOOVERWRITE);
+        rc = b->order[oi].dup ? MDB_KEYEXIST
+                              : mdb_put(txn, st->dbi[DB_DEDUP], &dk, &dv, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST) {
             res->duplicates++;
             cnt[CNT_DUPLICATES]++;
@@ -783,12 +890,40 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
 
 static int begin_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
 {
+    /* The analyzer asks many small queries; renewing a reset transaction
+     * skips the allocation and reader-slot search of a new one. */
+    if (st->rdonly && st->rtxn && !st->rtxn_busy) {
+        int rc = mdb_txn_renew(st->rtxn);
+        if (rc == MDB_SUCCESS) {
+            st->rtxn_busy = true;
+            *txn = st->rtxn;
+            return GL_OK;
+        }
+        mdb_txn_abort(st->rtxn);
+        st->rtxn = NULL;
+    }
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
     if (rc == MDB_MAP_RESIZED) { /* the writer grew the map: adopt its size */
         mdb_env_set_mapsize(st->env, 0);
         rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
     }
-    return rc ? mdb_fail(err, rc, "begin read") : GL_OK;
+    if (rc)
+        return mdb_fail(err, rc, "begin read");
+    if (st->rdonly && !st->rtxn) {
+        st->rtxn = *txn;
+        st->rtxn_busy = true;
+    }
+    return GL_OK;
+}
+
+static void end_read(struct gl_store *st, MDB_txn *txn)
+{
+    if (txn == st->rtxn) {
+        mdb_txn_reset(txn);
+        st->rtxn_busy = false;
+    } else {
+        mdb_txn_abort(txn);
+    }
 }
 
 int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
@@ -806,7 +941,7 @@ int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
         *next = (int64_t)get_u64be(v.mv_data);
     else
         *next = -1;
-    mdb_txn_abort(txn);
+    end_read(st, txn);
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? GL_OK : mdb_fail(err, rc, "position");
 }
 
@@ -865,7 +1000,7 @@ int gl_store_stats(struct gl_store *st, struct gl_store_stats *out, struct gl_er
     mdb_env_stat(st->env, &es);
     out->size_bytes = (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
     out->map_bytes = info.me_mapsize;
-    mdb_txn_abort(txn);
+    end_read(st, txn);
     return rc ? mdb_fail(err, rc, "stats") : GL_OK;
 }
 
@@ -880,6 +1015,59 @@ static int fetch_event(MDB_txn *txn, struct gl_store *st, const unsigned char *s
     return fn(get_u64be(seqbe), v.mv_data, v.mv_size, arg);
 }
 
+/* One index entry of a query: the event's sequence number, its place in the
+ * answer, and once fetched its record. */
+struct hit {
+    uint64_t seq;
+    size_t pos;
+    MDB_val rec;
+};
+
+static int hit_by_seq(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int hit_by_pos(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Fetches the records in sequence order with one cursor, then hands them out
+ * in the index's order. A batch gives a workload's events neighbouring
+ * sequence numbers (see write_batch), so the cursor mostly stays on the leaf
+ * page it is on instead of descending the tree once per event; the records
+ * stay valid (mapped) until the read transaction ends. */
+static int fetch_hits(struct gl_store *st, MDB_txn *txn, struct hit *hits, size_t n,
+                      gl_store_event_fn fn, void *arg, struct gl_error *err)
+{
+    if (n == 0)
+        return GL_OK;
+    qsort(hits, n, sizeof *hits, hit_by_seq);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &cur);
+    if (rc)
+        return mdb_fail(err, rc, "cursor");
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char seqbe[8];
+        put_u64be(seqbe, hits[i].seq);
+        MDB_val k = {8, seqbe};
+        rc = mdb_cursor_get(cur, &k, &hits[i].rec, MDB_SET_KEY);
+        if (rc)
+            rc = gl_error_set(err, GL_ERR_CORRUPT, rc, "store: index names event %llu: %s",
+                              (unsigned long long)hits[i].seq, mdb_strerror(rc));
+    }
+    mdb_cursor_close(cur);
+    if (rc)
+        return rc;
+    qsort(hits, n, sizeof *hits, hit_by_pos);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fn(hits[i].seq, hits[i].rec.mv_data, hits[i].rec.mv_size, arg);
+    return rc;
+}
+
 int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
                          struct gl_error *err)
 {
@@ -890,7 +1078,7 @@ int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
     MDB_cursor *cur;
     rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &cur);
     if (rc) {
-        mdb_txn_abort(txn);
+        end_read(st, txn);
         return mdb_fail(err, rc, "cursor");
     }
     MDB_val k, v;
@@ -904,7 +1092,7 @@ int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
     if (!ret && rc != MDB_NOTFOUND)
         ret = mdb_fail(err, rc, "scan events");
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    end_read(st, txn);
     return ret;
 }
 
@@ -922,7 +1110,7 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
     MDB_cursor *cur;
     rc = mdb_cursor_open(txn, st->dbi[map[idx]], &cur);
     if (rc) {
-        mdb_txn_abort(txn);
+        end_read(st, txn);
         return mdb_fail(err, rc, "cursor");
     }
     unsigned char lo[16];
@@ -932,19 +1120,32 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
     klen = gl_store_index_name(key, klen, name);
     MDB_val k = {klen, name}, v = {16, lo};
     int ret = GL_OK;
+    struct hit *hits = NULL;
+    size_t n = 0, cap = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
         const unsigned char *tsseq = v.mv_data;
         if (get_ts(tsseq) > to)
             break;
-        ret = fetch_event(txn, st, tsseq + 8, fn, arg, err);
-        if (ret)
-            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            struct hit *h = realloc(hits, cap * sizeof *h);
+            if (!h) {
+                ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+                break;
+            }
+            hits = h;
+        }
+        hits[n] = (struct hit){.seq = get_u64be(tsseq + 8), .pos = n};
+        n++;
     }
     if (!ret && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         ret = mdb_fail(err, rc, "scan index");
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    if (!ret)
+        ret = fetch_hits(st, txn, hits, n, fn, arg, err);
+    free(hits);
+    end_read(st, txn);
     return ret;
 }
 
@@ -958,7 +1159,7 @@ int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_e
     MDB_cursor *cur;
     rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
     if (rc) {
-        mdb_txn_abort(txn);
+        end_read(st, txn);
         return mdb_fail(err, rc, "cursor");
     }
     unsigned char lo[16];
@@ -978,7 +1179,7 @@ int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_e
     if (!ret && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         ret = mdb_fail(err, rc, "scan time");
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    end_read(st, txn);
     return ret;
 }
 
@@ -993,7 +1194,7 @@ int gl_store_scan_keys(struct gl_store *st, enum gl_store_index idx, gl_store_ke
     MDB_cursor *cur;
     rc = mdb_cursor_open(txn, st->dbi[map[idx]], &cur);
     if (rc) {
-        mdb_txn_abort(txn);
+        end_read(st, txn);
         return mdb_fail(err, rc, "cursor");
     }
     MDB_val k, v;
@@ -1007,7 +1208,7 @@ int gl_store_scan_keys(struct gl_store *st, enum gl_store_index idx, gl_store_ke
             break;
     }
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    end_read(st, txn);
     return ret;
 }
 
@@ -1027,7 +1228,7 @@ int gl_store_scan_quarantine(struct gl_store *st, gl_store_quarantine_fn fn, voi
     MDB_cursor *cur;
     rc = mdb_cursor_open(txn, st->dbi[DB_QUAR], &cur);
     if (rc) {
-        mdb_txn_abort(txn);
+        end_read(st, txn);
         return mdb_fail(err, rc, "cursor");
     }
     msgpack_zone zone;
@@ -1072,7 +1273,7 @@ int gl_store_scan_quarantine(struct gl_store *st, gl_store_quarantine_fn fn, voi
     }
     msgpack_zone_destroy(&zone);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    end_read(st, txn);
     return ret;
 }
 
@@ -1150,6 +1351,6 @@ done:
     *checked = n;
     if (cur)
         mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    end_read(st, txn);
     return ret;
 }

@@ -104,6 +104,13 @@ int gl_decoder_decode(struct gl_decoder *dec, const void *buf, size_t len, struc
 int gl_decoder_decode_stored(struct gl_decoder *dec, const void *buf, size_t len,
                              struct gl_event *ev, struct gl_error *err);
 
+/* Reads a stored record's fields in place, without building a msgpack tree:
+ * the analyzer's hot path. Checks what decode_stored checks for the fields
+ * it fills; attrs and unknown keys are only skipped, so the result cannot be
+ * re-encoded (src_map stays NULL). Views point into 'buf' and the decoder. */
+int gl_decoder_view_stored(struct gl_decoder *dec, const void *buf, size_t len,
+                           struct gl_event *ev, struct gl_error *err);
+
 /* Encodes 'ev' in stored form, appended to 'out'. When 'rd' is not NULL every
  * string except the id, times and enums is passed through it; each secret
  * found is appended to 'hits' with the field path it came from. Returns 0 or a

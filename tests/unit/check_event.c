@@ -1428,6 +1428,20 @@ START_TEST(test_encode_roundtrip_valid_lines)
     encode_ok(&st, &rec2);
     ck_assert_msg(rec2.len == rec.len && memcmp(rec2.data, rec.data, rec.len) == 0,
                   "%s: re-encoding the stored event changed it", ctx);
+    /* the in-place reader the analyzer uses sees the same fields */
+    struct gl_decoder *d4 = gl_decoder_new();
+    struct gl_event vw;
+    rc = gl_decoder_view_stored(d4, rec.data, rec.len, &vw, &err);
+    ck_assert_msg(rc == GL_OK, "%s: view_stored rc=%d msg '%s'", ctx, rc, err.msg);
+    same_event(&ev, &vw, ctx);
+    /* every cut of the record is refused with a reason, never read past */
+    for (size_t cut = 0; cut < rec.len; cut++) {
+        err.msg[0] = '\0';
+        ck_assert_msg(gl_decoder_view_stored(d4, rec.data, cut, &vw, &err) == GL_ERR_INVALID,
+                      "%s: record cut at %zu accepted", ctx, cut);
+        ck_assert_msg(err.msg[0], "%s: no reason for a cut record", ctx);
+    }
+    gl_decoder_free(d4);
 
     stored_json(&rec, &js);
     rc = gl_decoder_decode(d3, js.data, strlen(js.data), &back, &err);
@@ -1573,6 +1587,21 @@ START_TEST(test_stored_decode_rejects_garbage)
     const char junk[] = "\x81\xa2id"; /* map whose value is missing */
     ck_assert_int_eq(gl_decoder_decode_stored(dec, junk, sizeof junk - 1, &ev, &err),
                      GL_ERR_INVALID);
+    ck_assert_int_eq(gl_decoder_view_stored(dec, junk, sizeof junk - 1, &ev, &err),
+                     GL_ERR_INVALID);
+    /* a map claiming 2^32-1 pairs in a few bytes: refused before any loop */
+    const char bomb[] = "\xdf\xff\xff\xff\xff" "\xa2id";
+    ck_assert_int_eq(gl_decoder_view_stored(dec, bomb, sizeof bomb - 1, &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "more elements"), "%s", err.msg);
+    /* nesting past the limit inside attrs */
+    char deep[64] = "\x81\xa5" "attrs";
+    size_t n = 7;
+    for (int i = 0; i < 40; i++)
+        deep[n++] = '\x91';
+    deep[n++] = '\x01';
+    ck_assert_int_eq(gl_decoder_view_stored(dec, deep, n, &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "deeper"), "%s", err.msg);
     struct gl_buf js = {0};
     ck_assert_int_ne(gl_event_stored_to_json(junk, sizeof junk - 1, &js, &err), GL_OK);
     gl_buf_free(&js);
