@@ -399,10 +399,14 @@ int gl_cmd_findings(int argc, char **argv)
         wl_rules |= enabled[i] && gl_rules[i]->on_workload;
         cred_rules |= enabled[i] && gl_rules[i]->on_credential;
     }
-    if (!rc && wl_rules && workload)
+    if (!rc && wl_rules && workload) {
         rc = engine_workload(&eng, workload);
-    else if (!rc && wl_rules)
+    } else if (!rc && (wl_rules || cred_rules)) {
+        /* every workload: each credential goes with the workload owning it */
+        eng.merge_creds = cred_rules;
         rc = model_keys(&m, GL_IDX_WORKLOAD, engine_workload_cb, &eng, &err);
+        cred_rules = false;
+    }
     if (!rc && cred_rules)
         rc = model_keys(&m, GL_IDX_CREDENTIAL, engine_credential_cb, &eng, &err);
     if (!rc && new_only)

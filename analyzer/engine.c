@@ -110,17 +110,81 @@ int engine_stores(struct engine *e, struct gl_store **stores, const char *const 
     return rc ? rc : engine_flush(e);
 }
 
+static int credential_rules(struct engine *e, struct cred *cr)
+{
+    int rc = GL_OK;
+    for (size_t i = 0; !rc && gl_rules[i]; i++) {
+        if (!e->enabled[i] || !gl_rules[i]->on_credential)
+            continue;
+        e->c.rule = (int)i;
+        rc = gl_rules[i]->on_credential(&e->c, cr);
+    }
+    return rc;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The credential rules for the credentials this workload owns: those whose
+ * first event (in time, store, sequence order) is one of its own events.
+ * Exactly one workload owns each credential that has an event before the
+ * horizon, which is every credential the separate pass would report on. A
+ * credential whose events all lie in this workload (the usual per-task
+ * token) needs no index read at all. */
+static int owned_credentials(struct engine *e, const struct wl *w)
+{
+    const struct evlist *evs = &w->evs;
+    const char **names = malloc(2 * evs->n * sizeof *names + 1);
+    if (!names)
+        return gl_error_set(e->err, GL_ERR_NOMEM, 0, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < evs->n; i++) {
+        if (evs->v[i].cred)
+            names[n++] = evs->v[i].cred;
+        if (evs->v[i].previous)
+            names[n++] = evs->v[i].previous;
+    }
+    qsort(names, n, sizeof *names, cmp_cstr);
+    int rc = GL_OK;
+    struct cred cr = {0};
+    for (size_t k = 0; k < n && !rc; k++) {
+        if (k > 0 && strcmp(names[k - 1], names[k]) == 0)
+            continue;
+        uint64_t first;
+        rc = model_key_events(e->m, GL_IDX_CREDENTIAL, names[k], e->a, &cr.evs, &first, e->err);
+        if (rc)
+            break;
+        const struct ev *owner = NULL;
+        for (size_t i = 0; i < evs->n && !owner; i++)
+            if (evs->v[i].order == first)
+                owner = &evs->v[i];
+        if (!owner || strcmp(owner->workload, w->workload) != 0)
+            continue;
+        model_cred_from_events(&cr.info, names[k], &cr.evs);
+        rc = credential_rules(e, &cr);
+    }
+    free(cr.evs.v);
+    free(names);
+    return rc;
+}
+
 int engine_workload(struct engine *e, const char *workload)
 {
     arena_reset(e->a);
     model_reset_cache(e->m);
     int rc = timeline_build(e->m, workload, e->a, &e->w, e->err);
+    e->m->local = rc ? NULL : &e->w.evs;
     for (size_t i = 0; !rc && gl_rules[i]; i++) {
         if (!e->enabled[i] || !gl_rules[i]->on_workload)
             continue;
         e->c.rule = (int)i;
         rc = gl_rules[i]->on_workload(&e->c, &e->w);
     }
+    if (!rc && e->merge_creds)
+        rc = owned_credentials(e, &e->w);
+    e->m->local = NULL;
     return rc ? rc : engine_flush(e);
 }
 
@@ -130,14 +194,10 @@ int engine_credential(struct engine *e, const char *credential)
     model_reset_cache(e->m);
     struct cred cr = {0};
     int rc = model_load(e->m, GL_IDX_CREDENTIAL, credential, e->a, &cr.evs, e->err);
-    if (!rc)
+    if (!rc) {
         model_cred_from_events(&cr.info, model_full_name(&cr.evs, GL_IDX_CREDENTIAL, credential),
                                &cr.evs);
-    for (size_t i = 0; !rc && gl_rules[i]; i++) {
-        if (!e->enabled[i] || !gl_rules[i]->on_credential)
-            continue;
-        e->c.rule = (int)i;
-        rc = gl_rules[i]->on_credential(&e->c, &cr);
+        rc = credential_rules(e, &cr);
     }
     free(cr.evs.v);
     return rc ? rc : engine_flush(e);

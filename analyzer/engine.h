@@ -31,6 +31,11 @@ struct engine {
      * so memory stays bounded however many findings there are. */
     int (*flush)(struct engine *e, void *arg);
     void *flush_arg;
+    /* Run the credential rules inside the workload pass: each credential
+     * with the workload of its first event (see engine_workload), so a
+     * separate credential pass is not needed. Only for a pass over every
+     * workload. */
+    bool merge_creds;
 };
 
 /* 'm', 'pol' and 'enabled' (per rule index) are borrowed. */

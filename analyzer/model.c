@@ -202,6 +202,52 @@ int model_load(struct model *m, enum gl_store_index idx, const char *key, struct
     return GL_OK;
 }
 
+static bool names_key(const struct ev *e, enum gl_store_index idx, const char *key)
+{
+    if (idx == GL_IDX_TASK)
+        return e->task && strcmp(e->task, key) == 0;
+    return (e->cred && strcmp(e->cred, key) == 0) ||
+           (e->previous && strcmp(e->previous, key) == 0);
+}
+
+int model_key_events(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
+                     struct evlist *out, uint64_t *first_order, struct gl_error *err)
+{
+    out->n = 0;
+    *first_order = 0;
+    uint64_t total = 0;
+    int64_t best_ts = INT64_MAX;
+    for (size_t i = 0; i < m->n_stores; i++) {
+        uint64_t n = 0, seq = 0;
+        int64_t ts = 0;
+        int rc = gl_store_index_head(m->stores[i], idx, key, strlen(key), &n, &ts, &seq, err);
+        if (rc)
+            return rc;
+        total += n;
+        /* ties go to the lower store, whose copy model_load keeps */
+        if (n && (*first_order == 0 || ts < best_ts)) {
+            best_ts = ts;
+            *first_order = (uint64_t)i << 48 | seq;
+        }
+    }
+    if (m->local) {
+        for (size_t i = 0; i < m->local->n; i++) {
+            const struct ev *e = &m->local->v[i];
+            if (!names_key(e, idx, key))
+                continue;
+            if (out->n == total) { /* more here than indexed: not one store's view */
+                out->n = 0;
+                break;
+            }
+            if (push(out, e))
+                return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        }
+        if (out->n == total)
+            return GL_OK;
+    }
+    return model_load(m, idx, key, a, out, err);
+}
+
 const char *model_full_name(const struct evlist *evs, enum gl_store_index idx, const char *key)
 {
     if (strlen(key) < GL_STORE_INDEX_NAME_MAX)
@@ -377,8 +423,9 @@ const struct cred_info *model_cred(struct model *m, const char *id, struct gl_er
         m->cap_creds = nc;
     }
     struct evlist evs = {0};
+    uint64_t first;
     const char *kid = arena_strndup(m->lookup, id, strlen(id));
-    if (!kid || model_load(m, GL_IDX_CREDENTIAL, id, m->lookup, &evs, err)) {
+    if (!kid || model_key_events(m, GL_IDX_CREDENTIAL, id, m->lookup, &evs, &first, err)) {
         free(evs.v);
         return NULL;
     }
@@ -404,8 +451,9 @@ const struct task_info *model_task(struct model *m, const char *id, struct gl_er
         m->cap_tasks = nc;
     }
     struct evlist evs = {0};
+    uint64_t first;
     const char *kid = arena_strndup(m->lookup, id, strlen(id));
-    if (!kid || model_load(m, GL_IDX_TASK, id, m->lookup, &evs, err)) {
+    if (!kid || model_key_events(m, GL_IDX_TASK, id, m->lookup, &evs, &first, err)) {
         free(evs.v);
         return NULL;
     }

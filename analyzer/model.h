@@ -63,6 +63,10 @@ struct model {
     size_t n_creds, cap_creds;
     struct task_info *tasks;
     size_t n_tasks, cap_tasks;
+    /* The workload being analyzed (set by the engine, may be NULL): a task
+     * or credential whose events are all among these is read from here
+     * instead of through its index. */
+    const struct evlist *local;
 };
 
 int model_init(struct model *m, struct gl_store **stores, size_t n, int64_t at, bool has_at,
@@ -88,6 +92,15 @@ const char *model_full_name(const struct evlist *evs, enum gl_store_index idx, c
 typedef int (*model_key_fn)(const char *key, size_t len, void *arg);
 int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *arg,
                struct gl_error *err);
+
+/* The events of 'key' (full name) in index 'idx' (task or credential),
+ * taken from m->local when the indexes say those are all of them (summed
+ * over the stores), else loaded like model_load. 'out' is reset first; its
+ * array is the caller's to free, the events are borrowed from m->local or
+ * copied in 'a'. Sets *first_order to the store<<48|seq of the key's first
+ * event in (ts, store, seq) order, 0 when the key is unknown. */
+int model_key_events(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
+                     struct evlist *out, uint64_t *first_order, struct gl_error *err);
 
 /* A credential as DESIGN.md §3.1 defines it. */
 struct cred_info {

@@ -1096,6 +1096,44 @@ int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
     return ret;
 }
 
+static const enum dbi_id index_db[GL_IDX__COUNT] = {DB_WORKLOAD, DB_TASK, DB_CRED};
+
+int gl_store_index_head(struct gl_store *st, enum gl_store_index idx, const char *key,
+                        size_t klen, uint64_t *count, int64_t *first_ts, uint64_t *first_seq,
+                        struct gl_error *err)
+{
+    *count = 0;
+    if ((unsigned)idx >= GL_IDX__COUNT || klen == 0)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "store: bad index query");
+    MDB_txn *txn;
+    int rc = begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->dbi[index_db[idx]], &cur);
+    if (rc) {
+        end_read(st, txn);
+        return mdb_fail(err, rc, "cursor");
+    }
+    char name[GL_STORE_INDEX_NAME_MAX];
+    klen = gl_store_index_name(key, klen, name);
+    MDB_val k = {klen, name}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    int ret = GL_OK;
+    if (rc == MDB_SUCCESS && v.mv_size == 16) {
+        size_t n = 0;
+        rc = mdb_cursor_count(cur, &n);
+        *count = n;
+        *first_ts = get_ts(v.mv_data);
+        *first_seq = get_u64be((const unsigned char *)v.mv_data + 8);
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        ret = mdb_fail(err, rc, "index head");
+    mdb_cursor_close(cur);
+    end_read(st, txn);
+    return ret;
+}
+
 int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char *key,
                         size_t klen, int64_t from, int64_t to, gl_store_event_fn fn, void *arg,
                         struct gl_error *err)

@@ -117,6 +117,14 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
                         size_t klen, int64_t from, int64_t to, gl_store_event_fn fn, void *arg,
                         struct gl_error *err);
 
+/* How many events one key of an index names, and the (ts, seq) of its first
+ * (*count 0 when the key is absent). One B-tree descent, no record read:
+ * the analyzer uses it to tell whether the events it already holds are all
+ * of a key's events. */
+int gl_store_index_head(struct gl_store *st, enum gl_store_index idx, const char *key,
+                        size_t klen, uint64_t *count, int64_t *first_ts, uint64_t *first_seq,
+                        struct gl_error *err);
+
 /* Every event in (ts, seq) order, i.e. the global timeline. */
 int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_event_fn fn,
                        void *arg, struct gl_error *err);
