@@ -45,14 +45,18 @@ static int collect(struct rule_ctx *c, const struct finding *f)
     for (int i = 0; i < f->n_evidence; i++)
         o->f.evidence[i] = keep(s->a, f->evidence[i]);
     o->key = finding_key(&o->f);
-    /* stable across runs: a hash of the rule and its key */
+    /* stable across runs: a hash of the rule and its key; the digest is
+     * fetched once (OpenSSL 3 takes a lock per implicit fetch) */
     unsigned char md[32];
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!s->sha256)
+        s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!s->ctx)
+        s->ctx = EVP_MD_CTX_new();
     const char *rid = gl_rules[f->rule]->id;
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(ctx, rid, strlen(rid)) && EVP_DigestUpdate(ctx, "|", 1) &&
-             EVP_DigestUpdate(ctx, o->key, strlen(o->key)) && EVP_DigestFinal_ex(ctx, md, NULL);
-    EVP_MD_CTX_free(ctx);
+    int ok = s->sha256 && s->ctx && EVP_DigestInit_ex(s->ctx, s->sha256, NULL) &&
+             EVP_DigestUpdate(s->ctx, rid, strlen(rid)) && EVP_DigestUpdate(s->ctx, "|", 1) &&
+             EVP_DigestUpdate(s->ctx, o->key, strlen(o->key)) &&
+             EVP_DigestFinal_ex(s->ctx, md, NULL);
     if (!ok)
         return gl_error_set(c->err, GL_ERR_NOMEM, 0, "sha256 failed");
     for (int i = 0; i < 16; i++)
@@ -94,6 +98,8 @@ void engine_free(struct engine *e)
     arena_free(e->a);
     arena_free(e->sink.a);
     free(e->sink.v);
+    EVP_MD_CTX_free(e->sink.ctx);
+    EVP_MD_free(e->sink.sha256);
     memset(e, 0, sizeof *e);
 }
 

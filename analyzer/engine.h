@@ -6,6 +6,8 @@
 
 #include "rules.h"
 
+#include <openssl/evp.h>
+
 struct out_finding {
     struct finding f;
     char id[33]; /* hex of SHA-256(rule "|" key), first 16 bytes */
@@ -16,6 +18,8 @@ struct sink {
     struct out_finding *v;
     size_t n, cap;
     struct arena *a;
+    EVP_MD *sha256; /* finding ids: fetched once */
+    EVP_MD_CTX *ctx;
 };
 
 struct engine {

@@ -69,6 +69,7 @@ struct gl_store {
     bool rdonly;
     uint64_t map_size;
     unsigned char redact_key[32];
+    EVP_MD *sha256; /* the chain's digest, fetched once */
     MDB_txn *rtxn; /* read-only stores: one reset read transaction, renewed per query */
     bool rtxn_busy;
     char dir[4096];
@@ -170,6 +171,11 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     snprintf(st->dir, sizeof st->dir, "%s", dir);
     st->rdonly = flags & GL_STORE_RDONLY;
+    st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!st->sha256) {
+        free(st);
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "store: SHA-256 unavailable in OpenSSL");
+    }
     int rc;
     int ret = GL_OK;
     MDB_txn *txn = NULL;
@@ -260,6 +266,7 @@ fail:
         mdb_txn_abort(txn);
     if (st->env)
         mdb_env_close(st->env);
+    EVP_MD_free(st->sha256);
     free(st);
     return ret;
 }
@@ -270,6 +277,7 @@ void gl_store_close(struct gl_store *st)
         return;
     if (st->rtxn)
         mdb_txn_abort(st->rtxn);
+    EVP_MD_free(st->sha256);
     mdb_env_close(st->env);
     free(st);
 }
@@ -335,6 +343,7 @@ struct gl_store_batch {
     size_t cap_order;
     uint32_t *idset; /* commit scratch: ids seen in the batch (open addressing) */
     size_t cap_idset;
+    EVP_MD_CTX *mdctx; /* commit scratch: chain hashing */
 };
 
 struct gl_store_batch *gl_store_batch_new(void)
@@ -365,6 +374,7 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->ops);
     free(b->order);
     free(b->idset);
+    EVP_MD_CTX_free(b->mdctx);
     free(b);
 }
 
@@ -595,16 +605,16 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct index_op *ops, 
     return rc;
 }
 
-static int chain_link(const unsigned char *prev, uint64_t seq, const void *rec, size_t len,
-                      unsigned char *out)
+/* 'ctx' is reused for every link of a batch or a verify: a context and an
+ * explicitly fetched digest avoid OpenSSL 3's lookup (and lock) per event. */
+static int chain_link(EVP_MD_CTX *ctx, const EVP_MD *md, const unsigned char *prev, uint64_t seq,
+                      const void *rec, size_t len, unsigned char *out)
 {
     unsigned char seqbe[8];
     put_u64be(seqbe, seq);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+    int ok = ctx && md && EVP_DigestInit_ex(ctx, md, NULL) &&
              EVP_DigestUpdate(ctx, prev, GL_STORE_HASH_LEN) && EVP_DigestUpdate(ctx, seqbe, 8) &&
              EVP_DigestUpdate(ctx, rec, len) && EVP_DigestFinal_ex(ctx, out, NULL);
-    EVP_MD_CTX_free(ctx);
     return ok ? GL_OK : GL_ERR_NOMEM;
 }
 
@@ -773,7 +783,9 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
             dup_flags[i] = false;
         seq++;
         unsigned char link[GL_STORE_HASH_LEN];
-        if (chain_link(head, seq, arena + p->rec, p->rec_len, link))
+        if (!b->mdctx)
+            b->mdctx = EVP_MD_CTX_new();
+        if (chain_link(b->mdctx, st->sha256, head, seq, arena + p->rec, p->rec_len, link))
             return ENOMEM;
         memcpy(head, link, sizeof head);
         MDB_val k = {8, seqbe};
@@ -1322,12 +1334,15 @@ int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
     int rc = begin_read(st, &txn, err);
     if (rc)
         return rc;
-    MDB_cursor *cur = NULL;
+    MDB_cursor *cur = NULL, *ccur = NULL;
     int ret = GL_OK;
     unsigned char head[GL_STORE_HASH_LEN] = {0};
     uint64_t expect = 1, n = 0;
     *bad_seq = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &cur);
+    if (!rc)
+        rc = mdb_cursor_open(txn, st->dbi[DB_CHAIN], &ccur);
     if (rc) {
         ret = mdb_fail(err, rc, "cursor");
         goto done;
@@ -1344,12 +1359,15 @@ int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
             goto done;
         }
         unsigned char link[GL_STORE_HASH_LEN];
-        if (chain_link(head, seq, v.mv_data, v.mv_size, link)) {
+        if (chain_link(ctx, st->sha256, head, seq, v.mv_data, v.mv_size, link)) {
             ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
             goto done;
         }
-        MDB_val lv;
-        int lrc = mdb_get(txn, st->dbi[DB_CHAIN], &k, &lv);
+        /* the chain is walked beside the events: same keys, same order */
+        MDB_val ck = k, lv;
+        int lrc = mdb_cursor_get(ccur, &ck, &lv, n == 0 ? MDB_SET_KEY : MDB_NEXT);
+        if (!lrc && (ck.mv_size != 8 || get_u64be(ck.mv_data) != seq))
+            lrc = MDB_NOTFOUND;
         if (lrc || lv.mv_size != GL_STORE_HASH_LEN || memcmp(lv.mv_data, link, sizeof link)) {
             *bad_seq = seq;
             ret = gl_error_set(err, GL_ERR_CORRUPT, 0,
@@ -1387,6 +1405,9 @@ int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
     }
 done:
     *checked = n;
+    EVP_MD_CTX_free(ctx);
+    if (ccur)
+        mdb_cursor_close(ccur);
     if (cur)
         mdb_cursor_close(cur);
     end_read(st, txn);
