@@ -390,10 +390,12 @@ int gl_cmd_findings(int argc, char **argv)
         rc = kafka_sink_open(sink_url, props, n_props, &pr.sink, &err);
     eng.flush = print_batch;
     eng.flush_arg = &pr;
-    /* output streams: the store checks, then workload by workload, then
-     * credential by credential; memory is bounded by one of them */
+    /* output streams workload by workload (then credential by credential
+     * when only some workloads are asked for), memory bounded by one of
+     * them; the store checks rehash every event on a second thread
+     * meanwhile and report last */
     if (!rc)
-        rc = engine_stores(&eng, stores, sa.dirs, sa.n_dirs);
+        rc = engine_stores_start(&eng, stores, sa.dirs, sa.n_dirs);
     bool wl_rules = false, cred_rules = false;
     for (size_t i = 0; gl_rules[i]; i++) {
         wl_rules |= enabled[i] && gl_rules[i]->on_workload;
@@ -409,6 +411,8 @@ int gl_cmd_findings(int argc, char **argv)
     }
     if (!rc && cred_rules)
         rc = model_keys(&m, GL_IDX_CREDENTIAL, engine_credential_cb, &eng, &err);
+    if (!rc)
+        rc = engine_stores_finish(&eng);
     if (!rc && new_only)
         rc = emit_resolved(&pr);
     if (pr.sink) {

@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,10 @@ int engine_init(struct engine *e, struct model *m, const struct policy *pol, con
 
 void engine_free(struct engine *e)
 {
+    if (e->checks) { /* an error path left them running: wait, drop their findings */
+        e->flush = NULL;
+        engine_stores_finish(e);
+    }
     timeline_free(&e->w);
     arena_free(e->a);
     arena_free(e->sink.a);
@@ -173,6 +178,81 @@ static int owned_credentials(struct engine *e, const struct wl *w)
     }
     free(cr.evs.v);
     free(names);
+    return rc;
+}
+
+struct store_checks {
+    pthread_t thread;
+    struct engine *e;
+    struct gl_store **stores;
+    const char *const *names;
+    size_t n;
+    struct rule_ctx c; /* its own sink and error: nothing shared while it runs */
+    struct sink sink;
+    struct gl_error err;
+    int rc;
+};
+
+static void *store_checks_run(void *arg)
+{
+    struct store_checks *sc = arg;
+    for (size_t i = 0; !sc->rc && gl_rules[i]; i++) {
+        if (!sc->e->enabled[i] || !gl_rules[i]->on_store)
+            continue;
+        sc->c.rule = (int)i;
+        for (size_t s = 0; !sc->rc && s < sc->n; s++)
+            sc->rc = gl_rules[i]->on_store(&sc->c, sc->stores[s], sc->names[s]);
+    }
+    return NULL;
+}
+
+int engine_stores_start(struct engine *e, struct gl_store **stores, const char *const *names,
+                        size_t n)
+{
+    struct store_checks *sc = calloc(1, sizeof *sc);
+    if (!sc || !(sc->sink.a = arena_new())) {
+        free(sc);
+        return gl_error_set(e->err, GL_ERR_NOMEM, 0, "out of memory");
+    }
+    sc->e = e;
+    sc->stores = stores;
+    sc->names = names;
+    sc->n = n;
+    sc->c = e->c;
+    sc->c.sink = &sc->sink;
+    sc->c.err = &sc->err;
+    if (pthread_create(&sc->thread, NULL, store_checks_run, sc) != 0) {
+        arena_free(sc->sink.a);
+        free(sc);
+        return engine_stores(e, stores, names, n); /* no thread: run them here */
+    }
+    e->checks = sc;
+    return GL_OK;
+}
+
+int engine_stores_finish(struct engine *e)
+{
+    struct store_checks *sc = e->checks;
+    if (!sc)
+        return GL_OK;
+    pthread_join(sc->thread, NULL);
+    e->checks = NULL;
+    int rc = sc->rc;
+    if (rc) {
+        *e->err = sc->err;
+    } else {
+        /* flush the checks' findings through the engine's usual path */
+        struct sink mine = e->sink;
+        e->sink = sc->sink;
+        rc = engine_flush(e);
+        sc->sink = e->sink;
+        e->sink = mine;
+    }
+    arena_free(sc->sink.a);
+    free(sc->sink.v);
+    EVP_MD_CTX_free(sc->sink.ctx);
+    EVP_MD_free(sc->sink.sha256);
+    free(sc);
     return rc;
 }
 

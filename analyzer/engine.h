@@ -40,6 +40,7 @@ struct engine {
      * separate credential pass is not needed. Only for a pass over every
      * workload. */
     bool merge_creds;
+    struct store_checks *checks; /* engine_stores_start .. _finish */
 };
 
 /* 'm', 'pol' and 'enabled' (per rule index) are borrowed. */
@@ -47,6 +48,12 @@ int engine_init(struct engine *e, struct model *m, const struct policy *pol, con
                 struct gl_error *err);
 void engine_free(struct engine *e);
 int engine_stores(struct engine *e, struct gl_store **stores, const char *const *names, size_t n);
+/* The same store checks (GL-015: rehashing every event) on a second thread,
+ * beside the workload pass: _finish waits for them and flushes their
+ * findings. 'stores' and 'names' must outlive _finish. */
+int engine_stores_start(struct engine *e, struct gl_store **stores, const char *const *names,
+                        size_t n);
+int engine_stores_finish(struct engine *e);
 /* Runs the workload rules on one workload. Its timeline stays in e->w (and
  * its strings in e->a) until the next engine_workload or engine_credential
  * call, so a caller may read it right after. */

@@ -197,7 +197,11 @@ int model_load(struct model *m, enum gl_store_index idx, const char *key, struct
                 out->v[w++] = out->v[r];
         out->n = w;
     }
-    if (out->n)
+    /* one store's index already yields (ts, seq) order: check, don't sort */
+    bool sorted = true;
+    for (size_t i = 1; i < out->n && sorted; i++)
+        sorted = cmp_time(&out->v[i - 1], &out->v[i]) < 0;
+    if (!sorted)
         qsort(out->v, out->n, sizeof *out->v, cmp_time);
     return GL_OK;
 }

@@ -364,16 +364,32 @@ static const char *const key_names[K__COUNT] = {
     "v",         "origin",
 };
 
-static const unsigned char key_lens[K__COUNT] = {0, 2, 2,  4,  8, 4, 5,  6, 10, 8, 8,
-                                                   10, 11, 5, 10, 8, 8, 6, 5,  1, 6};
-
-/* Runs for every key of every event, twice: compare lengths before bytes. */
+/* Runs for every key of every event: a handful of compares at most. */
 static enum key_id key_lookup(const char *s, size_t len, bool stored)
 {
-    int last = stored ? K_ORIGIN : K_ATTRS;
-    for (int k = 1; k <= last; k++)
-        if (key_lens[k] == len && memcmp(key_names[k], s, len) == 0)
-            return (enum key_id)k;
+    /* candidates by length, then one comparison: most lengths have one key */
+    static const unsigned char by_len[12][4] = {
+        [1] = {K_V},
+        [2] = {K_ID, K_TS},
+        [4] = {K_TYPE, K_TASK},
+        [5] = {K_ACTOR, K_SCOPE, K_ATTRS},
+        [6] = {K_SOURCE, K_STATUS, K_ORIGIN},
+        [8] = {K_WORKLOAD, K_PREVIOUS, K_GRANT_ID, K_DECISION},
+        [10] = {K_CREDENTIAL, K_PERMISSION, K_EXPIRES_AT},
+    };
+    if (len > 11)
+        return K_UNKNOWN;
+    if (len == 11)
+        return memcmp(s, "permissions", 11) == 0 ? K_PERMISSIONS : K_UNKNOWN;
+    if (len == 8 && s[0] == 'd') /* decision and delegate share a length */
+        return memcmp(s, "decision", 8) == 0   ? K_DECISION
+               : memcmp(s, "delegate", 8) == 0 ? K_DELEGATE
+                                               : K_UNKNOWN;
+    for (int i = 0; i < 4 && by_len[len][i]; i++) {
+        enum key_id k = (enum key_id)by_len[len][i];
+        if (memcmp(key_names[k], s, len) == 0)
+            return (!stored && k > K_ATTRS) ? K_UNKNOWN : k;
+    }
     return K_UNKNOWN;
 }
 

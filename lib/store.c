@@ -900,6 +900,20 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
 
 /* --- reading --- */
 
+/* A read transaction of its own, for a query that may run on another thread
+ * than the store's other readers (verify runs beside the analysis). */
+static int begin_own_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
+{
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* the writer grew the map; adopting its size is safe only with no
+         * other transaction of ours open, which a second thread cannot know */
+        return gl_error_set(err, GL_ERR_STORE, rc,
+                            "store %s: the map grew while reading: run again", st->dir);
+    }
+    return rc ? mdb_fail(err, rc, "begin read") : GL_OK;
+}
+
 static int begin_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
 {
     /* The analyzer asks many small queries; renewing a reset transaction
@@ -1331,7 +1345,7 @@ int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
                     struct gl_error *err)
 {
     MDB_txn *txn;
-    int rc = begin_read(st, &txn, err);
+    int rc = begin_own_read(st, &txn, err);
     if (rc)
         return rc;
     MDB_cursor *cur = NULL, *ccur = NULL;
@@ -1410,6 +1424,6 @@ done:
         mdb_cursor_close(ccur);
     if (cur)
         mdb_cursor_close(cur);
-    end_read(st, txn);
+    mdb_txn_abort(txn);
     return ret;
 }

@@ -148,7 +148,9 @@ int gl_store_scan_quarantine(struct gl_store *st, gl_store_quarantine_fn fn, voi
 
 /* Recomputes the hash chain over every event and checks sequence continuity
  * and the head recorded in the metadata. On the first problem returns
- * GL_ERR_CORRUPT with the sequence number in *bad_seq and a description. */
+ * GL_ERR_CORRUPT with the sequence number in *bad_seq and a description.
+ * Unlike the other reading functions (one thread at a time per handle), it
+ * may run on its own thread beside them: it uses a transaction of its own. */
 int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
                     struct gl_error *err);
 
