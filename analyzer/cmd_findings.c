@@ -33,6 +33,8 @@ static void usage(FILE *out)
             "  -f, --format F         text (default), json (NDJSON), ocsf (OCSF 1.8.0\n"
             "                         Detection Finding, NDJSON) or cef (CEF:0 lines)\n"
             "      --syslog           cef: frame each line as RFC 5424 syslog\n"
+            "  -j, --jobs N           analysis threads (default: the CPUs, at most 8);\n"
+            "                         the output does not depend on it\n"
             "      --sink kafka://HOST:PORT[,HOST:PORT]/TOPIC\n"
             "                         publish each finding (keyed by workload) instead of\n"
             "                         printing; waits for delivery, exit 3 if any failed\n"
@@ -202,6 +204,8 @@ int gl_cmd_findings(int argc, char **argv)
 {
     enum { OPT_AT = 256, OPT_RULE, OPT_MINSEV, OPT_POLICY, OPT_FAILON, OPT_LIST, OPT_SUPP,
            OPT_SHOWSUPP, OPT_SYSLOG, OPT_SINK, OPT_NEWONLY, OPT_STATE };
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
     static const struct option opts[] = {
         {"store", required_argument, 0, 's'},
         {"at", required_argument, 0, OPT_AT},
@@ -218,6 +222,7 @@ int gl_cmd_findings(int argc, char **argv)
         {"sink", required_argument, 0, OPT_SINK},
         {"new-only", no_argument, 0, OPT_NEWONLY},
         {"state", required_argument, 0, OPT_STATE},
+        {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -232,7 +237,7 @@ int gl_cmd_findings(int argc, char **argv)
     int min_sev = SEV_INFO, fail_on = -1;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "s:w:f:hX:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:w:f:hX:j:", opts, NULL)) != -1) {
         switch (ch) {
         case 's':
             if (gl_store_args_add(&sa, optarg, "findings"))
@@ -297,6 +302,16 @@ int gl_cmd_findings(int argc, char **argv)
         case OPT_STATE:
             state_path = optarg;
             break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 8) {
+                fprintf(stderr, "grantline-analyzer findings: --jobs must be 1 to 8\n");
+                return GL_EXIT_USAGE;
+            }
+            jobs = (int)v;
+            break;
+        }
         case 'X':
             if (n_props == 64) {
                 fprintf(stderr, "grantline-analyzer findings: at most 64 -X settings\n");
@@ -406,7 +421,12 @@ int gl_cmd_findings(int argc, char **argv)
     } else if (!rc && (wl_rules || cred_rules)) {
         /* every workload: each credential goes with the workload owning it */
         eng.merge_creds = cred_rules;
-        rc = model_keys(&m, GL_IDX_WORKLOAD, engine_workload_cb, &eng, &err);
+        char **keys;
+        size_t n_keys;
+        rc = model_key_list(&m, GL_IDX_WORKLOAD, &keys, &n_keys, &err);
+        if (!rc)
+            rc = engine_workloads(&eng, keys, n_keys, jobs);
+        model_key_list_free(keys, n_keys);
         cred_rules = false;
     }
     if (!rc && cred_rules)

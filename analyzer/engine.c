@@ -309,11 +309,166 @@ void engine_sort(struct engine *e)
 
 int engine_flush(struct engine *e)
 {
-    if (!e->flush || e->sink.n == 0)
+    if ((!e->flush && !e->hold) || e->sink.n == e->sink.mark)
         return GL_OK;
-    engine_sort(e);
+    qsort(e->sink.v + e->sink.mark, e->sink.n - e->sink.mark, sizeof *e->sink.v, cmp_findings);
+    if (e->hold) {
+        e->sink.mark = e->sink.n;
+        return GL_OK;
+    }
     int rc = e->flush(e, e->flush_arg);
-    e->sink.n = 0;
+    e->sink.n = e->sink.mark = 0;
     arena_reset(e->sink.a);
     return rc;
+}
+
+/* --- workloads on several threads --- */
+
+/* Workers take chunks of consecutive workloads and keep each chunk's
+ * findings (sorted per workload, as engine_flush would hand them out) in a
+ * ring slot; whichever worker finds the next chunk in order ready prints it
+ * through the caller's flush. Nobody waits for a slow chunk unless it is a
+ * whole ring ahead, so memory stays bounded by RING chunks of findings. */
+#define CHUNK 16
+#define RING 8
+
+struct slot {
+    struct out_finding *v;
+    size_t n, cap;
+    struct arena *a;
+    bool ready;
+};
+
+struct pool {
+    struct engine *e; /* the caller's: flush, policy, model to copy */
+    char *const *keys;
+    size_t n, next_chunk, turn;
+    bool failed, printing;
+    struct slot ring[RING];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void pool_fail(struct pool *p, const struct gl_error *err)
+{
+    pthread_mutex_lock(&p->mu);
+    if (!p->failed) {
+        p->failed = true;
+        *p->e->err = *err;
+        if (!p->e->err->code)
+            p->e->err->code = GL_ERR_STORE;
+    }
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Moves a worker's findings into slot c (an empty slot's array and arena go
+ * back to the worker), then prints every chunk ready in order. Called and
+ * returns with p->mu held. */
+static int pool_deliver(struct pool *p, struct engine *w, size_t c)
+{
+    struct slot *sl = &p->ring[c % RING];
+    struct slot give = {w->sink.v, w->sink.n, w->sink.cap, w->sink.a, true};
+    w->sink.v = sl->v;
+    w->sink.cap = sl->cap;
+    w->sink.a = sl->a;
+    w->sink.n = w->sink.mark = 0;
+    *sl = give;
+    int rc = GL_OK;
+    while (!rc && !p->printing && !p->failed && p->ring[p->turn % RING].ready) {
+        struct slot *out = &p->ring[p->turn % RING];
+        p->printing = true;
+        pthread_mutex_unlock(&p->mu);
+        if (out->n && p->e->flush) {
+            /* the flush reads e->sink only: hand it the slot in a shell */
+            struct engine shell = *p->e;
+            shell.sink.v = out->v;
+            shell.sink.n = out->n;
+            rc = p->e->flush(&shell, p->e->flush_arg);
+        }
+        out->n = 0;
+        arena_reset(out->a);
+        pthread_mutex_lock(&p->mu);
+        out->ready = false;
+        p->turn++;
+        p->printing = false;
+        pthread_cond_broadcast(&p->cv);
+    }
+    return rc;
+}
+
+static void *pool_worker(void *arg)
+{
+    struct pool *p = arg;
+    struct gl_error err = {0};
+    struct model m = {0};
+    struct engine w = {0};
+    const struct model *pm = p->e->m;
+    int rc = model_init(&m, pm->stores, pm->n_stores, pm->horizon, true, &err);
+    if (!rc)
+        rc = engine_init(&w, &m, p->e->c.pol, p->e->enabled, &err);
+    w.hold = true;
+    w.merge_creds = p->e->merge_creds;
+    while (!rc) {
+        pthread_mutex_lock(&p->mu);
+        while (p->next_chunk >= p->turn + RING && !p->failed)
+            pthread_cond_wait(&p->cv, &p->mu);
+        size_t c = p->next_chunk++;
+        bool stop = p->failed;
+        pthread_mutex_unlock(&p->mu);
+        if (stop || c * CHUNK >= p->n)
+            break;
+        for (size_t k = c * CHUNK; k < p->n && k < (c + 1) * CHUNK && !rc; k++)
+            rc = engine_workload(&w, p->keys[k]);
+        if (rc)
+            break;
+        pthread_mutex_lock(&p->mu);
+        rc = pool_deliver(p, &w, c);
+        pthread_mutex_unlock(&p->mu);
+        if (rc)
+            err = *p->e->err;
+    }
+    if (rc)
+        pool_fail(p, &err);
+    engine_free(&w);
+    model_free(&m);
+    for (size_t i = 0; i < pm->n_stores; i++)
+        gl_store_thread_done(pm->stores[i]);
+    return NULL;
+}
+
+int engine_workloads(struct engine *e, char *const *keys, size_t n, int jobs)
+{
+    if (jobs <= 1 || n <= CHUNK) {
+        int rc = GL_OK;
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = engine_workload(e, keys[i]);
+        return rc;
+    }
+    struct pool p = {.e = e, .keys = keys, .n = n};
+    for (int i = 0; i < RING; i++)
+        if (!(p.ring[i].a = arena_new()))
+            p.failed = true;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    pthread_t t[16];
+    int started = 0;
+    if (jobs > 16)
+        jobs = 16;
+    for (; started < jobs && !p.failed; started++)
+        if (pthread_create(&t[started], NULL, pool_worker, &p) != 0)
+            break;
+    if (started == 0 && !p.failed)
+        pool_worker(&p); /* no thread to be had: work here */
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < RING; i++) {
+        arena_free(p.ring[i].a);
+        free(p.ring[i].v);
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+    if (p.failed && !e->err->code)
+        gl_error_set(e->err, GL_ERR_NOMEM, 0, "out of memory");
+    return p.failed ? e->err->code : GL_OK;
 }

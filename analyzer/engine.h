@@ -17,6 +17,7 @@ struct out_finding {
 struct sink {
     struct out_finding *v;
     size_t n, cap;
+    size_t mark; /* hold mode: findings before it are sorted groups */
     struct arena *a;
     EVP_MD *sha256; /* finding ids: fetched once */
     EVP_MD_CTX *ctx;
@@ -41,6 +42,7 @@ struct engine {
      * workload. */
     bool merge_creds;
     struct store_checks *checks; /* engine_stores_start .. _finish */
+    bool hold; /* engine_flush sorts each group of findings and keeps them */
 };
 
 /* 'm', 'pol' and 'enabled' (per rule index) are borrowed. */
@@ -59,6 +61,10 @@ int engine_stores_finish(struct engine *e);
  * call, so a caller may read it right after. */
 int engine_workload(struct engine *e, const char *workload);
 int engine_credential(struct engine *e, const char *credential);
+/* engine_workload for each of keys[0..n) on 'jobs' threads, each with a
+ * model and engine of its own made like e's; findings reach e->flush in key
+ * order, exactly as a loop over engine_workload would give them. */
+int engine_workloads(struct engine *e, char *const *keys, size_t n, int jobs);
 /* model_keys callbacks ('arg' is the engine) */
 int engine_workload_cb(const char *key, size_t len, void *arg);
 int engine_credential_cb(const char *key, size_t len, void *arg);

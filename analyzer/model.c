@@ -306,8 +306,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *arg,
-               struct gl_error *err)
+int model_key_list(struct model *m, enum gl_store_index idx, char ***keys, size_t *n,
+                   struct gl_error *err)
 {
     struct keys_ctx k = {0};
     int rc = GL_OK;
@@ -315,17 +315,44 @@ int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *
         rc = gl_store_scan_keys(m->stores[i], idx, collect_key, &k, err);
     if (rc == GL_ERR_NOMEM)
         gl_error_set(err, rc, 0, "out of memory");
-    if (!rc) {
+    if (!rc && m->n_stores > 1 && k.n) {
         /* one store lists keys in order already; several need a merge */
-        if (k.n)
-            qsort(k.v, k.n, sizeof *k.v, cmp_str);
-        for (size_t i = 0; i < k.n && !rc; i++)
-            if (i == 0 || strcmp(k.v[i - 1], k.v[i]) != 0)
-                rc = fn(k.v[i], strlen(k.v[i]), arg);
+        qsort(k.v, k.n, sizeof *k.v, cmp_str);
+        size_t w = 0;
+        for (size_t i = 0; i < k.n; i++) {
+            if (w && strcmp(k.v[w - 1], k.v[i]) == 0)
+                free(k.v[i]);
+            else
+                k.v[w++] = k.v[i];
+        }
+        k.n = w;
     }
-    for (size_t i = 0; i < k.n; i++)
-        free(k.v[i]);
-    free(k.v);
+    if (rc) {
+        model_key_list_free(k.v, k.n);
+        k.v = NULL;
+        k.n = 0;
+    }
+    *keys = k.v;
+    *n = k.n;
+    return rc;
+}
+
+void model_key_list_free(char **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *arg,
+               struct gl_error *err)
+{
+    char **keys;
+    size_t n;
+    int rc = model_key_list(m, idx, &keys, &n, err);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fn(keys[i], strlen(keys[i]), arg);
+    model_key_list_free(keys, n);
     return rc;
 }
 

@@ -90,6 +90,10 @@ const char *model_full_name(const struct evlist *evs, enum gl_store_index idx, c
 /* Calls fn for every distinct key of an index across all stores, each once,
  * in byte order. */
 typedef int (*model_key_fn)(const char *key, size_t len, void *arg);
+/* The same keys as a list (*keys owned by the caller: model_key_list_free). */
+int model_key_list(struct model *m, enum gl_store_index idx, char ***keys, size_t *n,
+                   struct gl_error *err);
+void model_key_list_free(char **keys, size_t n);
 int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *arg,
                struct gl_error *err);
 

@@ -20,6 +20,7 @@
 #include <msgpack.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #define FORMAT_NAME      "grantline-store/1"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
 #define MAX_DBS          12
+#define GL_STORE_READ_THREADS 8
 
 enum dbi_id {
     DB_META,
@@ -70,8 +72,14 @@ struct gl_store {
     uint64_t map_size;
     unsigned char redact_key[32];
     EVP_MD *sha256; /* the chain's digest, fetched once */
-    MDB_txn *rtxn; /* read-only stores: one reset read transaction, renewed per query */
-    bool rtxn_busy;
+    /* read-only stores: per reading thread, one reset read transaction,
+     * renewed per query (LMDB ties a read transaction to its thread) */
+    pthread_mutex_t rlock;
+    struct rslot {
+        pthread_t tid;
+        MDB_txn *txn; /* NULL: slot free */
+        bool busy;
+    } rslots[GL_STORE_READ_THREADS];
     char dir[4096];
 };
 
@@ -172,7 +180,8 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
     snprintf(st->dir, sizeof st->dir, "%s", dir);
     st->rdonly = flags & GL_STORE_RDONLY;
     st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!st->sha256) {
+    if (!st->sha256 || pthread_mutex_init(&st->rlock, NULL) != 0) {
+        EVP_MD_free(st->sha256);
         free(st);
         return gl_error_set(err, GL_ERR_NOMEM, 0, "store: SHA-256 unavailable in OpenSSL");
     }
@@ -267,6 +276,7 @@ fail:
     if (st->env)
         mdb_env_close(st->env);
     EVP_MD_free(st->sha256);
+    pthread_mutex_destroy(&st->rlock);
     free(st);
     return ret;
 }
@@ -275,8 +285,10 @@ void gl_store_close(struct gl_store *st)
 {
     if (!st)
         return;
-    if (st->rtxn)
-        mdb_txn_abort(st->rtxn);
+    for (int i = 0; i < GL_STORE_READ_THREADS; i++)
+        if (st->rslots[i].txn)
+            mdb_txn_abort(st->rslots[i].txn);
+    pthread_mutex_destroy(&st->rlock);
     EVP_MD_free(st->sha256);
     mdb_env_close(st->env);
     free(st);
@@ -914,20 +926,39 @@ static int begin_own_read(struct gl_store *st, MDB_txn **txn, struct gl_error *e
     return rc ? mdb_fail(err, rc, "begin read") : GL_OK;
 }
 
+/* This thread's cached read transaction of a read-only store, or NULL
+ * (none yet, or every slot taken: the query then uses one of its own). */
+static struct rslot *read_slot(struct gl_store *st)
+{
+    pthread_t self = pthread_self();
+    struct rslot *mine = NULL;
+    pthread_mutex_lock(&st->rlock);
+    for (int i = 0; i < GL_STORE_READ_THREADS && !mine; i++)
+        if (st->rslots[i].txn && pthread_equal(st->rslots[i].tid, self))
+            mine = &st->rslots[i];
+    pthread_mutex_unlock(&st->rlock);
+    return mine;
+}
+
 static int begin_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
 {
     /* The analyzer asks many small queries; renewing a reset transaction
      * skips the allocation and reader-slot search of a new one. */
-    if (st->rdonly && st->rtxn && !st->rtxn_busy) {
-        int rc = mdb_txn_renew(st->rtxn);
+    struct rslot *slot = st->rdonly ? read_slot(st) : NULL;
+    if (slot && !slot->busy) {
+        int rc = mdb_txn_renew(slot->txn);
         if (rc == MDB_SUCCESS) {
-            st->rtxn_busy = true;
-            *txn = st->rtxn;
+            slot->busy = true;
+            *txn = slot->txn;
             return GL_OK;
         }
-        mdb_txn_abort(st->rtxn);
-        st->rtxn = NULL;
+        pthread_mutex_lock(&st->rlock);
+        mdb_txn_abort(slot->txn);
+        slot->txn = NULL;
+        pthread_mutex_unlock(&st->rlock);
+        slot = NULL;
     }
+    bool cache = st->rdonly && !slot;
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
     if (rc == MDB_MAP_RESIZED) { /* the writer grew the map: adopt its size */
         mdb_env_set_mapsize(st->env, 0);
@@ -935,21 +966,40 @@ static int begin_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
     }
     if (rc)
         return mdb_fail(err, rc, "begin read");
-    if (st->rdonly && !st->rtxn) {
-        st->rtxn = *txn;
-        st->rtxn_busy = true;
+    if (cache) {
+        pthread_mutex_lock(&st->rlock);
+        for (int i = 0; i < GL_STORE_READ_THREADS; i++) {
+            if (!st->rslots[i].txn) {
+                st->rslots[i] = (struct rslot){pthread_self(), *txn, true};
+                break;
+            }
+        }
+        pthread_mutex_unlock(&st->rlock);
     }
     return GL_OK;
 }
 
 static void end_read(struct gl_store *st, MDB_txn *txn)
 {
-    if (txn == st->rtxn) {
+    struct rslot *slot = st->rdonly ? read_slot(st) : NULL;
+    if (slot && slot->txn == txn) {
         mdb_txn_reset(txn);
-        st->rtxn_busy = false;
+        slot->busy = false;
     } else {
         mdb_txn_abort(txn);
     }
+}
+
+void gl_store_thread_done(struct gl_store *st)
+{
+    struct rslot *slot = st->rdonly ? read_slot(st) : NULL;
+    if (!slot)
+        return;
+    pthread_mutex_lock(&st->rlock);
+    mdb_txn_abort(slot->txn);
+    slot->txn = NULL;
+    slot->busy = false;
+    pthread_mutex_unlock(&st->rlock);
 }
 
 int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
@@ -1071,7 +1121,12 @@ static int fetch_hits(struct gl_store *st, MDB_txn *txn, struct hit *hits, size_
 {
     if (n == 0)
         return GL_OK;
-    qsort(hits, n, sizeof *hits, hit_by_seq);
+    /* index order (ts, seq) mostly is sequence order already */
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = hits[i - 1].seq < hits[i].seq;
+    if (!sorted)
+        qsort(hits, n, sizeof *hits, hit_by_seq);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &cur);
     if (rc)
@@ -1088,7 +1143,8 @@ static int fetch_hits(struct gl_store *st, MDB_txn *txn, struct hit *hits, size_
     mdb_cursor_close(cur);
     if (rc)
         return rc;
-    qsort(hits, n, sizeof *hits, hit_by_pos);
+    if (!sorted)
+        qsort(hits, n, sizeof *hits, hit_by_pos);
     for (size_t i = 0; i < n && !rc; i++)
         rc = fn(hits[i].seq, hits[i].rec.mv_data, hits[i].rec.mv_size, arg);
     return rc;

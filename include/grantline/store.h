@@ -78,6 +78,11 @@ int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
 
 /* --- reading (read-only transactions, never block the writer) --- */
 
+/* Several threads may read one read-only handle at once, each through a read
+ * transaction of its own that the handle keeps between queries; a thread
+ * other than the one closing the store calls this before it ends. */
+void gl_store_thread_done(struct gl_store *st);
+
 struct gl_store_stats {
     uint64_t events;
     uint64_t per_type[GL_EV__COUNT];
