@@ -35,51 +35,70 @@ static void write_text(struct out_ctx *c, const struct out_finding *o, const str
 
 static void write_json(struct out_ctx *c, const struct out_finding *o, const struct suppression *x)
 {
+    /* one lock per finding, unlocked writes inside: NDJSON of a large store
+     * is a hundred megabytes of mostly short strings */
     FILE *out = c->f;
     const struct finding *f = &o->f;
     const struct gl_rule *r = gl_rules[f->rule];
     char t[32];
-    fprintf(out,
-            "{\"finding_id\":\"%s\",\"rule\":\"%s\",\"name\":\"%s\",\"severity\":\"%s\","
-            "\"workload\":",
-            o->id, r->id, r->name, severity_name(f->severity));
-    json_str(out, f->workload ? f->workload : "");
-    const char *opt[][2] = {{"task", f->task}, {"credential", f->credential}, {"grant", f->grant}};
+    flockfile(out);
+    gl_puts_unlocked(out, "{\"finding_id\":\"");
+    gl_puts_unlocked(out, o->id);
+    gl_puts_unlocked(out, "\",\"rule\":\"");
+    gl_puts_unlocked(out, r->id);
+    gl_puts_unlocked(out, "\",\"name\":\"");
+    gl_puts_unlocked(out, r->name);
+    gl_puts_unlocked(out, "\",\"severity\":\"");
+    gl_puts_unlocked(out, severity_name(f->severity));
+    gl_puts_unlocked(out, "\",\"workload\":");
+    gl_json_write_str_unlocked(out, f->workload ? f->workload : "", GL_NUL_TERMINATED);
+    const char *opt[][2] = {{",\"task\":", f->task},
+                            {",\"credential\":", f->credential},
+                            {",\"grant\":", f->grant}};
     for (int i = 0; i < 3; i++) {
         if (!opt[i][1])
             continue;
-        fprintf(out, ",\"%s\":", opt[i][0]);
-        json_str(out, opt[i][1]);
+        gl_puts_unlocked(out, opt[i][0]);
+        gl_json_write_str_unlocked(out, opt[i][1], GL_NUL_TERMINATED);
     }
-    if (f->has_first)
-        fprintf(out, ",\"first_seen\":\"%s\"", gl_tstamp_format(f->first_seen, t));
-    if (f->has_last)
-        fprintf(out, ",\"last_seen\":\"%s\"", gl_tstamp_format(f->last_seen, t));
-    fputs(",\"evidence\":[", out);
+    if (f->has_first) {
+        gl_puts_unlocked(out, ",\"first_seen\":\"");
+        gl_puts_unlocked(out, gl_tstamp_format(f->first_seen, t));
+        putc_unlocked('"', out);
+    }
+    if (f->has_last) {
+        gl_puts_unlocked(out, ",\"last_seen\":\"");
+        gl_puts_unlocked(out, gl_tstamp_format(f->last_seen, t));
+        putc_unlocked('"', out);
+    }
+    gl_puts_unlocked(out, ",\"evidence\":[");
     for (int i = 0; i < f->n_evidence; i++) {
         if (i)
-            fputc(',', out);
-        json_str(out, f->evidence[i]);
+            putc_unlocked(',', out);
+        gl_json_write_str_unlocked(out, f->evidence[i], GL_NUL_TERMINATED);
     }
-    fputs("],\"detail\":", out);
-    json_str(out, f->detail);
-    fputs(",\"controls\":[", out);
+    gl_puts_unlocked(out, "],\"detail\":");
+    gl_json_write_str_unlocked(out, f->detail, GL_NUL_TERMINATED);
+    gl_puts_unlocked(out, ",\"controls\":[");
     for (size_t k = 0; c->ctl->ids[f->rule] && c->ctl->ids[f->rule][k]; k++) {
         if (k)
-            fputc(',', out);
-        json_str(out, c->ctl->ids[f->rule][k]);
+            putc_unlocked(',', out);
+        gl_json_write_str_unlocked(out, c->ctl->ids[f->rule][k], GL_NUL_TERMINATED);
     }
-    fputc(']', out);
+    putc_unlocked(']', out);
     if (x) {
-        fputs(",\"suppressed\":{\"reason\":", out);
-        json_str(out, x->reason);
-        fputs(",\"owner\":", out);
-        json_str(out, x->owner);
-        fprintf(out, ",\"expires\":\"%s\"}", x->expires);
+        gl_puts_unlocked(out, ",\"suppressed\":{\"reason\":");
+        gl_json_write_str_unlocked(out, x->reason, GL_NUL_TERMINATED);
+        gl_puts_unlocked(out, ",\"owner\":");
+        gl_json_write_str_unlocked(out, x->owner, GL_NUL_TERMINATED);
+        gl_puts_unlocked(out, ",\"expires\":\"");
+        gl_puts_unlocked(out, x->expires);
+        gl_puts_unlocked(out, "\"}");
     }
     if (c->resolved)
-        fputs(",\"status\":\"resolved\"", out);
-    fputs("}\n", out);
+        gl_puts_unlocked(out, ",\"status\":\"resolved\"");
+    gl_puts_unlocked(out, "}\n");
+    funlockfile(out);
 }
 
 /* --- OCSF 1.8.0 Detection Finding --- */

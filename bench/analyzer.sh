@@ -47,22 +47,15 @@ cc -O2 -o "$out/analyzer_bench" bench/analyzer_bench.c -Iinclude -Ianalyzer \
    $(pkg-config --cflags --libs lmdb msgpack libpcre2-8 yajl libcrypto sqlite3)
 "$out/analyzer_bench" "$store" "$db" 100 | tee "$out/analyzer_bench.txt"
 scan_ms=$(sed -n 's/^BARE_SCAN_MS //p' "$out/analyzer_bench.txt")
-# peak RSS splits into heap (RssAnon) and the store's pages mapped by LMDB
-# (RssFile: page cache, shared and reclaimable); sample both
+# findings, timed alone (nothing else running), then once more for its memory:
+# peak RSS (VmHWM, everything resident: heap and the store's mapped pages)
 t0=$(date +%s.%N)
-./build/analyzer/grantline-analyzer findings --store "$store" --format json > "$out/findings.json" &
-pid=$!
-anon=0 file=0
-while kill -0 "$pid" 2>/dev/null; do
-  a=$(awk '/RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-  f=$(awk '/RssFile/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-  [ "${a:-0}" -gt "$anon" ] && anon=$a
-  [ "${f:-0}" -gt "$file" ] && file=$f
-  sleep 0.05
-done
-wait "$pid"
+./build/analyzer/grantline-analyzer findings --store "$store" --format json > "$out/findings.json"
 f_s=$(echo "$(date +%s.%N) - $t0" | bc)
-echo "findings over the store: $(wc -l < "$out/findings.json") findings in $f_s s, peak heap (RssAnon) $((anon / 1024)) MiB, mapped store pages (RssFile) $((file / 1024)) MiB"
+/usr/bin/time -f "%M" -o "$out/findings.rss" \
+  ./build/analyzer/grantline-analyzer findings --store "$store" --format json > /dev/null
+rss_kb=$(tail -1 "$out/findings.rss")
+echo "findings over the store: $(wc -l < "$out/findings.json") findings in $f_s s ($(nproc) CPUs), peak RSS $((rss_kb / 1024)) MiB"
 view_ms=$(sed -n 's/^VIEW_SCAN_MS //p' "$out/analyzer_bench.txt")
 echo "ratio findings / bare msgpack-c scan: $(echo "scale=2; $f_s * 1000 / $scan_ms" | bc)x (target <= 3x; memory target < 256 MiB)"
 echo "ratio findings / scan with the analyzer's own record reader: $(echo "scale=2; $f_s * 1000 / $view_ms" | bc)x"

@@ -376,14 +376,18 @@ static uint64_t key_word(const char *s, size_t len)
 }
 
 static uint64_t words[K__COUNT];
-static unsigned char lens[K__COUNT];
+static unsigned char by_len[12][5]; /* key ids of each length, 0-terminated */
 static pthread_once_t key_words_once = PTHREAD_ONCE_INIT;
 
 static void key_words_init(void)
 {
     for (int k = 1; k < K__COUNT; k++) {
-        lens[k] = (unsigned char)strlen(key_names[k]);
-        words[k] = key_word(key_names[k], lens[k]);
+        size_t len = strlen(key_names[k]);
+        words[k] = key_word(key_names[k], len);
+        unsigned char *slot = by_len[len];
+        while (*slot)
+            slot++;
+        *slot = (unsigned char)k;
     }
 }
 
@@ -396,10 +400,10 @@ static enum key_id key_lookup(const char *s, size_t len, bool stored)
         return K_UNKNOWN;
     uint64_t w = key_word(s, len);
     int last = stored ? K_ORIGIN : K_ATTRS;
-    for (int k = 1; k <= last; k++)
-        if (lens[k] == len && words[k] == w &&
-            (len <= 8 || memcmp(key_names[k] + 8, s + 8, len - 8) == 0))
-            return (enum key_id)k;
+    for (const unsigned char *k = by_len[len]; *k; k++)
+        if (words[*k] == w && *k <= last &&
+            (len <= 8 || memcmp(key_names[*k] + 8, s + 8, len - 8) == 0))
+            return (enum key_id)*k;
     return K_UNKNOWN;
 }
 
@@ -1048,6 +1052,16 @@ static const char *mpc_next(struct mpc *c, msgpack_object *o)
     size_t left = c->len - c->at;
     unsigned b = p[0];
     size_t hdr = 1, payload = 0;
+    if (b >= 0xa0 && b <= 0xbf) { /* fixstr: most of a record */
+        payload = b & 0x1f;
+        if (left - 1 < payload)
+            return "truncated";
+        o->type = MSGPACK_OBJECT_STR;
+        o->via.str.ptr = (const char *)p + 1;
+        o->via.str.size = (uint32_t)payload;
+        c->at += 1 + payload;
+        return NULL;
+    }
     memset(o, 0, sizeof *o);
     if (b <= 0x7f) {
         o->type = MSGPACK_OBJECT_POSITIVE_INTEGER, o->via.u64 = b;
