@@ -261,7 +261,7 @@ int engine_workload(struct engine *e, const char *workload)
     arena_reset(e->a);
     model_reset_cache(e->m);
     int rc = timeline_build(e->m, workload, e->a, &e->w, e->err);
-    e->m->local = rc ? NULL : &e->w.evs;
+    model_set_local(e->m, rc ? NULL : &e->w.evs);
     for (size_t i = 0; !rc && gl_rules[i]; i++) {
         if (!e->enabled[i] || !gl_rules[i]->on_workload)
             continue;
@@ -270,7 +270,7 @@ int engine_workload(struct engine *e, const char *workload)
     }
     if (!rc && e->merge_creds)
         rc = owned_credentials(e, &e->w);
-    e->m->local = NULL;
+    model_set_local(e->m, NULL);
     return rc ? rc : engine_flush(e);
 }
 
@@ -331,6 +331,9 @@ int engine_flush(struct engine *e)
  * whole ring ahead, so memory stays bounded by RING chunks of findings. */
 #define CHUNK 16
 #define RING 8
+/* every so many chunks (~50,000 events here) the store's pages are
+ * unmapped, so the resident set does not grow with the store */
+#define RELEASE_CHUNKS 32
 
 struct slot {
     struct out_finding *v;
@@ -388,6 +391,9 @@ static int pool_deliver(struct pool *p, struct engine *w, size_t c)
         }
         out->n = 0;
         arena_reset(out->a);
+        if (p->turn % RELEASE_CHUNKS == RELEASE_CHUNKS - 1)
+            for (size_t i = 0; i < p->e->m->n_stores; i++)
+                gl_store_release_pages(p->e->m->stores[i]);
         pthread_mutex_lock(&p->mu);
         out->ready = false;
         p->turn++;

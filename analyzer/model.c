@@ -206,12 +206,56 @@ int model_load(struct model *m, enum gl_store_index idx, const char *key, struct
     return GL_OK;
 }
 
-static bool names_key(const struct ev *e, enum gl_store_index idx, const char *key)
+/* FNV-1a, never 0 (0 stands for an absent name) */
+static uint32_t name_hash(const char *s)
 {
+    if (!s)
+        return 0;
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h | 1;
+}
+
+void model_set_local(struct model *m, const struct evlist *evs)
+{
+    m->local = evs;
+    m->local_hashed = 0;
+}
+
+/* Hashes of the local events' names, made on first use for a workload: a
+ * workload asks for each of its tasks and credentials, and comparing
+ * hashes first spares a string comparison per event and question. */
+static int local_hashes(struct model *m)
+{
+    const struct evlist *l = m->local;
+    if (m->local_hashed == l->n)
+        return GL_OK;
+    if (m->local_hash_cap < 3 * l->n) {
+        uint32_t *h = realloc(m->local_hash, 3 * l->n * sizeof *h);
+        if (!h)
+            return GL_ERR_NOMEM;
+        m->local_hash = h;
+        m->local_hash_cap = 3 * l->n;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        m->local_hash[3 * i] = name_hash(l->v[i].task);
+        m->local_hash[3 * i + 1] = name_hash(l->v[i].cred);
+        m->local_hash[3 * i + 2] = name_hash(l->v[i].previous);
+    }
+    m->local_hashed = l->n;
+    return GL_OK;
+}
+
+static bool names_key(const struct model *m, size_t i, enum gl_store_index idx, const char *key,
+                      uint32_t kh)
+{
+    const struct ev *e = &m->local->v[i];
+    const uint32_t *h = &m->local_hash[3 * i];
     if (idx == GL_IDX_TASK)
-        return e->task && strcmp(e->task, key) == 0;
-    return (e->cred && strcmp(e->cred, key) == 0) ||
-           (e->previous && strcmp(e->previous, key) == 0);
+        return h[0] == kh && strcmp(e->task, key) == 0;
+    return (h[1] == kh && strcmp(e->cred, key) == 0) ||
+           (h[2] == kh && strcmp(e->previous, key) == 0);
 }
 
 int model_key_events(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
@@ -235,9 +279,12 @@ int model_key_events(struct model *m, enum gl_store_index idx, const char *key, 
         }
     }
     if (m->local) {
+        if (local_hashes(m))
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        uint32_t kh = name_hash(key);
         for (size_t i = 0; i < m->local->n; i++) {
             const struct ev *e = &m->local->v[i];
-            if (!names_key(e, idx, key))
+            if (!names_key(m, i, idx, key, kh))
                 continue;
             if (out->n == total) { /* more here than indexed: not one store's view */
                 out->n = 0;
@@ -397,6 +444,7 @@ void model_free(struct model *m)
     arena_free(m->lookup);
     free(m->creds);
     free(m->tasks);
+    free(m->local_hash);
 }
 
 void model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs)

@@ -67,7 +67,12 @@ struct model {
      * or credential whose events are all among these is read from here
      * instead of through its index. */
     const struct evlist *local;
+    uint32_t *local_hash; /* per local event: hashes of task, credential, previous */
+    size_t local_hashed, local_hash_cap;
 };
+
+/* Sets (or clears, NULL) the workload whose events model_key_events may use. */
+void model_set_local(struct model *m, const struct evlist *evs);
 
 int model_init(struct model *m, struct gl_store **stores, size_t n, int64_t at, bool has_at,
                struct gl_error *err);

@@ -11,6 +11,7 @@
  * Times in keys are int64 with the sign bit flipped, big-endian, so byte
  * order is numeric order. The write path keeps a whole batch in memory so a
  * MDB_MAP_FULL can be answered by growing the map and replaying the batch. */
+#define _DEFAULT_SOURCE /* madvise(MADV_DONTNEED); glibc's posix_madvise ignores it */
 #include "grantline/store.h"
 
 #include "grantline/tstamp.h"
@@ -24,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define FORMAT_NAME      "grantline-store/1"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
@@ -74,6 +77,7 @@ struct gl_store {
     EVP_MD *sha256; /* the chain's digest, fetched once */
     /* read-only stores: per reading thread, one reset read transaction,
      * renewed per query (LMDB ties a read transaction to its thread) */
+    char data_path[4096 + 16]; /* read-only stores: the data file's real path */
     pthread_mutex_t rlock;
     struct rslot {
         pthread_t tid;
@@ -242,6 +246,9 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
     MDB_envinfo info;
     mdb_env_info(st->env, &info);
     st->map_size = info.me_mapsize;
+    char real[4096];
+    if (st->rdonly && realpath(dir, real))
+        snprintf(st->data_path, sizeof st->data_path, "%s/data.mdb", real);
 
     rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0, &txn);
     if (rc) {
@@ -990,6 +997,33 @@ static void end_read(struct gl_store *st, MDB_txn *txn)
     }
 }
 
+void gl_store_release_pages(struct gl_store *st)
+{
+    if (!st->rdonly || !st->data_path[0])
+        return;
+    /* LMDB does not say where its map is (unless MDB_FIXEDMAP) and moves it
+     * when the map grows: find it by file name in /proc/self/maps */
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char line[4096 + 128];
+    size_t plen = strlen(st->data_path);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char *path = strchr(line, '/');
+        if (!path || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+            continue;
+        path[strcspn(path, "\n")] = '\0';
+        if (strlen(path) != plen || memcmp(path, st->data_path, plen) != 0)
+            continue;
+        /* a read-only shared file mapping: dropping our page table entries
+         * loses nothing, a later read maps the page again from the kernel's
+         * page cache */
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(f);
+}
+
 void gl_store_thread_done(struct gl_store *st)
 {
     struct rslot *slot = st->rdonly ? read_slot(st) : NULL;
@@ -1449,6 +1483,8 @@ int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
         memcpy(head, link, sizeof head);
         expect++;
         n++;
+        if ((n & 0xffff) == 0)
+            gl_store_release_pages(st); /* a full pass must not pin the store */
     }
     if (rc != MDB_NOTFOUND) {
         ret = mdb_fail(err, rc, "verify");

@@ -83,6 +83,12 @@ int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
  * other than the one closing the store calls this before it ends. */
 void gl_store_thread_done(struct gl_store *st);
 
+/* Read-only stores: unmaps the store pages this process has touched, so a
+ * pass over a large store keeps its resident set small (the kernel's page
+ * cache still holds them; the next read maps them again). Any thread, any
+ * time: records handed out earlier stay readable. */
+void gl_store_release_pages(struct gl_store *st);
+
 struct gl_store_stats {
     uint64_t events;
     uint64_t per_type[GL_EV__COUNT];
