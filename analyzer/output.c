@@ -79,13 +79,8 @@ static void write_json(struct out_ctx *c, const struct out_finding *o, const str
     }
     gl_puts_unlocked(out, "],\"detail\":");
     gl_json_write_str_unlocked(out, f->detail, GL_NUL_TERMINATED);
-    gl_puts_unlocked(out, ",\"controls\":[");
-    for (size_t k = 0; c->ctl->ids[f->rule] && c->ctl->ids[f->rule][k]; k++) {
-        if (k)
-            putc_unlocked(',', out);
-        gl_json_write_str_unlocked(out, c->ctl->ids[f->rule][k], GL_NUL_TERMINATED);
-    }
-    putc_unlocked(']', out);
+    gl_puts_unlocked(out, ",\"controls\":");
+    gl_puts_unlocked(out, c->ctl->json[f->rule] ? c->ctl->json[f->rule] : "[]");
     if (x) {
         gl_puts_unlocked(out, ",\"suppressed\":{\"reason\":");
         gl_json_write_str_unlocked(out, x->reason, GL_NUL_TERMINATED);

@@ -2,6 +2,8 @@
  * in schemas/ read with yajl's tree API (trusted, small configuration). */
 #include "rules.h"
 
+#include "grantline/textout.h"
+
 #include "grantline/schemas.h"
 #include "grantline/tstamp.h"
 
@@ -187,6 +189,23 @@ int controls_load(struct controls *ctl, struct gl_error *err)
         }
     }
     yajl_tree_free(root);
+    for (size_t r = 0; !rc && r < 32; r++) {
+        size_t len;
+        FILE *f = open_memstream(&ctl->json[r], &len);
+        if (!f) {
+            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            break;
+        }
+        fputc('[', f);
+        for (size_t k = 0; ctl->ids[r] && ctl->ids[r][k]; k++) {
+            if (k)
+                fputc(',', f);
+            gl_json_write_str(f, ctl->ids[r][k], GL_NUL_TERMINATED);
+        }
+        fputc(']', f);
+        if (fclose(f) != 0)
+            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    }
     return rc;
 }
 
@@ -197,5 +216,7 @@ void controls_free(struct controls *ctl)
             free(ctl->ids[r][k]);
         free(ctl->ids[r]);
         ctl->ids[r] = NULL;
+        free(ctl->json[r]);
+        ctl->json[r] = NULL;
     }
 }

@@ -103,6 +103,7 @@ const struct suppression *suppressions_match(const struct suppressions *s,
 /* Control ids mapped to each rule, from schemas/controls.json. */
 struct controls {
     char **ids[32]; /* by rule index, NULL-terminated lists */
+    char *json[32]; /* the same as a JSON array, made once for the outputs */
 };
 int controls_load(struct controls *ctl, struct gl_error *err);
 void controls_free(struct controls *ctl);
