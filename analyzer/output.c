@@ -33,67 +33,123 @@ static void write_text(struct out_ctx *c, const struct out_finding *o, const str
 
 /* --- json (NDJSON, DESIGN.md §4) --- */
 
+/* A finding's JSON line is built in memory and written with one fwrite:
+ * NDJSON of a large store is a hundred megabytes of short strings, and
+ * a stdio call per string (or per byte) was a tenth of 'findings'. */
+struct line {
+    char buf[16384];
+    size_t n;
+    FILE *spill; /* past the buffer (a huge detail or evidence list): stream */
+};
+
+static void ln_put(struct line *l, const char *s, size_t n)
+{
+    if (l->n + n > sizeof l->buf) {
+        fwrite(l->buf, 1, l->n, l->spill);
+        l->n = 0;
+        if (n > sizeof l->buf) {
+            fwrite(s, 1, n, l->spill);
+            return;
+        }
+    }
+    memcpy(l->buf + l->n, s, n);
+    l->n += n;
+}
+
+static void ln_str(struct line *l, const char *s)
+{
+    ln_put(l, s, strlen(s));
+}
+
+/* a JSON string, escaped like gl_json_write_str */
+static void ln_json(struct line *l, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    s = s ? s : "";
+    ln_put(l, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f)
+            continue;
+        ln_put(l, run, (size_t)(s - run));
+        run = s + 1;
+        char esc[6] = {'\\', (char)ch, 0, 0, 0, 0};
+        size_t en = 2;
+        if (ch == '\n')
+            esc[1] = 'n';
+        else if (ch == '\t')
+            esc[1] = 't';
+        else if (ch != '"' && ch != '\\')
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15],
+            en = 6;
+        ln_put(l, esc, en);
+    }
+    ln_put(l, run, (size_t)(s - run));
+    ln_put(l, "\"", 1);
+}
+
 static void write_json(struct out_ctx *c, const struct out_finding *o, const struct suppression *x)
 {
-    /* one lock per finding, unlocked writes inside: NDJSON of a large store
-     * is a hundred megabytes of mostly short strings */
-    FILE *out = c->f;
     const struct finding *f = &o->f;
     const struct gl_rule *r = gl_rules[f->rule];
+    static _Thread_local struct line line; /* 16 KiB: not on the stack */
+    struct line *l = &line;
     char t[32];
-    flockfile(out);
-    gl_puts_unlocked(out, "{\"finding_id\":\"");
-    gl_puts_unlocked(out, o->id);
-    gl_puts_unlocked(out, "\",\"rule\":\"");
-    gl_puts_unlocked(out, r->id);
-    gl_puts_unlocked(out, "\",\"name\":\"");
-    gl_puts_unlocked(out, r->name);
-    gl_puts_unlocked(out, "\",\"severity\":\"");
-    gl_puts_unlocked(out, severity_name(f->severity));
-    gl_puts_unlocked(out, "\",\"workload\":");
-    gl_json_write_str_unlocked(out, f->workload ? f->workload : "", GL_NUL_TERMINATED);
+    l->n = 0;
+    l->spill = c->f;
+    ln_str(l, "{\"finding_id\":\"");
+    ln_str(l, o->id);
+    ln_str(l, "\",\"rule\":\"");
+    ln_str(l, r->id);
+    ln_str(l, "\",\"name\":\"");
+    ln_str(l, r->name);
+    ln_str(l, "\",\"severity\":\"");
+    ln_str(l, severity_name(f->severity));
+    ln_str(l, "\",\"workload\":");
+    ln_json(l, f->workload);
     const char *opt[][2] = {{",\"task\":", f->task},
                             {",\"credential\":", f->credential},
                             {",\"grant\":", f->grant}};
     for (int i = 0; i < 3; i++) {
         if (!opt[i][1])
             continue;
-        gl_puts_unlocked(out, opt[i][0]);
-        gl_json_write_str_unlocked(out, opt[i][1], GL_NUL_TERMINATED);
+        ln_str(l, opt[i][0]);
+        ln_json(l, opt[i][1]);
     }
     if (f->has_first) {
-        gl_puts_unlocked(out, ",\"first_seen\":\"");
-        gl_puts_unlocked(out, gl_tstamp_format(f->first_seen, t));
-        putc_unlocked('"', out);
+        ln_str(l, ",\"first_seen\":\"");
+        ln_str(l, gl_tstamp_format(f->first_seen, t));
+        ln_put(l, "\"", 1);
     }
     if (f->has_last) {
-        gl_puts_unlocked(out, ",\"last_seen\":\"");
-        gl_puts_unlocked(out, gl_tstamp_format(f->last_seen, t));
-        putc_unlocked('"', out);
+        ln_str(l, ",\"last_seen\":\"");
+        ln_str(l, gl_tstamp_format(f->last_seen, t));
+        ln_put(l, "\"", 1);
     }
-    gl_puts_unlocked(out, ",\"evidence\":[");
+    ln_str(l, ",\"evidence\":[");
     for (int i = 0; i < f->n_evidence; i++) {
         if (i)
-            putc_unlocked(',', out);
-        gl_json_write_str_unlocked(out, f->evidence[i], GL_NUL_TERMINATED);
+            ln_put(l, ",", 1);
+        ln_json(l, f->evidence[i]);
     }
-    gl_puts_unlocked(out, "],\"detail\":");
-    gl_json_write_str_unlocked(out, f->detail, GL_NUL_TERMINATED);
-    gl_puts_unlocked(out, ",\"controls\":");
-    gl_puts_unlocked(out, c->ctl->json[f->rule] ? c->ctl->json[f->rule] : "[]");
+    ln_str(l, "],\"detail\":");
+    ln_json(l, f->detail);
+    ln_str(l, ",\"controls\":");
+    ln_str(l, c->ctl->json[f->rule] ? c->ctl->json[f->rule] : "[]");
     if (x) {
-        gl_puts_unlocked(out, ",\"suppressed\":{\"reason\":");
-        gl_json_write_str_unlocked(out, x->reason, GL_NUL_TERMINATED);
-        gl_puts_unlocked(out, ",\"owner\":");
-        gl_json_write_str_unlocked(out, x->owner, GL_NUL_TERMINATED);
-        gl_puts_unlocked(out, ",\"expires\":\"");
-        gl_puts_unlocked(out, x->expires);
-        gl_puts_unlocked(out, "\"}");
+        ln_str(l, ",\"suppressed\":{\"reason\":");
+        ln_json(l, x->reason);
+        ln_str(l, ",\"owner\":");
+        ln_json(l, x->owner);
+        ln_str(l, ",\"expires\":\"");
+        ln_str(l, x->expires);
+        ln_str(l, "\"}");
     }
     if (c->resolved)
-        gl_puts_unlocked(out, ",\"status\":\"resolved\"");
-    gl_puts_unlocked(out, "}\n");
-    funlockfile(out);
+        ln_str(l, ",\"status\":\"resolved\"");
+    ln_put(l, "}\n", 2);
+    fwrite(l->buf, 1, l->n, c->f);
 }
 
 /* --- OCSF 1.8.0 Detection Finding --- */

@@ -1169,7 +1169,14 @@ static int fetch_hits(struct gl_store *st, MDB_txn *txn, struct hit *hits, size_
         unsigned char seqbe[8];
         put_u64be(seqbe, hits[i].seq);
         MDB_val k = {8, seqbe};
-        rc = mdb_cursor_get(cur, &k, &hits[i].rec, MDB_SET_KEY);
+        /* the next sequence number is the next record: step, don't search */
+        if (i > 0 && hits[i].seq == hits[i - 1].seq + 1) {
+            rc = mdb_cursor_get(cur, &k, &hits[i].rec, MDB_NEXT);
+            if (!rc && (k.mv_size != 8 || get_u64be(k.mv_data) != hits[i].seq))
+                rc = MDB_NOTFOUND;
+        } else {
+            rc = mdb_cursor_get(cur, &k, &hits[i].rec, MDB_SET_KEY);
+        }
         if (rc)
             rc = gl_error_set(err, GL_ERR_CORRUPT, rc, "store: index names event %llu: %s",
                               (unsigned long long)hits[i].seq, mdb_strerror(rc));

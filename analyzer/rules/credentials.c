@@ -32,14 +32,14 @@ int lingering_credential(struct rule_ctx *c, const struct cred *cr)
     add_evidence(&f, ci->retire_event);
     char d[32];
     if (ci->retired > H)
-        snprintf(f.detail, sizeof f.detail,
-                 "credential %s is still active %s after its task %s completed", ci->id,
-                 fmt_dur(H - t->end, d), ci->task);
+        detail_fmt(f.detail, sizeof f.detail,
+                   "credential %s is still active %s after its task %s completed", ci->id,
+                   fmt_dur(H - t->end, d), ci->task);
     else
-        snprintf(f.detail, sizeof f.detail,
-                 "credential %s stayed active %s after its task %s completed (then %s)", ci->id,
-                 fmt_dur(ci->retired - t->end, d), ci->task,
-                 ci->retired_how ? ci->retired_how : "retired");
+        detail_fmt(f.detail, sizeof f.detail,
+                   "credential %s stayed active %s after its task %s completed (then %s)", ci->id,
+                   fmt_dur(ci->retired - t->end, d), ci->task,
+                   ci->retired_how ? ci->retired_how : "retired");
     return rule_emit(c, &f);
 }
 

@@ -123,9 +123,9 @@ static int beyond_scope(struct rule_ctx *c, const struct wl *w)
             set_span(&f, g->start, g->start);
             add_evidence(&f, g->event);
             char p[300];
-            snprintf(f.detail, sizeof f.detail,
-                     "grant %s gives %s, outside the declared scope of task %s (%d entries)",
-                     g->key, perm_text(&g->perms[k], p, sizeof p), g->task, t->n_scope);
+            detail_fmt(f.detail, sizeof f.detail,
+                       "grant %s gives %s, outside the declared scope of task %s (%d entries)",
+                       g->key, perm_text(&g->perms[k], p, sizeof p), g->task, t->n_scope);
             int rc = rule_emit(c, &f);
             if (rc)
                 return rc;
@@ -157,14 +157,14 @@ int lingering_grants(struct rule_ctx *c, const struct wl *w)
         char d[32], ts[32];
         gl_tstamp_format(t->end, ts);
         if (g->end == INT64_MAX)
-            snprintf(f.detail, sizeof f.detail,
-                     "grant %s is still active %s after its task %s completed (%s)", g->key,
-                     fmt_dur(H - t->end, d), g->task, ts);
+            detail_fmt(f.detail, sizeof f.detail,
+                       "grant %s is still active %s after its task %s completed (%s)", g->key,
+                       fmt_dur(H - t->end, d), g->task, ts);
         else
-            snprintf(f.detail, sizeof f.detail,
-                     "grant %s stayed active %s after its task %s completed (%s), until %s",
-                     g->key, fmt_dur(g->end - t->end, d), g->task, ts,
-                     g->end_how ? g->end_how : "ended");
+            detail_fmt(f.detail, sizeof f.detail,
+                       "grant %s stayed active %s after its task %s completed (%s), until %s",
+                       g->key, fmt_dur(g->end - t->end, d), g->task, ts,
+                       g->end_how ? g->end_how : "ended");
         int rc = rule_emit(c, &f);
         if (rc)
             return rc;
