@@ -50,9 +50,14 @@ scan_ms=$(sed -n 's/^BARE_SCAN_MS //p' "$out/analyzer_bench.txt")
 # findings, timed alone (nothing else running; NDJSON to /dev/null, so the
 # figure is the analysis, not the file system), then once more into a file
 # for its memory: peak RSS (VmHWM: heap and the store's mapped pages)
-t0=$(date +%s.%N)
-./build/analyzer/grantline-analyzer findings --store "$store" --format json > /dev/null
-f_s=$(echo "$(date +%s.%N) - $t0" | bc)
+# best of three, like the bare scan it is compared with
+f_s=
+for _ in 1 2 3; do
+  t0=$(date +%s.%N)
+  ./build/analyzer/grantline-analyzer findings --store "$store" --format json > /dev/null
+  t=$(echo "$(date +%s.%N) - $t0" | bc)
+  if [ -z "$f_s" ] || [ "$(echo "$t < $f_s" | bc)" = 1 ]; then f_s=$t; fi
+done
 /usr/bin/time -f "%M" -o "$out/findings.rss" \
   ./build/analyzer/grantline-analyzer findings --store "$store" --format json > "$out/findings.json"
 rss_kb=$(tail -1 "$out/findings.rss")

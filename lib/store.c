@@ -1,10 +1,11 @@
 /* LMDB-backed event store. Named databases:
  *   meta        string keys -> format, created, next_seq, chain head, counters, redact key
- *   events      u64be seq -> stored msgpack record (MDB_APPEND: seqs only grow)
+ *   events      u64be seq -> stored msgpack record (MDB_APPEND: seqs only grow;
+ *               within a batch they follow workload, time, arrival)
  *   chain       u64be seq -> SHA-256(link[seq-1] || u64be seq || record)
  *   by_workload workload -> ts|seq (DUPSORT|DUPFIXED, 16 bytes, sorts by time)
  *   by_task, by_credential: the same shape
- *   by_time     ts|seq -> empty (global replay order: time, then arrival)
+ *   by_time     ts|seq -> empty (global replay order: time, then sequence)
  *   dedup       event id -> u64be seq
  *   positions   source name -> i64be next offset
  *   quarantine  u64be qseq -> msgpack {t, origin, reason, len, raw, esc}
