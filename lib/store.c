@@ -178,8 +178,7 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
 
 /* Fixed-size big-endian keys and duplicates compared as integers: the
  * same order as LMDB's default memcmp (so any LMDB tool still reads the
- * store), without a memcmp call per comparison, which was a tenth of the
- * writer's time. */
+ * store), without a memcmp call per comparison. */
 static int cmp_be(const MDB_val *a, const MDB_val *b)
 {
     if (a->mv_size == b->mv_size && (a->mv_size == 8 || a->mv_size == 16)) {
@@ -583,16 +582,12 @@ int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_
 
 /* --- commit --- */
 
-/* Index entries of a batch are written grouped by (index, name), in time
- * order within a name: each name's duplicate list is then found once per
- * batch instead of once per event. Names are grouped by a 56-bit hash, not
- * sorted: integer compares only (names share long prefixes such as
- * "agent:worker-", and memcmp was a tenth of the writer). Two names with
- * the same hash would merely interleave: the order of puts is not what
- * makes them correct. */
+/* Index entries of a batch are written sorted by (index, name, time): the
+ * inserts then walk each B-tree in order and every leaf page is found once
+ * in the cache instead of once per event. */
 struct index_op {
-    uint64_t group; /* db << 56 | name hash (by_time: db only) */
-    uint64_t ts, seq; /* ts with the sign bit flipped, as in the key */
+    uint64_t prefix; /* db, then the name's first 7 bytes */
+    uint64_t prefix2; /* the next 8 bytes: names often share a long start */
     const char *name;
     size_t len;
     int db;
@@ -602,19 +597,19 @@ struct index_op {
 static int index_op_cmp(const void *a, const void *b)
 {
     const struct index_op *x = a, *y = b;
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static uint64_t name_hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    if (x->prefix2 != y->prefix2)
+        return x->prefix2 < y->prefix2 ? -1 : 1;
+    if (!x->name) /* by_time: the key is ts|seq itself */
+        return memcmp(x->tsseq, y->tsseq, 16);
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, n);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(x->tsseq, y->tsseq, 16);
 }
 
 static void index_add(struct index_op *ops, size_t *n, int db, const char *arena, size_t off,
@@ -623,10 +618,16 @@ static void index_add(struct index_op *ops, size_t *n, int db, const char *arena
     if (off == SIZE_MAX || len == 0)
         return;
     struct index_op *op = &ops[(*n)++];
+    const unsigned char *name = arena ? (const unsigned char *)arena + off : tsseq;
+    uint64_t prefix = (uint64_t)db << 56;
+    for (size_t i = 0; i < 7; i++)
+        prefix |= (uint64_t)(i < len ? name[i] : 0) << (48 - 8 * i);
+    op->prefix = prefix;
+    uint64_t prefix2 = 0;
+    for (size_t i = 7; i < 15; i++)
+        prefix2 = prefix2 << 8 | (i < len ? name[i] : 0);
+    op->prefix2 = prefix2;
     op->name = arena ? arena + off : NULL;
-    op->group = (uint64_t)db << 56 | (op->name ? name_hash(op->name, len) >> 8 : 0);
-    op->ts = get_u64be(tsseq);
-    op->seq = get_u64be(tsseq + 8);
     op->len = len;
     op->db = db;
     memcpy(op->tsseq, tsseq, 16);
@@ -691,14 +692,15 @@ static int read_counters(MDB_txn *txn, MDB_dbi meta, uint64_t *cnt)
     return MDB_SUCCESS;
 }
 
-/* Sequence numbers within a batch follow (workload, time, arrival), the
- * workloads grouped by a hash of their name: the events tree then holds
- * each workload's events of a batch side by side, so
+/* Sequence numbers within a batch follow (workload, time, arrival): the
+ * events tree then holds each workload's events of a batch side by side, so
  * a timeline reads a few neighbouring leaf pages per batch instead of one
  * random page per event (timeline 2x faster on 1M events, docs/PERFORMANCE.md),
  * while records are still appended. Across batches, sequence is commit order. */
 struct order {
-    uint64_t wl; /* hash of the workload key: grouping needs no name order */
+    uint64_t prefix; /* first 8 bytes of the workload key, big-endian */
+    const char *wl;
+    size_t wl_len;
     int64_t ts;
     size_t i; /* arrival */
     bool dup; /* an earlier event of the batch has the same id */
@@ -707,11 +709,25 @@ struct order {
 static int order_cmp(const void *a, const void *b)
 {
     const struct order *x = a, *y = b;
-    if (x->wl != y->wl)
-        return x->wl < y->wl ? -1 : 1;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    size_t n = x->wl_len < y->wl_len ? x->wl_len : y->wl_len;
+    int c = n > 8 ? memcmp(x->wl + 8, y->wl + 8, n - 8) : 0;
+    if (c)
+        return c;
+    if (x->wl_len != y->wl_len)
+        return x->wl_len < y->wl_len ? -1 : 1;
     if (x->ts != y->ts)
         return x->ts < y->ts ? -1 : 1;
     return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static uint64_t id_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
 }
 
 /* Orders the batch and marks in-batch duplicates in arrival order, so the
@@ -743,12 +759,17 @@ static int order_batch(struct gl_store_batch *b)
     for (size_t i = 0; i < n; i++) {
         const struct pending *p = &b->ev[i];
         struct order *o = &b->order[i];
-        o->wl = name_hash(arena + p->wl, p->wl_len);
+        o->wl = arena + p->wl;
+        o->wl_len = p->wl_len;
         o->ts = p->ts;
         o->i = i;
         o->dup = false;
+        uint64_t prefix = 0;
+        for (size_t j = 0; j < 8; j++)
+            prefix = prefix << 8 | (j < p->wl_len ? (unsigned char)o->wl[j] : 0);
+        o->prefix = prefix;
         const char *id = arena + p->id;
-        for (size_t h = name_hash(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
+        for (size_t h = id_hash(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
             uint32_t at = b->idset[h];
             if (at == UINT32_MAX) {
                 b->idset[h] = (uint32_t)i;
