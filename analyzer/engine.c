@@ -163,16 +163,17 @@ static int owned_credentials(struct engine *e, const struct wl *w)
     for (size_t k = 0; k < n && !rc; k++) {
         if (k > 0 && strcmp(names[k - 1], names[k]) == 0)
             continue;
-        uint64_t first;
-        rc = model_key_events(e->m, GL_IDX_CREDENTIAL, names[k], e->a, &cr.evs, &first, e->err);
+        struct key_head head;
+        rc = model_key_head(e->m, GL_IDX_CREDENTIAL, names[k], &head, e->err);
         if (rc)
             break;
-        const struct ev *owner = NULL;
-        for (size_t i = 0; i < evs->n && !owner; i++)
-            if (evs->v[i].order == first)
-                owner = &evs->v[i];
+        const struct ev *owner =
+            head.count ? model_find_event(evs, head.first_ts, head.first_order) : NULL;
         if (!owner || strcmp(owner->workload, w->workload) != 0)
             continue;
+        rc = model_key_events(e->m, GL_IDX_CREDENTIAL, names[k], &head, e->a, &cr.evs, e->err);
+        if (rc)
+            break;
         model_cred_from_events(&cr.info, names[k], &cr.evs);
         rc = credential_rules(e, &cr);
     }
@@ -203,6 +204,8 @@ static void *store_checks_run(void *arg)
         for (size_t s = 0; !sc->rc && s < sc->n; s++)
             sc->rc = gl_rules[i]->on_store(&sc->c, sc->stores[s], sc->names[s]);
     }
+    for (size_t s = 0; s < sc->n; s++)
+        gl_store_thread_done(sc->stores[s]);
     return NULL;
 }
 
@@ -417,7 +420,8 @@ static void *pool_worker(void *arg)
     w.merge_creds = p->e->merge_creds;
     while (!rc) {
         pthread_mutex_lock(&p->mu);
-        while (p->next_chunk >= p->turn + RING && !p->failed)
+        /* past the last chunk nobody waits: the turn will not move again */
+        while (p->next_chunk * CHUNK < p->n && p->next_chunk >= p->turn + RING && !p->failed)
             pthread_cond_wait(&p->cv, &p->mu);
         size_t c = p->next_chunk++;
         bool stop = p->failed;
@@ -457,10 +461,10 @@ int engine_workloads(struct engine *e, char *const *keys, size_t n, int jobs)
             p.failed = true;
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
-    pthread_t t[16];
+    pthread_t t[RING];
     int started = 0;
-    if (jobs > 16)
-        jobs = 16;
+    if (jobs > RING) /* more workers than slots would only wait */
+        jobs = RING;
     for (; started < jobs && !p.failed; started++)
         if (pthread_create(&t[started], NULL, pool_worker, &p) != 0)
             break;

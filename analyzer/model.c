@@ -221,6 +221,7 @@ void model_set_local(struct model *m, const struct evlist *evs)
 {
     m->local = evs;
     m->local_hashed = 0;
+    m->local_indexed = false;
 }
 
 /* Hashes of the local events' names, made on first use for a workload: a
@@ -247,6 +248,54 @@ static int local_hashes(struct model *m)
     return GL_OK;
 }
 
+struct local_ref {
+    uint32_t h, i;
+};
+
+static int cmp_ref(const void *x, const void *y)
+{
+    const struct local_ref *a = x, *b = y;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Above this many events a workload's names are indexed (sorted hashes):
+ * scanning every event for every task and credential grows with their
+ * product, sorting once does not. */
+#define LOCAL_INDEX_MIN 512
+
+static int local_index(struct model *m)
+{
+    if (m->local_indexed)
+        return GL_OK;
+    const struct evlist *l = m->local;
+    for (int k = 0; k < 2; k++) {
+        size_t need = k ? 2 * l->n : l->n;
+        if (m->local_idx_cap[k] < need) {
+            struct local_ref *r = realloc(m->local_idx[k], need * sizeof *r);
+            if (!r)
+                return GL_ERR_NOMEM;
+            m->local_idx[k] = r;
+            m->local_idx_cap[k] = need;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < l->n; i++) {
+            const uint32_t *h = &m->local_hash[3 * i];
+            if (k == 0 && h[0])
+                m->local_idx[0][n++] = (struct local_ref){h[0], (uint32_t)i};
+            if (k == 1 && h[1])
+                m->local_idx[1][n++] = (struct local_ref){h[1], (uint32_t)i};
+            if (k == 1 && h[2] && h[2] != h[1])
+                m->local_idx[1][n++] = (struct local_ref){h[2], (uint32_t)i};
+        }
+        qsort(m->local_idx[k], n, sizeof *m->local_idx[k], cmp_ref);
+        m->local_idx_n[k] = n;
+    }
+    m->local_indexed = true;
+    return GL_OK;
+}
+
 static bool names_key(const struct model *m, size_t i, enum gl_store_index idx, const char *key,
                       uint32_t kh)
 {
@@ -258,45 +307,104 @@ static bool names_key(const struct model *m, size_t i, enum gl_store_index idx, 
            (h[2] == kh && strcmp(e->previous, key) == 0);
 }
 
-int model_key_events(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
-                     struct evlist *out, uint64_t *first_order, struct gl_error *err)
+int model_key_head(struct model *m, enum gl_store_index idx, const char *key,
+                   struct key_head *h, struct gl_error *err)
 {
-    out->n = 0;
-    *first_order = 0;
-    uint64_t total = 0;
-    int64_t best_ts = INT64_MAX;
+    *h = (struct key_head){0, 0, INT64_MAX};
     for (size_t i = 0; i < m->n_stores; i++) {
         uint64_t n = 0, seq = 0;
         int64_t ts = 0;
         int rc = gl_store_index_head(m->stores[i], idx, key, strlen(key), &n, &ts, &seq, err);
         if (rc)
             return rc;
-        total += n;
+        h->count += n;
         /* ties go to the lower store, whose copy model_load keeps */
-        if (n && (*first_order == 0 || ts < best_ts)) {
-            best_ts = ts;
-            *first_order = (uint64_t)i << 48 | seq;
+        if (n && (h->first_order == 0 || ts < h->first_ts)) {
+            h->first_ts = ts;
+            h->first_order = (uint64_t)i << 48 | seq;
         }
     }
-    if (m->local) {
-        if (local_hashes(m))
-            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-        uint32_t kh = name_hash(key);
-        for (size_t i = 0; i < m->local->n; i++) {
-            const struct ev *e = &m->local->v[i];
+    return GL_OK;
+}
+
+/* Pushes the local events naming 'key' until more than 'limit' are found;
+ * returns false then (not all of the key's events can be local). */
+static int local_matches(struct model *m, enum gl_store_index idx, const char *key,
+                         uint64_t limit, struct evlist *out, bool *all)
+{
+    uint32_t kh = name_hash(key);
+    *all = true;
+    const struct evlist *l = m->local;
+    if (l->n < LOCAL_INDEX_MIN) {
+        for (size_t i = 0; i < l->n; i++) {
             if (!names_key(m, i, idx, key, kh))
                 continue;
-            if (out->n == total) { /* more here than indexed: not one store's view */
-                out->n = 0;
-                break;
+            if (out->n == limit) {
+                *all = false;
+                return GL_OK;
             }
-            if (push(out, e))
-                return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            if (push(out, &l->v[i]))
+                return GL_ERR_NOMEM;
         }
-        if (out->n == total)
+        return GL_OK;
+    }
+    if (local_index(m))
+        return GL_ERR_NOMEM;
+    int k = idx == GL_IDX_TASK ? 0 : 1;
+    const struct local_ref *r = m->local_idx[k];
+    size_t lo = 0, hi = m->local_idx_n[k];
+    while (lo < hi) { /* first entry with this hash */
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].h < kh)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t last = UINT32_MAX;
+    for (size_t j = lo; j < m->local_idx_n[k] && r[j].h == kh; j++) {
+        if (r[j].i == last || !names_key(m, r[j].i, idx, key, kh))
+            continue;
+        last = r[j].i;
+        if (out->n == limit) {
+            *all = false;
             return GL_OK;
+        }
+        if (push(out, &l->v[r[j].i]))
+            return GL_ERR_NOMEM;
+    }
+    return GL_OK;
+}
+
+int model_key_events(struct model *m, enum gl_store_index idx, const char *key,
+                     const struct key_head *h, struct arena *a, struct evlist *out,
+                     struct gl_error *err)
+{
+    out->n = 0;
+    if (m->local) {
+        bool all;
+        if (local_hashes(m) || local_matches(m, idx, key, h->count, out, &all))
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        if (all && out->n == h->count)
+            return GL_OK;
+        out->n = 0;
     }
     return model_load(m, idx, key, a, out, err);
+}
+
+const struct ev *model_find_event(const struct evlist *evs, int64_t ts, uint64_t order)
+{
+    size_t lo = 0, hi = evs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (evs->v[mid].ts < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < evs->n && evs->v[i].ts == ts; i++)
+        if (evs->v[i].order == order)
+            return &evs->v[i];
+    return NULL;
 }
 
 const char *model_full_name(const struct evlist *evs, enum gl_store_index idx, const char *key)
@@ -445,6 +553,8 @@ void model_free(struct model *m)
     free(m->creds);
     free(m->tasks);
     free(m->local_hash);
+    free(m->local_idx[0]);
+    free(m->local_idx[1]);
 }
 
 void model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs)
@@ -502,9 +612,10 @@ const struct cred_info *model_cred(struct model *m, const char *id, struct gl_er
         m->cap_creds = nc;
     }
     struct evlist evs = {0};
-    uint64_t first;
+    struct key_head head;
     const char *kid = arena_strndup(m->lookup, id, strlen(id));
-    if (!kid || model_key_events(m, GL_IDX_CREDENTIAL, id, m->lookup, &evs, &first, err)) {
+    if (!kid || model_key_head(m, GL_IDX_CREDENTIAL, id, &head, err) ||
+        model_key_events(m, GL_IDX_CREDENTIAL, id, &head, m->lookup, &evs, err)) {
         free(evs.v);
         return NULL;
     }
@@ -530,9 +641,10 @@ const struct task_info *model_task(struct model *m, const char *id, struct gl_er
         m->cap_tasks = nc;
     }
     struct evlist evs = {0};
-    uint64_t first;
+    struct key_head head;
     const char *kid = arena_strndup(m->lookup, id, strlen(id));
-    if (!kid || model_key_events(m, GL_IDX_TASK, id, m->lookup, &evs, &first, err)) {
+    if (!kid || model_key_head(m, GL_IDX_TASK, id, &head, err) ||
+        model_key_events(m, GL_IDX_TASK, id, &head, m->lookup, &evs, err)) {
         free(evs.v);
         return NULL;
     }

@@ -69,6 +69,11 @@ struct model {
     const struct evlist *local;
     uint32_t *local_hash; /* per local event: hashes of task, credential, previous */
     size_t local_hashed, local_hash_cap;
+    /* a large workload: (hash, event) pairs sorted, for tasks and for
+     * credential/previous, so a lookup is a binary search, not a scan */
+    struct local_ref *local_idx[2];
+    size_t local_idx_n[2], local_idx_cap[2];
+    bool local_indexed;
 };
 
 /* Sets (or clears, NULL) the workload whose events model_key_events may use. */
@@ -102,14 +107,27 @@ void model_key_list_free(char **keys, size_t n);
 int model_keys(struct model *m, enum gl_store_index idx, model_key_fn fn, void *arg,
                struct gl_error *err);
 
+/* What the indexes say about one key, summed over the stores: how many
+ * events name it and which is first (store<<48|seq in (ts, store, seq)
+ * order; first_order 0 when the key is unknown). One descent per store. */
+struct key_head {
+    uint64_t count, first_order;
+    int64_t first_ts;
+};
+int model_key_head(struct model *m, enum gl_store_index idx, const char *key,
+                   struct key_head *h, struct gl_error *err);
+
 /* The events of 'key' (full name) in index 'idx' (task or credential),
- * taken from m->local when the indexes say those are all of them (summed
- * over the stores), else loaded like model_load. 'out' is reset first; its
- * array is the caller's to free, the events are borrowed from m->local or
- * copied in 'a'. Sets *first_order to the store<<48|seq of the key's first
- * event in (ts, store, seq) order, 0 when the key is unknown. */
-int model_key_events(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
-                     struct evlist *out, uint64_t *first_order, struct gl_error *err);
+ * taken from m->local when the head says those are all of them, else
+ * loaded like model_load. 'out' is reset first; its array is the caller's
+ * to free, the events are borrowed from m->local or copied in 'a'. */
+int model_key_events(struct model *m, enum gl_store_index idx, const char *key,
+                     const struct key_head *h, struct arena *a, struct evlist *out,
+                     struct gl_error *err);
+
+/* The event of 'evs' (in time order) with this ts and order, or NULL:
+ * a binary search. */
+const struct ev *model_find_event(const struct evlist *evs, int64_t ts, uint64_t order);
 
 /* A credential as DESIGN.md §3.1 defines it. */
 struct cred_info {

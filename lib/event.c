@@ -376,7 +376,7 @@ static uint64_t key_word(const char *s, size_t len)
 }
 
 static uint64_t words[K__COUNT];
-static unsigned char by_len[12][5]; /* key ids of each length, 0-terminated */
+static unsigned char by_len[12][6]; /* key ids of each length, 0-terminated */
 static pthread_once_t key_words_once = PTHREAD_ONCE_INIT;
 
 static void key_words_init(void)
@@ -1084,11 +1084,17 @@ static const char *mpc_next(struct mpc *c, msgpack_object *o)
             n = 1 << (b - 0xd0), o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER; break;
         case 0xd9: case 0xda: case 0xdb: n = 1 << (b - 0xd9), o->type = MSGPACK_OBJECT_STR; break;
         case 0xc4: case 0xc5: case 0xc6: n = 1 << (b - 0xc4), o->type = MSGPACK_OBJECT_BIN; break;
+        case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: /* fixext: type byte + 2^k */
+            payload = 1 + ((size_t)1 << (b - 0xd4)), o->type = MSGPACK_OBJECT_EXT;
+            break;
+        case 0xc7: case 0xc8: case 0xc9: /* ext 8/16/32: length, then a type byte */
+            n = 1 << (b - 0xc7), o->type = MSGPACK_OBJECT_EXT;
+            break;
         case 0xdc: case 0xdd: n = 2 << (b - 0xdc), o->type = MSGPACK_OBJECT_ARRAY; break;
         case 0xde: case 0xdf: n = 2 << (b - 0xde), o->type = MSGPACK_OBJECT_MAP; break;
         case 0xca: payload = 4, o->type = MSGPACK_OBJECT_FLOAT32; break;
         case 0xcb: payload = 8, o->type = MSGPACK_OBJECT_FLOAT64; break;
-        default: return "unexpected type in a stored record"; /* ext, 0xc1 */
+        default: return "invalid type byte 0xc1";
         }
         if (left < 1 + (size_t)n)
             return "truncated";
@@ -1104,6 +1110,7 @@ static const char *mpc_next(struct mpc *c, msgpack_object *o)
                 o->type = MSGPACK_OBJECT_POSITIVE_INTEGER, o->via.u64 = (uint64_t)o->via.i64;
             break;
         case MSGPACK_OBJECT_STR: case MSGPACK_OBJECT_BIN: payload = v; break;
+        case MSGPACK_OBJECT_EXT: payload = n ? v + 1 : payload; break; /* opaque: skipped */
         case MSGPACK_OBJECT_ARRAY: o->via.array.size = (uint32_t)v; break;
         case MSGPACK_OBJECT_MAP: o->via.map.size = (uint32_t)v; break;
         default: break;
@@ -1125,9 +1132,12 @@ static const char *mpc_next(struct mpc *c, msgpack_object *o)
 }
 
 /* Skips the rest of a value whose header mpc_next just read. */
-static const char *mpc_skip(struct mpc *c, const msgpack_object *o, int depth)
+/* 'open' counts the containers around o; like mp_precheck, a container
+ * inside more than 32 is refused, even an empty one. */
+static const char *mpc_skip(struct mpc *c, const msgpack_object *o, int open)
 {
-    if (depth > GL_EVENT_MAX_DEPTH)
+    bool container = o->type == MSGPACK_OBJECT_MAP || o->type == MSGPACK_OBJECT_ARRAY;
+    if (container && open > GL_EVENT_MAX_DEPTH)
         return "nested deeper than 32 levels";
     uint64_t n = o->type == MSGPACK_OBJECT_MAP     ? 2 * (uint64_t)o->via.map.size
                  : o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size
@@ -1136,7 +1146,7 @@ static const char *mpc_skip(struct mpc *c, const msgpack_object *o, int depth)
         msgpack_object e;
         const char *why = mpc_next(c, &e);
         if (!why)
-            why = mpc_skip(c, &e, depth + 1);
+            why = mpc_skip(c, &e, open + 1);
         if (why)
             return why;
     }
@@ -1156,6 +1166,8 @@ static int view_perm(struct vctx *v, struct mpc *c, const msgpack_object *m, con
             why = mpc_next(c, &val);
         if (why)
             return gl_error_set(v->err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
+        if (k.type == MSGPACK_OBJECT_STR && val.type == MSGPACK_OBJECT_NIL)
+            continue; /* like an absent key, as decode_stored reads it */
         if (k.type != MSGPACK_OBJECT_STR || val.type != MSGPACK_OBJECT_STR)
             return invalid(v, path, "must be an object {action, resource?} of strings%s", "");
         bool is_action = k.via.str.size == 6 && memcmp(k.via.str.ptr, "action", 6) == 0;
@@ -1176,14 +1188,20 @@ static int view_perm(struct vctx *v, struct mpc *c, const msgpack_object *m, con
     return p->action.ptr ? GL_OK : invalid(v, path, "action missing%s", "");
 }
 
+/* Reads one permission or an array of them into d->perms at 'pos', moving
+ * the 'total' entries already there from 'pos' on: whatever order the keys
+ * come in, the result is permission, permissions, scope (as decode_stored
+ * gives them). Returns how many were read in *n. */
 static int view_perms(struct gl_decoder *d, struct vctx *v, struct mpc *c,
-                      const msgpack_object *o, const char *name, size_t *at, bool single)
+                      const msgpack_object *o, const char *name, size_t pos, size_t *total,
+                      bool single, size_t *n_read)
 {
-    size_t n = single ? 1 : o->via.array.size;
     if (!single && o->type != MSGPACK_OBJECT_ARRAY)
         return invalid(v, name, "must be an array of {action, resource?}%s", "");
-    if (reserve_perms(d, *at + n))
+    size_t n = single ? 1 : o->via.array.size;
+    if (reserve_perms(d, *total + n))
         return gl_error_set(v->err, GL_ERR_NOMEM, 0, "out of memory");
+    memmove(d->perms + pos + n, d->perms + pos, (*total - pos) * sizeof *d->perms);
     for (size_t i = 0; i < n; i++) {
         msgpack_object m = *o;
         if (!single) {
@@ -1191,11 +1209,12 @@ static int view_perms(struct gl_decoder *d, struct vctx *v, struct mpc *c,
             if (why)
                 return gl_error_set(v->err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
         }
-        int rc = view_perm(v, c, &m, name, &d->perms[*at + i]);
+        int rc = view_perm(v, c, &m, name, &d->perms[pos + i]);
         if (rc)
             return rc;
     }
-    *at += n;
+    *total += n;
+    *n_read = n;
     return GL_OK;
 }
 
@@ -1290,6 +1309,8 @@ int gl_decoder_view_stored(struct gl_decoder *d, const void *buf, size_t len,
                     return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
                 if (ck.type != MSGPACK_OBJECT_STR)
                     return invalid(&v, "credential", "non-string key%s", "");
+                if (cv.type == MSGPACK_OBJECT_NIL)
+                    continue; /* like an absent key */
                 const char *ks = ck.via.str.ptr;
                 size_t kl = ck.via.str.size;
                 if (kl == 2 && memcmp(ks, "id", 2) == 0 && !ev->cred_id.ptr) {
@@ -1310,24 +1331,26 @@ int gl_decoder_view_stored(struct gl_decoder *d, const void *buf, size_t len,
             if (!rc && !ev->cred_id.ptr)
                 rc = invalid(&v, "credential.id", "missing%s", "");
             break;
-        case K_PERMISSION:
-            if (n_scope)
-                return invalid(&v, "permission", "stored after scope%s", "");
-            rc = view_perms(d, &v, &c, &val, "permission", &n_perms, true);
+        case K_PERMISSION: { /* first, before permissions and scope */
+            size_t total = n_perms + n_scope, got = 0;
+            rc = view_perms(d, &v, &c, &val, "permission", 0, &total, true, &got);
+            n_perms += got;
             has_po = !rc;
             break;
-        case K_PERMISSIONS:
-            if (n_scope)
-                return invalid(&v, "permissions", "stored after scope%s", "");
+        }
+        case K_PERMISSIONS: {
             if (val.type == MSGPACK_OBJECT_ARRAY && val.via.array.size == 0)
                 return invalid(&v, "permissions", "must not be empty%s", "");
-            rc = view_perms(d, &v, &c, &val, "permissions", &n_perms, false);
+            size_t total = n_perms + n_scope, got = 0;
+            rc = view_perms(d, &v, &c, &val, "permissions", n_perms, &total, false, &got);
+            n_perms += got;
             has_pso = !rc;
             break;
+        }
         case K_SCOPE: {
-            size_t at = n_perms;
-            rc = view_perms(d, &v, &c, &val, "scope", &at, false);
-            n_scope = at - n_perms;
+            size_t total = n_perms + n_scope, got = 0;
+            rc = view_perms(d, &v, &c, &val, "scope", n_perms, &total, false, &got);
+            n_scope = got;
             ev->has_scope = !rc;
             break;
         }

@@ -33,6 +33,7 @@
 
 #define FORMAT_NAME      "grantline-store/1"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
+#define READER_MAP_SIZE  (1ULL << 40)
 #define MAX_DBS          12
 #define GL_STORE_READ_THREADS 8
 
@@ -251,6 +252,11 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
         goto fail;
     }
     st->map_size = map_size ? map_size : DEFAULT_MAP_SIZE;
+    /* A reader maps far more than the file holds (address space only): the
+     * collector can then grow the store without the reader ever having to
+     * remap, which it could not do safely while its other threads read. */
+    if (st->rdonly && sizeof(size_t) >= 8 && st->map_size < READER_MAP_SIZE)
+        st->map_size = READER_MAP_SIZE;
     mdb_env_set_maxdbs(st->env, MAX_DBS);
     mdb_env_set_mapsize(st->env, st->map_size);
     /* NOMETASYNC: data pages are synced at commit, the meta page lazily: a
@@ -1009,9 +1015,15 @@ static int begin_read(struct gl_store *st, MDB_txn **txn, struct gl_error *err)
     }
     bool cache = st->rdonly && !slot;
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) { /* the writer grew the map: adopt its size */
+    if (rc == MDB_MAP_RESIZED && !st->rdonly) { /* our own writer grew it: adopt */
         mdb_env_set_mapsize(st->env, 0);
         rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+    } else if (rc == MDB_MAP_RESIZED) {
+        /* past the reader's 1 TiB map: remapping under other reading
+         * threads would pull memory from under them */
+        return gl_error_set(err, GL_ERR_STORE, rc,
+                            "store %s: grew past the reader's map while reading: run again",
+                            st->dir);
     }
     if (rc)
         return mdb_fail(err, rc, "begin read");

@@ -148,8 +148,10 @@ char *gl_tstamp_format(int64_t us, char out[32])
     if (y < 0 || y > 9999) { /* outside RFC 3339: keep the sign and width honest */
         n = snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, mo, d,
                      (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
-        if (n < 0 || n > 20)
-            n = 20;
+        if (n < 0)
+            n = 0;
+        if (n > 23) /* room for ".ffffffZ" and the NUL in 32 bytes */
+            n = 23;
     } else {
         /* digits by hand: findings print two times each, and snprintf was
          * a visible share of 'findings' on a large store */

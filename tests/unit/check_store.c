@@ -1193,7 +1193,10 @@ START_TEST(test_map_growth_reader)
     int rc = gl_store_stats(r, &stt, &err);
     ck_assert_msg(rc == GL_OK, "stats after growth: %s", err.msg);
     ck_assert_uint_eq(stt.events, GROW_EVENTS + 10);
-    ck_assert_uint_gt(stt.map_bytes, map_before);
+    /* a reader maps far more than the file (1 TiB of address space), so
+     * the writer's growth needed no remap under it */
+    ck_assert_uint_ge(stt.map_bytes, map_before);
+    ck_assert_uint_ge(stt.map_bytes, stt.size_bytes);
     ck_assert_uint_eq(n_events(r), GROW_EVENTS + 10);
     uint64_t checked = 0, bad = 0;
     rc = gl_store_verify(r, &checked, &bad, &err);
