@@ -1199,6 +1199,9 @@ static int view_perms(struct gl_decoder *d, struct vctx *v, struct mpc *c,
     if (!single && o->type != MSGPACK_OBJECT_ARRAY)
         return invalid(v, name, "must be an array of {action, resource?}%s", "");
     size_t n = single ? 1 : o->via.array.size;
+    *n_read = 0;
+    if (n == 0) /* an empty scope: nothing to place (and maybe no array yet) */
+        return GL_OK;
     if (reserve_perms(d, *total + n))
         return gl_error_set(v->err, GL_ERR_NOMEM, 0, "out of memory");
     memmove(d->perms + pos + n, d->perms + pos, (*total - pos) * sizeof *d->perms);
