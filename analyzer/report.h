@@ -128,6 +128,7 @@ struct report {
     size_t n_wls, cap_wls;
     uint64_t events, per_type[GL_EV__COUNT]; /* analysed: deduplicated, up to H */
     uint64_t workloads, tasks;               /* distinct index keys */
+    uint64_t visited; /* workloads and credentials read: pages released every 1024 */
     struct rep_metrics met;
 
     struct engine *e;

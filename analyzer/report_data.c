@@ -769,11 +769,23 @@ out:
     return rc;
 }
 
+/* A report reads the whole store: every so many workloads or credentials
+ * the store's pages are unmapped again, so the resident set stays small. */
+static void release_now_and_then(struct report *r)
+{
+    static const unsigned every = 1024;
+    if (++r->visited % every)
+        return;
+    for (size_t i = 0; i < r->e->m->n_stores; i++)
+        gl_store_release_pages(r->e->m->stores[i]);
+}
+
 static int on_workload(const char *key, size_t len, void *arg)
 {
     (void)len;
     struct report *r = arg;
     r->workloads++;
+    release_now_and_then(r);
     /* the engine's timeline of this workload stays valid until its next
      * call, so the metrics reuse it instead of rebuilding it */
     int rc = engine_workload(r->e, key);
@@ -784,6 +796,7 @@ static int on_credential(const char *key, size_t len, void *arg)
 {
     (void)len;
     struct report *r = arg;
+    release_now_and_then(r);
     int rc = engine_credential(r->e, key);
     return rc ? rc : credential_metrics(r, key);
 }
