@@ -416,8 +416,13 @@ int gl_cmd_findings(int argc, char **argv)
         wl_rules |= enabled[i] && gl_rules[i]->on_workload;
         cred_rules |= enabled[i] && gl_rules[i]->on_credential;
     }
-    if (!rc && wl_rules && workload) {
+    if (!rc && (wl_rules || cred_rules) && workload) {
+        /* one workload: the credentials it names are all its findings can
+         * be about, no pass over every credential of the store */
+        eng.merge_creds = cred_rules;
+        eng.creds_named = true;
         rc = engine_workload(&eng, workload);
+        cred_rules = false;
     } else if (!rc && (wl_rules || cred_rules)) {
         /* every workload: each credential goes with the workload owning it */
         eng.merge_creds = cred_rules;

@@ -169,7 +169,7 @@ static int owned_credentials(struct engine *e, const struct wl *w)
             break;
         const struct ev *owner =
             head.count ? model_find_event(evs, head.first_ts, head.first_order) : NULL;
-        if (!owner || strcmp(owner->workload, w->workload) != 0)
+        if (!e->creds_named && (!owner || strcmp(owner->workload, w->workload) != 0))
             continue;
         rc = model_key_events(e->m, GL_IDX_CREDENTIAL, names[k], &head, e->a, &cr.evs, e->err);
         if (rc)

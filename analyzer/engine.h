@@ -41,6 +41,9 @@ struct engine {
      * separate credential pass is not needed. Only for a pass over every
      * workload. */
     bool merge_creds;
+    /* With merge_creds: every credential the workload names, owned or not
+     * (a one-workload run: findings about it need no other workload) */
+    bool creds_named;
     struct store_checks *checks; /* engine_stores_start .. _finish */
     bool hold; /* engine_flush sorts each group of findings and keeps them */
 };
