@@ -470,9 +470,11 @@ int gl_cmd_findings(int argc, char **argv)
         code = GL_EXIT_STORE;
     } else {
         if (!json) {
-            char h[32];
+            char h[32] = "none: no events";
+            if (m.horizon != INT64_MIN)
+                gl_tstamp_format(m.horizon, h);
             fprintf(stderr, "%zu findings, %zu suppressed (horizon %s)\n", pr.shown, pr.hidden,
-                    gl_tstamp_format(m.horizon, h));
+                    h);
         }
         if (fail_on >= 0 && pr.worst >= fail_on)
             code = GL_EXIT_FINDINGS;
