@@ -487,6 +487,7 @@ int gl_cmd_findings(int argc, char **argv)
     notify_state_free(&state);
     engine_free(&eng);
     model_free(&m);
+    out_ctx_free(&pr.out);
 out:
     for (size_t i = 0; i < sa.n_dirs; i++)
         gl_store_close(stores[i]);

@@ -108,16 +108,25 @@ void engine_free(struct engine *e)
     memset(e, 0, sizeof *e);
 }
 
-int engine_stores(struct engine *e, struct gl_store **stores, const char *const *names, size_t n)
+/* The store rules (GL-015) with 'c' (the engine's context, or the checks
+ * thread's own). */
+static int store_rules(const bool *enabled, struct rule_ctx *c, struct gl_store **stores,
+                       const char *const *names, size_t n)
 {
     int rc = GL_OK;
     for (size_t i = 0; !rc && gl_rules[i]; i++) {
-        if (!e->enabled[i] || !gl_rules[i]->on_store)
+        if (!enabled[i] || !gl_rules[i]->on_store)
             continue;
-        e->c.rule = (int)i;
+        c->rule = (int)i;
         for (size_t s = 0; !rc && s < n; s++)
-            rc = gl_rules[i]->on_store(&e->c, stores[s], names[s]);
+            rc = gl_rules[i]->on_store(c, stores[s], names[s]);
     }
+    return rc;
+}
+
+int engine_stores(struct engine *e, struct gl_store **stores, const char *const *names, size_t n)
+{
+    int rc = store_rules(e->enabled, &e->c, stores, names, n);
     return rc ? rc : engine_flush(e);
 }
 
@@ -197,13 +206,7 @@ struct store_checks {
 static void *store_checks_run(void *arg)
 {
     struct store_checks *sc = arg;
-    for (size_t i = 0; !sc->rc && gl_rules[i]; i++) {
-        if (!sc->e->enabled[i] || !gl_rules[i]->on_store)
-            continue;
-        sc->c.rule = (int)i;
-        for (size_t s = 0; !sc->rc && s < sc->n; s++)
-            sc->rc = gl_rules[i]->on_store(&sc->c, sc->stores[s], sc->names[s]);
-    }
+    sc->rc = store_rules(sc->e->enabled, &sc->c, sc->stores, sc->names, sc->n);
     for (size_t s = 0; s < sc->n; s++)
         gl_store_thread_done(sc->stores[s]);
     return NULL;

@@ -33,71 +33,27 @@ static void write_text(struct out_ctx *c, const struct out_finding *o, const str
 
 /* --- json (NDJSON, DESIGN.md §4) --- */
 
+void out_ctx_free(struct out_ctx *c)
+{
+    gl_buf_free(&c->line);
+}
+
+static void ln_str(struct gl_buf *l, const char *s)
+{
+    gl_buf_append(l, s, strlen(s));
+}
+
 /* A finding's JSON line is built in memory and written with one fwrite:
- * NDJSON of a large store is a hundred megabytes of short strings, and
- * a stdio call per string (or per byte) was a tenth of 'findings'. */
-struct line {
-    char buf[16384];
-    size_t n;
-    FILE *spill; /* past the buffer (a huge detail or evidence list): stream */
-};
-
-static void ln_put(struct line *l, const char *s, size_t n)
-{
-    if (l->n + n > sizeof l->buf) {
-        fwrite(l->buf, 1, l->n, l->spill);
-        l->n = 0;
-        if (n > sizeof l->buf) {
-            fwrite(s, 1, n, l->spill);
-            return;
-        }
-    }
-    memcpy(l->buf + l->n, s, n);
-    l->n += n;
-}
-
-static void ln_str(struct line *l, const char *s)
-{
-    ln_put(l, s, strlen(s));
-}
-
-/* a JSON string, escaped like gl_json_write_str */
-static void ln_json(struct line *l, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    s = s ? s : "";
-    ln_put(l, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f)
-            continue;
-        ln_put(l, run, (size_t)(s - run));
-        run = s + 1;
-        char esc[6] = {'\\', (char)ch, 0, 0, 0, 0};
-        size_t en = 2;
-        if (ch == '\n')
-            esc[1] = 'n';
-        else if (ch == '\t')
-            esc[1] = 't';
-        else if (ch != '"' && ch != '\\')
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15],
-            en = 6;
-        ln_put(l, esc, en);
-    }
-    ln_put(l, run, (size_t)(s - run));
-    ln_put(l, "\"", 1);
-}
-
+ * NDJSON of a large store is a hundred megabytes of short strings, and a
+ * stdio call per string (or per byte) was a tenth of 'findings'. A failed
+ * append (out of memory) shows as a short write of the buffer. */
 static void write_json(struct out_ctx *c, const struct out_finding *o, const struct suppression *x)
 {
     const struct finding *f = &o->f;
     const struct gl_rule *r = gl_rules[f->rule];
-    static _Thread_local struct line line; /* 16 KiB: not on the stack */
-    struct line *l = &line;
+    struct gl_buf *l = &c->line;
     char t[32];
-    l->n = 0;
-    l->spill = c->f;
+    gl_buf_reset(l);
     ln_str(l, "{\"finding_id\":\"");
     ln_str(l, o->id);
     ln_str(l, "\",\"rule\":\"");
@@ -107,7 +63,7 @@ static void write_json(struct out_ctx *c, const struct out_finding *o, const str
     ln_str(l, "\",\"severity\":\"");
     ln_str(l, severity_name(f->severity));
     ln_str(l, "\",\"workload\":");
-    ln_json(l, f->workload);
+    gl_json_append_str(l, f->workload, GL_NUL_TERMINATED);
     const char *opt[][2] = {{",\"task\":", f->task},
                             {",\"credential\":", f->credential},
                             {",\"grant\":", f->grant}};
@@ -115,41 +71,41 @@ static void write_json(struct out_ctx *c, const struct out_finding *o, const str
         if (!opt[i][1])
             continue;
         ln_str(l, opt[i][0]);
-        ln_json(l, opt[i][1]);
+        gl_json_append_str(l, opt[i][1], GL_NUL_TERMINATED);
     }
     if (f->has_first) {
         ln_str(l, ",\"first_seen\":\"");
         ln_str(l, gl_tstamp_format(f->first_seen, t));
-        ln_put(l, "\"", 1);
+        ln_str(l, "\"");
     }
     if (f->has_last) {
         ln_str(l, ",\"last_seen\":\"");
         ln_str(l, gl_tstamp_format(f->last_seen, t));
-        ln_put(l, "\"", 1);
+        ln_str(l, "\"");
     }
     ln_str(l, ",\"evidence\":[");
     for (int i = 0; i < f->n_evidence; i++) {
         if (i)
-            ln_put(l, ",", 1);
-        ln_json(l, f->evidence[i]);
+            ln_str(l, ",");
+        gl_json_append_str(l, f->evidence[i], GL_NUL_TERMINATED);
     }
     ln_str(l, "],\"detail\":");
-    ln_json(l, f->detail);
+    gl_json_append_str(l, f->detail, GL_NUL_TERMINATED);
     ln_str(l, ",\"controls\":");
     ln_str(l, c->ctl->json[f->rule] ? c->ctl->json[f->rule] : "[]");
     if (x) {
         ln_str(l, ",\"suppressed\":{\"reason\":");
-        ln_json(l, x->reason);
+        gl_json_append_str(l, x->reason, GL_NUL_TERMINATED);
         ln_str(l, ",\"owner\":");
-        ln_json(l, x->owner);
+        gl_json_append_str(l, x->owner, GL_NUL_TERMINATED);
         ln_str(l, ",\"expires\":\"");
         ln_str(l, x->expires);
         ln_str(l, "\"}");
     }
     if (c->resolved)
         ln_str(l, ",\"status\":\"resolved\"");
-    ln_put(l, "}\n", 2);
-    fwrite(l->buf, 1, l->n, c->f);
+    ln_str(l, "}\n");
+    fwrite(l->data, 1, l->len, c->f);
 }
 
 /* --- OCSF 1.8.0 Detection Finding --- */

@@ -13,7 +13,10 @@ struct out_ctx {
     bool syslog;   /* cef: RFC 5424 framing */
     bool resolved; /* the finding was reported before and is gone now */
     char host[256];
+    struct gl_buf line; /* json: the line being built (out_ctx_free) */
 };
+
+void out_ctx_free(struct out_ctx *c);
 
 struct gl_output {
     const char *name;

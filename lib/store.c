@@ -1344,23 +1344,33 @@ int gl_store_scan_events(struct gl_store *st, gl_store_event_fn fn, void *arg,
 
 static const enum dbi_id index_db[GL_IDX__COUNT] = {DB_WORKLOAD, DB_TASK, DB_CRED};
 
+/* A read transaction and a cursor on one index, for a query on one key. */
+static int open_index(struct gl_store *st, enum gl_store_index idx, size_t klen, MDB_txn **txn,
+                      MDB_cursor **cur, struct gl_error *err)
+{
+    if ((unsigned)idx >= GL_IDX__COUNT || klen == 0)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "store: bad index query");
+    int rc = begin_read(st, txn, err);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_open(*txn, st->dbi[index_db[idx]], cur);
+    if (rc) {
+        end_read(st, *txn);
+        return mdb_fail(err, rc, "cursor");
+    }
+    return GL_OK;
+}
+
 int gl_store_index_head(struct gl_store *st, enum gl_store_index idx, const char *key,
                         size_t klen, uint64_t *count, int64_t *first_ts, uint64_t *first_seq,
                         struct gl_error *err)
 {
     *count = 0;
-    if ((unsigned)idx >= GL_IDX__COUNT || klen == 0)
-        return gl_error_set(err, GL_ERR_INVALID, 0, "store: bad index query");
     MDB_txn *txn;
-    int rc = begin_read(st, &txn, err);
+    MDB_cursor *cur;
+    int rc = open_index(st, idx, klen, &txn, &cur, err);
     if (rc)
         return rc;
-    MDB_cursor *cur;
-    rc = mdb_cursor_open(txn, st->dbi[index_db[idx]], &cur);
-    if (rc) {
-        end_read(st, txn);
-        return mdb_fail(err, rc, "cursor");
-    }
     char name[GL_STORE_INDEX_NAME_MAX];
     klen = gl_store_index_name(key, klen, name);
     MDB_val k = {klen, name}, v;
@@ -1384,19 +1394,11 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
                         size_t klen, int64_t from, int64_t to, gl_store_event_fn fn, void *arg,
                         struct gl_error *err)
 {
-    static const enum dbi_id map[GL_IDX__COUNT] = {DB_WORKLOAD, DB_TASK, DB_CRED};
-    if ((unsigned)idx >= GL_IDX__COUNT || klen == 0)
-        return gl_error_set(err, GL_ERR_INVALID, 0, "store: bad index query");
     MDB_txn *txn;
-    int rc = begin_read(st, &txn, err);
+    MDB_cursor *cur;
+    int rc = open_index(st, idx, klen, &txn, &cur, err);
     if (rc)
         return rc;
-    MDB_cursor *cur;
-    rc = mdb_cursor_open(txn, st->dbi[map[idx]], &cur);
-    if (rc) {
-        end_read(st, txn);
-        return mdb_fail(err, rc, "cursor");
-    }
     unsigned char lo[16];
     put_ts(lo, from);
     memset(lo + 8, 0, 8);
@@ -1470,17 +1472,11 @@ int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_e
 int gl_store_scan_keys(struct gl_store *st, enum gl_store_index idx, gl_store_key_fn fn, void *arg,
                        struct gl_error *err)
 {
-    static const enum dbi_id map[GL_IDX__COUNT] = {DB_WORKLOAD, DB_TASK, DB_CRED};
     MDB_txn *txn;
-    int rc = begin_read(st, &txn, err);
+    MDB_cursor *cur;
+    int rc = open_index(st, idx, 1, &txn, &cur, err); /* no key: any length passes */
     if (rc)
         return rc;
-    MDB_cursor *cur;
-    rc = mdb_cursor_open(txn, st->dbi[map[idx]], &cur);
-    if (rc) {
-        end_read(st, txn);
-        return mdb_fail(err, rc, "cursor");
-    }
     MDB_val k, v;
     int ret = GL_OK;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;

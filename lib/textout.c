@@ -1,51 +1,50 @@
 /* JSON string and HTML escaping for the analyzer's outputs. */
 #include "grantline/textout.h"
 
+#include "grantline/error.h"
+
 #include <string.h>
 
-void gl_puts_unlocked(FILE *f, const char *s)
+int gl_json_append_str(struct gl_buf *out, const char *s, size_t n)
 {
-    while (*s)
-        putc_unlocked(*s++, f);
-}
-
-void gl_json_write_str_unlocked(FILE *f, const char *s, size_t n)
-{
+    static const char hex[] = "0123456789abcdef";
     if (!s)
         s = "";
     if (n == GL_NUL_TERMINATED)
         n = strlen(s);
-    /* the unlocked byte macro: findings output is mostly strings, and a
-     * locked call per byte was a tenth of 'findings' on a large store */
-    putc_unlocked('"', f);
-    for (size_t i = 0; i < n; i++) {
+    /* runs of plain bytes in one append: findings output is mostly strings */
+    int rc = gl_buf_append(out, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
-            putc_unlocked(ch, f);
-        } else if (ch == '"' || ch == '\\') {
-            putc_unlocked('\\', f);
-            putc_unlocked(ch, f);
-        } else if (ch == '\n') {
-            putc_unlocked('\\', f);
-            putc_unlocked('n', f);
-        } else if (ch == '\t') {
-            putc_unlocked('\\', f);
-            putc_unlocked('t', f);
-        } else {
-            static const char hex[] = "0123456789abcdef";
-            const char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-            for (int k = 0; k < 6; k++)
-                putc_unlocked(esc[k], f);
-        }
+        if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f)
+            continue;
+        char esc[6] = {'\\', (char)ch, '0', '0', hex[ch >> 4], hex[ch & 15]};
+        size_t en = 2;
+        if (ch == '\n')
+            esc[1] = 'n';
+        else if (ch == '\t')
+            esc[1] = 't';
+        else if (ch != '"' && ch != '\\')
+            esc[1] = 'u', en = 6;
+        rc = gl_buf_append(out, s + run, i - run);
+        if (!rc)
+            rc = gl_buf_append(out, esc, en);
+        run = i + 1;
     }
-    putc_unlocked('"', f);
+    if (!rc)
+        rc = gl_buf_append(out, s + run, n - run);
+    return rc ? rc : gl_buf_append(out, "\"", 1);
 }
 
 void gl_json_write_str(FILE *f, const char *s, size_t n)
 {
-    flockfile(f);
-    gl_json_write_str_unlocked(f, s, n);
-    funlockfile(f);
+    struct gl_buf b = {0};
+    if (gl_json_append_str(&b, s, n) == GL_OK)
+        fwrite(b.data, 1, b.len, f);
+    else
+        fputs("\"\"", f); /* out of memory: an empty string, still valid JSON */
+    gl_buf_free(&b);
 }
 
 void gl_html_write(FILE *f, const char *s)

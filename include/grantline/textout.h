@@ -3,6 +3,8 @@
 #ifndef GL_TEXTOUT_H
 #define GL_TEXTOUT_H
 
+#include "grantline/buf.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -11,11 +13,9 @@
  * characters and DEL as \u00XX. Bytes >= 0x80 pass through (input is UTF-8). */
 #define GL_NUL_TERMINATED ((size_t)-1)
 void gl_json_write_str(FILE *f, const char *s, size_t n);
-/* The same for a caller holding f's lock (flockfile): a writer of many
- * strings takes the lock once. */
-void gl_json_write_str_unlocked(FILE *f, const char *s, size_t n);
-/* fputs for a caller holding f's lock. */
-void gl_puts_unlocked(FILE *f, const char *s);
+/* The same, appended to 'out' (one implementation of the escaping); returns
+ * GL_OK or GL_ERR_NOMEM. */
+int gl_json_append_str(struct gl_buf *out, const char *s, size_t n);
 
 /* Writes s as HTML text or attribute content: & < > " ' as entities, control
  * characters as spaces (they would make inline SVG invalid XML). */
