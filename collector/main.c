@@ -192,10 +192,11 @@ int main(int argc, char **argv)
     }
     cfg.kafka_props = props;
     gl_log_setup(quiet ? GL_LOG_ERROR : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
-    if (optind < argc || !store_dir || popts.batch_max == 0 || popts.max_message == 0) {
+    if (optind < argc || !store_dir || popts.batch_max == 0 ||
+        popts.batch_max > 10000000 || popts.max_message == 0) {
         fprintf(stderr, "grantline-collector: %s\nTry 'grantline-collector --help'.\n",
                 optind < argc ? "unexpected argument" : !store_dir ? "--store DIR is required"
-                                                                   : "bad batch settings");
+                                                                   : "bad batch settings (--batch 1..10000000)");
         free(props);
         return 2;
     }

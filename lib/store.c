@@ -15,6 +15,7 @@
 #define _DEFAULT_SOURCE /* madvise(MADV_DONTNEED); glibc's posix_madvise ignores it */
 #include "grantline/store.h"
 
+#include "grantline/sort.h"
 #include "grantline/tstamp.h"
 
 #include <errno.h>
@@ -36,6 +37,8 @@
 #define READER_MAP_SIZE  (1ULL << 40)
 #define MAX_DBS          12
 #define GL_STORE_READ_THREADS 8
+/* events per batch: sort keys hold a rank and a position in 64 bits */
+#define GL_STORE_BATCH_MAX (1u << 26)
 
 enum dbi_id {
     DB_META,
@@ -391,7 +394,7 @@ struct position {
     int64_t next;
 };
 
-struct index_op;
+struct uniq;
 
 struct gl_store_batch {
     struct gl_buf arena; /* copies of records and index strings */
@@ -402,16 +405,20 @@ struct gl_store_batch {
     size_t n_quar, cap_quar;
     struct position *pos;
     size_t n_pos, cap_pos;
-    struct index_op *ops; /* commit scratch */
-    size_t cap_ops;
-    struct order *order; /* commit scratch: events in sequence-number order */
-    size_t cap_order;
-    uint32_t *idset; /* commit scratch: ids seen in the batch (open addressing) */
-    size_t cap_idset;
-    EVP_MD_CTX *mdctx; /* commit scratch: chain hashing */
-    uint32_t *rank; /* commit scratch: name ranking (hash table, then rank per name) */
-    const struct index_op **rank_first;
-    size_t cap_rank;
+    /* commit scratch, kept between commits (see order_batch) */
+    EVP_MD_CTX *mdctx;  /* chain hashing */
+    bool *dup;          /* per event: an earlier event of the batch has its id */
+    uint64_t *seq;      /* per event: its sequence number, 0 for a duplicate */
+    uint32_t *tord;     /* events by (time, arrival) */
+    uint32_t *tpos;     /* per event: its place in tord */
+    uint32_t *rank;     /* per event and name: 1 + rank of the name, 0: none */
+    uint32_t *table;    /* hash table of ids or of names */
+    struct uniq *uniq;  /* the batch's distinct (index, name) pairs, by rank */
+    struct gl_sort_kv *kv; /* time sort (2 x events) */
+    uint64_t *keys;     /* sort keys and the radix sort's scratch (2 x entries) */
+    size_t cap_dup, cap_seq, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys;
+    uint32_t n_uniq;
+    unsigned shift; /* bits of a time position in a sort key */
 };
 
 struct gl_store_batch *gl_store_batch_new(void)
@@ -439,12 +446,16 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->quar);
     free(b->quar_len);
     free(b->pos);
-    free(b->ops);
-    free(b->order);
-    free(b->idset);
     EVP_MD_CTX_free(b->mdctx);
+    free(b->dup);
+    free(b->seq);
+    free(b->tord);
+    free(b->tpos);
     free(b->rank);
-    free(b->rank_first);
+    free(b->table);
+    free(b->uniq);
+    free(b->kv);
+    free(b->keys);
     free(b);
 }
 
@@ -593,48 +604,31 @@ int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_
 
 /* --- commit --- */
 
-/* Index entries of a batch are written sorted by (index, name, time): the
- * inserts then walk each B-tree in order and every leaf page is found once
- * in the cache instead of once per event. The names are ranked first (each
- * distinct name hashed once, only the distinct ones sorted by their bytes),
- * so the sort of all entries compares integers: names share long prefixes
- * ("agent:worker-"), and memcmp in that sort was a tenth of the writer. */
-struct index_op {
-    uint64_t key;     /* db << 56 | rank of the name among the batch's names */
-    uint64_t ts, seq; /* the value: ts (sign bit flipped) and seq */
-    const char *name; /* NULL for by_time, whose key is ts|seq itself */
+/* A commit orders its batch with integer sorts only:
+ *  - time order: events by (time, arrival), a radix sort on the time;
+ *  - names: each distinct (index, name) hashed once and only the distinct
+ *    ones sorted by their bytes, giving each a rank (names share long
+ *    prefixes, "agent:worker-", and memcmp in whole-batch sorts was a sixth
+ *    of the writer);
+ *  - sequence order (workload, time, arrival) and the index entries (index,
+ *    name, time) are then u64 keys rank << shift | time position.
+ * Sorted index entries walk each B-tree in order, so every leaf page is found
+ * once in the cache instead of once per event. */
+
+/* The index names of an event, in ranking order of their index. */
+enum { NM_WL, NM_DLG, NM_TASK, NM_CRED, NM_PREV, NM__COUNT };
+static const int name_db[NM__COUNT] = {DB_WORKLOAD, DB_WORKLOAD, DB_TASK, DB_CRED, DB_CRED};
+
+struct uniq { /* a distinct (index, name) of the batch */
+    const char *name;
     size_t len;
-    uint32_t uid; /* distinct (db, name) number, before ranking */
     int db;
+    uint32_t uid;
 };
 
-static int index_op_cmp(const void *a, const void *b)
+static uint64_t fnv1a(const char *s, size_t n)
 {
-    const struct index_op *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static void index_add(struct index_op *ops, size_t *n, int db, const char *arena, size_t off,
-                      size_t len, const unsigned char *tsseq)
-{
-    if (off == SIZE_MAX || len == 0)
-        return;
-    struct index_op *op = &ops[(*n)++];
-    op->name = arena ? arena + off : NULL;
-    op->len = arena ? len : 0;
-    op->db = db;
-    op->key = (uint64_t)db << 56;
-    op->ts = get_u64be(tsseq);
-    op->seq = get_u64be(tsseq + 8);
-}
-
-static uint64_t name_hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
     return h;
@@ -642,8 +636,7 @@ static uint64_t name_hash(const char *s, size_t n)
 
 static int uniq_cmp(const void *a, const void *b)
 {
-    const struct index_op *x = *(const struct index_op *const *)a;
-    const struct index_op *y = *(const struct index_op *const *)b;
+    const struct uniq *x = a, *y = b;
     if (x->db != y->db)
         return x->db < y->db ? -1 : 1;
     size_t n = x->len < y->len ? x->len : y->len;
@@ -651,88 +644,200 @@ static int uniq_cmp(const void *a, const void *b)
     return c ? c : x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Sets each named op's key to db << 56 | the rank of its name. */
-static int rank_names(struct gl_store_batch *b, struct index_op *ops, size_t n)
+static void name_of(const struct pending *p, int nm, size_t *off, size_t *len)
 {
-    size_t slots = 16;
-    while (slots < 2 * n)
-        slots *= 2;
-    if (b->cap_rank < slots + n) {
-        uint32_t *t = realloc(b->rank, (slots + n) * sizeof *t);
-        const struct index_op **f = realloc(b->rank_first, n * sizeof *f);
-        if (t)
-            b->rank = t;
-        if (f)
-            b->rank_first = f;
-        if (!t || !f)
-            return ENOMEM;
-        b->cap_rank = slots + n;
+    switch (nm) {
+    case NM_WL: *off = p->wl, *len = p->wl_len; break;
+    case NM_DLG: *off = p->dlg, *len = p->dlg_len; break;
+    case NM_TASK: *off = p->task, *len = p->task_len; break;
+    case NM_CRED: *off = p->cred, *len = p->cred_len; break;
+    default: *off = p->prev, *len = p->prev_len; break;
     }
-    uint32_t *table = b->rank, *rank_of = b->rank + slots;
-    memset(table, 0xff, slots * sizeof *table);
+}
+
+static bool grow(void **p, size_t *cap, size_t want, size_t size)
+{
+    if (*cap >= want)
+        return true;
+    void *q = realloc(*p, want * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = want;
+    return true;
+}
+
+/* Fills b->rank[i * NM__COUNT + nm] with 1 + the rank of event i's name nm
+ * among the batch's distinct (index, name) pairs (0: no such name), and
+ * b->uniq[rank] with the pair. */
+static int rank_names(struct gl_store_batch *b)
+{
+    size_t n = b->n_ev, slots = 16;
+    while (slots < 2 * n * NM__COUNT)
+        slots *= 2;
+    if (!grow((void **)&b->table, &b->cap_table, slots, sizeof *b->table) ||
+        !grow((void **)&b->rank, &b->cap_rank, n * NM__COUNT, sizeof *b->rank) ||
+        !grow((void **)&b->uniq, &b->cap_uniq, n * NM__COUNT, sizeof *b->uniq))
+        return ENOMEM;
+    memset(b->table, 0xff, slots * sizeof *b->table);
+    const char *arena = b->arena.data;
     uint32_t n_uniq = 0;
     for (size_t i = 0; i < n; i++) {
-        struct index_op *op = &ops[i];
-        if (!op->name)
-            continue;
-        uint64_t h = name_hash(op->name, op->len) ^ (uint64_t)op->db * 0x9e3779b97f4a7c15ULL;
-        for (size_t at = h & (slots - 1);; at = (at + 1) & (slots - 1)) {
-            uint32_t u = table[at];
-            if (u == UINT32_MAX) {
-                table[at] = n_uniq;
-                b->rank_first[n_uniq] = op;
-                op->uid = n_uniq++;
+        for (int nm = 0; nm < NM__COUNT; nm++) {
+            size_t off, len;
+            name_of(&b->ev[i], nm, &off, &len);
+            uint32_t *r = &b->rank[i * NM__COUNT + nm];
+            if (off == SIZE_MAX || len == 0) {
+                *r = UINT32_MAX;
+                continue;
+            }
+            const char *name = arena + off;
+            int db = name_db[nm];
+            uint64_t h = fnv1a(name, len) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL;
+            for (size_t at = h & (slots - 1);; at = (at + 1) & (slots - 1)) {
+                uint32_t u = b->table[at];
+                if (u == UINT32_MAX) {
+                    b->table[at] = n_uniq;
+                    b->uniq[n_uniq] = (struct uniq){name, len, db, n_uniq};
+                    *r = n_uniq++;
+                    break;
+                }
+                const struct uniq *f = &b->uniq[u];
+                if (f->db == db && f->len == len && memcmp(f->name, name, len) == 0) {
+                    *r = u;
+                    break;
+                }
+            }
+        }
+    }
+    qsort(b->uniq, n_uniq, sizeof *b->uniq, uniq_cmp);
+    uint32_t *rank_of = b->table; /* the hash table is no longer needed */
+    for (uint32_t r = 0; r < n_uniq; r++)
+        rank_of[b->uniq[r].uid] = r + 1;
+    for (size_t i = 0; i < n * NM__COUNT; i++)
+        b->rank[i] = b->rank[i] == UINT32_MAX ? 0 : rank_of[b->rank[i]];
+    b->n_uniq = n_uniq;
+    return 0;
+}
+
+/* Marks in-batch duplicates in arrival order, so the first arrival of an id
+ * is the one kept whatever its place in the sequence order. */
+static int mark_dups(struct gl_store_batch *b)
+{
+    size_t n = b->n_ev, slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    if (!grow((void **)&b->table, &b->cap_table, slots, sizeof *b->table) ||
+        !grow((void **)&b->dup, &b->cap_dup, n, sizeof *b->dup))
+        return ENOMEM;
+    memset(b->table, 0xff, slots * sizeof *b->table);
+    const char *arena = b->arena.data;
+    for (size_t i = 0; i < n; i++) {
+        const struct pending *p = &b->ev[i];
+        const char *id = arena + p->id;
+        b->dup[i] = false;
+        for (size_t h = fnv1a(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
+            uint32_t at = b->table[h];
+            if (at == UINT32_MAX) {
+                b->table[h] = (uint32_t)i;
                 break;
             }
-            const struct index_op *f = b->rank_first[u];
-            if (f->db == op->db && f->len == op->len && memcmp(f->name, op->name, op->len) == 0) {
-                op->uid = u;
+            const struct pending *q = &b->ev[at];
+            if (q->id_len == p->id_len && memcmp(arena + q->id, id, p->id_len) == 0) {
+                b->dup[i] = true;
                 break;
             }
         }
     }
-    /* the first op of each distinct name stands for it; sorted by name */
-    qsort(b->rank_first, n_uniq, sizeof *b->rank_first, uniq_cmp);
-    for (uint32_t r = 0; r < n_uniq; r++)
-        rank_of[b->rank_first[r]->uid] = r;
-    for (size_t i = 0; i < n; i++)
-        if (ops[i].name)
-            ops[i].key = (uint64_t)ops[i].db << 56 | rank_of[ops[i].uid];
     return 0;
 }
 
-static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b,
-                       struct index_op *ops, size_t n)
+static unsigned bits_for(uint64_t v)
 {
-    if (n == 0)
-        return MDB_SUCCESS;
-    int rc = rank_names(b, ops, n);
-    if (rc)
-        return rc;
-    qsort(ops, n, sizeof *ops, index_op_cmp);
+    unsigned n = 0;
+    while (v >> n)
+        n++;
+    return n;
+}
+
+/* Sets b->tord (events by time, then arrival), b->tpos (each event's place
+ * in it) and b->shift (bits a time position takes in a sort key). */
+static int order_by_time(struct gl_store_batch *b)
+{
+    size_t n = b->n_ev;
+    if (!grow((void **)&b->kv, &b->cap_kv, 2 * n, sizeof *b->kv) ||
+        !grow((void **)&b->tord, &b->cap_tord, n, sizeof *b->tord) ||
+        !grow((void **)&b->tpos, &b->cap_tpos, n, sizeof *b->tpos))
+        return ENOMEM;
+    int64_t lo = b->ev[0].ts;
+    for (size_t i = 1; i < n; i++)
+        if (b->ev[i].ts < lo)
+            lo = b->ev[i].ts;
+    for (size_t i = 0; i < n; i++)
+        b->kv[i] = (struct gl_sort_kv){(uint64_t)b->ev[i].ts - (uint64_t)lo, i};
+    const struct gl_sort_kv *s = gl_sort_kv(b->kv, b->kv + n, n);
+    for (size_t j = 0; j < n; j++) {
+        b->tord[j] = (uint32_t)s[j].val;
+        b->tpos[s[j].val] = (uint32_t)j;
+    }
+    b->shift = bits_for(n);
+    return 0;
+}
+
+/* Sorts b->keys[0..n) (rank << shift | time position); returns the result. */
+static const uint64_t *sort_keys(struct gl_store_batch *b, size_t n)
+{
+    return gl_sort_u64(b->keys, b->keys + b->cap_keys / 2, n);
+}
+
+static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b)
+{
+    size_t n = 0, mask = ((size_t)1 << b->shift) - 1;
+    for (size_t i = 0; i < b->n_ev; i++) {
+        if (!b->seq[i])
+            continue; /* a duplicate */
+        for (int nm = 0; nm < NM__COUNT; nm++)
+            if (b->rank[i * NM__COUNT + nm])
+                b->keys[n++] = (uint64_t)b->rank[i * NM__COUNT + nm] << b->shift | b->tpos[i];
+    }
+    const uint64_t *keys = sort_keys(b, n);
     MDB_cursor *cur = NULL;
-    int cur_db = -1;
-    for (size_t i = 0; i < n && rc == MDB_SUCCESS; i++) {
-        if (ops[i].db != cur_db) {
+    int cur_db = -1, rc = MDB_SUCCESS;
+    for (size_t j = 0; j < n && rc == MDB_SUCCESS; j++) {
+        const struct uniq *u = &b->uniq[(keys[j] >> b->shift) - 1];
+        size_t i = b->tord[keys[j] & mask];
+        if (u->db != cur_db) {
             if (cur)
                 mdb_cursor_close(cur);
-            cur_db = ops[i].db;
+            cur_db = u->db;
             rc = mdb_cursor_open(txn, st->dbi[cur_db], &cur);
             if (rc)
                 return rc;
         }
         unsigned char tsseq[16];
-        put_u64be(tsseq, ops[i].ts);
-        put_u64be(tsseq + 8, ops[i].seq);
-        MDB_val k = {ops[i].len, (void *)ops[i].name};
+        put_ts(tsseq, b->ev[i].ts);
+        put_u64be(tsseq + 8, b->seq[i]);
+        MDB_val k = {u->len, (void *)u->name};
         MDB_val v = {16, tsseq};
-        if (!ops[i].name) {
-            k = (MDB_val){16, tsseq};
-            v.mv_size = 0;
-        }
         rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
-        if (rc == MDB_KEYEXIST)
+        if (rc == MDB_KEYEXIST) /* the same name twice in one event */
             rc = MDB_SUCCESS;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (rc)
+        return rc;
+    /* by_time: the time order is the insertion order */
+    rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
+    for (size_t j = 0; j < b->n_ev && rc == MDB_SUCCESS; j++) {
+        size_t i = b->tord[j];
+        if (!b->seq[i])
+            continue;
+        unsigned char tsseq[16];
+        put_ts(tsseq, b->ev[i].ts);
+        put_u64be(tsseq + 8, b->seq[i]);
+        MDB_val k = {16, tsseq}, v = {0, NULL};
+        rc = mdb_cursor_put(cur, &k, &v, 0);
     }
     if (cur)
         mdb_cursor_close(cur);
@@ -771,93 +876,27 @@ static int read_counters(MDB_txn *txn, MDB_dbi meta, uint64_t *cnt)
  * events tree then holds each workload's events of a batch side by side, so
  * a timeline reads a few neighbouring leaf pages per batch instead of one
  * random page per event (timeline 2x faster on 1M events, docs/PERFORMANCE.md),
- * while records are still appended. Across batches, sequence is commit order. */
-struct order {
-    uint64_t prefix; /* first 8 bytes of the workload key, big-endian */
-    const char *wl;
-    size_t wl_len;
-    int64_t ts;
-    size_t i; /* arrival */
-    bool dup; /* an earlier event of the batch has the same id */
-};
-
-static int order_cmp(const void *a, const void *b)
-{
-    const struct order *x = a, *y = b;
-    if (x->prefix != y->prefix)
-        return x->prefix < y->prefix ? -1 : 1;
-    size_t n = x->wl_len < y->wl_len ? x->wl_len : y->wl_len;
-    int c = n > 8 ? memcmp(x->wl + 8, y->wl + 8, n - 8) : 0;
-    if (c)
-        return c;
-    if (x->wl_len != y->wl_len)
-        return x->wl_len < y->wl_len ? -1 : 1;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static uint64_t id_hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-/* Orders the batch and marks in-batch duplicates in arrival order, so the
- * first arrival of an id is the one kept whatever its place in the order. */
+ * while records are still appended. Across batches, sequence is commit order.
+ * Leaves b->keys[0..n) in that order (workload rank << shift | time position)
+ * and every scratch array index_write needs. */
 static int order_batch(struct gl_store_batch *b)
 {
     size_t n = b->n_ev;
-    if (n == 0) /* a batch of quarantine entries or positions only */
-        return 0;
-    if (b->cap_order < n) {
-        struct order *o = realloc(b->order, n * sizeof *o);
-        if (!o)
-            return ENOMEM;
-        b->order = o;
-        b->cap_order = n;
-    }
-    size_t slots = 16;
-    while (slots < 2 * n)
-        slots *= 2;
-    if (b->cap_idset < slots) {
-        uint32_t *t = realloc(b->idset, slots * sizeof *t);
-        if (!t)
-            return ENOMEM;
-        b->idset = t;
-        b->cap_idset = slots;
-    }
-    memset(b->idset, 0xff, slots * sizeof *b->idset);
-    const char *arena = b->arena.data;
-    for (size_t i = 0; i < n; i++) {
-        const struct pending *p = &b->ev[i];
-        struct order *o = &b->order[i];
-        o->wl = arena + p->wl;
-        o->wl_len = p->wl_len;
-        o->ts = p->ts;
-        o->i = i;
-        o->dup = false;
-        uint64_t prefix = 0;
-        for (size_t j = 0; j < 8; j++)
-            prefix = prefix << 8 | (j < p->wl_len ? (unsigned char)o->wl[j] : 0);
-        o->prefix = prefix;
-        const char *id = arena + p->id;
-        for (size_t h = id_hash(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
-            uint32_t at = b->idset[h];
-            if (at == UINT32_MAX) {
-                b->idset[h] = (uint32_t)i;
-                break;
-            }
-            const struct pending *q = &b->ev[at];
-            if (q->id_len == p->id_len && memcmp(arena + q->id, id, p->id_len) == 0) {
-                o->dup = true;
-                break;
-            }
-        }
-    }
-    qsort(b->order, n, sizeof *b->order, order_cmp);
+    if (!grow((void **)&b->seq, &b->cap_seq, n, sizeof *b->seq) ||
+        !grow((void **)&b->keys, &b->cap_keys, 2 * n * NM__COUNT, sizeof *b->keys))
+        return ENOMEM;
+    int rc = mark_dups(b);
+    if (!rc)
+        rc = order_by_time(b);
+    if (!rc)
+        rc = rank_names(b);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        b->keys[i] = (uint64_t)b->rank[i * NM__COUNT + NM_WL] << b->shift | b->tpos[i];
+    const uint64_t *sorted = sort_keys(b, n);
+    if (sorted != b->keys)
+        memcpy(b->keys, sorted, n * sizeof *b->keys);
     return 0;
 }
 
@@ -882,72 +921,68 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         return rc;
     memset(res, 0, sizeof *res);
     res->first_seq = seq + 1;
-    /* at most six index entries per event (time, workload, delegate, task,
-     * credential, previous); kept by the batch between commits */
-    if (b->cap_ops < b->n_ev * 6) {
-        struct index_op *o = realloc(b->ops, b->n_ev * 6 * sizeof *o);
-        if (!o)
-            return ENOMEM;
-        b->ops = o;
-        b->cap_ops = b->n_ev * 6;
+    size_t n = b->n_ev;
+    if (n > GL_STORE_BATCH_MAX)
+        return EOVERFLOW;
+    if (n) {
+        rc = order_batch(b);
+        if (rc)
+            return rc;
     }
-    struct index_op *ops = b->ops;
-    size_t n_ops = 0;
-
-    rc = order_batch(b);
-    if (rc)
-        return rc;
-    for (size_t oi = 0; oi < b->n_ev; oi++) {
-        size_t i = b->order[oi].i;
+    MDB_cursor *dcur = NULL, *ecur = NULL, *ccur = NULL;
+    rc = mdb_cursor_open(txn, st->dbi[DB_DEDUP], &dcur);
+    if (!rc)
+        rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &ecur);
+    if (!rc)
+        rc = mdb_cursor_open(txn, st->dbi[DB_CHAIN], &ccur);
+    if (!rc && n && !b->mdctx && !(b->mdctx = EVP_MD_CTX_new()))
+        rc = ENOMEM;
+    for (size_t j = 0; j < n && !rc; j++) {
+        size_t i = b->tord[b->keys[j] & (((size_t)1 << b->shift) - 1)];
         const struct pending *p = &b->ev[i];
-        unsigned char seqbe[8], tsseq[16];
+        unsigned char seqbe[8];
         put_u64be(seqbe, seq + 1);
         MDB_val dk = {p->id_len, (void *)(arena + p->id)};
         MDB_val dv = {8, seqbe};
-        rc = b->order[oi].dup ? MDB_KEYEXIST
-                              : mdb_put(txn, st->dbi[DB_DEDUP], &dk, &dv, MDB_NOOVERWRITE);
+        rc = b->dup[i] ? MDB_KEYEXIST : mdb_cursor_put(dcur, &dk, &dv, MDB_NOOVERWRITE);
+        b->seq[i] = 0;
+        if (dup_flags)
+            dup_flags[i] = rc == MDB_KEYEXIST;
         if (rc == MDB_KEYEXIST) {
             res->duplicates++;
             cnt[CNT_DUPLICATES]++;
-            if (dup_flags)
-                dup_flags[i] = true;
+            rc = MDB_SUCCESS;
             continue;
         }
         if (rc)
-            return rc;
-        if (dup_flags)
-            dup_flags[i] = false;
-        seq++;
+            break;
+        b->seq[i] = ++seq;
         unsigned char link[GL_STORE_HASH_LEN];
-        if (!b->mdctx)
-            b->mdctx = EVP_MD_CTX_new();
-        if (chain_link(b->mdctx, st->sha256, head, seq, arena + p->rec, p->rec_len, link))
-            return ENOMEM;
+        if (chain_link(b->mdctx, st->sha256, head, seq, arena + p->rec, p->rec_len, link)) {
+            rc = ENOMEM;
+            break;
+        }
         memcpy(head, link, sizeof head);
         MDB_val k = {8, seqbe};
         MDB_val rv = {p->rec_len, (void *)(arena + p->rec)};
-        rc = mdb_put(txn, st->dbi[DB_EVENTS], &k, &rv, MDB_APPEND);
-        if (rc)
-            return rc;
         MDB_val lv = {sizeof link, link};
-        rc = mdb_put(txn, st->dbi[DB_CHAIN], &k, &lv, MDB_APPEND);
-        if (rc)
-            return rc;
-        put_ts(tsseq, p->ts);
-        memcpy(tsseq + 8, seqbe, 8);
-        index_add(ops, &n_ops, DB_TIME, NULL, 0, 16, tsseq);
-        index_add(ops, &n_ops, DB_WORKLOAD, arena, p->wl, p->wl_len, tsseq);
-        index_add(ops, &n_ops, DB_WORKLOAD, arena, p->dlg, p->dlg_len, tsseq);
-        index_add(ops, &n_ops, DB_TASK, arena, p->task, p->task_len, tsseq);
-        index_add(ops, &n_ops, DB_CRED, arena, p->cred, p->cred_len, tsseq);
-        index_add(ops, &n_ops, DB_CRED, arena, p->prev, p->prev_len, tsseq);
+        rc = mdb_cursor_put(ecur, &k, &rv, MDB_APPEND);
+        if (!rc)
+            rc = mdb_cursor_put(ccur, &k, &lv, MDB_APPEND);
         cnt[p->type]++;
         res->stored++;
     }
-    res->last_seq = seq;
-    rc = index_write(st, txn, b, ops, n_ops);
+    mdb_cursor_close(dcur);
+    mdb_cursor_close(ecur);
+    mdb_cursor_close(ccur);
     if (rc)
         return rc;
+    res->last_seq = seq;
+    if (n) {
+        rc = index_write(st, txn, b);
+        if (rc)
+            return rc;
+    }
 
     if (b->n_quar) {
         MDB_cursor *cur;
@@ -1020,6 +1055,11 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
         } else {
             mdb_txn_abort(txn);
         }
+        if (rc == EOVERFLOW)
+            return gl_error_set(err, GL_ERR_STORE, rc,
+                                "store: a batch of %zu events is over the limit of %u, "
+                                "lower --batch",
+                                b->n_ev, GL_STORE_BATCH_MAX);
         if (rc != MDB_MAP_FULL)
             return rc == ENOMEM ? gl_error_set(err, GL_ERR_NOMEM, rc, "out of memory")
                                 : mdb_fail(err, rc, "commit");
