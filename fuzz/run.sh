@@ -12,7 +12,7 @@ srcs="lib/buf.c lib/error.c lib/event.c lib/log.c lib/redact.c lib/schemas.c lib
 clang $flags -DGL_RULES="\"$PWD/schemas/secrets.rules\"" -DGL_SOURCE_SCHEMAS="\"$PWD/schemas\"" \
   -DGL_INSTALL_SCHEMAS="\"/usr/share/grantline/schemas\"" -DGL_VERSION="\"fuzz\"" \
   fuzz/fuzz_decode.c $srcs -o "$out/fuzz_decode" \
-  $(pkg-config --cflags --libs msgpack libpcre2-8 yajl libcrypto)
+  $(pkg-config --cflags --libs msgpack libpcre2-8 yajl libcrypto libxxhash)
 # seeds: every sample, valid, invalid and malformed line as its own file
 i=0
 for f in samples/agents.ndjson samples/malformed.ndjson tests/data/valid_events.ndjson; do

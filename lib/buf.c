@@ -27,7 +27,7 @@ int gl_buf_reserve(struct gl_buf *b, size_t extra)
     return GL_OK;
 }
 
-int gl_buf_append(struct gl_buf *b, const void *p, size_t n)
+int gl_buf_append_slow(struct gl_buf *b, const void *p, size_t n)
 {
     if (n == 0)
         return GL_OK;

@@ -1,5 +1,5 @@
-/* Canonical events: JSON (yajl SAX, converted straight to msgpack) and msgpack
- * input share one validator that works on the unpacked msgpack tree, so both
+/* Canonical events: JSON (yajl SAX, built straight into a msgpack_object tree)
+ * and msgpack input share one validator that works on that tree, so both
  * encodings accept exactly the same contract. Stored records are msgpack maps
  * with times as integer microseconds (schemas/store-format.md).
  * Checklist: a new key needs key_table, decode_map, gl_event_encode, the JSON
@@ -57,6 +57,16 @@ bool gl_utf8_valid(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        /* ASCII, the common case, eight bytes at a time */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned c = s[i];
         if (c < 0x80) {
             i++;
@@ -90,21 +100,19 @@ bool gl_utf8_valid(const char *str, size_t len)
 
 /* --- decoder state --- */
 
-struct container {
-    size_t header_at; /* offset of the 32-bit count to patch */
-    uint32_t count;
-    bool is_map;
-};
-
 struct gl_decoder {
-    msgpack_zone zone;
-    struct gl_buf mp;      /* JSON converted to msgpack */
+    msgpack_zone zone;     /* the decoded tree */
     struct gl_perm *perms; /* permission(s) then scope */
     size_t perms_cap;
-    /* JSON -> msgpack conversion */
-    struct container stack[GL_EVENT_MAX_DEPTH + 1];
+    /* JSON -> tree: the open containers' elements so far, innermost last
+     * (a map's as key, value, key, value: the layout of msgpack_object_kv) */
+    msgpack_object *elems;
+    size_t n_elems, cap_elems;
+    size_t open_at[GL_EVENT_MAX_DEPTH + 1]; /* where each open container's elements start */
+    bool open_map[GL_EVENT_MAX_DEPTH + 1];
     int depth;
     bool started;
+    msgpack_object root;
     const char *sax_error; /* our own reason when a callback aborts */
 };
 
@@ -125,143 +133,132 @@ void gl_decoder_free(struct gl_decoder *dec)
     if (!dec)
         return;
     msgpack_zone_destroy(&dec->zone);
-    gl_buf_free(&dec->mp);
+    free(dec->elems);
     free(dec->perms);
     free(dec);
 }
-
-/* --- JSON to msgpack (yajl SAX) --- */
 
 static int mp_write(void *data, const char *buf, size_t len)
 {
     return gl_buf_append(data, buf, len) ? -1 : 0;
 }
 
-/* Every scalar or container counts as one element of an enclosing array;
- * map entries are counted at their key. */
-static int sax_value(struct gl_decoder *d)
+/* --- JSON to a msgpack_object tree (yajl SAX) ---
+ * The tree is what msgpack-c's unpacker would build from the same value, so
+ * JSON and msgpack input meet in one validator; building it directly saves
+ * writing msgpack bytes and unpacking them again. */
+
+static int sax_push(struct gl_decoder *d, msgpack_object o)
 {
     if (d->depth == 0) {
         d->sax_error = "not a JSON object";
         return 0;
     }
-    struct container *top = &d->stack[d->depth - 1];
-    if (!top->is_map)
-        top->count++;
+    if (d->n_elems == d->cap_elems) {
+        size_t nc = d->cap_elems ? d->cap_elems * 2 : 256;
+        msgpack_object *e = realloc(d->elems, nc * sizeof *e);
+        if (!e) {
+            d->sax_error = "out of memory";
+            return 0;
+        }
+        d->elems = e;
+        d->cap_elems = nc;
+    }
+    d->elems[d->n_elems++] = o;
     return 1;
 }
 
-#define PACK_OR_FAIL(expr)                                                                         \
-    do {                                                                                           \
-        msgpack_packer pk;                                                                         \
-        msgpack_packer_init(&pk, &d->mp, mp_write);                                                \
-        if ((expr) != 0) {                                                                         \
-            d->sax_error = "out of memory";                                                        \
-            return 0;                                                                              \
-        }                                                                                          \
-    } while (0)
-
 static int sax_null(void *ctx)
 {
-    struct gl_decoder *d = ctx;
-    if (!sax_value(d))
-        return 0;
-    PACK_OR_FAIL(msgpack_pack_nil(&pk));
-    return 1;
+    return sax_push(ctx, (msgpack_object){.type = MSGPACK_OBJECT_NIL});
 }
 
 static int sax_bool(void *ctx, int b)
 {
-    struct gl_decoder *d = ctx;
-    if (!sax_value(d))
-        return 0;
-    PACK_OR_FAIL(b ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
-    return 1;
+    return sax_push(ctx, (msgpack_object){.type = MSGPACK_OBJECT_BOOLEAN, .via.boolean = b != 0});
 }
 
 static int sax_int(void *ctx, long long v)
 {
-    struct gl_decoder *d = ctx;
-    if (!sax_value(d))
-        return 0;
-    PACK_OR_FAIL(msgpack_pack_int64(&pk, v));
-    return 1;
+    msgpack_object o = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)v};
+    if (v < 0)
+        o = (msgpack_object){.type = MSGPACK_OBJECT_NEGATIVE_INTEGER, .via.i64 = v};
+    return sax_push(ctx, o);
 }
 
 static int sax_double(void *ctx, double v)
 {
-    struct gl_decoder *d = ctx;
-    if (!sax_value(d))
-        return 0;
-    PACK_OR_FAIL(msgpack_pack_double(&pk, v));
-    return 1;
+    return sax_push(ctx, (msgpack_object){.type = MSGPACK_OBJECT_FLOAT64, .via.f64 = v});
 }
 
 /* yajl lets overlong forms and encoded surrogates through; the contract
- * (and the msgpack path) does not. */
-static int strict_utf8(struct gl_decoder *d, const unsigned char *s, size_t len)
-{
-    if (gl_utf8_valid((const char *)s, len))
-        return 1;
-    d->sax_error = "invalid UTF-8 in a JSON string (overlong form or surrogate)";
-    return 0;
-}
-
+ * (and the msgpack path) does not. The bytes are copied: yajl hands out
+ * its own buffer for strings with escapes. */
 static int sax_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct gl_decoder *d = ctx;
-    if (!sax_value(d) || !strict_utf8(d, s, len))
+    if (!gl_utf8_valid((const char *)s, len)) {
+        d->sax_error = "invalid UTF-8 in a JSON string (overlong form or surrogate)";
         return 0;
-    PACK_OR_FAIL(msgpack_pack_str(&pk, len) || msgpack_pack_str_body(&pk, s, len));
-    return 1;
+    }
+    char *copy = msgpack_zone_malloc_no_align(&d->zone, len ? len : 1);
+    if (!copy) {
+        d->sax_error = "out of memory";
+        return 0;
+    }
+    memcpy(copy, s, len);
+    msgpack_object o = {.type = MSGPACK_OBJECT_STR};
+    o.via.str.size = (uint32_t)len;
+    o.via.str.ptr = copy;
+    return sax_push(d, o);
 }
 
-static int sax_key(void *ctx, const unsigned char *s, size_t len)
-{
-    struct gl_decoder *d = ctx;
-    if (!strict_utf8(d, s, len))
-        return 0;
-    d->stack[d->depth - 1].count++;
-    PACK_OR_FAIL(msgpack_pack_str(&pk, len) || msgpack_pack_str_body(&pk, s, len));
-    return 1;
-}
-
-/* Containers get a 32-bit count placeholder, patched when they close: the
- * count is unknown until then and msgpack accepts non-minimal headers. */
 static int sax_open(struct gl_decoder *d, bool is_map)
 {
-    if (d->depth == 0) {
-        if (d->started || !is_map) {
-            d->sax_error = "not a JSON object";
-            return 0;
-        }
-        d->started = true;
-    } else if (!sax_value(d)) {
+    if (d->depth == 0 && (d->started || !is_map)) {
+        d->sax_error = "not a JSON object";
         return 0;
     }
     if (d->depth >= GL_EVENT_MAX_DEPTH) {
         d->sax_error = "attrs: nesting deeper than 32 levels";
         return 0;
     }
-    unsigned char hdr[5] = {is_map ? 0xdf : 0xdd, 0, 0, 0, 0};
-    d->stack[d->depth] = (struct container){d->mp.len + 1, 0, is_map};
-    if (gl_buf_append(&d->mp, hdr, sizeof hdr)) {
-        d->sax_error = "out of memory";
-        return 0;
-    }
+    d->started = true;
+    d->open_at[d->depth] = d->n_elems;
+    d->open_map[d->depth] = is_map;
     d->depth++;
     return 1;
 }
 
+/* Moves the container's elements into the zone and leaves the container as
+ * one element of its parent (or as the root). */
 static int sax_close(struct gl_decoder *d)
 {
-    struct container *c = &d->stack[--d->depth];
-    unsigned char *p = (unsigned char *)d->mp.data + c->header_at;
-    p[0] = (unsigned char)(c->count >> 24);
-    p[1] = (unsigned char)(c->count >> 16);
-    p[2] = (unsigned char)(c->count >> 8);
-    p[3] = (unsigned char)c->count;
-    return 1;
+    d->depth--;
+    size_t at = d->open_at[d->depth], n = d->n_elems - at;
+    msgpack_object o = {.type = d->open_map[d->depth] ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY};
+    void *mem = NULL;
+    if (n) {
+        mem = msgpack_zone_malloc(&d->zone, n * sizeof(msgpack_object));
+        if (!mem) {
+            d->sax_error = "out of memory";
+            return 0;
+        }
+        memcpy(mem, d->elems + at, n * sizeof(msgpack_object));
+    }
+    d->n_elems = at;
+    if (o.type == MSGPACK_OBJECT_MAP) {
+        o.via.map.size = (uint32_t)(n / 2);
+        o.via.map.ptr = mem;
+    } else {
+        o.via.array.size = (uint32_t)n;
+        o.via.array.ptr = mem;
+    }
+    if (d->depth == 0) {
+        d->root = o;
+        return 1;
+    }
+    return sax_push(d, o);
 }
 
 static int sax_start_map(void *ctx)
@@ -286,16 +283,18 @@ static const yajl_callbacks sax_callbacks = {
     .yajl_double = sax_double,
     .yajl_string = sax_string,
     .yajl_start_map = sax_start_map,
-    .yajl_map_key = sax_key,
+    .yajl_map_key = sax_string,
     .yajl_end_map = sax_end,
     .yajl_start_array = sax_start_array,
     .yajl_end_array = sax_end,
 };
 
-static int json_to_msgpack(struct gl_decoder *d, const unsigned char *buf, size_t len,
-                           struct gl_error *err)
+/* Parses a JSON object into d->root (in d->zone, cleared first). */
+static int json_to_tree(struct gl_decoder *d, const unsigned char *buf, size_t len,
+                        struct gl_error *err)
 {
-    gl_buf_reset(&d->mp);
+    msgpack_zone_clear(&d->zone);
+    d->n_elems = 0;
     d->depth = 0;
     d->started = false;
     d->sax_error = NULL;
@@ -994,21 +993,15 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     if (ws == len)
         return gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
     struct vctx v = {.stored = false, .check_utf8 = false, .err = err};
-    const char *mp;
-    size_t mplen;
+    msgpack_object root;
+    int rc;
     if (is_msgpack_map_byte(p[0])) {
         v.check_utf8 = true;
-        mp = buf;
-        mplen = len;
+        rc = unpack(d, buf, len, &root, err);
     } else {
-        int rc = json_to_msgpack(d, p, len, err);
-        if (rc)
-            return rc;
-        mp = d->mp.data;
-        mplen = d->mp.len;
+        rc = json_to_tree(d, p, len, err);
+        root = d->root;
     }
-    msgpack_object root;
-    int rc = unpack(d, mp, mplen, &root, err);
     if (rc)
         return rc;
     /* the unpacked tree lives in the zone; keep it reachable from ev */
@@ -1396,7 +1389,9 @@ static void put_raw_str(struct enc *e, const char *s, size_t len)
         e->rc = GL_ERR_NOMEM;
 }
 
-static void put_str(struct enc *e, const char *field, const char *s, size_t len)
+/* The field path is 'field' followed by 'suffix' (formatted only for a hit). */
+static void put_str_in(struct enc *e, const char *field, const char *suffix, const char *s,
+                       size_t len)
 {
     if (e->rd && len >= MIN_SECRET_LEN && e->rc == GL_OK) {
         size_t before = e->hits ? e->hits->n : 0;
@@ -1408,12 +1403,18 @@ static void put_str(struct enc *e, const char *field, const char *s, size_t len)
         }
         if (n > 0) {
             for (size_t i = before; e->hits && i < e->hits->n; i++)
-                snprintf(e->hits->v[i].field, sizeof e->hits->v[i].field, "%s", field);
+                snprintf(e->hits->v[i].field, sizeof e->hits->v[i].field, "%s%s", field,
+                         suffix);
             put_raw_str(e, e->scratch.data, e->scratch.len);
             return;
         }
     }
     put_raw_str(e, s, len);
+}
+
+static void put_str(struct enc *e, const char *field, const char *s, size_t len)
+{
+    put_str_in(e, field, "", s, len);
 }
 
 static void put_cstr(struct enc *e, const char *s)
@@ -1428,17 +1429,14 @@ static void put_gstr(struct enc *e, const char *field, struct gl_str s)
 
 static void put_perms(struct enc *e, const char *name, const struct gl_perm *p, size_t n)
 {
-    char action[48], resource[48];
-    snprintf(action, sizeof action, "%s[].action", name);
-    snprintf(resource, sizeof resource, "%s[].resource", name);
     msgpack_pack_array(&e->pk, n);
     for (size_t i = 0; i < n; i++) {
         msgpack_pack_map(&e->pk, p[i].resource.ptr ? 2 : 1);
         put_cstr(e, "action");
-        put_gstr(e, action, p[i].action);
+        put_str_in(e, name, "[].action", p[i].action.ptr, p[i].action.len);
         if (p[i].resource.ptr) {
             put_cstr(e, "resource");
-            put_gstr(e, resource, p[i].resource);
+            put_str_in(e, name, "[].resource", p[i].resource.ptr, p[i].resource.len);
         }
     }
 }
@@ -1866,21 +1864,17 @@ int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struc
                         struct gl_buf *out, struct gl_error *err)
 {
     const unsigned char *p = buf;
-    const char *mp = buf;
-    size_t mplen = len;
     if (len == 0)
         return gl_error_set(err, GL_ERR_INVALID, 0, "empty");
-    if (!is_msgpack_map_byte(p[0])) {
-        struct gl_error ignore;
-        if (json_to_msgpack(d, p, len, &ignore))
-            return gl_error_set(err, GL_ERR_INVALID, 0, "not JSON");
-        mp = d->mp.data;
-        mplen = d->mp.len;
-    }
     msgpack_object root;
     struct gl_error ignore;
-    if (unpack(d, mp, mplen, &root, &ignore))
+    if (!is_msgpack_map_byte(p[0])) {
+        if (json_to_tree(d, p, len, &ignore))
+            return gl_error_set(err, GL_ERR_INVALID, 0, "not JSON");
+        root = d->root;
+    } else if (unpack(d, buf, len, &root, &ignore)) {
         return gl_error_set(err, GL_ERR_INVALID, 0, "not msgpack");
+    }
     /* the same walk as attrs: string values, keys, and whole values under
      * sensitive keys are redacted */
     struct gl_buf packed = {0};

@@ -408,7 +408,8 @@ struct gl_store_batch {
     /* commit scratch, kept between commits (see order_batch) */
     EVP_MD_CTX *mdctx;  /* chain hashing */
     bool *dup;          /* per event: an earlier event of the batch has its id */
-    uint64_t *seq;      /* per event: its sequence number, 0 for a duplicate */
+    uint64_t *seq;      /* by time position: sequence number, 0 for a duplicate */
+    int64_t *tts;       /* by time position: the event's time */
     uint32_t *tord;     /* events by (time, arrival) */
     uint32_t *tpos;     /* per event: its place in tord */
     uint32_t *rank;     /* per event and name: 1 + rank of the name, 0: none */
@@ -416,7 +417,7 @@ struct gl_store_batch {
     struct uniq *uniq;  /* the batch's distinct (index, name) pairs, by rank */
     struct gl_sort_kv *kv; /* time sort (2 x events) */
     uint64_t *keys;     /* sort keys and the radix sort's scratch (2 x entries) */
-    size_t cap_dup, cap_seq, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys;
+    size_t cap_dup, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys;
     uint32_t n_uniq;
     unsigned shift; /* bits of a time position in a sort key */
 };
@@ -449,6 +450,7 @@ void gl_store_batch_free(struct gl_store_batch *b)
     EVP_MD_CTX_free(b->mdctx);
     free(b->dup);
     free(b->seq);
+    free(b->tts);
     free(b->tord);
     free(b->tpos);
     free(b->rank);
@@ -767,7 +769,8 @@ static int order_by_time(struct gl_store_batch *b)
     size_t n = b->n_ev;
     if (!grow((void **)&b->kv, &b->cap_kv, 2 * n, sizeof *b->kv) ||
         !grow((void **)&b->tord, &b->cap_tord, n, sizeof *b->tord) ||
-        !grow((void **)&b->tpos, &b->cap_tpos, n, sizeof *b->tpos))
+        !grow((void **)&b->tpos, &b->cap_tpos, n, sizeof *b->tpos) ||
+        !grow((void **)&b->tts, &b->cap_tts, n, sizeof *b->tts))
         return ENOMEM;
     int64_t lo = b->ev[0].ts;
     for (size_t i = 1; i < n; i++)
@@ -779,6 +782,7 @@ static int order_by_time(struct gl_store_batch *b)
     for (size_t j = 0; j < n; j++) {
         b->tord[j] = (uint32_t)s[j].val;
         b->tpos[s[j].val] = (uint32_t)j;
+        b->tts[j] = (int64_t)((uint64_t)lo + s[j].key);
     }
     b->shift = bits_for(n);
     return 0;
@@ -794,7 +798,7 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
 {
     size_t n = 0, mask = ((size_t)1 << b->shift) - 1;
     for (size_t i = 0; i < b->n_ev; i++) {
-        if (!b->seq[i])
+        if (!b->seq[b->tpos[i]])
             continue; /* a duplicate */
         for (int nm = 0; nm < NM__COUNT; nm++)
             if (b->rank[i * NM__COUNT + nm])
@@ -805,7 +809,7 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     int cur_db = -1, rc = MDB_SUCCESS;
     for (size_t j = 0; j < n && rc == MDB_SUCCESS; j++) {
         const struct uniq *u = &b->uniq[(keys[j] >> b->shift) - 1];
-        size_t i = b->tord[keys[j] & mask];
+        size_t tp = keys[j] & mask;
         if (u->db != cur_db) {
             if (cur)
                 mdb_cursor_close(cur);
@@ -815,8 +819,8 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
                 return rc;
         }
         unsigned char tsseq[16];
-        put_ts(tsseq, b->ev[i].ts);
-        put_u64be(tsseq + 8, b->seq[i]);
+        put_ts(tsseq, b->tts[tp]);
+        put_u64be(tsseq + 8, b->seq[tp]);
         MDB_val k = {u->len, (void *)u->name};
         MDB_val v = {16, tsseq};
         rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
@@ -830,14 +834,16 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     /* by_time: the time order is the insertion order */
     rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
     for (size_t j = 0; j < b->n_ev && rc == MDB_SUCCESS; j++) {
-        size_t i = b->tord[j];
-        if (!b->seq[i])
+        if (!b->seq[j])
             continue;
         unsigned char tsseq[16];
-        put_ts(tsseq, b->ev[i].ts);
-        put_u64be(tsseq + 8, b->seq[i]);
+        put_ts(tsseq, b->tts[j]);
+        put_u64be(tsseq + 8, b->seq[j]);
         MDB_val k = {16, tsseq}, v = {0, NULL};
-        rc = mdb_cursor_put(cur, &k, &v, 0);
+        /* times mostly grow across batches: appending skips the search */
+        rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+        if (rc == MDB_KEYEXIST)
+            rc = mdb_cursor_put(cur, &k, &v, 0);
     }
     if (cur)
         mdb_cursor_close(cur);
@@ -937,15 +943,23 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         rc = mdb_cursor_open(txn, st->dbi[DB_CHAIN], &ccur);
     if (!rc && n && !b->mdctx && !(b->mdctx = EVP_MD_CTX_new()))
         rc = ENOMEM;
+    size_t mask = ((size_t)1 << b->shift) - 1;
     for (size_t j = 0; j < n && !rc; j++) {
-        size_t i = b->tord[b->keys[j] & (((size_t)1 << b->shift) - 1)];
+        if (j + 8 < n) /* the order jumps around the batch: fetch ahead */
+            __builtin_prefetch(&b->ev[b->tord[b->keys[j + 8] & mask]]);
+        if (j + 4 < n) {
+            const struct pending *ahead = &b->ev[b->tord[b->keys[j + 4] & mask]];
+            for (size_t at = 0; at < ahead->rec_len; at += 64)
+                __builtin_prefetch(arena + ahead->rec + at);
+        }
+        size_t tp = b->keys[j] & mask, i = b->tord[tp];
         const struct pending *p = &b->ev[i];
         unsigned char seqbe[8];
         put_u64be(seqbe, seq + 1);
         MDB_val dk = {p->id_len, (void *)(arena + p->id)};
         MDB_val dv = {8, seqbe};
         rc = b->dup[i] ? MDB_KEYEXIST : mdb_cursor_put(dcur, &dk, &dv, MDB_NOOVERWRITE);
-        b->seq[i] = 0;
+        b->seq[tp] = 0;
         if (dup_flags)
             dup_flags[i] = rc == MDB_KEYEXIST;
         if (rc == MDB_KEYEXIST) {
@@ -956,7 +970,7 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         }
         if (rc)
             break;
-        b->seq[i] = ++seq;
+        b->seq[tp] = ++seq;
         unsigned char link[GL_STORE_HASH_LEN];
         if (chain_link(b->mdctx, st->sha256, head, seq, arena + p->rec, p->rec_len, link)) {
             rc = ENOMEM;
