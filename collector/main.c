@@ -280,8 +280,10 @@ int main(int argc, char **argv)
             gl_pipeline_busy(p) > 0 ? (double)cnt->read / gl_pipeline_busy(p) : 0.0,
             stop_flag ? " (stopped by signal)" : "");
     gl_log(GL_LOG_DEBUG, "summary",
-           "%llu batches; writer thread %.2f s in store commits; reader waited %.2f s for it",
+           "%llu batches; writer thread %.2f s in store commits (%.2f s CPU); reader waited "
+           "%.2f s for it",
            (unsigned long long)cnt->batches, (double)cnt->commit_us / 1e6,
+           (double)cnt->commit_cpu_us / 1e6,
            (double)cnt->wait_us / 1e6);
     if (rc) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);

@@ -31,7 +31,8 @@ struct gl_pipeline_counters {
     uint64_t secrets;     /* secrets redacted */
     uint64_t bytes;
     uint64_t batches;
-    int64_t commit_us; /* writer thread time in store commits */
+    int64_t commit_us;     /* writer thread time in store commits */
+    int64_t commit_cpu_us; /* the CPU time of those */
     int64_t wait_us;   /* caller time spent waiting for the writer */
 };
 

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define FORMAT_NAME      "grantline-store/1"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
@@ -628,13 +629,6 @@ struct uniq { /* a distinct (index, name) of the batch */
     uint32_t uid;
 };
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
 
 static int uniq_cmp(const void *a, const void *b)
 {
@@ -695,7 +689,7 @@ static int rank_names(struct gl_store_batch *b)
             }
             const char *name = arena + off;
             int db = name_db[nm];
-            uint64_t h = fnv1a(name, len) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL;
+            uint64_t h = XXH3_64bits(name, len) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL;
             for (size_t at = h & (slots - 1);; at = (at + 1) & (slots - 1)) {
                 uint32_t u = b->table[at];
                 if (u == UINT32_MAX) {
@@ -738,7 +732,7 @@ static int mark_dups(struct gl_store_batch *b)
         const struct pending *p = &b->ev[i];
         const char *id = arena + p->id;
         b->dup[i] = false;
-        for (size_t h = fnv1a(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
+        for (size_t h = XXH3_64bits(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
             uint32_t at = b->table[h];
             if (at == UINT32_MAX) {
                 b->table[h] = (uint32_t)i;
