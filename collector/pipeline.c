@@ -445,7 +445,11 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
 
 int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err)
 {
-    int rc = gl_pipeline_wait(p, err);
+    /* Sorting the batch here, while the writer still commits the previous
+     * one, keeps that work off the writer: the slower of the two threads. */
+    int rc = gl_store_batch_prepare(p->cur->batch, err);
+    if (!rc)
+        rc = gl_pipeline_wait(p, err);
     if (rc)
         return rc;
     pthread_mutex_lock(&p->mu);

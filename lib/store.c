@@ -2,7 +2,7 @@
  *   meta        string keys -> format, created, next_seq, chain head, counters, redact key
  *   events      u64be seq -> stored msgpack record (MDB_APPEND: seqs only grow;
  *               within a batch they follow workload, time, arrival)
- *   chain       u64be seq -> SHA-256(link[seq-1] || u64be seq || record)
+ *   chain       u64be seq -> SHA-256(link[seq-1] || u64be seq || SHA-256(record))
  *   by_workload workload -> ts|seq (DUPSORT|DUPFIXED, 16 bytes, sorts by time)
  *   by_task, by_credential: the same shape
  *   by_time     ts|seq -> empty (global replay order: time, then sequence)
@@ -33,7 +33,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define FORMAT_NAME      "grantline-store/1"
+#define FORMAT_NAME      "grantline-store/2"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
 #define READER_MAP_SIZE  (1ULL << 40)
 #define MAX_DBS          12
@@ -384,6 +384,7 @@ size_t gl_store_index_name(const char *name, size_t len, char *out)
 }
 
 struct pending {
+    unsigned char digest[GL_STORE_HASH_LEN]; /* SHA-256 of the record */
     size_t rec, rec_len, id, id_len, wl, wl_len, task, task_len, cred, cred_len, prev, prev_len,
         dlg, dlg_len;
     int64_t ts;
@@ -408,6 +409,8 @@ struct gl_store_batch {
     size_t n_pos, cap_pos;
     /* commit scratch, kept between commits (see order_batch) */
     EVP_MD_CTX *mdctx;  /* chain hashing */
+    EVP_MD *sha256;     /* record digests, taken by the thread that adds */
+    EVP_MD_CTX *addctx;
     bool *dup;          /* per event: an earlier event of the batch has its id */
     uint64_t *seq;      /* by time position: sequence number, 0 for a duplicate */
     int64_t *tts;       /* by time position: the event's time */
@@ -418,7 +421,12 @@ struct gl_store_batch {
     struct uniq *uniq;  /* the batch's distinct (index, name) pairs, by rank */
     struct gl_sort_kv *kv; /* time sort (2 x events) */
     uint64_t *keys;     /* sort keys and the radix sort's scratch (2 x entries) */
-    size_t cap_dup, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys;
+    uint64_t *order;    /* events in sequence order (workload rank << shift | time position) */
+    const uint64_t *ikeys; /* index entries in insertion order (rank << shift | time position) */
+    size_t n_ikeys;
+    bool prepared; /* the arrays above are up to date with the events */
+    size_t cap_dup, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys,
+        cap_order;
     uint32_t n_uniq;
     unsigned shift; /* bits of a time position in a sort key */
 };
@@ -432,6 +440,7 @@ void gl_store_batch_clear(struct gl_store_batch *b)
 {
     gl_buf_reset(&b->arena);
     b->n_ev = 0;
+    b->prepared = false;
     b->n_quar = 0;
     for (size_t i = 0; i < b->n_pos; i++)
         free(b->pos[i].source);
@@ -449,6 +458,8 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->quar_len);
     free(b->pos);
     EVP_MD_CTX_free(b->mdctx);
+    EVP_MD_CTX_free(b->addctx);
+    EVP_MD_free(b->sha256);
     free(b->dup);
     free(b->seq);
     free(b->tts);
@@ -459,6 +470,7 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->uniq);
     free(b->kv);
     free(b->keys);
+    free(b->order);
     free(b);
 }
 
@@ -490,6 +502,9 @@ static int arena_add_name(struct gl_store_batch *b, struct gl_str name, size_t *
     return arena_add(b, key, n, off, outlen);
 }
 
+static int record_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const void *rec, size_t len,
+                         unsigned char *out);
+
 int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, const void *rec,
                        size_t len)
 {
@@ -501,10 +516,17 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
         b->ev = p;
         b->cap_ev = nc;
     }
+    b->prepared = false;
     struct pending *p = &b->ev[b->n_ev];
     p->ts = ev->ts;
     p->type = (int)ev->type;
-    int rc = arena_add(b, rec, len, &p->rec, &p->rec_len);
+    if (!b->sha256 && !(b->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
+        return GL_ERR_NOMEM;
+    if (!b->addctx && !(b->addctx = EVP_MD_CTX_new()))
+        return GL_ERR_NOMEM;
+    int rc = record_digest(b->addctx, b->sha256, rec, len, p->digest);
+    if (!rc)
+        rc = arena_add(b, rec, len, &p->rec, &p->rec_len);
     if (!rc)
         rc = arena_add(b, ev->id.ptr, ev->id.len, &p->id, &p->id_len);
     if (!rc)
@@ -790,20 +812,15 @@ static const uint64_t *sort_keys(struct gl_store_batch *b, size_t n)
 
 static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b)
 {
-    size_t n = 0, mask = ((size_t)1 << b->shift) - 1;
-    for (size_t i = 0; i < b->n_ev; i++) {
-        if (!b->seq[b->tpos[i]])
-            continue; /* a duplicate */
-        for (int nm = 0; nm < NM__COUNT; nm++)
-            if (b->rank[i * NM__COUNT + nm])
-                b->keys[n++] = (uint64_t)b->rank[i * NM__COUNT + nm] << b->shift | b->tpos[i];
-    }
-    const uint64_t *keys = sort_keys(b, n);
+    size_t n = b->n_ikeys, mask = ((size_t)1 << b->shift) - 1;
+    const uint64_t *keys = b->ikeys;
     MDB_cursor *cur = NULL;
     int cur_db = -1, rc = MDB_SUCCESS;
     for (size_t j = 0; j < n && rc == MDB_SUCCESS; j++) {
         const struct uniq *u = &b->uniq[(keys[j] >> b->shift) - 1];
         size_t tp = keys[j] & mask;
+        if (!b->seq[tp])
+            continue; /* a duplicate of an event committed before */
         if (u->db != cur_db) {
             if (cur)
                 mdb_cursor_close(cur);
@@ -845,15 +862,27 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
 }
 
 /* 'ctx' is reused for every link of a batch or a verify: a context and an
- * explicitly fetched digest avoid OpenSSL 3's lookup (and lock) per event. */
-static int chain_link(EVP_MD_CTX *ctx, const EVP_MD *md, const unsigned char *prev, uint64_t seq,
-                      const void *rec, size_t len, unsigned char *out)
+ * explicitly fetched digest avoid OpenSSL 3's lookup (and lock) per event.
+ * A link hashes the record's own SHA-256, so the record is hashed by the
+ * thread that adds it (while it is in that core's cache) and the writer
+ * hashes 72 bytes per event. */
+static int record_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const void *rec, size_t len,
+                         unsigned char *out)
 {
-    unsigned char seqbe[8];
-    put_u64be(seqbe, seq);
-    int ok = ctx && md && EVP_DigestInit_ex(ctx, md, NULL) &&
-             EVP_DigestUpdate(ctx, prev, GL_STORE_HASH_LEN) && EVP_DigestUpdate(ctx, seqbe, 8) &&
-             EVP_DigestUpdate(ctx, rec, len) && EVP_DigestFinal_ex(ctx, out, NULL);
+    int ok = ctx && md && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, rec, len) &&
+             EVP_DigestFinal_ex(ctx, out, NULL);
+    return ok ? GL_OK : GL_ERR_NOMEM;
+}
+
+static int chain_link(EVP_MD_CTX *ctx, const EVP_MD *md, const unsigned char *prev, uint64_t seq,
+                      const unsigned char *digest, unsigned char *out)
+{
+    unsigned char in[GL_STORE_HASH_LEN + 8 + GL_STORE_HASH_LEN];
+    memcpy(in, prev, GL_STORE_HASH_LEN);
+    put_u64be(in + GL_STORE_HASH_LEN, seq);
+    memcpy(in + GL_STORE_HASH_LEN + 8, digest, GL_STORE_HASH_LEN);
+    int ok = ctx && md && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, in, sizeof in) &&
+             EVP_DigestFinal_ex(ctx, out, NULL);
     return ok ? GL_OK : GL_ERR_NOMEM;
 }
 
@@ -877,12 +906,14 @@ static int read_counters(MDB_txn *txn, MDB_dbi meta, uint64_t *cnt)
  * a timeline reads a few neighbouring leaf pages per batch instead of one
  * random page per event (timeline 2x faster on 1M events, docs/PERFORMANCE.md),
  * while records are still appended. Across batches, sequence is commit order.
- * Leaves b->keys[0..n) in that order (workload rank << shift | time position)
- * and every scratch array index_write needs. */
+ * Leaves that order in b->order, the index entries sorted in b->ikeys (all
+ * but in-batch duplicates; duplicates of earlier batches are only known in
+ * the write transaction) and every scratch array write_batch needs. */
 static int order_batch(struct gl_store_batch *b)
 {
     size_t n = b->n_ev;
     if (!grow((void **)&b->seq, &b->cap_seq, n, sizeof *b->seq) ||
+        !grow((void **)&b->order, &b->cap_order, n, sizeof *b->order) ||
         !grow((void **)&b->keys, &b->cap_keys, 2 * n * NM__COUNT, sizeof *b->keys))
         return ENOMEM;
     int rc = mark_dups(b);
@@ -894,10 +925,28 @@ static int order_batch(struct gl_store_batch *b)
         return rc;
     for (size_t i = 0; i < n; i++)
         b->keys[i] = (uint64_t)b->rank[i * NM__COUNT + NM_WL] << b->shift | b->tpos[i];
-    const uint64_t *sorted = sort_keys(b, n);
-    if (sorted != b->keys)
-        memcpy(b->keys, sorted, n * sizeof *b->keys);
+    memcpy(b->order, sort_keys(b, n), n * sizeof *b->order);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b->dup[i])
+            continue;
+        for (int nm = 0; nm < NM__COUNT; nm++)
+            if (b->rank[i * NM__COUNT + nm])
+                b->keys[k++] = (uint64_t)b->rank[i * NM__COUNT + nm] << b->shift | b->tpos[i];
+    }
+    b->ikeys = sort_keys(b, k);
+    b->n_ikeys = k;
+    b->prepared = true;
     return 0;
+}
+
+int gl_store_batch_prepare(struct gl_store_batch *b, struct gl_error *err)
+{
+    if (b->prepared || b->n_ev == 0)
+        return GL_OK;
+    if (b->n_ev > GL_STORE_BATCH_MAX)
+        return GL_OK; /* the commit reports it */
+    return order_batch(b) ? gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory") : GL_OK;
 }
 
 static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b,
@@ -924,7 +973,7 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     size_t n = b->n_ev;
     if (n > GL_STORE_BATCH_MAX)
         return EOVERFLOW;
-    if (n) {
+    if (n && !b->prepared) {
         rc = order_batch(b);
         if (rc)
             return rc;
@@ -940,13 +989,13 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     size_t mask = ((size_t)1 << b->shift) - 1;
     for (size_t j = 0; j < n && !rc; j++) {
         if (j + 8 < n) /* the order jumps around the batch: fetch ahead */
-            __builtin_prefetch(&b->ev[b->tord[b->keys[j + 8] & mask]]);
+            __builtin_prefetch(&b->ev[b->tord[b->order[j + 8] & mask]]);
         if (j + 4 < n) {
-            const struct pending *ahead = &b->ev[b->tord[b->keys[j + 4] & mask]];
+            const struct pending *ahead = &b->ev[b->tord[b->order[j + 4] & mask]];
             for (size_t at = 0; at < ahead->rec_len; at += 64)
                 __builtin_prefetch(arena + ahead->rec + at);
         }
-        size_t tp = b->keys[j] & mask, i = b->tord[tp];
+        size_t tp = b->order[j] & mask, i = b->tord[tp];
         const struct pending *p = &b->ev[i];
         unsigned char seqbe[8];
         put_u64be(seqbe, seq + 1);
@@ -966,7 +1015,7 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
             break;
         b->seq[tp] = ++seq;
         unsigned char link[GL_STORE_HASH_LEN];
-        if (chain_link(b->mdctx, st->sha256, head, seq, arena + p->rec, p->rec_len, link)) {
+        if (chain_link(b->mdctx, st->sha256, head, seq, p->digest, link)) {
             rc = ENOMEM;
             break;
         }
@@ -1636,8 +1685,9 @@ int gl_store_verify(struct gl_store *st, uint64_t *checked, uint64_t *bad_seq,
                                (unsigned long long)expect, (unsigned long long)seq);
             goto done;
         }
-        unsigned char link[GL_STORE_HASH_LEN];
-        if (chain_link(ctx, st->sha256, head, seq, v.mv_data, v.mv_size, link)) {
+        unsigned char digest[GL_STORE_HASH_LEN], link[GL_STORE_HASH_LEN];
+        if (record_digest(ctx, st->sha256, v.mv_data, v.mv_size, digest) ||
+            chain_link(ctx, st->sha256, head, seq, digest, link)) {
             ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
             goto done;
         }

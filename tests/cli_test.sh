@@ -44,6 +44,9 @@ check "no planted secret in the store files ($leaked found)" test "$leaked" = 0
 leaked=$(strings "$s"/*.mdb | grep -c -F -f "$src/samples/planted_secrets.txt")
 check "no planted secret in strings(1) of the store" test "$leaked" = 0
 
+python3 "$src/tests/chain_check.py" "$s" >/dev/null
+check "hash chain recomputed from mdb_dump with the documented formula" test $? = 0
+
 json=$("$analyzer" stats --store "$s" --format json)
 python3 - "$json" <<'PY'
 import json, sys

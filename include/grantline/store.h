@@ -45,6 +45,12 @@ void gl_store_batch_free(struct gl_store_batch *b);
 void gl_store_batch_clear(struct gl_store_batch *b);
 size_t gl_store_batch_count(const struct gl_store_batch *b);
 
+/* Orders the batch's events and index entries for the commit (sorting,
+ * duplicate ids within the batch). Optional: the commit does it when the
+ * batch changed since; calling it on another thread takes that work off the
+ * thread that commits. */
+int gl_store_batch_prepare(struct gl_store_batch *b, struct gl_error *err);
+
 /* Queues an event. 'ev' supplies the index fields, 'rec' is its stored form;
  * both are copied. */
 int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, const void *rec,
