@@ -462,6 +462,12 @@ int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err)
     return GL_OK;
 }
 
+void gl_pipeline_idle(struct gl_pipeline *p, int64_t us)
+{
+    if (p->c.read)
+        p->c.idle_us += us;
+}
+
 const struct gl_pipeline_counters *gl_pipeline_counters(const struct gl_pipeline *p)
 {
     return &p->c;

@@ -34,6 +34,7 @@ struct gl_pipeline_counters {
     int64_t commit_us;     /* writer thread time in store commits */
     int64_t commit_cpu_us; /* the CPU time of those */
     int64_t wait_us;   /* caller time spent waiting for the writer */
+    int64_t idle_us;   /* caller time waiting for input, after the first message */
 };
 
 /* 'st' and 'rd' are borrowed and must outlive the pipeline. */
@@ -65,6 +66,9 @@ bool gl_pipeline_pending(const struct gl_pipeline *p);
  * one is in flight). Returns 0, or the error of the previous batch, after
  * which the pipeline is failed: nothing more commits. */
 int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err);
+
+/* The source waited 'us' for input (counted after the first message only). */
+void gl_pipeline_idle(struct gl_pipeline *p, int64_t us);
 
 /* Waits until the batch in flight has committed. */
 int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err);

@@ -317,7 +317,10 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     while (!*stop && !k.fatal) {
         int64_t due = gl_pipeline_due_in(p);
         int timeout = due < 0 ? 100 : (int)(due / 1000 < 100 ? due / 1000 : 100);
+        int64_t t0 = gl_tstamp_now();
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k.rk, timeout);
+        if (!m)
+            gl_pipeline_idle(p, gl_tstamp_now() - t0);
         if (m) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 struct part *pt = find_part(&k, rd_kafka_topic_name(m->rkt), m->partition);

@@ -40,6 +40,8 @@
 #define GL_STORE_READ_THREADS 8
 /* events per batch: sort keys hold a rank and a position in 64 bits */
 #define GL_STORE_BATCH_MAX (1u << 26)
+/* write_batch: ids of earlier batches found, marked: replay the batch */
+#define RETRY_DUPS (-1)
 
 enum dbi_id {
     DB_META,
@@ -412,6 +414,9 @@ struct gl_store_batch {
     EVP_MD *sha256;     /* record digests, taken by the thread that adds */
     EVP_MD_CTX *addctx;
     bool *dup;          /* per event: an earlier event of the batch has its id */
+    bool *xdup;         /* per event: an event of an earlier batch has its id */
+    uint32_t *idord;    /* events to deduplicate, by id (its first 16 bytes) */
+    size_t n_idord;
     uint64_t *seq;      /* by time position: sequence number, 0 for a duplicate */
     int64_t *tts;       /* by time position: the event's time */
     uint32_t *tord;     /* events by (time, arrival) */
@@ -425,7 +430,7 @@ struct gl_store_batch {
     const uint64_t *ikeys; /* index entries in insertion order (rank << shift | time position) */
     size_t n_ikeys;
     bool prepared; /* the arrays above are up to date with the events */
-    size_t cap_dup, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys,
+    size_t cap_dup, cap_xdup, cap_idord, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys,
         cap_order;
     uint32_t n_uniq;
     unsigned shift; /* bits of a time position in a sort key */
@@ -441,6 +446,8 @@ void gl_store_batch_clear(struct gl_store_batch *b)
     gl_buf_reset(&b->arena);
     b->n_ev = 0;
     b->prepared = false;
+    b->n_idord = 0; /* the sorted views of the events are empty too */
+    b->n_ikeys = 0;
     b->n_quar = 0;
     for (size_t i = 0; i < b->n_pos; i++)
         free(b->pos[i].source);
@@ -461,6 +468,8 @@ void gl_store_batch_free(struct gl_store_batch *b)
     EVP_MD_CTX_free(b->addctx);
     EVP_MD_free(b->sha256);
     free(b->dup);
+    free(b->xdup);
+    free(b->idord);
     free(b->seq);
     free(b->tts);
     free(b->tord);
@@ -770,6 +779,41 @@ static int mark_dups(struct gl_store_batch *b)
     return 0;
 }
 
+/* Bytes off..off+8 of event i's id, big-endian, zero past its end. */
+static uint64_t id_word(const struct gl_store_batch *b, size_t i, size_t off)
+{
+    const struct pending *p = &b->ev[i];
+    const unsigned char *id = (const unsigned char *)b->arena.data + p->id;
+    uint64_t w = 0;
+    for (size_t k = off; k < off + 8; k++)
+        w = w << 8 | (k < p->id_len ? id[k] : 0);
+    return w;
+}
+
+/* Sets b->idord: the events that are not in-batch duplicates, in the order
+ * of their ids' first 16 bytes (two stable passes, low word first), and
+ * clears b->xdup. */
+static int order_by_id(struct gl_store_batch *b)
+{
+    size_t n = b->n_ev, m = 0;
+    if (!grow((void **)&b->kv, &b->cap_kv, 2 * n, sizeof *b->kv) ||
+        !grow((void **)&b->idord, &b->cap_idord, n, sizeof *b->idord) ||
+        !grow((void **)&b->xdup, &b->cap_xdup, n, sizeof *b->xdup))
+        return ENOMEM;
+    memset(b->xdup, 0, n * sizeof *b->xdup);
+    for (size_t i = 0; i < n; i++)
+        if (!b->dup[i])
+            b->kv[m++] = (struct gl_sort_kv){id_word(b, i, 8), i};
+    struct gl_sort_kv *s = gl_sort_kv(b->kv, b->kv + n, m);
+    for (size_t j = 0; j < m; j++)
+        s[j].key = id_word(b, s[j].val, 0);
+    s = gl_sort_kv(s, s == b->kv ? b->kv + n : b->kv, m);
+    for (size_t j = 0; j < m; j++)
+        b->idord[j] = (uint32_t)s[j].val;
+    b->n_idord = m;
+    return 0;
+}
+
 static unsigned bits_for(uint64_t v)
 {
     unsigned n = 0;
@@ -918,6 +962,8 @@ static int order_batch(struct gl_store_batch *b)
         return ENOMEM;
     int rc = mark_dups(b);
     if (!rc)
+        rc = order_by_id(b);
+    if (!rc)
         rc = order_by_time(b);
     if (!rc)
         rc = rank_names(b);
@@ -987,6 +1033,36 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     if (!rc && n && !b->mdctx && !(b->mdctx = EVP_MD_CTX_new()))
         rc = ENOMEM;
     size_t mask = ((size_t)1 << b->shift) - 1;
+    /* Sequence numbers first, assuming no event repeats one of an earlier
+     * batch: the dedup entries can then go in by id, as neighbours in the
+     * B-tree (in arrival order they were random inserts, half the writer's
+     * time with Kafka's partition-by-partition delivery). A repeat found
+     * there is marked and the batch replayed (RETRY_DUPS). */
+    uint64_t next = seq;
+    for (size_t j = 0; j < n; j++) {
+        size_t tp = b->order[j] & mask, i = b->tord[tp];
+        b->seq[tp] = b->dup[i] || b->xdup[i] ? 0 : ++next;
+    }
+    bool again = false;
+    for (size_t j = 0; n && j < b->n_idord && !rc; j++) {
+        size_t i = b->idord[j];
+        uint64_t sq = b->seq[b->tpos[i]];
+        if (!sq)
+            continue;
+        const struct pending *p = &b->ev[i];
+        unsigned char seqbe[8];
+        put_u64be(seqbe, sq);
+        MDB_val dk = {p->id_len, (void *)(arena + p->id)};
+        MDB_val dv = {8, seqbe};
+        rc = mdb_cursor_put(dcur, &dk, &dv, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) {
+            b->xdup[i] = true;
+            again = true;
+            rc = MDB_SUCCESS;
+        }
+    }
+    if (!rc && again)
+        rc = RETRY_DUPS;
     for (size_t j = 0; j < n && !rc; j++) {
         if (j + 8 < n) /* the order jumps around the batch: fetch ahead */
             __builtin_prefetch(&b->ev[b->tord[b->order[j + 8] & mask]]);
@@ -997,24 +1073,16 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         }
         size_t tp = b->order[j] & mask, i = b->tord[tp];
         const struct pending *p = &b->ev[i];
-        unsigned char seqbe[8];
-        put_u64be(seqbe, seq + 1);
-        MDB_val dk = {p->id_len, (void *)(arena + p->id)};
-        MDB_val dv = {8, seqbe};
-        rc = b->dup[i] ? MDB_KEYEXIST : mdb_cursor_put(dcur, &dk, &dv, MDB_NOOVERWRITE);
-        b->seq[tp] = 0;
         if (dup_flags)
-            dup_flags[i] = rc == MDB_KEYEXIST;
-        if (rc == MDB_KEYEXIST) {
+            dup_flags[i] = b->seq[tp] == 0;
+        if (!b->seq[tp]) {
             res->duplicates++;
             cnt[CNT_DUPLICATES]++;
-            rc = MDB_SUCCESS;
             continue;
         }
-        if (rc)
-            break;
-        b->seq[tp] = ++seq;
-        unsigned char link[GL_STORE_HASH_LEN];
+        seq = b->seq[tp];
+        unsigned char seqbe[8], link[GL_STORE_HASH_LEN];
+        put_u64be(seqbe, seq);
         if (chain_link(b->mdctx, st->sha256, head, seq, p->digest, link)) {
             rc = ENOMEM;
             break;
@@ -1112,6 +1180,8 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
         } else {
             mdb_txn_abort(txn);
         }
+        if (rc == RETRY_DUPS)
+            continue; /* the repeated ids are marked now */
         if (rc == EOVERFLOW)
             return gl_error_set(err, GL_ERR_STORE, rc,
                                 "store: a batch of %zu events is over the limit of %u, "
