@@ -647,6 +647,34 @@ START_TEST(test_dedup)
     ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w9", INT64_MIN, INT64_MAX), "dup-z");
     ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w0", INT64_MIN, INT64_MAX), "");
 
+    /* a batch holding only a source position, after batches of events:
+     * nothing of those may be replayed (it once looped on stale entries) */
+    ck_assert_int_eq(gl_store_batch_position(b, "file//x", 9), GL_OK);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 0);
+    ck_assert_uint_eq(res.duplicates, 0);
+
+    /* sorted beforehand (as the collector's reader thread does), with a
+     * repeat of an earlier batch, which the commit only finds in the store,
+     * and a repeat within the batch */
+    const char *dd = EV("dup-d", "2024-05-01T12:00:03Z", "task.started", "w1", ",\"task\":\"ta\"");
+    add_json(b, dec, cc, NULL);
+    add_json(b, dec, dd, NULL);
+    add_json(b, dec, dd, NULL);
+    ck_assert_int_eq(gl_store_batch_prepare(b, &err), GL_OK);
+    bool d4[3] = {false, true, false};
+    commit(st, b, &res, d4);
+    ck_assert_uint_eq(res.stored, 1);
+    ck_assert_uint_eq(res.duplicates, 2);
+    ck_assert_uint_eq(res.first_seq, 5);
+    ck_assert_uint_eq(res.last_seq, 5);
+    ck_assert(d4[0]);
+    ck_assert(!d4[1]);
+    ck_assert(d4[2]);
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w1", INT64_MIN, INT64_MAX),
+                     "dup-a,dup-b,dup-c,dup-d");
+    verify_ok(st, 5);
+
     gl_store_batch_free(b);
     gl_decoder_free(dec);
     gl_store_close(st);
