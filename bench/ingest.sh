@@ -85,7 +85,7 @@ rm -rf "$work/store"
   cat "$work/gl.log"; exit 1; }
 grep summary "$work/gl.log"
 read -r gl_s gl_u gl_sys gl_rss < "$work/gl.time"
-gl_busy_rate=$(sed -n 's/.*(\([0-9]*\) ev\/s from the first message).*/\1/p' "$work/gl.log")
+gl_busy_rate=$(sed -n 's/.*(\([0-9]*\) ev\/s from the first message to the last stored).*/\1/p' "$work/gl.log")
 stats=$(./build/analyzer/grantline-analyzer stats --store "$work/store" --format json)
 stored=$(echo "$stats" | python3 -c 'import sys,json; print(json.load(sys.stdin)["events"])')
 size=$(echo "$stats" | python3 -c 'import sys,json; print(json.load(sys.stdin)["size_bytes"])')

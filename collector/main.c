@@ -281,7 +281,7 @@ int main(int argc, char **argv)
     gl_log_write(GL_LOG_INFO, "summary",
             "read %llu, stored %llu, duplicates %llu, quarantined %llu, "
             "secrets redacted %llu, exposure events %llu, %.1f s, %.0f ev/s "
-            "(%.0f ev/s from the first message)%s",
+            "(%.0f ev/s from the first message to the last stored)%s",
             (unsigned long long)cnt->read, (unsigned long long)cnt->stored,
             (unsigned long long)cnt->duplicates, (unsigned long long)cnt->quarantined,
             (unsigned long long)cnt->secrets, (unsigned long long)cnt->derived, secs,

@@ -53,6 +53,8 @@ struct gl_pipeline {
     void *durable_arg;
     struct gl_pipeline_counters c;
     int64_t started, last_report, first_msg;
+    int64_t done_at;   /* when the writer finished the batch in flight (under mu) */
+    int64_t stored_at; /* when the last batch with events became durable */
     uint64_t read_at_report;
 };
 
@@ -83,6 +85,7 @@ static void *writer_main(void *arg)
         int64_t took = gl_tstamp_now() - t0, cpu = thread_cpu_us() - c0;
         pthread_mutex_lock(&p->mu);
         p->commit_us += took;
+        p->done_at = t0 + took;
         p->commit_cpu_us += cpu;
         p->result = rc;
         p->result_err = err;
@@ -425,6 +428,8 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
         *err = p->result_err;
     if (s && !rc)
         p->inflight = NULL;
+    if (s && !rc && s->n_events)
+        p->stored_at = p->done_at;
     pthread_mutex_unlock(&p->mu);
     if (!s || rc)
         return rc; /* a failed batch stays in flight: nothing after it may commit */
@@ -445,9 +450,13 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
 
 int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err)
 {
-    /* Sorting the batch here, while the writer still commits the previous
-     * one, keeps that work off the writer: the slower of the two threads. */
-    int rc = gl_store_batch_prepare(p->cur->batch, err);
+    /* The batch is sorted by whichever thread would otherwise wait: here,
+     * while the writer still commits the previous one; else by the writer
+     * (the commit sorts a batch that was not). */
+    pthread_mutex_lock(&p->mu);
+    bool writer_busy = p->inflight && !p->done;
+    pthread_mutex_unlock(&p->mu);
+    int rc = writer_busy ? gl_store_batch_prepare(p->cur->batch, err) : GL_OK;
     if (!rc)
         rc = gl_pipeline_wait(p, err);
     if (rc)
@@ -500,5 +509,8 @@ double gl_pipeline_elapsed(const struct gl_pipeline *p)
 
 double gl_pipeline_busy(const struct gl_pipeline *p)
 {
-    return p->c.read ? (double)(gl_tstamp_now() - p->first_msg) / 1e6 : 0;
+    if (!p->c.read)
+        return 0;
+    int64_t end = p->stored_at > p->first_msg ? p->stored_at : gl_tstamp_now();
+    return (double)(end - p->first_msg) / 1e6;
 }

@@ -87,8 +87,9 @@ void gl_pipeline_progress(struct gl_pipeline *p, int64_t lag, bool force);
 /* Seconds since the pipeline was created. */
 double gl_pipeline_elapsed(const struct gl_pipeline *p);
 
-/* Seconds since the first message arrived (0 before): excludes start-up
- * such as joining the consumer group. */
+/* Seconds from the first message to the last batch of events made durable
+ * (0 before any message): excludes start-up such as joining the consumer
+ * group and, with --exit-at-end, waiting to learn that the input ended. */
 double gl_pipeline_busy(const struct gl_pipeline *p);
 
 #endif
