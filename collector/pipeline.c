@@ -402,6 +402,11 @@ int64_t gl_pipeline_due_in(const struct gl_pipeline *p)
     return left > 0 ? left : 0;
 }
 
+bool gl_pipeline_full(const struct gl_pipeline *p)
+{
+    return p->cur->n_events >= p->opts.batch_max;
+}
+
 bool gl_pipeline_due(const struct gl_pipeline *p)
 {
     return gl_pipeline_due_in(p) == 0;

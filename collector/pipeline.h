@@ -56,6 +56,8 @@ int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next
 
 /* True when the batch is full or its oldest message has waited batch_us. */
 bool gl_pipeline_due(const struct gl_pipeline *p);
+/* True when the batch is full (no clock read). */
+bool gl_pipeline_full(const struct gl_pipeline *p);
 /* Microseconds until the pending batch is due (0 if due, -1 if empty). The
  * batch of the current flush window, not the one in flight. */
 int64_t gl_pipeline_due_in(const struct gl_pipeline *p);

@@ -113,6 +113,7 @@ struct gl_decoder {
     int depth;
     bool started;
     msgpack_object root;
+    const unsigned char *in, *in_end; /* the JSON being parsed */
     const char *sax_error; /* our own reason when a callback aborts */
 };
 
@@ -192,8 +193,9 @@ static int sax_double(void *ctx, double v)
 }
 
 /* yajl lets overlong forms and encoded surrogates through; the contract
- * (and the msgpack path) does not. The bytes are copied: yajl hands out
- * its own buffer for strings with escapes. */
+ * (and the msgpack path) does not. A string without escapes is a view into
+ * the input, as msgpack-c's are; one with escapes is copied, since yajl
+ * decodes those into a buffer of its own that it reuses. */
 static int sax_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct gl_decoder *d = ctx;
@@ -201,12 +203,16 @@ static int sax_string(void *ctx, const unsigned char *s, size_t len)
         d->sax_error = "invalid UTF-8 in a JSON string (overlong form or surrogate)";
         return 0;
     }
-    char *copy = msgpack_zone_malloc_no_align(&d->zone, len ? len : 1);
-    if (!copy) {
-        d->sax_error = "out of memory";
-        return 0;
+    const char *copy = (const char *)s;
+    if (s < d->in || s + len > d->in_end) {
+        char *c = msgpack_zone_malloc_no_align(&d->zone, len ? len : 1);
+        if (!c) {
+            d->sax_error = "out of memory";
+            return 0;
+        }
+        memcpy(c, s, len);
+        copy = c;
     }
-    memcpy(copy, s, len);
     msgpack_object o = {.type = MSGPACK_OBJECT_STR};
     o.via.str.size = (uint32_t)len;
     o.via.str.ptr = copy;
@@ -294,6 +300,8 @@ static int json_to_tree(struct gl_decoder *d, const unsigned char *buf, size_t l
                         struct gl_error *err)
 {
     msgpack_zone_clear(&d->zone);
+    d->in = buf;
+    d->in_end = buf + len;
     d->n_elems = 0;
     d->depth = 0;
     d->started = false;
@@ -501,6 +509,17 @@ static bool is_nil(const msgpack_object *o)
     return o->type == MSGPACK_OBJECT_NIL;
 }
 
+/* A field's path, only needed for a reason: not formatted when validating
+ * quietly (v->err NULL), which is how every permission is checked first. */
+static void sub_path(const struct vctx *v, char *out, size_t n, const char *path,
+                     const char *suffix)
+{
+    if (v->err)
+        snprintf(out, n, "%s%s", path, suffix);
+    else
+        out[0] = '\0';
+}
+
 static int get_perm(struct vctx *v, const msgpack_object *o, const char *path, struct gl_perm *p)
 {
     char sub[96];
@@ -515,14 +534,14 @@ static int get_perm(struct vctx *v, const msgpack_object *o, const char *path, s
         if (is_nil(val))
             continue;
         if (k->via.str.size == 6 && memcmp(k->via.str.ptr, "action", 6) == 0) {
-            snprintf(sub, sizeof sub, "%s.action", path);
+            sub_path(v, sub, sizeof sub, path, ".action");
             if (p->action.ptr)
                 return invalid(v, sub, "duplicate key%s", "");
             int rc = get_str(v, val, sub, GL_EVENT_NAME_MAX, &p->action);
             if (rc)
                 return rc;
         } else if (k->via.str.size == 8 && memcmp(k->via.str.ptr, "resource", 8) == 0) {
-            snprintf(sub, sizeof sub, "%s.resource", path);
+            sub_path(v, sub, sizeof sub, path, ".resource");
             if (p->resource.ptr)
                 return invalid(v, sub, "duplicate key%s", "");
             if (val->type == MSGPACK_OBJECT_STR && val->via.str.size == 0) {

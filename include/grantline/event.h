@@ -54,8 +54,9 @@ struct gl_kv {
 #define GL_EVENT_RESOURCE_MAX 1024
 #define GL_EVENT_MAX_DEPTH    32 /* nesting of attrs */
 
-/* All strings are views valid until the next decode on the same decoder (or
- * for hand-built events, as long as the caller keeps them). */
+/* All strings are views into the decoded input or the decoder: valid while
+ * the input is and until the next decode on the same decoder (or for
+ * hand-built events, as long as the caller keeps them). */
 struct gl_event {
     struct gl_str id;
     int64_t ts; /* microseconds since the epoch, UTC */

@@ -101,14 +101,17 @@ static int decode_cstr(struct gl_decoder *d, const char *json, struct gl_event *
 
 /* Decodes line 'lineno' (1-based) of valid_events.ndjson; JSON views live in
  * the decoder, so the line copy is freed at once. */
+/* The decoded event's views may point into the input: the line is kept
+ * until the next call. */
 static void decode_valid_line(int lineno, struct gl_event *ev)
 {
+    static char *line;
     size_t len;
-    char *line = get_line(VALID_EVENTS, lineno - 1, &len);
+    free(line);
+    line = get_line(VALID_EVENTS, lineno - 1, &len);
     ck_assert_msg(line != NULL, "valid_events.ndjson has no line %d", lineno);
     struct gl_error err = {0};
     int rc = gl_decoder_decode(dec, line, len, ev, &err);
-    free(line);
     ck_assert_msg(rc == GL_OK, "line %d: rc=%d msg '%s'", lineno, rc, err.msg);
 }
 
