@@ -4,8 +4,10 @@
 #   kcat -C to /dev/null          (raw consume: the ceiling)
 #   rsyslog imkafka -> omfile     (a real collector writing raw lines)
 #   grantline-collector           (parse, validate, redact, index, chain, durable LMDB)
-# Prints events/s, CPU seconds, bytes per stored event, and ratios.
-# Usage: bench/ingest.sh [N]   (default 1000000)
+# rsyslog and the collector alternate for ROUNDS rounds (default 2); the best
+# of each is compared. Prints events/s, CPU seconds, bytes per stored event,
+# and ratios.
+# Usage: [ROUNDS=n] bench/ingest.sh [N]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -49,43 +51,80 @@ kcat_s=$(echo "$t1 - $t0" | bc)
 if [ "$got" -ne "$n" ]; then echo "topic holds $got of $n events: mock cluster dropped data" >&2; exit 1; fi
 echo "   $got events in $kcat_s s"
 
-echo "== rsyslog imkafka -> omfile (raw lines)"
+# rsyslog and the collector each run ROUNDS times (default 2), alternating,
+# each with a new consumer group reading the whole topic; the best round of
+# each is compared (this shared 2-core machine's noise moved rsyslog's
+# sustained rate between 190,000 and 300,000 events/s from one run to the
+# next). Each round starts after a sync, without the previous one's dirty
+# pages: the kernel writing back rsyslog's 500 MB file competed with the
+# collector's fsyncs (its sys time 1.1 -> 2.5 s).
+rounds=${ROUNDS:-2}
+want=$(LC_ALL=C awk -F'\t' '{s += length($2) + 1} END {print s}' "$data")
 mkdir -p "$work/rs"
-cat > "$work/rs/rsyslog.conf" <<CONF
+
+run_rsyslog() { # run_rsyslog ROUND: sets rs_s, rs_busy, rs_cpu
+  cat > "$work/rs/rsyslog.conf" <<CONF
 global(workDirectory="$work/rs")
 module(load="imkafka")
 template(name="raw" type="string" string="%msg%\n")
-input(type="imkafka" topic="bench" broker="$b" consumergroup="rsyslog-bench"
+input(type="imkafka" topic="bench" broker="$b" consumergroup="rsyslog-bench-$1"
       confParam=["auto.offset.reset=smallest"] ruleset="out")
 ruleset(name="out") { action(type="omfile" file="$work/rs/out.log" template="raw") }
 CONF
-t0=$(now)
-rsyslogd -n -f "$work/rs/rsyslog.conf" -i "$work/rs/pid" > "$work/rs/stderr" 2>&1 &
-rs_pid=$!
-tf=
-while :; do
-  c=0; [ -f "$work/rs/out.log" ] && c=$(wc -l < "$work/rs/out.log")
-  [ -z "$tf" ] && [ "$c" -gt 0 ] && tf=$(now)
-  [ "$c" -ge "$n" ] && break
-  kill -0 "$rs_pid" 2>/dev/null || { echo "rsyslogd died:"; cat "$work/rs/stderr"; exit 1; }
-  sleep 0.1
-done
-t1=$(now)
-rs_cpu=$(cpu_of "$rs_pid")
-kill "$rs_pid"; wait "$rs_pid" 2>/dev/null || true; rs_pid=
-rs_s=$(echo "$t1 - $t0" | bc)
-rs_busy=$(echo "$t1 - $tf" | bc)
-echo "   $n lines in $rs_s s ($rs_busy s from the first line; polled every 0.1 s), cpu $rs_cpu s"
+  rm -f "$work/rs/out.log"
+  sync
+  local t0 t1 tf= c
+  t0=$(now)
+  rsyslogd -n -f "$work/rs/rsyslog.conf" -i "$work/rs/pid" > "$work/rs/stderr" 2>&1 &
+  rs_pid=$!
+  # Polled by size (stat), not by counting lines: wc -l over a file growing
+  # to 500 MB ten times a second took CPU from rsyslog. Done when every byte
+  # of every line is there; the line count is checked after.
+  while :; do
+    c=0; [ -f "$work/rs/out.log" ] && c=$(stat -c %s "$work/rs/out.log")
+    [ -z "$tf" ] && [ "$c" -gt 0 ] && tf=$(now)
+    [ "$c" -ge "$want" ] && break
+    kill -0 "$rs_pid" 2>/dev/null || { echo "rsyslogd died:"; cat "$work/rs/stderr"; exit 1; }
+    sleep 0.1
+  done
+  t1=$(now)
+  rs_cpu=$(cpu_of "$rs_pid")
+  kill "$rs_pid"; wait "$rs_pid" 2>/dev/null || true; rs_pid=
+  local lines
+  lines=$(wc -l < "$work/rs/out.log")
+  [ "$lines" -eq "$n" ] || { echo "rsyslog wrote $lines lines of $n" >&2; exit 1; }
+  rm -f "$work/rs/out.log"
+  rs_s=$(echo "$t1 - $t0" | bc)
+  rs_busy=$(echo "$t1 - $tf" | bc)
+  echo "   rsyslog round $1: $n lines in $rs_s s ($rs_busy s from the first line; polled every 0.1 s), cpu $rs_cpu s"
+}
 
-echo "== grantline-collector"
-rm -rf "$work/store"
-/usr/bin/time -f "%e %U %S %M" -o "$work/gl.time" \
-  ./build/collector/grantline-collector --brokers "$b" --topic bench --group gl-bench \
-    --store "$work/store" --exit-at-end --progress 5 -X session.timeout.ms=6000 2> "$work/gl.log" || {
-  cat "$work/gl.log"; exit 1; }
-grep summary "$work/gl.log"
-read -r gl_s gl_u gl_sys gl_rss < "$work/gl.time"
-gl_busy_rate=$(sed -n 's/.*(\([0-9]*\) ev\/s from the first message to the last stored).*/\1/p' "$work/gl.log")
+run_grantline() { # run_grantline ROUND: sets gl_s gl_u gl_sys gl_rss gl_busy_rate
+  rm -rf "$work/store"
+  sync
+  /usr/bin/time -f "%e %U %S %M" -o "$work/gl.time" \
+    ./build/collector/grantline-collector --brokers "$b" --topic bench --group "gl-bench-$1" \
+      --store "$work/store" --exit-at-end --progress 5 -v -X session.timeout.ms=6000 \
+      2> "$work/gl.log" || { cat "$work/gl.log"; exit 1; }
+  read -r gl_s gl_u gl_sys gl_rss < "$work/gl.time"
+  gl_busy_rate=$(sed -n 's/.*(\([0-9]*\) ev\/s from the first message to the last stored).*/\1/p' "$work/gl.log")
+  echo "   grantline round $1: $(grep summary "$work/gl.log" | head -1 | grep -o 'read [0-9]*, stored [0-9]*, duplicates [0-9]*, quarantined [0-9]*'), $gl_s s, $gl_busy_rate ev/s sustained"
+  grep -o 'writer thread .*' "$work/gl.log" | sed 's/^/     /'
+}
+
+best_rs_s= best_rs_busy= best_gl_s= best_gl_rate=
+for r in $(seq "$rounds"); do
+  echo "== round $r: rsyslog imkafka -> omfile (raw lines), then grantline-collector"
+  run_rsyslog "$r"
+  if [ -z "$best_rs_s" ] || [ "$(echo "$rs_s < $best_rs_s" | bc)" = 1 ]; then best_rs_s=$rs_s; fi
+  if [ -z "$best_rs_busy" ] || [ "$(echo "$rs_busy < $best_rs_busy" | bc)" = 1 ]; then best_rs_busy=$rs_busy; fi
+  run_grantline "$r"
+  if [ -z "$best_gl_s" ] || [ "$(echo "$gl_s < $best_gl_s" | bc)" = 1 ]; then
+    best_gl_s=$gl_s; best_gl_cpu="user $gl_u s + sys $gl_sys s"; best_gl_rss=$gl_rss
+  fi
+  if [ -z "$best_gl_rate" ] || [ "$gl_busy_rate" -gt "$best_gl_rate" ]; then best_gl_rate=$gl_busy_rate; fi
+done
+rs_s=$best_rs_s rs_busy=$best_rs_busy gl_s=$best_gl_s gl_busy_rate=$best_gl_rate
 stats=$(./build/analyzer/grantline-analyzer stats --store "$work/store" --format json)
 stored=$(echo "$stats" | python3 -c 'import sys,json; print(json.load(sys.stdin)["events"])')
 size=$(echo "$stats" | python3 -c 'import sys,json; print(json.load(sys.stdin)["size_bytes"])')
@@ -98,7 +137,7 @@ printf "%-32s %8s %10s %10s %16s %10s\n" "pipeline" "seconds" "events/s" "vs rsy
 printf "%-32s %8.2f %10s %10.2f %16s %10s\n" "kcat -C raw consume" "$kcat_s" "$(rate "$kcat_s")" "$(echo "$rs_s / $kcat_s" | bc -l)" "-" "-"
 printf "%-32s %8.2f %10s %10.2f %16s %10.2f\n" "rsyslog imkafka -> omfile" "$rs_s" "$(rate "$rs_s")" 1 "$rs_busy_rate" 1
 printf "%-32s %8.2f %10s %10.2f %16s %10.2f\n" "grantline-collector (durable)" "$gl_s" "$(rate "$gl_s")" "$(echo "$rs_s / $gl_s" | bc -l)" "$gl_busy_rate" "$(echo "$gl_busy_rate / $rs_busy_rate" | bc -l)"
-echo "(seconds include start-up: joining the consumer group takes ~3 s on the mock cluster;"
-echo " sustained = from the first message to the last)"
-echo "grantline-collector: cpu user $gl_u s + sys $gl_sys s, peak RSS $((gl_rss / 1024)) MiB (incl. mapped store pages)"
+echo "(best of $rounds rounds each; seconds include start-up: joining the consumer group takes"
+echo " ~3 s on the mock cluster; sustained = from the first message to the last stored)"
+echo "grantline-collector (fastest round): cpu $best_gl_cpu, peak RSS $((best_gl_rss / 1024)) MiB (incl. mapped store pages)"
 echo "stored $stored events (incl. exposure events), store $((size / 1048576)) MiB = $((size / stored)) bytes/event (input avg $avg)"

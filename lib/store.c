@@ -861,6 +861,10 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     MDB_cursor *cur = NULL;
     int cur_db = -1, rc = MDB_SUCCESS;
     for (size_t j = 0; j < n && rc == MDB_SUCCESS; j++) {
+        if (j + 8 < n) { /* entries of one name jump around the batch's times */
+            __builtin_prefetch(&b->seq[keys[j + 8] & mask]);
+            __builtin_prefetch(&b->tts[keys[j + 8] & mask]);
+        }
         const struct uniq *u = &b->uniq[(keys[j] >> b->shift) - 1];
         size_t tp = keys[j] & mask;
         if (!b->seq[tp])
@@ -1045,6 +1049,13 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     }
     bool again = false;
     for (size_t j = 0; n && j < b->n_idord && !rc; j++) {
+        if (j + 8 < b->n_idord) /* ids are scattered over the batch: fetch ahead */
+            __builtin_prefetch(&b->ev[b->idord[j + 8]]);
+        if (j + 4 < b->n_idord) {
+            const struct pending *ahead = &b->ev[b->idord[j + 4]];
+            __builtin_prefetch(arena + ahead->id);
+            __builtin_prefetch(&b->seq[b->tpos[b->idord[j + 4]]]);
+        }
         size_t i = b->idord[j];
         uint64_t sq = b->seq[b->tpos[i]];
         if (!sq)
