@@ -430,8 +430,8 @@ struct gl_store_batch {
     const uint64_t *ikeys; /* index entries in insertion order (rank << shift | time position) */
     size_t n_ikeys;
     bool prepared; /* the arrays above are up to date with the events */
-    size_t cap_dup, cap_xdup, cap_idord, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank, cap_table, cap_uniq, cap_kv, cap_keys,
-        cap_order;
+    size_t cap_dup, cap_xdup, cap_idord, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank;
+    size_t cap_table, cap_uniq, cap_kv, cap_keys, cap_order;
     uint32_t n_uniq;
     unsigned shift; /* bits of a time position in a sort key */
 };
@@ -929,8 +929,8 @@ static int chain_link(EVP_MD_CTX *ctx, const EVP_MD *md, const unsigned char *pr
     memcpy(in, prev, GL_STORE_HASH_LEN);
     put_u64be(in + GL_STORE_HASH_LEN, seq);
     memcpy(in + GL_STORE_HASH_LEN + 8, digest, GL_STORE_HASH_LEN);
-    int ok = ctx && md && EVP_DigestInit_ex(ctx, md, NULL) && EVP_DigestUpdate(ctx, in, sizeof in) &&
-             EVP_DigestFinal_ex(ctx, out, NULL);
+    int ok = ctx && md && EVP_DigestInit_ex(ctx, md, NULL) &&
+             EVP_DigestUpdate(ctx, in, sizeof in) && EVP_DigestFinal_ex(ctx, out, NULL);
     return ok ? GL_OK : GL_ERR_NOMEM;
 }
 

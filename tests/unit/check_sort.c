@@ -24,7 +24,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* key masks: full width, narrow (one pass), middle bytes only, all equal */
-static const uint64_t masks[] = {UINT64_MAX, 0xffULL, 0x00ffff0000ff0000ULL, 0, 0xf000000000000001ULL};
+static const uint64_t masks[] = {UINT64_MAX, 0xffULL, 0x00ffff0000ff0000ULL, 0,
+                                 0xf000000000000001ULL};
 static const size_t sizes[] = {0, 1, 2, 3, 255, 256, 257, 10000};
 
 START_TEST(test_sort_u64_matches_qsort)
