@@ -578,6 +578,7 @@ int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t 
         b->cap_quar = nc;
     }
     size_t start = b->arena.len;
+    b->prepared = false; /* the arena may move: the sorted names point into it */
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b->arena, arena_write);
     int rc = msgpack_pack_map(&pk, 6);
@@ -1192,11 +1193,11 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
         } else {
             mdb_txn_abort(txn);
         }
-        /* The repeated ids are marked now, so one replay settles it; a
-         * second would mean the marks are not taking (a bug): fail rather
-         * than loop, since a looping writer never reaches the point where
-         * the collector handles SIGTERM. */
-        if (rc == RETRY_DUPS && ++replays <= 2)
+        /* The repeated ids are marked now, so one replay settles it (more
+         * only if another process commits the same ids meanwhile); beyond
+         * that the marks are not taking (a bug): fail rather than loop,
+         * since a looping writer never lets the collector handle SIGTERM. */
+        if (rc == RETRY_DUPS && ++replays <= 8) /* another writer process may add ids */
             continue;
         if (rc == RETRY_DUPS)
             return gl_error_set(err, GL_ERR_CORRUPT, 0,

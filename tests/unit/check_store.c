@@ -675,6 +675,26 @@ START_TEST(test_dedup)
                      "dup-a,dup-b,dup-c,dup-d");
     verify_ok(st, 5);
 
+    /* a quarantine entry added after sorting grows the batch's memory: the
+     * sorted names must not be used from where they were (ASan caught it) */
+    const char *ee = EV("dup-e", "2024-05-01T12:00:04Z", "task.started", "w1", ",\"task\":\"ta\"");
+    add_json(b, dec, ee, NULL);
+    ck_assert_int_eq(gl_store_batch_prepare(b, &err), GL_OK);
+    size_t big_len = 1 << 20;
+    char *big = malloc(big_len);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'q', big_len);
+    ck_assert_int_eq(gl_store_batch_quarantine(b, big, big_len, big_len, false, "test", "big"),
+                     GL_OK);
+    free(big);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 1);
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "w1", INT64_MIN, INT64_MAX),
+                     "dup-a,dup-b,dup-c,dup-d,dup-e");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "ta", INT64_MIN, INT64_MAX),
+                     "dup-a,dup-b,dup-c,dup-d,dup-e");
+    verify_ok(st, 6);
+
     gl_store_batch_free(b);
     gl_decoder_free(dec);
     gl_store_close(st);
