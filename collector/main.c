@@ -8,13 +8,13 @@
 #include "grantline/redact.h"
 #include "grantline/schemas.h"
 #include "grantline/store.h"
+#include "grantline/tstamp.h"
 
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 
 static volatile sig_atomic_t stop_flag;
@@ -23,14 +23,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
-}
-
-/* CPU time of the calling thread (the reader: main runs the source). */
-static int64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void usage(FILE *out)
@@ -295,7 +287,7 @@ int main(int argc, char **argv)
            "%llu batches; writer thread %.2f s in store commits (%.2f s CPU); reader %.2f s "
            "CPU, waited %.2f s for the writer and %.2f s for input",
            (unsigned long long)cnt->batches, (double)cnt->commit_us / 1e6,
-           (double)cnt->commit_cpu_us / 1e6, (double)thread_cpu_us() / 1e6,
+           (double)cnt->commit_cpu_us / 1e6, (double)gl_tstamp_thread_cpu() / 1e6,
            (double)cnt->wait_us / 1e6, (double)cnt->idle_us / 1e6);
     if (rc) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);

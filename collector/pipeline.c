@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* A batch and what the pipeline must remember about its events. */
 struct slot {
@@ -58,15 +57,6 @@ struct gl_pipeline {
     uint64_t read_at_report;
 };
 
-/* CPU time of the calling thread: with the cores shared, the writer's wall
- * time alone cannot tell its work from waiting for a core. */
-static int64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void *writer_main(void *arg)
 {
     struct gl_pipeline *p = arg;
@@ -80,9 +70,11 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         struct gl_error err = {0};
         struct gl_store_commit_result res;
-        int64_t t0 = gl_tstamp_now(), c0 = thread_cpu_us();
+        /* wall and CPU: with the cores shared, wall time alone cannot tell
+         * the writer's work from its waiting for a core (or an fsync) */
+        int64_t t0 = gl_tstamp_now(), c0 = gl_tstamp_thread_cpu();
         int rc = gl_store_commit(p->st, s->batch, &res, s->dups, &err);
-        int64_t took = gl_tstamp_now() - t0, cpu = thread_cpu_us() - c0;
+        int64_t took = gl_tstamp_now() - t0, cpu = gl_tstamp_thread_cpu() - c0;
         pthread_mutex_lock(&p->mu);
         p->commit_us += took;
         p->done_at = t0 + took;

@@ -1146,6 +1146,13 @@ static const char *mpc_next(struct mpc *c, msgpack_object *o)
 /* Skips the rest of a value whose header mpc_next just read. */
 /* 'open' counts the containers around o; like mp_precheck, a container
  * inside more than 32 is refused, even an empty one. */
+/* A map entry: its key, then its value. */
+static const char *mpc_next_entry(struct mpc *c, msgpack_object *k, msgpack_object *v)
+{
+    const char *why = mpc_next(c, k);
+    return why ? why : mpc_next(c, v);
+}
+
 static const char *mpc_skip(struct mpc *c, const msgpack_object *o, int open)
 {
     bool container = o->type == MSGPACK_OBJECT_MAP || o->type == MSGPACK_OBJECT_ARRAY;
@@ -1254,9 +1261,7 @@ int gl_decoder_view_stored(struct gl_decoder *d, const void *buf, size_t len,
      * them in that order, anything else is refused below */
     for (uint32_t i = 0; i < root.via.map.size && !rc; i++) {
         msgpack_object k, val;
-        why = mpc_next(&c, &k);
-        if (!why)
-            why = mpc_next(&c, &val);
+        why = mpc_next_entry(&c, &k, &val);
         if (why)
             return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
         if (k.type != MSGPACK_OBJECT_STR)
@@ -1317,9 +1322,7 @@ int gl_decoder_view_stored(struct gl_decoder *d, const void *buf, size_t len,
                                "");
             for (uint32_t j = 0; j < val.via.map.size && !rc; j++) {
                 msgpack_object ck, cv;
-                why = mpc_next(&c, &ck);
-                if (!why)
-                    why = mpc_next(&c, &cv);
+                why = mpc_next_entry(&c, &ck, &cv);
                 if (why)
                     return gl_error_set(err, GL_ERR_INVALID, 0, "invalid msgpack: %s", why);
                 if (ck.type != MSGPACK_OBJECT_STR)

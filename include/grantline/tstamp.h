@@ -18,6 +18,9 @@ char *gl_tstamp_format(int64_t us, char out[32]);
 /* Microseconds since the epoch from the realtime clock. */
 int64_t gl_tstamp_now(void);
 
+/* CPU microseconds the calling thread has used. */
+int64_t gl_tstamp_thread_cpu(void);
+
 /* Parses a duration such as "30d", "24h", "5m", "90s", "1500ms", "2w" or a
  * plain number of seconds. Returns 0 or GL_ERR_INVALID. */
 int gl_duration_parse(const char *s, int64_t *us);
