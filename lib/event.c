@@ -819,16 +819,18 @@ static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct v
             break;
         case K_DECISION: {
             static const char *const names[] = {"allow", "deny"};
-            int dv;
+            int dv = 0;
             rc = get_enum(v, val, "decision", names, 2, &dv);
-            ev->decision = dv == 0 ? GL_DECISION_ALLOW : GL_DECISION_DENY;
+            if (rc == GL_OK)
+                ev->decision = dv == 0 ? GL_DECISION_ALLOW : GL_DECISION_DENY;
             break;
         }
         case K_STATUS: {
             static const char *const names[] = {"succeeded", "failed", "cancelled"};
-            int sv;
+            int sv = 0;
             rc = get_enum(v, val, "status", names, 3, &sv);
-            ev->status = (enum gl_status)(sv + 1);
+            if (rc == GL_OK)
+                ev->status = (enum gl_status)(sv + 1);
             break;
         }
         case K_PERMISSIONS:
@@ -1300,16 +1302,18 @@ int gl_decoder_view_stored(struct gl_decoder *d, const void *buf, size_t len,
             break;
         case K_DECISION: {
             static const char *const names[] = {"allow", "deny"};
-            int dv;
+            int dv = 0;
             rc = get_enum(&v, &val, "decision", names, 2, &dv);
-            ev->decision = dv == 0 ? GL_DECISION_ALLOW : GL_DECISION_DENY;
+            if (!rc)
+                ev->decision = dv == 0 ? GL_DECISION_ALLOW : GL_DECISION_DENY;
             break;
         }
         case K_STATUS: {
             static const char *const names[] = {"succeeded", "failed", "cancelled"};
-            int sv;
+            int sv = 0;
             rc = get_enum(&v, &val, "status", names, 3, &sv);
-            ev->status = (enum gl_status)(sv + 1);
+            if (!rc)
+                ev->status = (enum gl_status)(sv + 1);
             break;
         }
         case K_V:
