@@ -191,10 +191,30 @@ static unsigned char lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* 'w' holds three bytes, the first in bits 16..23. */
-static unsigned tri_hash(uint32_t w)
+/* Hash of three bytes held little-endian in the low 24 bits of 'v'. Letters
+ * are folded by setting bit 5 of every byte, which is exact for letters and
+ * merges some punctuation pairs ('_' with DEL, '@' with '`'): extra
+ * candidates only, each checked exactly. No lookup table in the way lets the
+ * scan of one string run its positions in parallel. */
+static unsigned tri_hash(uint32_t v)
 {
-    return (uint32_t)(w * 0x9e3779b1u) >> 16;
+    return (uint32_t)(((v & 0xffffff) | 0x202020) * 0x9e3779b1u) >> 16;
+}
+
+static uint32_t load3(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+
+/* Three bytes at p, of which at least four are readable. */
+static uint32_t load4(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
 }
 
 #define BIT(set, i) ((set)[(i) / 64] & (1ULL << ((i) % 64)))
@@ -212,16 +232,15 @@ static int build_triggers(struct gl_redactor *rd, struct gl_error *err)
             return gl_error_set(err, GL_ERR_INVALID, 0,
                                 "secret rule %s: trigger '%s' is shorter than 2 bytes",
                                 rd->rules[rd->trig[i].rule].name, rd->trig[i].lit);
-        uint32_t w = (uint32_t)l[0] << 16 | (uint32_t)l[1] << 8;
         if (rd->trig[i].len == 2) {
-            unsigned pair = w >> 8;
+            unsigned pair = (unsigned)l[0] << 8 | l[1];
             rd->pair[pair / 64] |= 1ULL << (pair % 64);
-            for (unsigned c = 0; c < 256; c++) {
-                unsigned h = tri_hash(w | c);
+            for (uint32_t c = 0; c < 256; c++) {
+                unsigned h = tri_hash((uint32_t)l[0] | (uint32_t)l[1] << 8 | c << 16);
                 rd->tri[h / 64] |= 1ULL << (h % 64);
             }
         } else {
-            unsigned h = tri_hash(w | l[2]);
+            unsigned h = tri_hash(load3(l));
             rd->tri[h / 64] |= 1ULL << (h % 64);
         }
         count[l[0]]++;
@@ -378,6 +397,29 @@ static int add_hit(struct gl_redactor *rd, int rule, const char *s, size_t len,
     return GL_OK;
 }
 
+/* Marks the rules whose triggers start at s[at], if not marked yet.
+ * Returns how many it marked. */
+static int mark_triggers(struct gl_redactor *rd, const unsigned char *s, size_t len, size_t at)
+{
+    const uint16_t *t = rd->by_first[rd->low[s[at]]];
+    int n = 0;
+    if (!t) /* trigram hashes collide */
+        return 0;
+    for (; *t != UINT16_MAX; t++) {
+        const struct trigger *tr = &rd->trig[*t];
+        if (rd->run[tr->rule] || tr->len > len - at)
+            continue;
+        size_t k = 1;
+        while (k < tr->len && lower(s[at + k]) == (unsigned char)tr->lit[k])
+            k++;
+        if (k == tr->len) {
+            rd->run[tr->rule] = true;
+            n++;
+        }
+    }
+    return n;
+}
+
 /* Marks in rd->run the rules that may match s: those without triggers and
  * those with a trigger somewhere in s. Returns how many. */
 static int select_rules(struct gl_redactor *rd, const char *str, size_t len)
@@ -389,35 +431,19 @@ static int select_rules(struct gl_redactor *rd, const char *str, size_t len)
         rd->next[i].valid = false;
         n += rd->run[i];
     }
-    if (len < 2)
-        return n;
-    const unsigned char *low = rd->low;
-    uint32_t w = (uint32_t)low[s[0]] << 8 | low[s[1]];
-    for (size_t at = 0; at + 1 < len; at++) {
-        if (at + 2 < len) {
-            w = (w << 8 | low[s[at + 2]]) & 0xffffff;
-            if (!BIT(rd->tri, tri_hash(w)))
-                continue;
-        } else { /* the last two bytes: only a two-byte trigger fits */
-            w = (w << 8) & 0xffffff;
-            if (!BIT(rd->pair, w >> 8))
-                continue;
-        }
-        unsigned c0 = w >> 16;
-        if (!rd->by_first[c0]) /* trigram hashes collide */
-            continue;
-        for (const uint16_t *t = rd->by_first[c0]; *t != UINT16_MAX; t++) {
-            const struct trigger *tr = &rd->trig[*t];
-            if (rd->run[tr->rule] || tr->len > len - at)
-                continue;
-            size_t k = 1;
-            while (k < tr->len && lower(s[at + k]) == (unsigned char)tr->lit[k])
-                k++;
-            if (k == tr->len) {
-                rd->run[tr->rule] = true;
-                n++;
-            }
-        }
+    size_t at = 0;
+    for (; at + 4 <= len; at++)
+        if (BIT(rd->tri, tri_hash(load4(s + at))))
+            n += mark_triggers(rd, s, len, at);
+    if (at + 3 <= len) {
+        if (BIT(rd->tri, tri_hash(load3(s + at))))
+            n += mark_triggers(rd, s, len, at);
+        at++;
+    }
+    if (at + 2 <= len) { /* the last two bytes: only a two-byte trigger fits */
+        unsigned pair = (unsigned)rd->low[s[at]] << 8 | rd->low[s[at + 1]];
+        if (BIT(rd->pair, pair))
+            n += mark_triggers(rd, s, len, at);
     }
     return n;
 }

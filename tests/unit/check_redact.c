@@ -1048,6 +1048,54 @@ START_TEST(test_triggers)
 }
 END_TEST
 
+/* The trigger filter never misses: random strings over an alphabet holding
+ * the triggers' bytes, their other case and the bytes the filter's case
+ * folding merges with them ('_' with DEL, '@' with '`'), checked against a
+ * plain search, at every length and position up to 19 bytes. */
+static bool naive_has(const char *s, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+    for (size_t at = 0; at + n <= len; at++) {
+        size_t k = 0;
+        while (k < n && tolower((unsigned char)s[at + k]) == lit[k])
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+START_TEST(test_trigger_filter_exact)
+{
+    char *dir = gl_test_tmpdir("redact-trigx");
+    char *path = write_file(dir, "trigx.rules",
+                            "three triggers=q_@ (?i)q_@\n"
+                            "two triggers=z- (?i)z-\n"
+                            "long triggers=k@y_x (?i)k@y_x\n");
+    struct gl_redactor *rd = load_rules(path, KEY_A);
+    static const char alpha[] = "qQ_\x7f@`zZ-kKyYxXa";
+    unsigned seed = 20261129;
+    char s[20];
+    for (int round = 0; round < 300000; round++) {
+        size_t len = (size_t)(round % 20);
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            s[i] = alpha[(seed >> 16) % (sizeof alpha - 1)];
+        }
+        int want = naive_has(s, len, "q_@") ? 0 : naive_has(s, len, "z-") ? 1
+                                                : naive_has(s, len, "k@y_x") ? 2 : -1;
+        int got = gl_redactor_first_rule(rd, s, len);
+        if (want == -1)
+            ck_assert_int_eq(got, -1);
+        else /* the leftmost match decides between several */
+            ck_assert_msg(got != -1, "filter missed rule %d in '%.*s'", want, (int)len, s);
+    }
+    gl_redactor_free(rd);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 /* --- loading errors ---------------------------------------------------------- */
 
 static void expect_load_failure(const char *dir, const char *fname, const char *content,
@@ -1341,6 +1389,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_match_limit);
     tcase_add_test(tc, test_many_hits_linear);
     tcase_add_test(tc, test_triggers);
+    tcase_add_test(tc, test_trigger_filter_exact);
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_encode_redacts_attrs);
     tcase_add_test(tc, test_encode_sensitive_key);
