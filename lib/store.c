@@ -145,15 +145,29 @@ static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* Runs before the other databases are opened: another format's databases
+ * may have other flags, which LMDB would report as MDB_INCOMPATIBLE. */
+static int check_format(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
+{
+    MDB_val v;
+    if (meta_get(txn, st->dbi[DB_META], "format", &v) != MDB_SUCCESS)
+        return GL_OK;
+    if (v.mv_size != strlen(FORMAT_NAME) || memcmp(v.mv_data, FORMAT_NAME, v.mv_size) != 0)
+        return gl_error_set(err, GL_ERR_STORE, 0,
+                            "store %s: unsupported format '%.*s' (expected %s); collect its "
+                            "sources again into a new store",
+                            st->dir, (int)v.mv_size, (char *)v.mv_data, FORMAT_NAME);
+    return GL_OK;
+}
+
 static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
 {
     MDB_val v;
     int rc = meta_get(txn, st->dbi[DB_META], "format", &v);
     if (rc == MDB_SUCCESS) {
-        if (v.mv_size != strlen(FORMAT_NAME) || memcmp(v.mv_data, FORMAT_NAME, v.mv_size) != 0)
-            return gl_error_set(err, GL_ERR_STORE, 0,
-                                "store %s: unsupported format '%.*s' (expected %s)", st->dir,
-                                (int)v.mv_size, (char *)v.mv_data, FORMAT_NAME);
+        rc = check_format(st, txn, err);
+        if (rc)
+            return rc;
         rc = meta_get(txn, st->dbi[DB_META], "redact_key", &v);
         if (rc == MDB_SUCCESS && v.mv_size == sizeof st->redact_key)
             memcpy(st->redact_key, v.mv_data, sizeof st->redact_key);
@@ -317,6 +331,8 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
                 ret = mdb_fail(err, rc, db_defs[i].name);
             goto fail;
         }
+        if (i == DB_META && (ret = check_format(st, txn, err)) != GL_OK)
+            goto fail;
     }
     ret = init_meta(st, txn, err);
     if (ret)

@@ -549,6 +549,119 @@ START_TEST(test_index_keys)
 }
 END_TEST
 
+/* Index reads across batches: a later batch with earlier events, ranges
+ * that cut through a batch, events of one time in two workloads (sequence
+ * numbers follow workload names within a batch), heads and counts. */
+static int count_key_cb(const char *key, size_t klen, uint64_t count, void *arg);
+
+static uint64_t head_count(struct gl_store *st, enum gl_store_index idx, const char *key,
+                           int64_t *ts, uint64_t *seq)
+{
+    uint64_t n = 99;
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_index_head(st, idx, key, strlen(key), &n, ts, seq, &err), GL_OK);
+    return n;
+}
+
+START_TEST(test_index_batches)
+{
+    char *dir = new_store_dir("store-post");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    add_json(b, dec, EV("p1", "2024-05-01T12:00:10Z", "task.started", "wl-a", ",\"task\":\"t\""),
+             NULL);
+    add_json(b, dec, EV("p2", "2024-05-01T12:00:30Z", "task.started", "wl-a", ",\"task\":\"t\""),
+             NULL);
+    /* same time, two workloads: wl-z arrives first but is numbered after wl-a */
+    add_json(b, dec, EV("p3", "2024-05-01T12:00:40Z", "task.started", "wl-z", ",\"task\":\"t\""),
+             NULL);
+    add_json(b, dec, EV("p4", "2024-05-01T12:00:40Z", "task.started", "wl-a", ",\"task\":\"t\""),
+             NULL);
+    commit(st, b, NULL, NULL);
+    gl_store_batch_clear(b);
+    add_json(b, dec, EV("p5", "2024-05-01T12:00:20Z", "task.started", "wl-a", ",\"task\":\"t\""),
+             NULL);
+    add_json(b, dec, EV("p6", "2024-05-01T12:00:05Z", "task.started", "wl-b", ",\"task\":\"t\""),
+             NULL);
+    commit(st, b, NULL, NULL);
+    gl_store_batch_clear(b);
+    add_json(b, dec, EV("p7", "2024-05-01T12:00:50Z", "task.started", "wl-a", ",\"task\":\"u\""), NULL);
+    commit(st, b, NULL, NULL);
+
+    const int64_t MIN = INT64_MIN, MAX = INT64_MAX, S = T0;
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "wl-a", MIN, MAX), "p1,p5,p2,p4,p7");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "wl-a", S + 15 * SEC, S + 35 * SEC),
+                     "p5,p2");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "wl-a", S + 25 * SEC, S + 45 * SEC),
+                     "p2,p4");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "wl-a", S + 50 * SEC, S + 50 * SEC), "p7");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "wl-a", S + 51 * SEC, MAX), "");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "wl-", MIN, MAX), "");
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_WORKLOAD, "wl-a-", MIN, MAX), "");
+    /* p4 (wl-a) got the lower sequence number of the two at 12:00:40 */
+    ck_assert_str_eq(scan_idx(st, dec, GL_IDX_TASK, "t", MIN, MAX), "p6,p1,p5,p2,p4,p3");
+
+    int64_t ts = 0;
+    uint64_t seq = 0;
+    ck_assert_uint_eq(head_count(st, GL_IDX_WORKLOAD, "wl-a", &ts, &seq), 5);
+    ck_assert_int_eq(ts, S + 10 * SEC);
+    ck_assert_uint_eq(head_count(st, GL_IDX_TASK, "t", &ts, &seq), 6);
+    ck_assert_int_eq(ts, S + 5 * SEC);
+    ck_assert_uint_eq(seq, 6); /* p6: the second batch's second event */
+    ck_assert_uint_eq(head_count(st, GL_IDX_WORKLOAD, "wl-", &ts, &seq), 0);
+
+    uint64_t c[2] = {0, 0};
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_scan_keys(st, GL_IDX_WORKLOAD, count_key_cb, c, &err), GL_OK);
+    ck_assert_uint_eq(c[0], 3);
+    ck_assert_uint_eq(c[1], 7);
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.workloads, 3);
+    ck_assert_uint_eq(stt.tasks, 2);
+    verify_ok(st, 7);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* A store of another format is refused with a message that says so, also
+ * when its databases have other LMDB flags (checked before they open). */
+START_TEST(test_old_format)
+{
+    char *dir = new_store_dir("store-v1");
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, wl;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    ck_assert_int_eq(mdb_env_open(env, dir, 0, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "by_workload", MDB_CREATE, &wl), 0);
+    MDB_val k = {6, "format"}, v = {17, "grantline-store/1"};
+    ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    for (int ro = 0; ro < 2; ro++) {
+        struct gl_store *st = NULL;
+        struct gl_error err = {0};
+        int rc = gl_store_open(dir, ro ? GL_STORE_RDONLY : 0, 0, &st, &err);
+        ck_assert_int_eq(rc, GL_ERR_STORE);
+        ck_assert_ptr_null(st);
+        ck_assert_msg(strstr(err.msg, "unsupported format 'grantline-store/1'") &&
+                          strstr(err.msg, "grantline-store/2") && strstr(err.msg, "new store"),
+                      "message: %s", err.msg);
+    }
+    free(dir);
+}
+END_TEST
+
 /* --- dedup ------------------------------------------------------------------------ */
 
 START_TEST(test_dedup)
@@ -1519,6 +1632,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_time_order_extremes);
     tcase_add_test(tc, test_index_keys);
+    tcase_add_test(tc, test_index_batches);
+    tcase_add_test(tc, test_old_format);
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
     tcase_add_test(tc, test_quarantine);
