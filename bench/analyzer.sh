@@ -44,7 +44,7 @@ PY
 fi
 cc -O2 -o "$out/analyzer_bench" bench/analyzer_bench.c -Iinclude -Ianalyzer \
    -DGL_SCHEMAS="\"$PWD/schemas\"" build/analyzer/libgl_analysis.a build/lib/libgrantline.a \
-   $(pkg-config --cflags --libs lmdb msgpack libpcre2-8 yajl libcrypto libxxhash sqlite3)
+   $(pkg-config --cflags --libs lmdb msgpack libpcre2-8 simdjson libcrypto libxxhash sqlite3) -lstdc++
 "$out/analyzer_bench" "$store" "$db" 100 | tee "$out/analyzer_bench.txt"
 scan_ms=$(sed -n 's/^BARE_SCAN_MS //p' "$out/analyzer_bench.txt")
 # findings, timed alone (nothing else running; NDJSON to /dev/null, so the

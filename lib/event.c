@@ -1,4 +1,4 @@
-/* Canonical events: JSON (yajl SAX, built straight into a msgpack_object tree)
+/* Canonical events: JSON (simdjson, walked straight into a msgpack_object tree)
  * and msgpack input share one validator that works on that tree, so both
  * encodings accept exactly the same contract. Stored records are msgpack maps
  * with times as integer microseconds (schemas/store-format.md).
@@ -8,12 +8,13 @@
 
 #include "grantline/tstamp.h"
 
+#include "json_parse.h"
+
 #include <msgpack.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_parse.h>
 
 /* --- names --- */
 
@@ -52,7 +53,8 @@ static const char *const cred_kinds[] = {"token",    "api_key", "certificate",  
 
 /* --- UTF-8 --- */
 
-bool gl_utf8_valid(const char *str, size_t len)
+/* Where the first invalid UTF-8 sequence starts; len when there is none. */
+static size_t utf8_scan(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
@@ -82,20 +84,25 @@ bool gl_utf8_valid(const char *str, size_t len)
         } else if ((c & 0xf8) == 0xf0) {
             n = 3, min = 0x10000, cp = c & 0x07;
         } else {
-            return false;
+            return i;
         }
         if (len - i <= n)
-            return false;
+            return i;
         for (size_t k = 1; k <= n; k++) {
             if ((s[i + k] & 0xc0) != 0x80)
-                return false;
+                return i;
             cp = (cp << 6) | (s[i + k] & 0x3f);
         }
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
+            return i;
         i += n + 1;
     }
-    return true;
+    return len;
+}
+
+bool gl_utf8_valid(const char *str, size_t len)
+{
+    return utf8_scan(str, len) == len;
 }
 
 /* --- decoder state --- */
@@ -113,8 +120,8 @@ struct gl_decoder {
     int depth;
     bool started;
     msgpack_object root;
-    const unsigned char *in, *in_end; /* the JSON being parsed */
     const char *sax_error; /* our own reason when a callback aborts */
+    struct gl_json *json;  /* the JSON parser, made at the first JSON message */
 };
 
 struct gl_decoder *gl_decoder_new(void)
@@ -134,6 +141,7 @@ void gl_decoder_free(struct gl_decoder *dec)
     if (!dec)
         return;
     msgpack_zone_destroy(&dec->zone);
+    gl_json_free(dec->json);
     free(dec->elems);
     free(dec->perms);
     free(dec);
@@ -144,7 +152,7 @@ static int mp_write(void *data, const char *buf, size_t len)
     return gl_buf_append(data, buf, len) ? -1 : 0;
 }
 
-/* --- JSON to a msgpack_object tree (yajl SAX) ---
+/* --- JSON to a msgpack_object tree ---
  * The tree is what msgpack-c's unpacker would build from the same value, so
  * JSON and msgpack input meet in one validator; building it directly saves
  * writing msgpack bytes and unpacking them again. */
@@ -179,7 +187,7 @@ static int sax_bool(void *ctx, int b)
     return sax_push(ctx, (msgpack_object){.type = MSGPACK_OBJECT_BOOLEAN, .via.boolean = b != 0});
 }
 
-static int sax_int(void *ctx, long long v)
+static int sax_int(void *ctx, int64_t v)
 {
     msgpack_object o = {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)v};
     if (v < 0)
@@ -187,36 +195,24 @@ static int sax_int(void *ctx, long long v)
     return sax_push(ctx, o);
 }
 
+static int sax_uint(void *ctx, uint64_t v)
+{
+    return sax_push(ctx, (msgpack_object){.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = v});
+}
+
 static int sax_double(void *ctx, double v)
 {
     return sax_push(ctx, (msgpack_object){.type = MSGPACK_OBJECT_FLOAT64, .via.f64 = v});
 }
 
-/* yajl lets overlong forms and encoded surrogates through; the contract
- * (and the msgpack path) does not. A string without escapes is a view into
- * the input, as msgpack-c's are; one with escapes is copied, since yajl
- * decodes those into a buffer of its own that it reuses. */
-static int sax_string(void *ctx, const unsigned char *s, size_t len)
+/* The parser checked the UTF-8 and unescaped the string into its own
+ * buffer, which lives until the decoder's next message: a view, no copy. */
+static int sax_string(void *ctx, const char *s, size_t len)
 {
-    struct gl_decoder *d = ctx;
-    if (!gl_utf8_valid((const char *)s, len)) {
-        d->sax_error = "invalid UTF-8 in a JSON string (overlong form or surrogate)";
-        return 0;
-    }
-    const char *copy = (const char *)s;
-    if (s < d->in || s + len > d->in_end) {
-        char *c = msgpack_zone_malloc_no_align(&d->zone, len ? len : 1);
-        if (!c) {
-            d->sax_error = "out of memory";
-            return 0;
-        }
-        memcpy(c, s, len);
-        copy = c;
-    }
     msgpack_object o = {.type = MSGPACK_OBJECT_STR};
     o.via.str.size = (uint32_t)len;
-    o.via.str.ptr = copy;
-    return sax_push(d, o);
+    o.via.str.ptr = s;
+    return sax_push(ctx, o);
 }
 
 static int sax_open(struct gl_decoder *d, bool is_map)
@@ -282,17 +278,16 @@ static int sax_end(void *ctx)
     return sax_close(ctx);
 }
 
-static const yajl_callbacks sax_callbacks = {
-    .yajl_null = sax_null,
-    .yajl_boolean = sax_bool,
-    .yajl_integer = sax_int,
-    .yajl_double = sax_double,
-    .yajl_string = sax_string,
-    .yajl_start_map = sax_start_map,
-    .yajl_map_key = sax_string,
-    .yajl_end_map = sax_end,
-    .yajl_start_array = sax_start_array,
-    .yajl_end_array = sax_end,
+static const struct gl_json_sink sax_sink = {
+    .null = sax_null,
+    .boolean = sax_bool,
+    .int64 = sax_int,
+    .uint64 = sax_uint,
+    .dbl = sax_double,
+    .string = sax_string,
+    .start_map = sax_start_map,
+    .start_array = sax_start_array,
+    .end = sax_end,
 };
 
 /* Parses a JSON object into d->root (in d->zone, cleared first). */
@@ -300,42 +295,37 @@ static int json_to_tree(struct gl_decoder *d, const unsigned char *buf, size_t l
                         struct gl_error *err)
 {
     msgpack_zone_clear(&d->zone);
-    d->in = buf;
-    d->in_end = buf + len;
     d->n_elems = 0;
     d->depth = 0;
     d->started = false;
     d->sax_error = NULL;
-    yajl_handle h = yajl_alloc(&sax_callbacks, NULL, d);
-    if (!h)
+    /* simdjson counts one level more than sax_open, which gives the reason
+     * at the limit; the parser's own limit keeps deeper input cheap */
+    if (!d->json && !(d->json = gl_json_new(GL_EVENT_MAX_DEPTH + 1)))
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-    yajl_status st = yajl_parse(h, buf, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    int rc = GL_OK;
-    if (st != yajl_status_ok) {
-        if (d->sax_error) {
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s", d->sax_error);
-        } else {
-            unsigned char *msg = yajl_get_error(h, 0, buf, len);
-            size_t at = yajl_get_bytes_consumed(h);
-            char *nl = msg ? strchr((char *)msg, '\n') : NULL;
-            if (nl)
-                *nl = '\0';
-            if (msg && strstr((char *)msg, "invalid bytes in UTF8"))
-                rc = gl_error_set(err, GL_ERR_INVALID, 0,
-                                  "invalid UTF-8 in a JSON string near byte %zu", at);
-            else
-                rc = gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON at byte %zu: %s", at,
-                                  msg ? (char *)msg : "parse error");
-            if (msg)
-                yajl_free_error(h, msg);
-        }
-    } else if (!d->started) {
-        rc = gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
+    const char *why = NULL;
+    switch (gl_json_walk(d->json, buf, len, &sax_sink, d, &why)) {
+    case GL_JSON_OK:
+        return GL_OK;
+    case GL_JSON_STOPPED:
+        return gl_error_set(err, d->sax_error && strcmp(d->sax_error, "out of memory") == 0
+                                     ? GL_ERR_NOMEM
+                                     : GL_ERR_INVALID,
+                            0, "%s", d->sax_error ? d->sax_error : "invalid JSON");
+    case GL_JSON_EMPTY:
+        return gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
+    case GL_JSON_UTF8:
+        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid UTF-8 in a JSON string near byte %zu",
+                            utf8_scan((const char *)buf, len));
+    case GL_JSON_DEPTH:
+        return gl_error_set(err, GL_ERR_INVALID, 0, "attrs: nesting deeper than %d levels",
+                            GL_EVENT_MAX_DEPTH);
+    case GL_JSON_NOMEM:
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    case GL_JSON_INVALID:
+        break;
     }
-    yajl_free(h);
-    return rc;
+    return gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON: %s", why ? why : "parse error");
 }
 
 /* --- validation of the unpacked map --- */
