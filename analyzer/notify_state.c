@@ -1,14 +1,14 @@
 /* --new-only state file: NDJSON of the findings emitted so far, read with
- * yajl's tree API (our own output, one small object per line). */
+ * a JSON tree (grantline/jtree.h; our own output, one small object per line). */
 #include "notify_state.h"
 
+#include "grantline/jtree.h"
 #include "grantline/tstamp.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -89,19 +89,18 @@ struct notify_entry *notify_state_find(struct notify_state *s, const char *id)
     return s->n ? bsearch(&key, s->v, s->n, sizeof *s->v, cmp_entry) : NULL;
 }
 
-static const char *get(struct arena *a, yajl_val root, const char *key)
+static const char *get(struct arena *a, const struct gl_jval *root, const char *key)
 {
-    const char *path[] = {key, NULL};
-    yajl_val v = yajl_tree_get(root, path, yajl_t_string);
-    const char *str = v ? YAJL_GET_STRING(v) : NULL;
+    const struct gl_jval *v = gl_jval_get(root, key, GL_JT_STRING);
+    const char *str = v ? v->s : NULL;
     return str ? arena_strndup(a, str, strlen(str)) : NULL;
 }
 
 int notify_state_finding(struct notify_state *s, const struct notify_entry *e,
                          struct out_finding *o, struct gl_error *err)
 {
-    char why[128];
-    yajl_val root = yajl_tree_parse(e->line, why, sizeof why);
+    struct gl_error perr;
+    struct gl_jval *root = gl_jtree_parse(e->line, strlen(e->line), &perr);
     if (!root)
         return gl_error_set(err, GL_ERR_INVALID, 0, "state: finding %s unreadable", e->id);
     memset(o, 0, sizeof *o);
@@ -129,15 +128,14 @@ int notify_state_finding(struct notify_state *s, const struct notify_entry *e,
     o->f.has_first = t && gl_tstamp_parse(t, strlen(t), &o->f.first_seen, &why2) == GL_OK;
     t = get(s->a, root, "last_seen");
     o->f.has_last = t && gl_tstamp_parse(t, strlen(t), &o->f.last_seen, &why2) == GL_OK;
-    const char *path[] = {"evidence", NULL};
-    yajl_val ev = yajl_tree_get(root, path, yajl_t_array);
-    for (size_t i = 0; ev && i < YAJL_GET_ARRAY(ev)->len && o->f.n_evidence < 64; i++) {
-        const char *str = YAJL_GET_STRING(YAJL_GET_ARRAY(ev)->values[i]);
+    const struct gl_jval *ev = gl_jval_get(root, "evidence", GL_JT_ARRAY);
+    for (size_t i = 0; ev && i < ev->len && o->f.n_evidence < 64; i++) {
+        const char *str = ev->vals[i]->s; /* NULL unless a string */
         if (str)
             o->f.evidence[o->f.n_evidence++] = arena_strndup(s->a, str, strlen(str));
     }
     o->key = o->f.grant ? o->f.grant : o->f.credential ? o->f.credential : "";
 done:
-    yajl_tree_free(root);
+    gl_jtree_free(root);
     return rc;
 }

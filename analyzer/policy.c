@@ -1,7 +1,8 @@
 /* Policy (thresholds, severities) and the control catalog, both JSON files
- * in schemas/ read with yajl's tree API (trusted, small configuration). */
+ * in schemas/ read as JSON trees (grantline/jtree.h; trusted, small configuration). */
 #include "rules.h"
 
+#include "grantline/jtree.h"
 #include "grantline/textout.h"
 
 #include "grantline/schemas.h"
@@ -12,9 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
-yajl_val policy_load_json(const char *path, struct gl_error *err)
+struct gl_jval *policy_load_json(const char *path, struct gl_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -46,27 +46,25 @@ yajl_val policy_load_json(const char *path, struct gl_error *err)
         return NULL;
     }
     buf[len] = '\0';
-    char why[256] = "";
-    yajl_val v = yajl_tree_parse(buf, why, sizeof why);
+    struct gl_error perr = {0};
+    struct gl_jval *v = gl_jtree_parse(buf, len, &perr);
     free(buf);
-    if (!v || !YAJL_IS_OBJECT(v)) {
-        char *nl = strchr(why, '\n');
-        if (nl)
-            *nl = '\0';
-        gl_error_set(err, GL_ERR_INVALID, 0, "%s: %s", path, v ? "not a JSON object" : why);
-        yajl_tree_free(v);
+    if (!gl_jval_is(v, GL_JT_OBJECT)) {
+        gl_error_set(err, v ? GL_ERR_INVALID : perr.code, 0, "%s: %s", path,
+                     v ? "not a JSON object" : perr.msg);
+        gl_jtree_free(v);
         return NULL;
     }
     return v;
 }
 
-static yajl_val member(yajl_val obj, const char *key)
+static const struct gl_jval *member(const struct gl_jval *obj, const char *key)
 {
-    const char *path[] = {key, NULL};
-    return obj ? yajl_tree_get(obj, path, yajl_t_any) : NULL;
+    return gl_jval_get(obj, key, GL_JT_ANY);
 }
 
-static int apply(struct policy *pol, yajl_val root, const char *path, struct gl_error *err)
+static int apply(struct policy *pol, const struct gl_jval *root, const char *path,
+                 struct gl_error *err)
 {
     static const struct {
         const char *name;
@@ -79,42 +77,42 @@ static int apply(struct policy *pol, yajl_val root, const char *path, struct gl_
         {"remediation_sla", offsetof(struct policy, remediation_sla)},
         {"deny_burst_window", offsetof(struct policy, deny_burst_window)},
     };
-    yajl_val th = member(root, "thresholds");
-    if (th && YAJL_IS_OBJECT(th)) {
-        for (size_t i = 0; i < YAJL_GET_OBJECT(th)->len; i++) {
-            const char *k = YAJL_GET_OBJECT(th)->keys[i];
-            yajl_val v = YAJL_GET_OBJECT(th)->values[i];
+    const struct gl_jval *th = member(root, "thresholds");
+    if (gl_jval_is(th, GL_JT_OBJECT)) {
+        for (size_t i = 0; i < th->len; i++) {
+            const char *k = th->keys[i];
+            const struct gl_jval *v = th->vals[i];
             bool known = false;
             for (size_t d = 0; d < sizeof durations / sizeof durations[0]; d++) {
                 if (strcmp(k, durations[d].name) != 0)
                     continue;
                 known = true;
                 int64_t us;
-                if (!YAJL_IS_STRING(v) || gl_duration_parse(YAJL_GET_STRING(v), &us))
+                if (!gl_jval_is(v, GL_JT_STRING) || gl_duration_parse(v->s, &us))
                     return gl_error_set(err, GL_ERR_INVALID, 0,
-                                        "%s: thresholds.%s: expected a duration like \"30d\"",
-                                        path, k);
+                                        "%s: thresholds.%s: expected a duration like \"30d\"", path,
+                                        k);
                 *(int64_t *)((char *)pol + durations[d].off) = us;
             }
             if (strcmp(k, "deny_burst_count") == 0) {
                 known = true;
-                if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 1)
+                if (!gl_jval_is(v, GL_JT_INT) || v->i < 1)
                     return gl_error_set(err, GL_ERR_INVALID, 0,
                                         "%s: thresholds.deny_burst_count: expected an integer >= 1",
                                         path);
-                pol->deny_burst_count = (int)YAJL_GET_INTEGER(v);
+                pol->deny_burst_count = (int)v->i;
             }
             if (!known)
                 return gl_error_set(err, GL_ERR_INVALID, 0, "%s: thresholds.%s: unknown setting",
                                     path, k);
         }
     }
-    yajl_val sev = member(root, "severity");
-    if (sev && YAJL_IS_OBJECT(sev)) {
-        for (size_t i = 0; i < YAJL_GET_OBJECT(sev)->len; i++) {
-            const char *k = YAJL_GET_OBJECT(sev)->keys[i];
-            yajl_val v = YAJL_GET_OBJECT(sev)->values[i];
-            int s = YAJL_IS_STRING(v) ? severity_parse(YAJL_GET_STRING(v)) : -1;
+    const struct gl_jval *sev = member(root, "severity");
+    if (gl_jval_is(sev, GL_JT_OBJECT)) {
+        for (size_t i = 0; i < sev->len; i++) {
+            const char *k = sev->keys[i];
+            const struct gl_jval *v = sev->vals[i];
+            int s = gl_jval_is(v, GL_JT_STRING) ? severity_parse(v->s) : -1;
             if (s < 0)
                 return gl_error_set(err, GL_ERR_INVALID, 0,
                                     "%s: severity.%s: expected info, low, medium, high or "
@@ -146,11 +144,11 @@ int policy_load(struct policy *pol, const char *path, struct gl_error *err)
     for (int i = 0; i < 2; i++) {
         if (!files[i])
             continue;
-        yajl_val root = policy_load_json(files[i], err);
+        struct gl_jval *root = policy_load_json(files[i], err);
         if (!root)
             return err ? err->code : GL_ERR_INVALID;
         int rc = apply(pol, root, files[i], err);
-        yajl_tree_free(root);
+        gl_jtree_free(root);
         if (rc)
             return rc;
     }
@@ -164,31 +162,31 @@ int controls_load(struct controls *ctl, struct gl_error *err)
     memset(ctl, 0, sizeof *ctl);
     char path[4096];
     gl_schema_path("controls.json", path, sizeof path);
-    yajl_val root = policy_load_json(path, err);
+    struct gl_jval *root = policy_load_json(path, err);
     if (!root)
         return err ? err->code : GL_ERR_INVALID;
-    yajl_val rules = member(root, "rules");
+    const struct gl_jval *rules = member(root, "rules");
     int rc = GL_OK;
-    for (size_t i = 0; rules && YAJL_IS_OBJECT(rules) && i < YAJL_GET_OBJECT(rules)->len; i++) {
-        int r = gl_rule_find(YAJL_GET_OBJECT(rules)->keys[i]);
-        yajl_val list = YAJL_GET_OBJECT(rules)->values[i];
-        if (r < 0 || !YAJL_IS_ARRAY(list)) {
+    for (size_t i = 0; gl_jval_is(rules, GL_JT_OBJECT) && i < rules->len; i++) {
+        int r = gl_rule_find(rules->keys[i]);
+        const struct gl_jval *list = rules->vals[i];
+        if (r < 0 || !gl_jval_is(list, GL_JT_ARRAY)) {
             rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s: rules.%s: unknown rule or not a list",
-                              path, YAJL_GET_OBJECT(rules)->keys[i]);
+                              path, rules->keys[i]);
             break;
         }
-        size_t n = YAJL_GET_ARRAY(list)->len;
+        size_t n = list->len;
         ctl->ids[r] = calloc(n + 1, sizeof(char *));
         if (!ctl->ids[r]) {
             rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
             break;
         }
         for (size_t k = 0; k < n; k++) {
-            yajl_val v = YAJL_GET_ARRAY(list)->values[k];
-            ctl->ids[r][k] = strdup(YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "?");
+            const struct gl_jval *v = list->vals[k];
+            ctl->ids[r][k] = strdup(gl_jval_is(v, GL_JT_STRING) ? v->s : "?");
         }
     }
-    yajl_tree_free(root);
+    gl_jtree_free(root);
     for (size_t r = 0; !rc && r < 32; r++) {
         size_t len;
         FILE *f = open_memstream(&ctl->json[r], &len);

@@ -4,6 +4,7 @@
  * figure means; keep it in step with the code here. */
 #include "report.h"
 
+#include "grantline/jtree.h"
 #include "grantline/textout.h"
 
 #include "grantline/schemas.h"
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yajl/yajl_tree.h>
 
 const int64_t rep_bucket_max[REP_BUCKETS - 1] = {
     3600LL * 1000000,       24 * 3600LL * 1000000,  7 * 86400LL * 1000000,
@@ -71,25 +71,25 @@ static char *read_file(const char *path, struct gl_error *err)
     return buf;
 }
 
-static yajl_val member(yajl_val obj, const char *key)
+static const struct gl_jval *member(const struct gl_jval *obj, const char *key)
 {
-    if (!obj || !YAJL_IS_OBJECT(obj))
+    if (!gl_jval_is(obj, GL_JT_OBJECT))
         return NULL;
-    for (size_t i = 0; i < YAJL_GET_OBJECT(obj)->len; i++)
-        if (strcmp(YAJL_GET_OBJECT(obj)->keys[i], key) == 0)
-            return YAJL_GET_OBJECT(obj)->values[i];
+    for (size_t i = 0; i < obj->len; i++)
+        if (strcmp(obj->keys[i], key) == 0)
+            return obj->vals[i];
     return NULL;
 }
 
 /* A title given as a string, or as an object with "title" or "name". */
-static const char *title_of(yajl_val v)
+static const char *title_of(const struct gl_jval *v)
 {
-    if (YAJL_IS_STRING(v))
-        return YAJL_GET_STRING(v);
-    yajl_val t = member(v, "title");
+    if (gl_jval_is(v, GL_JT_STRING))
+        return v->s;
+    const struct gl_jval *t = member(v, "title");
     if (!t)
         t = member(v, "name");
-    return t && YAJL_IS_STRING(t) ? YAJL_GET_STRING(t) : NULL;
+    return gl_jval_is(t, GL_JT_STRING) ? t->s : NULL;
 }
 
 static int fw_find(const struct report *r, const char *id, size_t len)
@@ -202,13 +202,13 @@ static int cmp_controls(const void *x, const void *y)
 }
 
 /* Adds a catalog entry ('v' is its title string or object). */
-static int catalog_entry(struct report *r, const char *id, yajl_val v, size_t *cap)
+static int catalog_entry(struct report *r, const char *id, const struct gl_jval *v, size_t *cap)
 {
     int c = control_add(r, id, title_of(v), cap);
     if (c < -1)
         return GL_ERR_NOMEM;
-    yajl_val o = member(v, "oscal_id");
-    const char *os = o && YAJL_IS_STRING(o) ? YAJL_GET_STRING(o) : NULL;
+    const struct gl_jval *o = member(v, "oscal_id");
+    const char *os = gl_jval_is(o, GL_JT_STRING) ? o->s : NULL;
     if (c >= 0 && os && !r->controls[c].oscal_id) {
         r->controls[c].oscal_id = strdup(os);
         if (!r->controls[c].oscal_id)
@@ -220,31 +220,31 @@ static int catalog_entry(struct report *r, const char *id, yajl_val v, size_t *c
 /* The catalog's list of controls, if it has one: {"ID": "title"},
  * {"ID": {"title": ..., "oscal_id"?: ...}}, {"FW": {"CTL": "title"}} or
  * [{"id", "title"}]. */
-static int catalog_controls(struct report *r, yajl_val list, size_t *cap)
+static int catalog_controls(struct report *r, const struct gl_jval *list, size_t *cap)
 {
     if (!list)
         return GL_OK;
     r->catalog_titles = true;
-    if (YAJL_IS_ARRAY(list)) {
-        for (size_t i = 0; i < YAJL_GET_ARRAY(list)->len; i++) {
-            yajl_val v = YAJL_GET_ARRAY(list)->values[i];
-            yajl_val id = member(v, "id");
-            if (id && YAJL_IS_STRING(id) && catalog_entry(r, YAJL_GET_STRING(id), v, cap))
+    if (gl_jval_is(list, GL_JT_ARRAY)) {
+        for (size_t i = 0; i < list->len; i++) {
+            const struct gl_jval *v = list->vals[i];
+            const struct gl_jval *id = member(v, "id");
+            if (gl_jval_is(id, GL_JT_STRING) && catalog_entry(r, id->s, v, cap))
                 return GL_ERR_NOMEM;
         }
         return GL_OK;
     }
-    if (!YAJL_IS_OBJECT(list))
+    if (!gl_jval_is(list, GL_JT_OBJECT))
         return GL_OK;
-    for (size_t i = 0; i < YAJL_GET_OBJECT(list)->len; i++) {
-        const char *k = YAJL_GET_OBJECT(list)->keys[i];
-        yajl_val v = YAJL_GET_OBJECT(list)->values[i];
-        if (!strchr(k, ':') && YAJL_IS_OBJECT(v) && !member(v, "title")) {
+    for (size_t i = 0; i < list->len; i++) {
+        const char *k = list->keys[i];
+        const struct gl_jval *v = list->vals[i];
+        if (!strchr(k, ':') && gl_jval_is(v, GL_JT_OBJECT) && !member(v, "title")) {
             /* nested per framework */
-            for (size_t j = 0; j < YAJL_GET_OBJECT(v)->len; j++) {
+            for (size_t j = 0; j < v->len; j++) {
                 char id[512];
-                snprintf(id, sizeof id, "%s:%s", k, YAJL_GET_OBJECT(v)->keys[j]);
-                if (catalog_entry(r, id, YAJL_GET_OBJECT(v)->values[j], cap))
+                snprintf(id, sizeof id, "%s:%s", k, v->keys[j]);
+                if (catalog_entry(r, id, v->vals[j], cap))
                     return GL_ERR_NOMEM;
             }
         } else if (catalog_entry(r, k, v, cap)) {
@@ -270,17 +270,17 @@ int report_init(struct report *r, const struct controls *ctl, const char *const 
     char *text = read_file(path, err);
     if (!text)
         return err ? err->code : GL_ERR_IO;
-    char why[256] = "";
-    yajl_val root = yajl_tree_parse(text, why, sizeof why);
+    struct gl_error perr = {0};
+    struct gl_jval *root = gl_jtree_parse(text, strlen(text), &perr);
     free(text);
     if (!root)
-        return gl_error_set(err, GL_ERR_INVALID, 0, "%s: %s", path, why);
+        return gl_error_set(err, perr.code, 0, "%s: %s", path, perr.msg);
     int rc = GL_OK;
     /* frameworks in catalog order: the report lists them in that order */
-    yajl_val fws = member(root, "frameworks");
-    for (size_t i = 0; fws && YAJL_IS_OBJECT(fws) && i < YAJL_GET_OBJECT(fws)->len; i++) {
-        const char *k = YAJL_GET_OBJECT(fws)->keys[i];
-        if (fw_add(r, k, strlen(k), title_of(YAJL_GET_OBJECT(fws)->values[i])) == GL_ERR_NOMEM)
+    const struct gl_jval *fws = member(root, "frameworks");
+    for (size_t i = 0; gl_jval_is(fws, GL_JT_OBJECT) && i < fws->len; i++) {
+        const char *k = fws->keys[i];
+        if (fw_add(r, k, strlen(k), title_of(fws->vals[i])) == GL_ERR_NOMEM)
             rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     }
     /* rules may name frameworks the frameworks section forgot */
@@ -316,7 +316,7 @@ int report_init(struct report *r, const struct controls *ctl, const char *const 
         }
     if (!rc && catalog_controls(r, member(root, "controls"), &cap))
         rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-    yajl_tree_free(root);
+    gl_jtree_free(root);
     if (rc)
         return rc;
     if (r->n_controls)

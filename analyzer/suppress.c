@@ -2,46 +2,44 @@
  * git (like IAM Access Analyzer archive rules, but reviewable). */
 #include "rules.h"
 
+#include "grantline/jtree.h"
 #include "grantline/tstamp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
-yajl_val policy_load_json(const char *path, struct gl_error *err);
+struct gl_jval *policy_load_json(const char *path, struct gl_error *err);
 
-static char *str_member(yajl_val obj, const char *key)
+static char *str_member(const struct gl_jval *obj, const char *key)
 {
-    const char *path[] = {key, NULL};
-    yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
-    const char *str = v ? YAJL_GET_STRING(v) : NULL;
+    const struct gl_jval *v = gl_jval_get(obj, key, GL_JT_STRING);
+    const char *str = v ? v->s : NULL;
     return str ? strdup(str) : NULL;
 }
 
 int suppressions_load(struct suppressions *s, const char *path, struct gl_error *err)
 {
     memset(s, 0, sizeof *s);
-    yajl_val root = policy_load_json(path, err);
+    struct gl_jval *root = policy_load_json(path, err);
     if (!root)
         return err ? err->code : GL_ERR_INVALID;
-    const char *p[] = {"suppressions", NULL};
-    yajl_val list = yajl_tree_get(root, p, yajl_t_array);
+    const struct gl_jval *list = gl_jval_get(root, "suppressions", GL_JT_ARRAY);
     int rc = GL_OK;
     if (!list) {
         rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s: expected {\"suppressions\": [...]}", path);
         goto done;
     }
-    size_t n = YAJL_GET_ARRAY(list)->len;
+    size_t n = list->len;
     s->v = calloc(n ? n : 1, sizeof *s->v);
     if (!s->v) {
         rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        yajl_val e = YAJL_GET_ARRAY(list)->values[i];
+        const struct gl_jval *e = list->vals[i];
         struct suppression *x = &s->v[s->n++];
-        if (!YAJL_IS_OBJECT(e)) {
+        if (!gl_jval_is(e, GL_JT_OBJECT)) {
             rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s: suppression %zu: not an object", path,
                               i + 1);
             goto done;
@@ -53,9 +51,11 @@ int suppressions_load(struct suppressions *s, const char *path, struct gl_error 
         x->reason = str_member(e, "reason");
         x->owner = str_member(e, "owner");
         char *exp = str_member(e, "expires");
-        const char *missing = !x->rule ? "rule" : !x->reason ? "reason" : !x->owner ? "owner"
-                                                    : !exp     ? "expires"
-                                                               : NULL;
+        const char *missing = !x->rule     ? "rule"
+                              : !x->reason ? "reason"
+                              : !x->owner  ? "owner"
+                              : !exp       ? "expires"
+                                           : NULL;
         if (missing) {
             free(exp);
             rc = gl_error_set(err, GL_ERR_INVALID, 0,
@@ -66,8 +66,8 @@ int suppressions_load(struct suppressions *s, const char *path, struct gl_error 
         }
         if (strcmp(x->rule, "*") != 0 && gl_rule_find(x->rule) < 0) {
             free(exp);
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s: suppression %zu: unknown rule %s",
-                              path, i + 1, x->rule);
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s: suppression %zu: unknown rule %s", path,
+                              i + 1, x->rule);
             goto done;
         }
         char day[40];
@@ -84,7 +84,7 @@ int suppressions_load(struct suppressions *s, const char *path, struct gl_error 
         free(exp);
     }
 done:
-    yajl_tree_free(root);
+    gl_jtree_free(root);
     if (rc)
         suppressions_free(s);
     return rc;
@@ -110,8 +110,8 @@ static bool field_ok(const char *pattern, const char *value)
     return !pattern || (value && glob_match(pattern, value));
 }
 
-const struct suppression *suppressions_match(const struct suppressions *s,
-                                             const struct finding *f, int64_t now)
+const struct suppression *suppressions_match(const struct suppressions *s, const struct finding *f,
+                                             int64_t now)
 {
     for (size_t i = 0; i < s->n; i++) {
         const struct suppression *x = &s->v[i];

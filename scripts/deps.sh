@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
-      librdkafka-dev liblmdb-dev libmsgpack-dev libpcre2-dev libsimdjson-dev libyajl-dev libssl-dev libxxhash-dev check
+      librdkafka-dev liblmdb-dev libmsgpack-dev libpcre2-dev libsimdjson-dev libssl-dev libxxhash-dev check
       kcat python3 python3-jsonschema lmdb-utils)
 for arg in "$@"; do
   case "$arg" in

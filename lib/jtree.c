@@ -1,0 +1,274 @@
+/* Read-only JSON trees (grantline/jtree.h): the JSON shim's walk (simdjson)
+ * builds nodes in an arena that the root's document owns and frees at once. */
+#include "grantline/jtree.h"
+
+#include "json_parse.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JTREE_MAX_DEPTH 64
+#define BLOCK_MIN       16384
+
+struct block {
+    struct block *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+/* The root is the document's first member, so gl_jtree_free finds the
+ * document from the root it handed out. */
+struct doc {
+    struct gl_jval root;
+    struct block *blocks;
+};
+
+/* An open object or array: its node and its children so far (for an
+ * object: key, value, key, value as gl_jval pointers, keys as strings). */
+struct frame {
+    struct gl_jval *node;
+    bool map;
+    size_t n, cap;
+    void **items;
+};
+
+struct builder {
+    struct doc *doc;
+    struct frame stack[JTREE_MAX_DEPTH + 1];
+    int depth;
+    bool nomem;
+};
+
+static void *arena_alloc(struct doc *d, size_t size)
+{
+    size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct block *b = d->blocks;
+    if (!b || b->cap - b->used < size) {
+        size_t cap = size > BLOCK_MIN ? size : BLOCK_MIN;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = d->blocks;
+        b->used = 0;
+        b->cap = cap;
+        d->blocks = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+static bool push_item(struct builder *bd, void *item)
+{
+    struct frame *f = &bd->stack[bd->depth - 1];
+    if (f->n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 8;
+        void **ni = realloc(f->items, nc * sizeof *ni);
+        if (!ni)
+            return false;
+        f->items = ni;
+        f->cap = nc;
+    }
+    f->items[f->n++] = item;
+    return true;
+}
+
+/* A new node: the root, or the next item of the open container. */
+static struct gl_jval *add_node(struct builder *bd, enum gl_jtype type)
+{
+    struct gl_jval *v = bd->depth == 0 ? &bd->doc->root : arena_alloc(bd->doc, sizeof *v);
+    if (!v || (bd->depth > 0 && !push_item(bd, v))) {
+        bd->nomem = true;
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->type = type;
+    return v;
+}
+
+static char *copy_str(struct builder *bd, const char *s, size_t len)
+{
+    char *c = arena_alloc(bd->doc, len + 1);
+    if (!c) {
+        bd->nomem = true;
+        return NULL;
+    }
+    memcpy(c, s, len);
+    c[len] = '\0';
+    return c;
+}
+
+static int on_null(void *ctx)
+{
+    return add_node(ctx, GL_JT_NULL) != NULL;
+}
+
+static int on_bool(void *ctx, int b)
+{
+    struct gl_jval *v = add_node(ctx, GL_JT_BOOL);
+    if (v)
+        v->b = b != 0;
+    return v != NULL;
+}
+
+static int on_int64(void *ctx, int64_t i)
+{
+    struct gl_jval *v = add_node(ctx, GL_JT_INT);
+    if (v) {
+        v->i = i;
+        v->d = (double)i;
+    }
+    return v != NULL;
+}
+
+static int on_dbl(void *ctx, double d)
+{
+    struct gl_jval *v = add_node(ctx, GL_JT_DOUBLE);
+    if (v)
+        v->d = d;
+    return v != NULL;
+}
+
+static int on_uint64(void *ctx, uint64_t u)
+{
+    return on_dbl(ctx, (double)u);
+}
+
+static int on_string(void *ctx, const char *s, size_t len)
+{
+    struct builder *bd = ctx;
+    struct frame *f = bd->depth ? &bd->stack[bd->depth - 1] : NULL;
+    if (f && f->map && f->n % 2 == 0) { /* a member's key */
+        char *k = copy_str(bd, s, len);
+        if (!k || !push_item(bd, k)) {
+            bd->nomem = true;
+            return 0;
+        }
+        return 1;
+    }
+    struct gl_jval *v = add_node(bd, GL_JT_STRING);
+    if (!v || !(v->s = copy_str(bd, s, len)))
+        return 0;
+    v->len = len;
+    return 1;
+}
+
+static int open_container(struct builder *bd, bool map)
+{
+    if (bd->depth >= JTREE_MAX_DEPTH)
+        return 0;
+    struct gl_jval *v = add_node(bd, map ? GL_JT_OBJECT : GL_JT_ARRAY);
+    if (!v)
+        return 0;
+    bd->stack[bd->depth++] = (struct frame){.node = v, .map = map};
+    return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+    return open_container(ctx, true);
+}
+
+static int on_start_array(void *ctx)
+{
+    return open_container(ctx, false);
+}
+
+static int on_end(void *ctx)
+{
+    struct builder *bd = ctx;
+    struct frame *f = &bd->stack[--bd->depth];
+    struct gl_jval *v = f->node;
+    size_t n = f->map ? f->n / 2 : f->n;
+    v->len = n;
+    v->vals = arena_alloc(bd->doc, (n ? n : 1) * sizeof *v->vals);
+    if (f->map)
+        v->keys = arena_alloc(bd->doc, (n ? n : 1) * sizeof *v->keys);
+    if (!v->vals || (f->map && !v->keys)) {
+        bd->nomem = true;
+        free(f->items);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (f->map) {
+            v->keys[i] = f->items[2 * i];
+            v->vals[i] = f->items[2 * i + 1];
+        } else {
+            v->vals[i] = f->items[i];
+        }
+    }
+    free(f->items);
+    return 1;
+}
+
+static const struct gl_json_sink tree_sink = {
+    .null = on_null,
+    .boolean = on_bool,
+    .int64 = on_int64,
+    .uint64 = on_uint64,
+    .dbl = on_dbl,
+    .string = on_string,
+    .start_map = on_start_map,
+    .start_array = on_start_array,
+    .end = on_end,
+};
+
+static void free_doc(struct doc *d)
+{
+    for (struct block *b = d->blocks, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    free(d);
+}
+
+struct gl_jval *gl_jtree_parse(const char *text, size_t len, struct gl_error *err)
+{
+    struct doc *d = calloc(1, sizeof *d);
+    /* simdjson counts a value inside an object one level deeper than
+     * open_container does, which enforces the exact limit */
+    struct gl_json *j = gl_json_new(JTREE_MAX_DEPTH + 1);
+    if (!d || !j) {
+        free(d);
+        gl_json_free(j);
+        gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        return NULL;
+    }
+    struct builder bd = {.doc = d};
+    const char *why = NULL;
+    enum gl_json_status st = gl_json_walk(j, text, len, &tree_sink, &bd, &why);
+    gl_json_free(j);
+    for (int i = 0; i < bd.depth; i++) /* a stopped walk leaves containers open */
+        free(bd.stack[i].items);
+    if (st == GL_JSON_OK)
+        return &d->root;
+    free_doc(d);
+    if (st == GL_JSON_NOMEM || (st == GL_JSON_STOPPED && bd.nomem))
+        gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    else if (st == GL_JSON_EMPTY)
+        gl_error_set(err, GL_ERR_INVALID, 0, "empty document");
+    else if (st == GL_JSON_UTF8)
+        gl_error_set(err, GL_ERR_INVALID, 0, "invalid UTF-8");
+    else if (st == GL_JSON_DEPTH || st == GL_JSON_STOPPED)
+        gl_error_set(err, GL_ERR_INVALID, 0, "nested deeper than %d levels", JTREE_MAX_DEPTH);
+    else
+        gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON: %s", why ? why : "parse error");
+    return NULL;
+}
+
+void gl_jtree_free(struct gl_jval *root)
+{
+    if (root) /* root is the first member of its doc */
+        free_doc((struct doc *)root);
+}
+
+const struct gl_jval *gl_jval_get(const struct gl_jval *obj, const char *key, enum gl_jtype type)
+{
+    if (!obj || obj->type != GL_JT_OBJECT)
+        return NULL;
+    for (size_t i = obj->len; i-- > 0;)
+        if (strcmp(obj->keys[i], key) == 0)
+            return type == GL_JT_ANY || obj->vals[i]->type == type ? obj->vals[i] : NULL;
+    return NULL;
+}
