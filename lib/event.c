@@ -316,9 +316,10 @@ static int json_to_tree(struct gl_decoder *d, const unsigned char *buf, size_t l
     case GL_JSON_EMPTY:
         return gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
     case GL_JSON_UTF8:
-        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid UTF-8 in a JSON string near byte %zu",
+        return gl_error_set(err, GL_ERR_INVALID, 0, "invalid UTF-8 at byte %zu",
                             utf8_scan((const char *)buf, len));
     case GL_JSON_DEPTH:
+        /* only attrs may nest (the other fields are flat) */
         return gl_error_set(err, GL_ERR_INVALID, 0, "attrs: nesting deeper than %d levels",
                             GL_EVENT_MAX_DEPTH);
     case GL_JSON_NOMEM:

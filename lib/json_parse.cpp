@@ -119,6 +119,12 @@ extern "C" gl_json_status gl_json_walk(gl_json *j, const void *buf, size_t len,
             return GL_JSON_DEPTH;
         case simdjson::MEMALLOC:
             return GL_JSON_NOMEM;
+        case simdjson::STRING_ERROR:
+            // simdjson's own text ("Problem while parsing a string") does
+            // not say which of these it was
+            *why = "bad string (an invalid escape, a lone UTF-16 surrogate escape or a raw "
+                   "control character)";
+            return GL_JSON_INVALID;
         default:
             *why = simdjson::error_message(ec);
             return GL_JSON_INVALID;

@@ -59,7 +59,7 @@ PY
 check "stats --format json is valid and adds up" test $? = 0
 n=$("$analyzer" quarantine --store "$s" --format json | python3 -c 'import sys,json; print(sum(1 for l in sys.stdin if json.loads(l)["reason"]))')
 check "quarantine lists 20 entries with reasons (got $n)" test "$n" = 20
-"$analyzer" quarantine --store "$s" --format json | grep -q 'invalid UTF-8 in a JSON string'
+"$analyzer" quarantine --store "$s" --format json | grep -q 'invalid UTF-8 at byte'
 check "quarantine reason for invalid UTF-8" test $? = 0
 n=$("$analyzer" events --store "$s" | python3 -c 'import sys,json; ids=[json.loads(l)["id"] for l in sys.stdin]; print(len(ids) - len(set(ids)))')
 check "events: no id stored twice" test "$n" = 0

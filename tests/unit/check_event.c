@@ -1166,6 +1166,53 @@ START_TEST(test_json_non_object_rejected)
 }
 END_TEST
 
+/* Strict JSON (RFC 8259): what the previous parser let through is refused
+ * with a reason, and what msgpack input already allowed is accepted. */
+START_TEST(test_json_strict)
+{
+    static const char *const refused[] = {
+        /* lone UTF-16 surrogate escapes (were stored as '?' or merged) */
+        "{" BASE_JSON_BODY ",\"attrs\":{\"note\":\"a\\ud800\"}}",
+        "{" BASE_JSON_BODY ",\"attrs\":{\"note\":\"a\\ud800\\u0041\"}}",
+        "{" BASE_JSON_BODY ",\"attrs\":{\"note\":\"\\udc00\"}}",
+        /* an unterminated string after the object (trailing bytes were dropped) */
+        "{" BASE_JSON_BODY "} \"password=hunter2",
+        /* form feed is not JSON white space */
+        "\f{" BASE_JSON_BODY "}",
+        /* raw control character inside a string */
+        "{" BASE_JSON_BODY ",\"attrs\":{\"note\":\"a\x01z\"}}",
+    };
+    for (int i = 0; i < N_ELEMS(refused); i++) {
+        struct gl_event ev;
+        struct gl_error err;
+        int rc = decode_cstr(dec, refused[i], &ev, &err);
+        ck_assert_msg(rc == GL_ERR_INVALID && strstr(err.msg, "invalid JSON"),
+                      "input %d: rc=%d msg '%s'", i, rc, err.msg);
+    }
+    struct gl_event ev;
+    struct gl_error err;
+    int rc = decode_cstr(dec, refused[0], &ev, &err);
+    ck_assert_msg(strstr(err.msg, "surrogate") != NULL, "'%s'", err.msg);
+    /* a valid surrogate pair is one code point */
+    rc = decode_cstr(dec, "{" BASE_JSON_BODY ",\"attrs\":{\"note\":\"\\ud83d\\ude00\"}}", &ev,
+                     &err);
+    ck_assert_msg(rc == GL_OK, "%s", err.msg);
+    /* the full unsigned and signed 64-bit ranges in attrs, as msgpack input allows */
+    rc = decode_cstr(dec,
+                     "{" BASE_JSON_BODY ",\"attrs\":{\"u\":18446744073709551615,"
+                     "\"s\":-9223372036854775808}}",
+                     &ev, &err);
+    ck_assert_msg(rc == GL_OK, "%s", err.msg);
+    rc = decode_cstr(dec, "{" BASE_JSON_BODY ",\"attrs\":{\"u\":18446744073709551616}}", &ev,
+                     &err);
+    ck_assert_int_eq(rc, GL_ERR_INVALID);
+    /* invalid UTF-8 is located exactly */
+    rc = decode_cstr(dec, "{\"id\":\"\xc3\x28\"}", &ev, &err);
+    ck_assert_int_eq(rc, GL_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "invalid UTF-8 at byte 7");
+}
+END_TEST
+
 START_TEST(test_json_empty_message_rejected)
 {
     struct gl_event ev;
@@ -1762,6 +1809,7 @@ static Suite *event_suite(int n_valid, int n_invalid)
     tcase_add_test(tc, test_json_null_optional_fields_absent);
     tcase_add_test(tc, test_json_non_object_rejected);
     tcase_add_test(tc, test_json_empty_message_rejected);
+    tcase_add_test(tc, test_json_strict);
     tcase_add_test(tc, test_json_nesting_limit);
     tcase_add_test(tc, test_json_epoch_ms_ts);
     tcase_add_test(tc, test_json_epoch_ms_out_of_range_rejected);
