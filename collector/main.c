@@ -55,7 +55,7 @@ static void usage(FILE *out)
             "                          the same marker and exposure id in every store\n"
             "                          (default: a random key kept in the store)\n"
             "Batching:\n"
-            "      --batch N           events per transaction (default 100000; large batches\n"
+            "      --batch N           events per transaction (default 50000; large batches\n"
             "                          touch each index page once for many events)\n"
             "      --batch-ms MS       longest wait before a partial batch commits (default 500)\n"
             "      --max-message BYTES larger messages are quarantined (default 1048576)\n"
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     struct gl_source_cfg cfg = {0};
     const char *store_dir = NULL, *rules = NULL, *key_file = NULL;
     const char **props = calloc((size_t)argc, sizeof *props);
-    struct gl_pipeline_opts popts = {.batch_max = 100000,
+    struct gl_pipeline_opts popts = {.batch_max = 50000,
                                      .batch_us = 500000,
                                      .max_message = 1 << 20,
                                      .quarantine_cap = 64 << 10,
