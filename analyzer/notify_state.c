@@ -99,10 +99,11 @@ static const char *get(struct arena *a, const struct gl_jval *root, const char *
 int notify_state_finding(struct notify_state *s, const struct notify_entry *e,
                          struct out_finding *o, struct gl_error *err)
 {
-    struct gl_error perr;
+    struct gl_error perr = {0};
     struct gl_jval *root = gl_jtree_parse(e->line, strlen(e->line), &perr);
     if (!root)
-        return gl_error_set(err, GL_ERR_INVALID, 0, "state: finding %s unreadable", e->id);
+        return gl_error_set(err, perr.code, 0, "state: finding %s unreadable: %s", e->id,
+                            perr.msg);
     memset(o, 0, sizeof *o);
     snprintf(o->id, sizeof o->id, "%s", e->id);
     const char *rule = get(s->a, root, "rule");
@@ -130,7 +131,7 @@ int notify_state_finding(struct notify_state *s, const struct notify_entry *e,
     o->f.has_last = t && gl_tstamp_parse(t, strlen(t), &o->f.last_seen, &why2) == GL_OK;
     const struct gl_jval *ev = gl_jval_get(root, "evidence", GL_JT_ARRAY);
     for (size_t i = 0; ev && i < ev->len && o->f.n_evidence < 64; i++) {
-        const char *str = ev->vals[i]->s; /* NULL unless a string */
+        const char *str = gl_jval_is(ev->vals[i], GL_JT_STRING) ? ev->vals[i]->s : NULL;
         if (str)
             o->f.evidence[o->f.n_evidence++] = arena_strndup(s->a, str, strlen(str));
     }

@@ -299,9 +299,9 @@ static int json_to_tree(struct gl_decoder *d, const unsigned char *buf, size_t l
     d->depth = 0;
     d->started = false;
     d->sax_error = NULL;
-    /* simdjson counts a value inside an object one level deeper than
-     * sax_open does, which enforces the exact limit; the parser's own limit
-     * keeps much deeper input cheap */
+    /* one more than the limit: at its own limit simdjson refuses N levels
+     * only if the innermost container is not empty; sax_open enforces the
+     * exact limit, the parser's keeps much deeper input cheap */
     if (!d->json && !(d->json = gl_json_new(GL_EVENT_MAX_DEPTH + 1)))
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     const char *why = NULL;

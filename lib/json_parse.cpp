@@ -1,5 +1,6 @@
-// The event decoder's JSON parser: simdjson's DOM parser (libsimdjson-dev)
-// behind the C interface of json_parse.h. docs/JSON.md says why simdjson.
+// The project's JSON parser: simdjson's DOM parser (libsimdjson-dev) behind
+// the C interface of json_parse.h, for events and JSON trees. docs/JSON.md
+// says why simdjson.
 #include "json_parse.h"
 
 #include <simdjson.h>

@@ -1,6 +1,6 @@
-/* JSON parsing for the event decoder (lib/event.c): simdjson's DOM parser
- * behind a C interface, implemented in json_parse.cpp. Internal to
- * libgrantline. */
+/* JSON parsing for the event decoder (lib/event.c) and for JSON trees
+ * (lib/jtree.c): simdjson's DOM parser behind a C interface, implemented in
+ * json_parse.cpp. Internal to libgrantline. */
 #ifndef GL_JSON_PARSE_H
 #define GL_JSON_PARSE_H
 
@@ -37,11 +37,14 @@ enum gl_json_status {
     GL_JSON_INVALID, /* any other syntax error; see *why */
 };
 
-/* A parser and its buffers, reused for every message of one thread. */
+/* A parser and its buffers; the event decoder keeps one per decoder (one
+ * per thread) and reuses it for every message. */
 struct gl_json;
 
-/* max_depth: the deepest nesting of objects and arrays accepted (the root
- * object is level 1). NULL when out of memory. */
+/* max_depth: simdjson's nesting limit (a text nested max_depth levels deep
+ * is refused unless its innermost container is empty, so callers pass one
+ * more than the limit they enforce in their callbacks). NULL when out of
+ * memory. */
 struct gl_json *gl_json_new(unsigned max_depth);
 void gl_json_free(struct gl_json *j);
 

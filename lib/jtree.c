@@ -35,9 +35,10 @@ struct frame {
 
 struct builder {
     struct doc *doc;
-    struct frame stack[JTREE_MAX_DEPTH + 1];
+    struct frame stack[JTREE_MAX_DEPTH];
     int depth;
-    bool nomem;
+    bool nomem, too_deep;
+    const char *dup_key; /* a key repeated in one object (in the arena) */
 };
 
 static void *arena_alloc(struct doc *d, size_t size)
@@ -156,8 +157,10 @@ static int on_string(void *ctx, const char *s, size_t len)
 
 static int open_container(struct builder *bd, bool map)
 {
-    if (bd->depth >= JTREE_MAX_DEPTH)
+    if (bd->depth >= JTREE_MAX_DEPTH) {
+        bd->too_deep = true;
         return 0;
+    }
     struct gl_jval *v = add_node(bd, map ? GL_JT_OBJECT : GL_JT_ARRAY);
     if (!v)
         return 0;
@@ -173,6 +176,29 @@ static int on_start_map(void *ctx)
 static int on_start_array(void *ctx)
 {
     return open_container(ctx, false);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A repeated key in a reviewed file is a mistake to report, not a choice
+ * between its values to make silently. Returns false when out of memory. */
+static bool find_dup_key(struct builder *bd, const char **keys, size_t n)
+{
+    if (n < 2)
+        return true;
+    const char **sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return false;
+    memcpy(sorted, keys, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_key);
+    for (size_t i = 1; i < n && !bd->dup_key; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            bd->dup_key = sorted[i];
+    free(sorted);
+    return true;
 }
 
 static int on_end(void *ctx)
@@ -199,7 +225,11 @@ static int on_end(void *ctx)
         }
     }
     free(f->items);
-    return 1;
+    if (f->map && !find_dup_key(bd, v->keys, n)) {
+        bd->nomem = true;
+        return 0;
+    }
+    return bd->dup_key == NULL;
 }
 
 static const struct gl_json_sink tree_sink = {
@@ -226,8 +256,9 @@ static void free_doc(struct doc *d)
 struct gl_jval *gl_jtree_parse(const char *text, size_t len, struct gl_error *err)
 {
     struct doc *d = calloc(1, sizeof *d);
-    /* simdjson counts a value inside an object one level deeper than
-     * open_container does, which enforces the exact limit */
+    /* one more than the limit: at its own limit simdjson refuses N levels
+     * only if the innermost container is not empty; open_container
+     * enforces the exact limit */
     struct gl_json *j = gl_json_new(JTREE_MAX_DEPTH + 1);
     if (!d || !j) {
         free(d);
@@ -243,17 +274,22 @@ struct gl_jval *gl_jtree_parse(const char *text, size_t len, struct gl_error *er
         free(bd.stack[i].items);
     if (st == GL_JSON_OK)
         return &d->root;
-    free_doc(d);
+    /* the reason first: a repeated key's name lives in the arena */
     if (st == GL_JSON_NOMEM || (st == GL_JSON_STOPPED && bd.nomem))
         gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     else if (st == GL_JSON_EMPTY)
         gl_error_set(err, GL_ERR_INVALID, 0, "empty document");
     else if (st == GL_JSON_UTF8)
         gl_error_set(err, GL_ERR_INVALID, 0, "invalid UTF-8");
-    else if (st == GL_JSON_DEPTH || st == GL_JSON_STOPPED)
+    else if (st == GL_JSON_STOPPED && bd.dup_key)
+        gl_error_set(err, GL_ERR_INVALID, 0, "duplicate key \"%.100s\"", bd.dup_key);
+    else if (st == GL_JSON_DEPTH || (st == GL_JSON_STOPPED && bd.too_deep))
         gl_error_set(err, GL_ERR_INVALID, 0, "nested deeper than %d levels", JTREE_MAX_DEPTH);
+    else if (st == GL_JSON_STOPPED)
+        gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON");
     else
         gl_error_set(err, GL_ERR_INVALID, 0, "invalid JSON: %s", why ? why : "parse error");
+    free_doc(d);
     return NULL;
 }
 
