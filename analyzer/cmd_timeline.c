@@ -158,7 +158,7 @@ static int setup(struct ctx *c, const struct opts *o, int64_t horizon, bool has_
     /* credential findings first (they reset the engine's arena), then the
      * workload, whose timeline stays in the engine for printing */
     struct evlist evs = {0};
-    struct arena *a = arena_new();
+    struct gl_arena *a = gl_arena_new();
     int rc = a ? model_load(&c->m, GL_IDX_WORKLOAD, o->workload, a, &evs, &c->err)
                : GL_ERR_NOMEM;
     char **creds = calloc(evs.n + 1, sizeof *creds);
@@ -172,7 +172,7 @@ static int setup(struct ctx *c, const struct opts *o, int64_t horizon, bool has_
             creds[n++] = strdup(id);
     }
     free(evs.v);
-    arena_free(a);
+    gl_arena_free(a);
     for (size_t k = 0; k < n; k++) {
         if (!rc)
             rc = engine_credential(&c->eng, creds[k]);

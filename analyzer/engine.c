@@ -8,9 +8,9 @@
 #include <string.h>
 
 
-static const char *keep(struct arena *a, const char *s)
+static const char *keep(struct gl_arena *a, const char *s)
 {
-    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+    return s ? gl_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
 /* The key that identifies a finding (DESIGN.md §3.1, end). */
@@ -85,8 +85,8 @@ int engine_init(struct engine *e, struct model *m, const struct policy *pol, con
     e->m = m;
     e->enabled = enabled;
     e->err = err;
-    e->a = arena_new();
-    e->sink.a = arena_new();
+    e->a = gl_arena_new();
+    e->sink.a = gl_arena_new();
     e->c = (struct rule_ctx){.m = m, .pol = pol, .emit = collect, .sink = &e->sink, .err = err};
     if (!e->a || !e->sink.a)
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
@@ -100,8 +100,8 @@ void engine_free(struct engine *e)
         engine_stores_finish(e);
     }
     timeline_free(&e->w);
-    arena_free(e->a);
-    arena_free(e->sink.a);
+    gl_arena_free(e->a);
+    gl_arena_free(e->sink.a);
     free(e->sink.v);
     EVP_MD_CTX_free(e->sink.ctx);
     EVP_MD_free(e->sink.sha256);
@@ -216,7 +216,7 @@ int engine_stores_start(struct engine *e, struct gl_store **stores, const char *
                         size_t n)
 {
     struct store_checks *sc = calloc(1, sizeof *sc);
-    if (!sc || !(sc->sink.a = arena_new())) {
+    if (!sc || !(sc->sink.a = gl_arena_new())) {
         free(sc);
         return gl_error_set(e->err, GL_ERR_NOMEM, 0, "out of memory");
     }
@@ -228,7 +228,7 @@ int engine_stores_start(struct engine *e, struct gl_store **stores, const char *
     sc->c.sink = &sc->sink;
     sc->c.err = &sc->err;
     if (pthread_create(&sc->thread, NULL, store_checks_run, sc) != 0) {
-        arena_free(sc->sink.a);
+        gl_arena_free(sc->sink.a);
         free(sc);
         return engine_stores(e, stores, names, n); /* no thread: run them here */
     }
@@ -254,7 +254,7 @@ int engine_stores_finish(struct engine *e)
         sc->sink = e->sink;
         e->sink = mine;
     }
-    arena_free(sc->sink.a);
+    gl_arena_free(sc->sink.a);
     free(sc->sink.v);
     EVP_MD_CTX_free(sc->sink.ctx);
     EVP_MD_free(sc->sink.sha256);
@@ -264,7 +264,7 @@ int engine_stores_finish(struct engine *e)
 
 int engine_workload(struct engine *e, const char *workload)
 {
-    arena_reset(e->a);
+    gl_arena_reset(e->a);
     model_reset_cache(e->m);
     int rc = timeline_build(e->m, workload, e->a, &e->w, e->err);
     model_set_local(e->m, rc ? NULL : &e->w.evs);
@@ -282,7 +282,7 @@ int engine_workload(struct engine *e, const char *workload)
 
 int engine_credential(struct engine *e, const char *credential)
 {
-    arena_reset(e->a);
+    gl_arena_reset(e->a);
     model_reset_cache(e->m);
     struct cred cr = {0};
     int rc = model_load(e->m, GL_IDX_CREDENTIAL, credential, e->a, &cr.evs, e->err);
@@ -324,7 +324,7 @@ int engine_flush(struct engine *e)
     }
     int rc = e->flush(e, e->flush_arg);
     e->sink.n = e->sink.mark = 0;
-    arena_reset(e->sink.a);
+    gl_arena_reset(e->sink.a);
     return rc;
 }
 
@@ -344,7 +344,7 @@ int engine_flush(struct engine *e)
 struct slot {
     struct out_finding *v;
     size_t n, cap;
-    struct arena *a;
+    struct gl_arena *a;
     bool ready;
 };
 
@@ -396,7 +396,7 @@ static int pool_deliver(struct pool *p, struct engine *w, size_t c)
             rc = p->e->flush(&shell, p->e->flush_arg);
         }
         out->n = 0;
-        arena_reset(out->a);
+        gl_arena_reset(out->a);
         if (p->turn % RELEASE_CHUNKS == RELEASE_CHUNKS - 1)
             for (size_t i = 0; i < p->e->m->n_stores; i++)
                 gl_store_release_pages(p->e->m->stores[i]);
@@ -460,7 +460,7 @@ int engine_workloads(struct engine *e, char *const *keys, size_t n, int jobs)
     }
     struct pool p = {.e = e, .keys = keys, .n = n};
     for (int i = 0; i < RING; i++)
-        if (!(p.ring[i].a = arena_new()))
+        if (!(p.ring[i].a = gl_arena_new()))
             p.failed = true;
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
@@ -476,7 +476,7 @@ int engine_workloads(struct engine *e, char *const *keys, size_t n, int jobs)
     for (int i = 0; i < started; i++)
         pthread_join(t[i], NULL);
     for (int i = 0; i < RING; i++) {
-        arena_free(p.ring[i].a);
+        gl_arena_free(p.ring[i].a);
         free(p.ring[i].v);
     }
     pthread_mutex_destroy(&p.mu);

@@ -18,7 +18,7 @@ struct sink {
     struct out_finding *v;
     size_t n, cap;
     size_t mark; /* hold mode: findings before it are sorted groups */
-    struct arena *a;
+    struct gl_arena *a;
     EVP_MD *sha256; /* finding ids: fetched once */
     EVP_MD_CTX *ctx;
 };
@@ -26,7 +26,7 @@ struct sink {
 struct engine {
     struct model *m;
     struct rule_ctx c;
-    struct arena *a; /* per workload or credential, reset between them */
+    struct gl_arena *a; /* per workload or credential, reset between them */
     const bool *enabled;
     struct wl w;
     struct sink sink;

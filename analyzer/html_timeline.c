@@ -202,7 +202,7 @@ struct page {
     size_t *task_off, *task_idx; /* task.started/completed events by task lane */
     bool *grant_on;              /* per grant of w: has a lane */
     size_t *use_off, *use_idx;   /* shown actions by covering grant */
-    struct arena *scratch;       /* one credential history at a time */
+    struct gl_arena *scratch;       /* one credential history at a time */
     struct evlist hist;
 };
 
@@ -252,7 +252,7 @@ static int select_all(struct page *p)
     p->grant_on = calloc(ng, sizeof *p->grant_on);
     p->use_off = calloc(ng + 1, sizeof *p->use_off);
     p->use_idx = calloc(n, sizeof *p->use_idx);
-    p->scratch = arena_new();
+    p->scratch = gl_arena_new();
     int rc = GL_OK;
     if (!tmp || !lanes || !key || !p->show || !p->placed || !p->ids || !p->cred_ids ||
         !p->task_ids || !p->creds || !p->tasks || !p->task_status || !p->task_off || !p->task_idx ||
@@ -308,7 +308,7 @@ static int select_all(struct page *p)
     for (size_t k = 0; k < p->n_tasks && !rc; k++) {
         if (!p->tasks[k].completed || p->task_status[k])
             continue;
-        arena_reset(p->scratch);
+        gl_arena_reset(p->scratch);
         rc = model_load(p->m, GL_IDX_TASK, p->tasks[k].id, p->scratch, &p->hist, p->err);
         for (size_t i = 0; !rc && i < p->hist.n; i++)
             if (strcmp(p->hist.v[i].id, p->tasks[k].end_event) == 0)
@@ -407,7 +407,7 @@ static int write_cred_lane(struct page *p, const struct cred_info *ci)
     /* lifecycle from the credential's own history (exposures may come from
      * other workloads' events); uses and authentications of this workload
      * only where they are shown */
-    arena_reset(p->scratch);
+    gl_arena_reset(p->scratch);
     int rc = model_load(p->m, GL_IDX_CREDENTIAL, ci->id, p->scratch, &p->hist, p->err);
     if (rc)
         return rc;
@@ -1854,6 +1854,6 @@ int html_timeline_write(FILE *f, struct model *m, struct engine *eng, const stru
     free(p.use_off);
     free(p.use_idx);
     free(p.hist.v);
-    arena_free(p.scratch);
+    gl_arena_free(p.scratch);
     return rc;
 }

@@ -6,99 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* --- arena --- */
-
-struct chunk {
-    struct chunk *next;
-    size_t used, cap;
-    char data[];
-};
-
-struct arena {
-    struct chunk *head;
-};
-
-struct arena *arena_new(void)
-{
-    return calloc(1, sizeof(struct arena));
-}
-
-void arena_reset(struct arena *a)
-{
-    struct chunk *c = a->head;
-    while (c) {
-        struct chunk *next = c->next;
-        if (!next) { /* keep the first chunk for reuse */
-            c->used = 0;
-            a->head = c;
-            return;
-        }
-        free(c);
-        c = next;
-    }
-}
-
-void arena_free(struct arena *a)
-{
-    if (!a)
-        return;
-    struct chunk *c = a->head;
-    while (c) {
-        struct chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    free(a);
-}
-
-void *arena_alloc(struct arena *a, size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (!a->head || a->head->cap - a->head->used < n) {
-        size_t cap = n > 65536 ? n : 65536;
-        struct chunk *c = malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
-        c->next = a->head;
-        c->used = 0;
-        c->cap = cap;
-        a->head = c;
-    }
-    void *p = a->head->data + a->head->used;
-    a->head->used += n;
-    return p;
-}
-
-char *arena_strndup(struct arena *a, const char *s, size_t n)
-{
-    char *p = arena_alloc(a, n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 /* --- loading --- */
 
 struct load_ctx {
     struct model *m;
-    struct arena *a;
+    struct gl_arena *a;
     struct evlist *out;
     size_t store;
     struct gl_error *err;
 };
 
-static const char *dupv(struct arena *a, struct gl_str s)
+static const char *dupv(struct gl_arena *a, struct gl_str s)
 {
-    return s.ptr ? arena_strndup(a, s.ptr, s.len) : NULL;
+    return s.ptr ? gl_arena_strndup(a, s.ptr, s.len) : NULL;
 }
 
-static struct perm *dup_perms(struct arena *a, const struct gl_perm *p, size_t n)
+static struct perm *dup_perms(struct gl_arena *a, const struct gl_perm *p, size_t n)
 {
     if (!n)
         return NULL;
-    struct perm *out = arena_alloc(a, n * sizeof *out);
+    struct perm *out = gl_arena_alloc(a, n * sizeof *out);
     if (!out)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -131,7 +58,7 @@ static int on_event(uint64_t seq, const void *rec, size_t len, void *arg)
         return gl_error_prefix(c->err, "stored event %llu", (unsigned long long)seq);
     if (ev.ts > c->m->horizon)
         return 0;
-    struct arena *a = c->a;
+    struct gl_arena *a = c->a;
     struct ev e = {
         .id = dupv(a, ev.id),
         .ts = ev.ts,
@@ -177,7 +104,7 @@ static int cmp_id_then_time(const void *x, const void *y)
     return c ? c : cmp_time(x, y);
 }
 
-int model_load(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
+int model_load(struct model *m, enum gl_store_index idx, const char *key, struct gl_arena *a,
                struct evlist *out, struct gl_error *err)
 {
     out->n = 0;
@@ -376,7 +303,7 @@ static int local_matches(struct model *m, enum gl_store_index idx, const char *k
 }
 
 int model_key_events(struct model *m, enum gl_store_index idx, const char *key,
-                     const struct key_head *h, struct arena *a, struct evlist *out,
+                     const struct key_head *h, struct gl_arena *a, struct evlist *out,
                      struct gl_error *err)
 {
     out->n = 0;
@@ -520,7 +447,7 @@ int model_init(struct model *m, struct gl_store **stores, size_t n, int64_t at, 
     m->stores = stores;
     m->n_stores = n;
     m->dec = gl_decoder_new();
-    m->lookup = arena_new();
+    m->lookup = gl_arena_new();
     if (!m->dec || !m->lookup)
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     if (has_at) {
@@ -543,13 +470,13 @@ void model_reset_cache(struct model *m)
 {
     m->n_creds = 0;
     m->n_tasks = 0;
-    arena_reset(m->lookup);
+    gl_arena_reset(m->lookup);
 }
 
 void model_free(struct model *m)
 {
     gl_decoder_free(m->dec);
-    arena_free(m->lookup);
+    gl_arena_free(m->lookup);
     free(m->creds);
     free(m->tasks);
     free(m->local_hash);
@@ -613,7 +540,7 @@ const struct cred_info *model_cred(struct model *m, const char *id, struct gl_er
     }
     struct evlist evs = {0};
     struct key_head head;
-    const char *kid = arena_strndup(m->lookup, id, strlen(id));
+    const char *kid = gl_arena_strndup(m->lookup, id, strlen(id));
     if (!kid || model_key_head(m, GL_IDX_CREDENTIAL, id, &head, err) ||
         model_key_events(m, GL_IDX_CREDENTIAL, id, &head, m->lookup, &evs, err)) {
         free(evs.v);
@@ -642,7 +569,7 @@ const struct task_info *model_task(struct model *m, const char *id, struct gl_er
     }
     struct evlist evs = {0};
     struct key_head head;
-    const char *kid = arena_strndup(m->lookup, id, strlen(id));
+    const char *kid = gl_arena_strndup(m->lookup, id, strlen(id));
     if (!kid || model_key_head(m, GL_IDX_TASK, id, &head, err) ||
         model_key_events(m, GL_IDX_TASK, id, &head, m->lookup, &evs, err)) {
         free(evs.v);

@@ -7,6 +7,7 @@
 #ifndef GL_ANALYZER_MODEL_H
 #define GL_ANALYZER_MODEL_H
 
+#include "grantline/arena.h"
 #include "grantline/error.h"
 #include "grantline/event.h"
 #include "grantline/store.h"
@@ -14,14 +15,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* --- arena: many small copies freed at once --- */
-struct arena;
-struct arena *arena_new(void);
-void arena_free(struct arena *a);
-void arena_reset(struct arena *a);
-void *arena_alloc(struct arena *a, size_t n); /* NULL on OOM */
-char *arena_strndup(struct arena *a, const char *s, size_t n);
 
 /* --- events --- */
 struct perm {
@@ -58,7 +51,7 @@ struct model {
     size_t n_stores;
     int64_t horizon;
     struct gl_decoder *dec;
-    struct arena *lookup; /* caches below live here */
+    struct gl_arena *lookup; /* caches below live here */
     struct cred_info *creds;
     size_t n_creds, cap_creds;
     struct task_info *tasks;
@@ -89,7 +82,7 @@ void model_reset_cache(struct model *m);
 /* Loads the events of one index key (workload, task or credential) from
  * every store into 'out' (reset first), copies in 'a'. Events after the
  * horizon are left out; the first event with an id wins. */
-int model_load(struct model *m, enum gl_store_index idx, const char *key, struct arena *a,
+int model_load(struct model *m, enum gl_store_index idx, const char *key, struct gl_arena *a,
                struct evlist *out, struct gl_error *err);
 
 /* The full name behind an index key: names longer than
@@ -122,7 +115,7 @@ int model_key_head(struct model *m, enum gl_store_index idx, const char *key,
  * loaded like model_load. 'out' is reset first; its array is the caller's
  * to free, the events are borrowed from m->local or copied in 'a'. */
 int model_key_events(struct model *m, enum gl_store_index idx, const char *key,
-                     const struct key_head *h, struct arena *a, struct evlist *out,
+                     const struct key_head *h, struct gl_arena *a, struct evlist *out,
                      struct gl_error *err);
 
 /* The event of 'evs' (in time order) with this ts and order, or NULL:

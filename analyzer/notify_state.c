@@ -18,7 +18,7 @@ static int cmp_entry(const void *a, const void *b)
 int notify_state_load(struct notify_state *s, const char *path, struct gl_error *err)
 {
     memset(s, 0, sizeof *s);
-    s->a = arena_new();
+    s->a = gl_arena_new();
     if (!s->a)
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     FILE *f = fopen(path, "r");
@@ -78,7 +78,7 @@ void notify_state_free(struct notify_state *s)
     for (size_t i = 0; i < s->n; i++)
         free(s->v[i].line);
     free(s->v);
-    arena_free(s->a);
+    gl_arena_free(s->a);
     memset(s, 0, sizeof *s);
 }
 
@@ -89,11 +89,11 @@ struct notify_entry *notify_state_find(struct notify_state *s, const char *id)
     return s->n ? bsearch(&key, s->v, s->n, sizeof *s->v, cmp_entry) : NULL;
 }
 
-static const char *get(struct arena *a, const struct gl_jval *root, const char *key)
+static const char *get(struct gl_arena *a, const struct gl_jval *root, const char *key)
 {
     const struct gl_jval *v = gl_jval_get(root, key, GL_JT_STRING);
     const char *str = v ? v->s : NULL;
-    return str ? arena_strndup(a, str, strlen(str)) : NULL;
+    return str ? gl_arena_strndup(a, str, strlen(str)) : NULL;
 }
 
 int notify_state_finding(struct notify_state *s, const struct notify_entry *e,
@@ -133,7 +133,7 @@ int notify_state_finding(struct notify_state *s, const struct notify_entry *e,
     for (size_t i = 0; ev && i < ev->len && o->f.n_evidence < 64; i++) {
         const char *str = gl_jval_is(ev->vals[i], GL_JT_STRING) ? ev->vals[i]->s : NULL;
         if (str)
-            o->f.evidence[o->f.n_evidence++] = arena_strndup(s->a, str, strlen(str));
+            o->f.evidence[o->f.n_evidence++] = gl_arena_strndup(s->a, str, strlen(str));
     }
     o->key = o->f.grant ? o->f.grant : o->f.credential ? o->f.credential : "";
 done:

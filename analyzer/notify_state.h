@@ -15,7 +15,7 @@ struct notify_entry {
 struct notify_state {
     struct notify_entry *v; /* sorted by id */
     size_t n, cap;
-    struct arena *a; /* findings rebuilt from lines */
+    struct gl_arena *a; /* findings rebuilt from lines */
 };
 
 /* A missing file is an empty state. */

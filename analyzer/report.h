@@ -132,7 +132,7 @@ struct report {
     struct rep_metrics met;
 
     struct engine *e;
-    struct arena *tmp;
+    struct gl_arena *tmp;
     struct gl_error *err;
 };
 

@@ -262,7 +262,7 @@ int report_init(struct report *r, const struct controls *ctl, const char *const 
     r->err = err;
     r->horizon = INT64_MIN;
     r->select_all = !fw;
-    r->tmp = arena_new();
+    r->tmp = gl_arena_new();
     if (!r->tmp)
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     char path[4096];
@@ -371,7 +371,7 @@ void report_free(struct report *r)
     free(r->wls);
     free(r->met.lags);
     free(r->stores);
-    arena_free(r->tmp);
+    gl_arena_free(r->tmp);
     memset(r, 0, sizeof *r);
 }
 
@@ -700,7 +700,7 @@ static int credential_metrics(struct report *r, const char *id)
     struct model *m = r->e->m;
     struct rep_metrics *mt = &r->met;
     int64_t H = m->horizon;
-    arena_reset(r->tmp);
+    gl_arena_reset(r->tmp);
     struct evlist evs = {0};
     int rc = model_load(m, GL_IDX_CREDENTIAL, id, r->tmp, &evs, r->err);
     if (rc) {

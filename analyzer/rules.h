@@ -40,7 +40,7 @@ struct wl {
     int *cover; /* per event: index of the grant covering the action, -1 */
 };
 
-int timeline_build(struct model *m, const char *workload, struct arena *a, struct wl *w,
+int timeline_build(struct model *m, const char *workload, struct gl_arena *a, struct wl *w,
                    struct gl_error *err);
 void timeline_free(struct wl *w);
 /* Index of a grant active at t that covers p, or -1. */

@@ -42,7 +42,7 @@ static bool key_active(const struct wl *w, const char *key, int64_t t)
     return false;
 }
 
-static int add_grants(struct wl *w, struct arena *a, const struct ev *e, const char *delegator)
+static int add_grants(struct wl *w, struct gl_arena *a, const struct ev *e, const char *delegator)
 {
     int64_t end = e->has_expires ? e->expires : INT64_MAX;
     if (e->grant_id) {
@@ -61,7 +61,7 @@ static int add_grants(struct wl *w, struct arena *a, const struct ev *e, const c
     for (int i = 0; i < e->n_perms; i++) {
         const struct perm *p = &e->perms[i];
         size_t n = strlen(holder) + strlen(p->action) + strlen(res_or_star(p->resource)) + 3;
-        char *key = arena_alloc(a, n);
+        char *key = gl_arena_alloc(a, n);
         if (!key)
             return GL_ERR_NOMEM;
         snprintf(key, n, "%s|%s|%s", holder, p->action, res_or_star(p->resource));
@@ -117,7 +117,7 @@ int timeline_covering(const struct wl *w, const struct perm *p, int64_t t)
     return -1;
 }
 
-int timeline_build(struct model *m, const char *workload, struct arena *a, struct wl *w,
+int timeline_build(struct model *m, const char *workload, struct gl_arena *a, struct wl *w,
                    struct gl_error *err)
 {
     w->n_grants = 0;

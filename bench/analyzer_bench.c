@@ -124,7 +124,7 @@ int main(int argc, char **argv)
                        -1, &q, NULL);
     struct model m;
     model_init(&m, &st, 1, 0, false, &err);
-    struct arena *ar = arena_new();
+    struct gl_arena *ar = gl_arena_new();
     struct wl w = {0};
     /* One warm-up round (page cache and SQLite's cache), then three rounds in
      * which each method runs over all the picked workloads in its own loop:
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < n; i++) {
             double t0 = now_ms();
-            arena_reset(ar);
+            gl_arena_reset(ar);
             model_reset_cache(&m);
             timeline_build(&m, pick[i], ar, &w, &err);
             if (pc)
@@ -204,7 +204,7 @@ int main(int argc, char **argv)
     printf("BARE_SCAN_MS %.0f\n", scan_ms);
     printf("VIEW_SCAN_MS %.0f\n", view_ms);
     timeline_free(&w);
-    arena_free(ar);
+    gl_arena_free(ar);
     model_free(&m);
     sqlite3_finalize(q);
     sqlite3_close(db);

@@ -121,6 +121,7 @@ struct gl_decoder {
     bool started;
     msgpack_object root;
     const char *sax_error; /* our own reason when a callback aborts */
+    bool sax_nomem;        /* ... because memory ran out */
     struct gl_json *json;  /* the JSON parser, made at the first JSON message */
 };
 
@@ -168,6 +169,7 @@ static int sax_push(struct gl_decoder *d, msgpack_object o)
         msgpack_object *e = realloc(d->elems, nc * sizeof *e);
         if (!e) {
             d->sax_error = "out of memory";
+            d->sax_nomem = true;
             return 0;
         }
         d->elems = e;
@@ -244,6 +246,7 @@ static int sax_close(struct gl_decoder *d)
         mem = msgpack_zone_malloc(&d->zone, n * sizeof(msgpack_object));
         if (!mem) {
             d->sax_error = "out of memory";
+            d->sax_nomem = true;
             return 0;
         }
         memcpy(mem, d->elems + at, n * sizeof(msgpack_object));
@@ -299,6 +302,7 @@ static int json_to_tree(struct gl_decoder *d, const unsigned char *buf, size_t l
     d->depth = 0;
     d->started = false;
     d->sax_error = NULL;
+    d->sax_nomem = false;
     /* one more than the limit: at its own limit simdjson refuses N levels
      * only if the innermost container is not empty; sax_open enforces the
      * exact limit, the parser's keeps much deeper input cheap */
@@ -309,10 +313,8 @@ static int json_to_tree(struct gl_decoder *d, const unsigned char *buf, size_t l
     case GL_JSON_OK:
         return GL_OK;
     case GL_JSON_STOPPED:
-        return gl_error_set(err, d->sax_error && strcmp(d->sax_error, "out of memory") == 0
-                                     ? GL_ERR_NOMEM
-                                     : GL_ERR_INVALID,
-                            0, "%s", d->sax_error ? d->sax_error : "invalid JSON");
+        return gl_error_set(err, d->sax_nomem ? GL_ERR_NOMEM : GL_ERR_INVALID, 0, "%s",
+                            d->sax_error ? d->sax_error : "invalid JSON");
     case GL_JSON_EMPTY:
         return gl_error_set(err, GL_ERR_INVALID, 0, "empty message");
     case GL_JSON_UTF8:

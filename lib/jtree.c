@@ -2,6 +2,8 @@
  * builds nodes in an arena that the root's document owns and frees at once. */
 #include "grantline/jtree.h"
 
+#include "grantline/arena.h"
+
 #include "json_parse.h"
 
 #include <stddef.h>
@@ -9,19 +11,11 @@
 #include <string.h>
 
 #define JTREE_MAX_DEPTH 64
-#define BLOCK_MIN       16384
-
-struct block {
-    struct block *next;
-    size_t used, cap;
-    max_align_t data[];
-};
-
 /* The root is the document's first member, so gl_jtree_free finds the
  * document from the root it handed out. */
 struct doc {
     struct gl_jval root;
-    struct block *blocks;
+    struct gl_arena *arena;
 };
 
 /* An open object or array: its node and its children so far (for an
@@ -41,25 +35,6 @@ struct builder {
     const char *dup_key; /* a key repeated in one object (in the arena) */
 };
 
-static void *arena_alloc(struct doc *d, size_t size)
-{
-    size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    struct block *b = d->blocks;
-    if (!b || b->cap - b->used < size) {
-        size_t cap = size > BLOCK_MIN ? size : BLOCK_MIN;
-        b = malloc(sizeof *b + cap);
-        if (!b)
-            return NULL;
-        b->next = d->blocks;
-        b->used = 0;
-        b->cap = cap;
-        d->blocks = b;
-    }
-    void *p = (char *)b->data + b->used;
-    b->used += size;
-    return p;
-}
-
 static bool push_item(struct builder *bd, void *item)
 {
     struct frame *f = &bd->stack[bd->depth - 1];
@@ -78,7 +53,7 @@ static bool push_item(struct builder *bd, void *item)
 /* A new node: the root, or the next item of the open container. */
 static struct gl_jval *add_node(struct builder *bd, enum gl_jtype type)
 {
-    struct gl_jval *v = bd->depth == 0 ? &bd->doc->root : arena_alloc(bd->doc, sizeof *v);
+    struct gl_jval *v = bd->depth == 0 ? &bd->doc->root : gl_arena_alloc(bd->doc->arena, sizeof *v);
     if (!v || (bd->depth > 0 && !push_item(bd, v))) {
         bd->nomem = true;
         return NULL;
@@ -90,13 +65,9 @@ static struct gl_jval *add_node(struct builder *bd, enum gl_jtype type)
 
 static char *copy_str(struct builder *bd, const char *s, size_t len)
 {
-    char *c = arena_alloc(bd->doc, len + 1);
-    if (!c) {
+    char *c = gl_arena_strndup(bd->doc->arena, s, len);
+    if (!c)
         bd->nomem = true;
-        return NULL;
-    }
-    memcpy(c, s, len);
-    c[len] = '\0';
     return c;
 }
 
@@ -208,9 +179,9 @@ static int on_end(void *ctx)
     struct gl_jval *v = f->node;
     size_t n = f->map ? f->n / 2 : f->n;
     v->len = n;
-    v->vals = arena_alloc(bd->doc, (n ? n : 1) * sizeof *v->vals);
+    v->vals = gl_arena_alloc(bd->doc->arena, (n ? n : 1) * sizeof *v->vals);
     if (f->map)
-        v->keys = arena_alloc(bd->doc, (n ? n : 1) * sizeof *v->keys);
+        v->keys = gl_arena_alloc(bd->doc->arena, (n ? n : 1) * sizeof *v->keys);
     if (!v->vals || (f->map && !v->keys)) {
         bd->nomem = true;
         free(f->items);
@@ -246,22 +217,24 @@ static const struct gl_json_sink tree_sink = {
 
 static void free_doc(struct doc *d)
 {
-    for (struct block *b = d->blocks, *next; b; b = next) {
-        next = b->next;
-        free(b);
-    }
+    gl_arena_free(d->arena);
     free(d);
 }
 
 struct gl_jval *gl_jtree_parse(const char *text, size_t len, struct gl_error *err)
 {
     struct doc *d = calloc(1, sizeof *d);
+    if (d && !(d->arena = gl_arena_new())) {
+        free(d);
+        d = NULL;
+    }
     /* one more than the limit: at its own limit simdjson refuses N levels
      * only if the innermost container is not empty; open_container
      * enforces the exact limit */
     struct gl_json *j = gl_json_new(JTREE_MAX_DEPTH + 1);
     if (!d || !j) {
-        free(d);
+        if (d)
+            free_doc(d);
         gl_json_free(j);
         gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
         return NULL;

@@ -164,10 +164,7 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
 {
     MDB_val v;
     int rc = meta_get(txn, st->dbi[DB_META], "format", &v);
-    if (rc == MDB_SUCCESS) {
-        rc = check_format(st, txn, err);
-        if (rc)
-            return rc;
+    if (rc == MDB_SUCCESS) { /* its format was checked when meta opened */
         rc = meta_get(txn, st->dbi[DB_META], "redact_key", &v);
         if (rc == MDB_SUCCESS && v.mv_size == sizeof st->redact_key)
             memcpy(st->redact_key, v.mv_data, sizeof st->redact_key);
