@@ -5,6 +5,9 @@
  *   chain       u64be seq -> SHA-256(link[seq-1] || u64be seq || SHA-256(record))
  *   by_workload workload -> ts|seq (DUPSORT|DUPFIXED, 16 bytes, sorts by time)
  *   by_task, by_credential: the same shape
+ *   recent_index gen | index | name -> ts|seq ts|seq ... (the index entries of
+ *               the latest batches, not yet merged into the three above;
+ *               gen is a batch's first sequence number)
  *   by_time     ts|seq -> empty (global replay order: time, then sequence)
  *   dedup       event id -> u64be seq
  *   positions   source name -> i64be next offset
@@ -33,7 +36,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define FORMAT_NAME      "grantline-store/2"
+#define FORMAT_NAME      "grantline-store/3"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
 #define READER_MAP_SIZE  (1ULL << 40)
 #define MAX_DBS          12
@@ -42,6 +45,10 @@
 #define GL_STORE_BATCH_MAX (1u << 26)
 /* write_batch: ids of earlier batches found, marked: replay the batch */
 #define RETRY_DUPS (-1)
+/* Batches whose index entries wait in recent_index before a merge moves them
+ * into the by-name indexes: each merge dirties an active name's pages once
+ * instead of once per batch; a query looks a name up once per waiting batch. */
+#define MERGE_GENS 16
 
 enum dbi_id {
     DB_META,
@@ -54,6 +61,7 @@ enum dbi_id {
     DB_DEDUP,
     DB_POS,
     DB_QUAR,
+    DB_RECENT,
     DB__COUNT
 };
 
@@ -71,6 +79,7 @@ static const struct {
     [DB_DEDUP] = {"dedup", 0},
     [DB_POS] = {"positions", 0},
     [DB_QUAR] = {"quarantine", 0},
+    [DB_RECENT] = {"recent_index", 0},
 };
 
 /* Ingest counters kept in meta so stats need no full scan. */
@@ -83,6 +92,7 @@ struct gl_store {
     uint64_t map_size;
     unsigned char redact_key[32];
     EVP_MD *sha256; /* the chain's digest, fetched once */
+    uint64_t recent_gens; /* writer: batches in recent_index (meta "recent_gens") */
     /* read-only stores: per reading thread, one reset read transaction,
      * renewed per query (LMDB ties a read transaction to its thread) */
     char data_path[4096 + 16]; /* read-only stores: the data file's real path */
@@ -440,11 +450,12 @@ struct gl_store_batch {
     struct gl_sort_kv *kv; /* time sort (2 x events) */
     uint64_t *keys;     /* sort keys and the radix sort's scratch (2 x entries) */
     uint64_t *order;    /* events in sequence order (workload rank << shift | time position) */
+    unsigned char *post; /* one name's recent_index entries (16 bytes each) */
     const uint64_t *ikeys; /* index entries in insertion order (rank << shift | time position) */
     size_t n_ikeys;
     bool prepared; /* the arrays above are up to date with the events */
     size_t cap_dup, cap_xdup, cap_idord, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank;
-    size_t cap_table, cap_uniq, cap_kv, cap_keys, cap_order;
+    size_t cap_table, cap_uniq, cap_kv, cap_keys, cap_order, cap_post;
     uint32_t n_uniq;
     unsigned shift; /* bits of a time position in a sort key */
 };
@@ -493,6 +504,7 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->kv);
     free(b->keys);
     free(b->order);
+    free(b->post);
     free(b);
 }
 
@@ -868,40 +880,66 @@ static const uint64_t *sort_keys(struct gl_store_batch *b, size_t n)
     return gl_sort_u64(b->keys, b->keys + b->cap_keys / 2, n);
 }
 
-static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b)
+/* The batch's name index entries go to recent_index, one value per (index,
+ * name) listing its (time, seq) entries in order, under a key that starts
+ * with the batch's first sequence number: the batch appends to the end of
+ * that tree. Inserted by name into the DUPSORT indexes, every batch dirtied
+ * a leaf page (with a name's own sub-tree, up to four pages) per active name,
+ * and those pages, not the entries, were most of what the writer wrote once
+ * a store held a few million events (merge_recent moves them later, many
+ * batches at once). */
+static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b, uint64_t gen,
+                       bool *wrote)
 {
     size_t n = b->n_ikeys, mask = ((size_t)1 << b->shift) - 1;
     const uint64_t *keys = b->ikeys;
     MDB_cursor *cur = NULL;
-    int cur_db = -1, rc = MDB_SUCCESS;
-    for (size_t j = 0; j < n && rc == MDB_SUCCESS; j++) {
-        if (j + 8 < n) { /* entries of one name jump around the batch's times */
-            __builtin_prefetch(&b->seq[keys[j + 8] & mask]);
-            __builtin_prefetch(&b->tts[keys[j + 8] & mask]);
+    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &cur);
+    unsigned char key[9 + GL_STORE_INDEX_NAME_MAX];
+    put_u64be(key, gen);
+    for (size_t j = 0, end; j < n && rc == MDB_SUCCESS; j = end) {
+        uint64_t r = keys[j] >> b->shift;
+        for (end = j; end < n && keys[end] >> b->shift == r; end++)
+            ;
+        if (!grow((void **)&b->post, &b->cap_post, (end - j) * 16, 1)) {
+            rc = ENOMEM;
+            break;
         }
-        const struct uniq *u = &b->uniq[(keys[j] >> b->shift) - 1];
-        size_t tp = keys[j] & mask;
-        if (!b->seq[tp])
-            continue; /* a duplicate of an event committed before */
-        if (u->db != cur_db) {
-            if (cur)
-                mdb_cursor_close(cur);
-            cur_db = u->db;
-            rc = mdb_cursor_open(txn, st->dbi[cur_db], &cur);
-            if (rc)
-                return rc;
+        size_t m = 0;
+        for (size_t x = j; x < end; x++) {
+            if (x + 8 < end) { /* entries of one name jump around the batch's times */
+                __builtin_prefetch(&b->seq[keys[x + 8] & mask]);
+                __builtin_prefetch(&b->tts[keys[x + 8] & mask]);
+            }
+            size_t tp = keys[x] & mask;
+            if (!b->seq[tp] || (x > j && keys[x] == keys[x - 1]))
+                continue; /* a duplicate, or the same name twice in one event */
+            unsigned char *e = b->post + 16 * m++;
+            put_ts(e, b->tts[tp]);
+            put_u64be(e + 8, b->seq[tp]);
+            /* time order is given; events of one time may need their seqs in
+             * order (a name shared by workloads): insertion, rarely moving */
+            for (unsigned char *f = e; f > b->post && memcmp(f - 16, f, 16) > 0; f -= 16) {
+                unsigned char t[16];
+                memcpy(t, f, 16);
+                memcpy(f, f - 16, 16);
+                memcpy(f - 16, t, 16);
+            }
         }
-        unsigned char tsseq[16];
-        put_ts(tsseq, b->tts[tp]);
-        put_u64be(tsseq + 8, b->seq[tp]);
-        MDB_val k = {u->len, (void *)u->name};
-        MDB_val v = {16, tsseq};
-        rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
-        if (rc == MDB_KEYEXIST) /* the same name twice in one event */
-            rc = MDB_SUCCESS;
+        if (m == 0)
+            continue;
+        const struct uniq *u = &b->uniq[r - 1];
+        key[8] = (unsigned char)(u->db - DB_WORKLOAD);
+        memcpy(key + 9, u->name, u->len);
+        MDB_val k = {9 + u->len, key}, v = {16 * m, b->post};
+        rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+        if (rc == MDB_KEYEXIST) /* not after the last key: a defence, gens only grow */
+            rc = mdb_cursor_put(cur, &k, &v, 0);
+        *wrote = true;
     }
     if (cur)
         mdb_cursor_close(cur);
+    cur = NULL;
     if (rc)
         return rc;
     /* by_time: the time order is the insertion order */
@@ -1128,11 +1166,26 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     if (rc)
         return rc;
     res->last_seq = seq;
+    bool wrote = false;
     if (n) {
-        rc = index_write(st, txn, b);
+        rc = index_write(st, txn, b, res->first_seq, &wrote);
         if (rc)
             return rc;
     }
+    uint64_t gens = 0;
+    rc = meta_get(txn, st->dbi[DB_META], "recent_gens", &v);
+    if (rc == MDB_SUCCESS && v.mv_size == 8)
+        gens = get_u64be(v.mv_data);
+    else if (rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+        return rc;
+    if (wrote) {
+        unsigned char gb[8];
+        put_u64be(gb, ++gens);
+        rc = meta_put(txn, st->dbi[DB_META], "recent_gens", gb, 8);
+        if (rc)
+            return rc;
+    }
+    st->recent_gens = gens; /* valid once the transaction commits */
 
     if (b->n_quar) {
         MDB_cursor *cur;
@@ -1182,6 +1235,90 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     return rc;
 }
 
+/* Moves every entry of recent_index into the by-name indexes and empties
+ * it, in one transaction: a query sees the entries in one place or the
+ * other, never both or neither. Taken batch after batch (the keys' order),
+ * a name's pages are dirtied by its first entry and stay dirty for the
+ * others. */
+static int merge_recent(struct gl_store *st, MDB_txn *txn)
+{
+    MDB_cursor *rcur = NULL, *icur[3] = {NULL, NULL, NULL};
+    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &rcur);
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = mdb_cursor_open(txn, st->dbi[DB_WORKLOAD + i], &icur[i]);
+    MDB_val k, v;
+    if (!rc)
+        rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST);
+    for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size < 10 || kp[8] > 2 || v.mv_size % 16) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        for (size_t o = 0; o < v.mv_size && rc == MDB_SUCCESS; o += 16) {
+            MDB_val name = {k.mv_size - 9, (void *)(kp + 9)};
+            MDB_val e = {16, (unsigned char *)v.mv_data + o};
+            rc = mdb_cursor_put(icur[kp[8]], &name, &e, MDB_NODUPDATA);
+            if (rc == MDB_KEYEXIST)
+                rc = MDB_SUCCESS;
+        }
+        if (rc)
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_SUCCESS;
+    for (int i = 0; i < 3; i++)
+        if (icur[i])
+            mdb_cursor_close(icur[i]);
+    if (rcur)
+        mdb_cursor_close(rcur);
+    if (!rc)
+        rc = mdb_drop(txn, st->dbi[DB_RECENT], 0);
+    unsigned char zero[8] = {0};
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "recent_gens", zero, 8);
+    return rc;
+}
+
+/* Commits 'fn' in a write transaction, growing the map and trying again
+ * while the map is full. */
+static int with_write_txn(struct gl_store *st, int (*fn)(struct gl_store *, MDB_txn *),
+                          const char *what, struct gl_error *err)
+{
+    for (;;) {
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        if (rc)
+            return mdb_fail(err, rc, "begin write");
+        rc = fn(st, txn);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+        if (rc == MDB_SUCCESS)
+            return GL_OK;
+        if (rc != MDB_MAP_FULL)
+            return mdb_fail(err, rc, what);
+        uint64_t grown = st->map_size * 2;
+        rc = mdb_env_set_mapsize(st->env, grown);
+        if (rc)
+            return gl_error_set(err, GL_ERR_MAPFULL, rc,
+                                "store: map full at %.1f GiB and cannot grow: %s",
+                                (double)st->map_size / (1 << 30), mdb_strerror(rc));
+        st->map_size = grown;
+    }
+}
+
+int gl_store_merge_index(struct gl_store *st, struct gl_error *err)
+{
+    if (st->rdonly)
+        return gl_error_set(err, GL_ERR_STORE, 0, "store %s: opened read-only", st->dir);
+    int rc = with_write_txn(st, merge_recent, "merge index", err);
+    if (rc == GL_OK)
+        st->recent_gens = 0;
+    return rc;
+}
+
 int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
                     struct gl_store_commit_result *res, bool *dup_flags, struct gl_error *err)
 {
@@ -1201,7 +1338,7 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
             rc = mdb_txn_commit(txn);
             if (rc == MDB_SUCCESS) {
                 gl_store_batch_clear(b);
-                return GL_OK;
+                return st->recent_gens >= MERGE_GENS ? gl_store_merge_index(st, err) : GL_OK;
             }
         } else {
             mdb_txn_abort(txn);
@@ -1380,17 +1517,194 @@ int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? GL_OK : mdb_fail(err, rc, "position");
 }
 
-static uint64_t count_keys(MDB_txn *txn, MDB_dbi dbi)
+/* --- recent_index: the latest batches' index entries (see index_write) --- */
+
+/* The first batch (gen) of recent_index after 'after'; MDB_NOTFOUND past
+ * the last. Gens are first sequence numbers, so never 0. */
+static int recent_next_gen(MDB_cursor *cur, uint64_t after, uint64_t *gen)
 {
+    unsigned char kb[8];
+    put_u64be(kb, after + 1);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && k.mv_size < 10)
+        rc = MDB_CORRUPTED;
+    if (rc == MDB_SUCCESS)
+        *gen = get_u64be(k.mv_data);
+    return rc;
+}
+
+/* A name's entries in recent_index, batch by batch: 'ents' points to 'n'
+ * (ts|seq) entries in order, mapped until the transaction ends. */
+struct recent_iter {
     MDB_cursor *cur;
-    uint64_t n = 0;
-    if (mdb_cursor_open(txn, dbi, &cur))
-        return 0;
-    MDB_val k, v;
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
-        n++;
+    uint64_t gen;
+    unsigned char key[9 + GL_STORE_INDEX_NAME_MAX];
+    size_t klen;
+    const unsigned char *ents;
+    size_t n;
+};
+
+static int recent_open(MDB_txn *txn, struct gl_store *st, int idx, const char *name, size_t len,
+                       struct recent_iter *it)
+{
+    it->gen = 0;
+    it->key[8] = (unsigned char)idx;
+    memcpy(it->key + 9, name, len);
+    it->klen = 9 + len;
+    return mdb_cursor_open(txn, st->dbi[DB_RECENT], &it->cur);
+}
+
+/* MDB_SUCCESS with the next batch's entries; MDB_NOTFOUND after the last. */
+static int recent_next(struct recent_iter *it)
+{
+    int rc;
+    while ((rc = recent_next_gen(it->cur, it->gen, &it->gen)) == MDB_SUCCESS) {
+        put_u64be(it->key, it->gen);
+        MDB_val k = {it->klen, it->key}, v;
+        rc = mdb_cursor_get(it->cur, &k, &v, MDB_SET_KEY);
+        if (rc == MDB_NOTFOUND)
+            continue; /* the name has no entry in that batch */
+        if (rc == MDB_SUCCESS && (v.mv_size % 16 || v.mv_size == 0))
+            rc = MDB_CORRUPTED;
+        if (rc == MDB_SUCCESS) {
+            it->ents = v.mv_data;
+            it->n = v.mv_size / 16;
+        }
+        return rc;
+    }
+    return rc;
+}
+
+/* The distinct names of one index of recent_index with their entry counts,
+ * sorted by name bytes (the by-name indexes' order). Borrowed from the
+ * transaction; the array is the caller's to free. */
+struct rname {
+    const unsigned char *name;
+    size_t len;
+    uint64_t count;
+};
+
+static int rname_cmp(const void *a, const void *b)
+{
+    const struct rname *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, n);
+    return c ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int recent_names(MDB_txn *txn, struct gl_store *st, int idx, struct rname **out,
+                        size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &cur);
+    if (rc)
+        return rc;
+    struct rname *names = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t gen = 0;
+    while ((rc = recent_next_gen(cur, gen, &gen)) == MDB_SUCCESS) {
+        unsigned char kb[9];
+        put_u64be(kb, gen);
+        kb[8] = (unsigned char)idx;
+        MDB_val k = {9, kb}, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size < 10 || memcmp(k.mv_data, kb, 9) != 0)
+                break;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 1024;
+                struct rname *g = realloc(names, cap * sizeof *g);
+                if (!g) {
+                    rc = ENOMEM;
+                    break;
+                }
+                names = g;
+            }
+            names[n++] = (struct rname){(const unsigned char *)k.mv_data + 9, k.mv_size - 9,
+                                        v.mv_size / 16};
+        }
+        if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+            break;
+    }
     mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) {
+        free(names);
+        return rc;
+    }
+    if (n) {
+        qsort(names, n, sizeof *names, rname_cmp);
+        size_t w = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (w && rname_cmp(&names[w - 1], &names[i]) == 0)
+                names[w - 1].count += names[i].count;
+            else
+                names[w++] = names[i];
+        }
+        n = w;
+    }
+    *out = names;
+    *n_out = n;
+    return MDB_SUCCESS;
+}
+
+/* Each distinct name of an index with its count, in byte order: the
+ * by-name index and recent_index walked side by side. */
+static int walk_keys(MDB_txn *txn, struct gl_store *st, int idx, gl_store_key_fn fn, void *arg,
+                     int *ret)
+{
+    struct rname *rn;
+    size_t nr, r = 0;
+    *ret = GL_OK;
+    int rc = recent_names(txn, st, idx, &rn, &nr);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->dbi[DB_WORKLOAD + idx], &cur);
+    if (rc) {
+        free(rn);
+        return rc;
+    }
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (!*ret && (rc == MDB_SUCCESS || (rc == MDB_NOTFOUND && r < nr))) {
+        int c = rc != MDB_SUCCESS ? 1 : r == nr ? -1
+                : rname_cmp(&(struct rname){k.mv_data, k.mv_size, 0}, &rn[r]);
+        if (c <= 0) {
+            size_t count = 0;
+            rc = mdb_cursor_count(cur, &count);
+            if (rc)
+                break;
+            uint64_t total = count + (c == 0 ? rn[r++].count : 0);
+            *ret = fn(k.mv_data, k.mv_size, total, arg);
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
+        } else {
+            *ret = fn((const char *)rn[r].name, rn[r].len, rn[r].count, arg);
+            r++;
+        }
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_SUCCESS;
+    mdb_cursor_close(cur);
+    free(rn);
+    return rc;
+}
+
+static int count_cb(const char *key, size_t klen, uint64_t count, void *arg)
+{
+    (void)key, (void)klen, (void)count;
+    ++*(uint64_t *)arg;
+    return 0;
+}
+
+static uint64_t count_keys(MDB_txn *txn, struct gl_store *st, int idx, int *rc)
+{
+    uint64_t n = 0;
+    int ret;
+    if (!*rc)
+        *rc = walk_keys(txn, st, idx, count_cb, &n, &ret);
     return n;
 }
 
@@ -1417,9 +1731,9 @@ int gl_store_stats(struct gl_store *st, struct gl_store_stats *out, struct gl_er
         out->per_type[i] = cnt[i];
     out->duplicates = cnt[CNT_DUPLICATES];
     out->quarantined = cnt[CNT_QUARANTINED];
-    out->workloads = count_keys(txn, st->dbi[DB_WORKLOAD]);
-    out->tasks = count_keys(txn, st->dbi[DB_TASK]);
-    out->credentials = count_keys(txn, st->dbi[DB_CRED]);
+    out->workloads = count_keys(txn, st, 0, &rc);
+    out->tasks = count_keys(txn, st, 1, &rc);
+    out->credentials = count_keys(txn, st, 2, &rc);
     MDB_cursor *cur;
     if (mdb_cursor_open(txn, st->dbi[DB_TIME], &cur) == MDB_SUCCESS) {
         MDB_val k;
@@ -1455,8 +1769,17 @@ static int fetch_event(MDB_txn *txn, struct gl_store *st, const unsigned char *s
 struct hit {
     uint64_t seq;
     size_t pos;
+    int64_t ts;
     MDB_val rec;
 };
+
+static int hit_by_time(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
 
 static int hit_by_seq(const void *a, const void *b)
 {
@@ -1577,17 +1900,35 @@ int gl_store_index_head(struct gl_store *st, enum gl_store_index idx, const char
     klen = gl_store_index_name(key, klen, name);
     MDB_val k = {klen, name}, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-    int ret = GL_OK;
+    unsigned char first[16];
+    bool found = false;
     if (rc == MDB_SUCCESS && v.mv_size == 16) {
         size_t n = 0;
         rc = mdb_cursor_count(cur, &n);
         *count = n;
-        *first_ts = get_ts(v.mv_data);
-        *first_seq = get_u64be((const unsigned char *)v.mv_data + 8);
+        memcpy(first, v.mv_data, 16);
+        found = true;
     }
+    mdb_cursor_close(cur);
+    struct recent_iter it;
+    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND)
+        rc = recent_open(txn, st, (int)idx, name, klen, &it);
+    if (rc == MDB_SUCCESS) {
+        while ((rc = recent_next(&it)) == MDB_SUCCESS) {
+            *count += it.n;
+            if (!found || memcmp(it.ents, first, 16) < 0)
+                memcpy(first, it.ents, 16);
+            found = true;
+        }
+        mdb_cursor_close(it.cur);
+    }
+    if (found) {
+        *first_ts = get_ts(first);
+        *first_seq = get_u64be(first + 8);
+    }
+    int ret = GL_OK;
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         ret = mdb_fail(err, rc, "index head");
-    mdb_cursor_close(cur);
     end_read(st, txn);
     return ret;
 }
@@ -1624,12 +1965,43 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
             }
             hits = h;
         }
-        hits[n] = (struct hit){.seq = get_u64be(tsseq + 8), .pos = n};
+        hits[n] = (struct hit){.seq = get_u64be(tsseq + 8), .pos = n, .ts = get_ts(tsseq)};
         n++;
+    }
+    mdb_cursor_close(cur);
+    /* the latest batches' entries, not merged yet: at most one per batch */
+    size_t merged = n;
+    struct recent_iter it;
+    if (!ret && (rc == MDB_SUCCESS || rc == MDB_NOTFOUND))
+        rc = recent_open(txn, st, (int)idx, name, klen, &it);
+    if (!ret && rc == MDB_SUCCESS) {
+        while (!ret && (rc = recent_next(&it)) == MDB_SUCCESS) {
+            for (size_t i = 0; i < it.n; i++) {
+                const unsigned char *tsseq = it.ents + 16 * i;
+                int64_t ts = get_ts(tsseq);
+                if (ts < from || ts > to)
+                    continue;
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    struct hit *h = realloc(hits, cap * sizeof *h);
+                    if (!h) {
+                        ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+                        break;
+                    }
+                    hits = h;
+                }
+                hits[n++] = (struct hit){.seq = get_u64be(tsseq + 8), .ts = ts};
+            }
+        }
+        mdb_cursor_close(it.cur);
     }
     if (!ret && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         ret = mdb_fail(err, rc, "scan index");
-    mdb_cursor_close(cur);
+    if (!ret && n > merged) {
+        qsort(hits, n, sizeof *hits, hit_by_time);
+        for (size_t i = 0; i < n; i++)
+            hits[i].pos = i;
+    }
     if (!ret)
         ret = fetch_hits(st, txn, hits, n, fn, arg, err);
     free(hits);
@@ -1679,18 +2051,12 @@ int gl_store_scan_keys(struct gl_store *st, enum gl_store_index idx, gl_store_ke
     int rc = open_index(st, idx, 1, &txn, &cur, err); /* no key: any length passes */
     if (rc)
         return rc;
-    MDB_val k, v;
-    int ret = GL_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
-        size_t count = 0;
-        mdb_cursor_count(cur, &count);
-        ret = fn(k.mv_data, k.mv_size, count, arg);
-        if (ret)
-            break;
-    }
     mdb_cursor_close(cur);
+    int ret = GL_OK;
+    rc = walk_keys(txn, st, (int)idx, fn, arg, &ret);
     end_read(st, txn);
+    if (!ret && rc)
+        ret = mdb_fail(err, rc, "scan keys");
     return ret;
 }
 

@@ -74,9 +74,18 @@ struct gl_store_commit_result {
 };
 
 /* Writes the batch and clears it. 'dup_flags' (may be NULL, one per queued
- * event) is set to true for duplicates. */
+ * event) is set to true for duplicates. A batch's index entries are written
+ * next to the batch's other entries, in the same transaction, and every few
+ * batches moved to the by-name indexes in a transaction of their own (see
+ * gl_store_merge_index); a failure of that move is returned after the batch
+ * itself is committed ('res' filled, the batch cleared). */
 int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
                     struct gl_store_commit_result *res, bool *dup_flags, struct gl_error *err);
+
+/* Moves the index entries of the latest batches into the by-name indexes
+ * now (the commit does it every few batches). Queries read both, so this
+ * changes only how fast a query is, never its answer. */
+int gl_store_merge_index(struct gl_store *st, struct gl_error *err);
 
 /* Position of 'source' or -1 when the store has none. */
 int gl_store_position(struct gl_store *st, const char *source, int64_t *next,

@@ -643,7 +643,7 @@ START_TEST(test_old_format)
     ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "by_workload", MDB_CREATE, &wl), 0);
-    MDB_val k = {6, "format"}, v = {17, "grantline-store/1"};
+    MDB_val k = {6, "format"}, v = {17, "grantline-store/2"};
     ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
     ck_assert_int_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
@@ -654,8 +654,8 @@ START_TEST(test_old_format)
         int rc = gl_store_open(dir, ro ? GL_STORE_RDONLY : 0, 0, &st, &err);
         ck_assert_int_eq(rc, GL_ERR_STORE);
         ck_assert_ptr_null(st);
-        ck_assert_msg(strstr(err.msg, "unsupported format 'grantline-store/1'") &&
-                          strstr(err.msg, "grantline-store/2") && strstr(err.msg, "new store"),
+        ck_assert_msg(strstr(err.msg, "unsupported format 'grantline-store/2'") &&
+                          strstr(err.msg, "(expected grantline-store/3)") && strstr(err.msg, "new store"),
                       "message: %s", err.msg);
     }
     free(dir);
