@@ -630,6 +630,262 @@ END_TEST
 
 /* A store of another format is refused with a message that says so, also
  * when its databases have other LMDB flags (checked before they open). */
+/* --- the index in two places: recent_index and the by-name indexes --------- */
+
+/* A model of the indexes: every stored event with its names. Queries on the
+ * store must answer as queries on the model, whether the entries wait in
+ * recent_index, were merged into the by-name indexes, or are split between
+ * the two (a name with entries in both, names that are prefixes of others,
+ * a credential shared by workloads, events of equal times, later batches
+ * with earlier events, repeated ids). */
+#define MX_EV 1500
+enum { MX_WL = 12, MX_CRED = 5, MX_TASK = 4 };
+static const char *const MX_WLS[MX_WL] = {"w1", "w10", "w1x", "w2", "w3", "w4",
+                                          "w5", "w6", "w7", "w8", "w9", "w\xc3\xa9"};
+struct mx_ev {
+    char id[16], task[16], cred[16];
+    int wl;
+    int64_t ts; /* µs */
+    uint64_t seq;
+};
+struct mx {
+    struct mx_ev ev[MX_EV];
+    size_t n;
+};
+
+struct dseen {
+    size_t n, cap;
+    uint64_t *seq;
+    int64_t *ts;
+    char (*id)[16];
+    struct gl_decoder *dec;
+};
+
+static int dcollect(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    struct dseen *s = arg;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->seq = realloc(s->seq, s->cap * sizeof *s->seq);
+        s->ts = realloc(s->ts, s->cap * sizeof *s->ts);
+        s->id = realloc(s->id, s->cap * sizeof *s->id);
+        ck_assert(s->seq && s->ts && s->id);
+    }
+    struct gl_event ev;
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_decoder_decode_stored(s->dec, rec, len, &ev, &err), GL_OK);
+    s->seq[s->n] = seq;
+    s->ts[s->n] = ev.ts;
+    snprintf(s->id[s->n], sizeof s->id[s->n], "%.*s", (int)ev.id.len, ev.id.ptr);
+    s->n++;
+    return 0;
+}
+
+static void dseen_free(struct dseen *s)
+{
+    free(s->seq);
+    free(s->ts);
+    free(s->id);
+    memset(s, 0, sizeof *s);
+}
+
+static const char *mx_name(const struct mx_ev *e, int idx)
+{
+    return idx == GL_IDX_WORKLOAD ? MX_WLS[e->wl] : idx == GL_IDX_TASK ? e->task : e->cred;
+}
+
+static int mx_by_time(const void *a, const void *b)
+{
+    const struct mx_ev *x = *(const struct mx_ev *const *)a, *y = *(const struct mx_ev *const *)b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+struct mx_key {
+    char name[16];
+    uint64_t count;
+};
+
+static int mx_key_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct mx_key *)a)->name, ((const struct mx_key *)b)->name);
+}
+
+struct mx_keys {
+    struct mx_key k[MX_EV];
+    size_t n;
+};
+
+static int mx_key_cb(const char *key, size_t klen, uint64_t count, void *arg)
+{
+    struct mx_keys *ks = arg;
+    ck_assert_uint_lt(ks->n, MX_EV);
+    ck_assert_uint_lt(klen, sizeof ks->k[0].name);
+    memcpy(ks->k[ks->n].name, key, klen);
+    ks->k[ks->n].name[klen] = '\0';
+    ks->k[ks->n++].count = count;
+    return 0;
+}
+
+/* Checks every query of every name of the model against the store. */
+static void mx_check(struct gl_store *st, struct gl_decoder *dec, struct mx *m, unsigned *rnd)
+{
+    struct gl_error err = {0};
+    struct dseen all = {.dec = dec};
+    ck_assert_int_eq(gl_store_scan_events(st, dcollect, &all, &err), GL_OK);
+    ck_assert_uint_eq(all.n, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        m->ev[i].seq = 0;
+        for (size_t j = 0; j < all.n; j++)
+            if (strcmp(all.id[j], m->ev[i].id) == 0)
+                m->ev[i].seq = all.seq[j];
+        ck_assert_uint_ne(m->ev[i].seq, 0);
+    }
+    dseen_free(&all);
+    static const struct mx_ev *sel[MX_EV];
+    static struct mx_keys want, got;
+    for (int idx = 0; idx < GL_IDX__COUNT; idx++) {
+        want.n = 0;
+        for (size_t i = 0; i < m->n; i++) {
+            const char *nm = mx_name(&m->ev[i], idx);
+            size_t k = 0;
+            while (k < want.n && strcmp(want.k[k].name, nm) != 0)
+                k++;
+            if (k == want.n) {
+                snprintf(want.k[k].name, sizeof want.k[k].name, "%s", nm);
+                want.k[want.n++].count = 0;
+            }
+            want.k[k].count++;
+        }
+        qsort(want.k, want.n, sizeof want.k[0], mx_key_cmp);
+        got.n = 0;
+        ck_assert_int_eq(gl_store_scan_keys(st, (enum gl_store_index)idx, mx_key_cb, &got, &err),
+                         GL_OK);
+        ck_assert_uint_eq(got.n, want.n);
+        for (size_t k = 0; k < want.n; k++) {
+            ck_assert_str_eq(got.k[k].name, want.k[k].name);
+            ck_assert_uint_eq(got.k[k].count, want.k[k].count);
+        }
+        for (size_t k = 0; k < want.n; k++) {
+            const char *nm = want.k[k].name;
+            size_t n = 0;
+            for (size_t i = 0; i < m->n; i++)
+                if (strcmp(mx_name(&m->ev[i], idx), nm) == 0)
+                    sel[n++] = &m->ev[i];
+            qsort(sel, n, sizeof sel[0], mx_by_time);
+            uint64_t cnt = 0, fseq = 0;
+            int64_t fts = 0;
+            ck_assert_int_eq(gl_store_index_head(st, (enum gl_store_index)idx, nm, strlen(nm),
+                                                 &cnt, &fts, &fseq, &err),
+                             GL_OK);
+            ck_assert_uint_eq(cnt, n);
+            ck_assert_int_eq(fts, sel[0]->ts);
+            ck_assert_uint_eq(fseq, sel[0]->seq);
+            for (int q = 0; q < 4; q++) {
+                int64_t from = INT64_MIN, to = INT64_MAX;
+                if (q) {
+                    from = T0 + (int64_t)(rand_r(rnd) % 200) * SEC;
+                    to = from + (int64_t)(rand_r(rnd) % 80) * SEC;
+                }
+                struct dseen s = {.dec = dec};
+                ck_assert_int_eq(gl_store_scan_index(st, (enum gl_store_index)idx, nm, strlen(nm),
+                                                     from, to, dcollect, &s, &err),
+                                 GL_OK);
+                size_t w = 0;
+                for (size_t i = 0; i < n; i++) {
+                    if (sel[i]->ts < from || sel[i]->ts > to)
+                        continue;
+                    ck_assert_msg(w < s.n && strcmp(s.id[w], sel[i]->id) == 0,
+                                  "index %d name %s range %d: entry %zu should be %s", idx, nm, q,
+                                  w, sel[i]->id);
+                    ck_assert_uint_eq(s.seq[w], sel[i]->seq);
+                    w++;
+                }
+                ck_assert_uint_eq(s.n, w);
+                dseen_free(&s);
+            }
+        }
+        /* a name only a prefix of stored ones, and one never seen */
+        uint64_t cnt = 1;
+        int64_t fts;
+        uint64_t fseq;
+        ck_assert_int_eq(gl_store_index_head(st, (enum gl_store_index)idx, "w", 1, &cnt, &fts,
+                                             &fseq, &err),
+                         GL_OK);
+        ck_assert_uint_eq(cnt, 0);
+    }
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, m->n);
+}
+
+START_TEST(test_index_recent_merge)
+{
+    char *dir = new_store_dir("store-recent");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    static struct mx m;
+    m.n = 0;
+    unsigned rnd = 20261129;
+    int ntask[MX_WL] = {0};
+    size_t next_id = 0;
+    /* 16 batches trigger a merge: check before it, right after it, with
+     * batches waiting after a merge, and after an explicit merge */
+    for (int batch = 1; batch <= 37; batch++) {
+        size_t size = 1 + rand_r(&rnd) % 40;
+        size_t before = m.n;
+        for (size_t j = 0; j < size && m.n < MX_EV; j++) {
+            char json[512];
+            if (m.n > 0 && rand_r(&rnd) % 10 == 0) { /* an id seen before: a duplicate */
+                const struct mx_ev *e = &m.ev[rand_r(&rnd) % m.n];
+                snprintf(json, sizeof json,
+                         "{\"id\":\"%s\",\"ts\":%lld,\"type\":\"identity.issued\","
+                         "\"workload\":\"%s\",\"task\":\"%s\",\"credential\":{\"id\":\"%s\"}}",
+                         e->id, (long long)(e->ts / 1000), MX_WLS[e->wl], e->task, e->cred);
+                add_json(b, dec, json, NULL);
+                continue;
+            }
+            struct mx_ev *e = &m.ev[m.n++];
+            snprintf(e->id, sizeof e->id, "x%zu", next_id++);
+            e->wl = rand_r(&rnd) % MX_WL;
+            if (rand_r(&rnd) % 8 == 0)
+                ntask[e->wl] = (ntask[e->wl] + 1) % MX_TASK;
+            snprintf(e->task, sizeof e->task, "t%d-%d", e->wl, ntask[e->wl]);
+            snprintf(e->cred, sizeof e->cred, "c%d", rand_r(&rnd) % MX_CRED);
+            /* whole seconds over 200 s: equal times are common; a batch's
+             * times also reach back before earlier batches' */
+            e->ts = T0 + (int64_t)(rand_r(&rnd) % 200) * SEC;
+            snprintf(json, sizeof json,
+                     "{\"id\":\"%s\",\"ts\":%lld,\"type\":\"identity.issued\",\"workload\":\"%s\","
+                     "\"task\":\"%s\",\"credential\":{\"id\":\"%s\"}}",
+                     e->id, (long long)(e->ts / 1000), MX_WLS[e->wl], e->task, e->cred);
+            add_json(b, dec, json, NULL);
+        }
+        struct gl_store_commit_result res;
+        commit(st, b, &res, NULL);
+        ck_assert_uint_eq(res.stored, m.n - before);
+        if (batch == 5 || batch == 15 || batch == 16 || batch == 17 || batch == 37)
+            mx_check(st, dec, &m, &rnd);
+    }
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_merge_index(st, &err), GL_OK);
+    mx_check(st, dec, &m, &rnd);
+    ck_assert_int_eq(gl_store_merge_index(st, &err), GL_OK); /* nothing waits: a no-op */
+    mx_check(st, dec, &m, &rnd);
+    gl_store_close(st);
+    /* a reader sees the same */
+    st = open_store(dir, GL_STORE_RDONLY, 0);
+    mx_check(st, dec, &m, &rnd);
+    ck_assert_int_eq(gl_store_merge_index(st, &err), GL_ERR_STORE);
+    gl_store_close(st);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_old_format)
 {
     char *dir = new_store_dir("store-v1");
@@ -1633,6 +1889,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_time_order_extremes);
     tcase_add_test(tc, test_index_keys);
     tcase_add_test(tc, test_index_batches);
+    tcase_add_test(tc, test_index_recent_merge);
     tcase_add_test(tc, test_old_format);
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
