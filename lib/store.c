@@ -1235,43 +1235,128 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     return rc;
 }
 
+/* The first batch (gen) of recent_index after 'after'; MDB_NOTFOUND past
+ * the last. Gens are first sequence numbers, so never 0. */
+static int recent_next_gen(MDB_cursor *cur, uint64_t after, uint64_t *gen)
+{
+    unsigned char kb[8];
+    put_u64be(kb, after + 1);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && k.mv_size < 10)
+        rc = MDB_CORRUPTED;
+    if (rc == MDB_SUCCESS)
+        *gen = get_u64be(k.mv_data);
+    return rc;
+}
+
 /* Moves every entry of recent_index into the by-name indexes and empties
- * it, in one transaction: a query sees the entries in one place or the
- * other, never both or neither. Taken batch after batch (the keys' order),
- * a name's pages are dirtied by its first entry and stay dirty for the
- * others. */
+ * it, in one transaction: a query sees an entry in one place or the other,
+ * never both or neither. The batches are walked side by side in name order
+ * (one cursor each), so all of a name's new entries go in together and its
+ * pages are found once per merge. */
+struct merge_cur {
+    MDB_cursor *c;
+    uint64_t gen;
+    MDB_val k, v;
+    bool live;
+};
+
+/* -1, 0, 1: how a's (index, name) compares with b's. */
+static int merge_cmp(const struct merge_cur *a, const struct merge_cur *b)
+{
+    size_t la = a->k.mv_size - 8, lb = b->k.mv_size - 8;
+    int c = memcmp((const char *)a->k.mv_data + 8, (const char *)b->k.mv_data + 8,
+                   la < lb ? la : lb);
+    return c ? c : la < lb ? -1 : la > lb;
+}
+
+static int merge_step(struct merge_cur *g)
+{
+    int rc = mdb_cursor_get(g->c, &g->k, &g->v, MDB_NEXT);
+    g->live = rc == MDB_SUCCESS && g->k.mv_size >= 10 && get_u64be(g->k.mv_data) == g->gen;
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
 static int merge_recent(struct gl_store *st, MDB_txn *txn)
 {
-    MDB_cursor *rcur = NULL, *icur[3] = {NULL, NULL, NULL};
-    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &rcur);
-    for (int i = 0; i < 3 && !rc; i++)
-        rc = mdb_cursor_open(txn, st->dbi[DB_WORKLOAD + i], &icur[i]);
-    MDB_val k, v;
-    if (!rc)
-        rc = mdb_cursor_get(rcur, &k, &v, MDB_FIRST);
-    for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(rcur, &k, &v, MDB_NEXT)) {
-        const unsigned char *kp = k.mv_data;
-        if (k.mv_size < 10 || kp[8] > 2 || v.mv_size % 16) {
-            rc = MDB_CORRUPTED;
-            break;
+    struct merge_cur *g = NULL;
+    size_t ng = 0, cap = 0;
+    MDB_cursor *scan = NULL, *icur[3] = {NULL, NULL, NULL};
+    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &scan);
+    uint64_t gen = 0;
+    while (!rc && (rc = recent_next_gen(scan, gen, &gen)) == MDB_SUCCESS) {
+        if (ng == cap) {
+            cap = cap ? 2 * cap : MERGE_GENS;
+            struct merge_cur *n = realloc(g, cap * sizeof *n);
+            if (!n) {
+                rc = ENOMEM;
+                break;
+            }
+            g = n;
         }
-        for (size_t o = 0; o < v.mv_size && rc == MDB_SUCCESS; o += 16) {
-            MDB_val name = {k.mv_size - 9, (void *)(kp + 9)};
-            MDB_val e = {16, (unsigned char *)v.mv_data + o};
-            rc = mdb_cursor_put(icur[kp[8]], &name, &e, MDB_NODUPDATA);
-            if (rc == MDB_KEYEXIST)
-                rc = MDB_SUCCESS;
-        }
+        struct merge_cur *m = &g[ng];
+        rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &m->c);
         if (rc)
             break;
+        ng++;
+        unsigned char kb[8];
+        put_u64be(kb, gen);
+        m->gen = gen;
+        m->k = (MDB_val){8, kb};
+        rc = mdb_cursor_get(m->c, &m->k, &m->v, MDB_SET_RANGE);
+        m->live = rc == MDB_SUCCESS;
     }
     if (rc == MDB_NOTFOUND)
         rc = MDB_SUCCESS;
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = mdb_cursor_open(txn, st->dbi[DB_WORKLOAD + i], &icur[i]);
+    while (!rc) {
+        struct merge_cur *min = NULL;
+        for (size_t i = 0; i < ng; i++)
+            if (g[i].live && (!min || merge_cmp(&g[i], min) < 0))
+                min = &g[i];
+        if (!min)
+            break;
+        const unsigned char *kp = min->k.mv_data;
+        unsigned idx = kp[8];
+        unsigned char name[GL_STORE_INDEX_NAME_MAX];
+        size_t nlen = min->k.mv_size - 9;
+        if (idx > 2 || nlen > sizeof name) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        /* min's key moves on below: compare the others with a copy */
+        unsigned char kcopy[9 + GL_STORE_INDEX_NAME_MAX];
+        memcpy(kcopy, kp, min->k.mv_size);
+        memcpy(name, kp + 9, nlen);
+        struct merge_cur key = {.k = {min->k.mv_size, kcopy}};
+        for (size_t i = 0; i < ng && !rc; i++) {
+            if (!g[i].live || merge_cmp(&g[i], &key) != 0)
+                continue;
+            if (g[i].v.mv_size % 16) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            for (size_t o = 0; o < g[i].v.mv_size && rc == MDB_SUCCESS; o += 16) {
+                MDB_val nk = {nlen, name};
+                MDB_val e = {16, (unsigned char *)g[i].v.mv_data + o};
+                rc = mdb_cursor_put(icur[idx], &nk, &e, MDB_NODUPDATA);
+                if (rc == MDB_KEYEXIST)
+                    rc = MDB_SUCCESS;
+            }
+            if (!rc)
+                rc = merge_step(&g[i]);
+        }
+    }
     for (int i = 0; i < 3; i++)
         if (icur[i])
             mdb_cursor_close(icur[i]);
-    if (rcur)
-        mdb_cursor_close(rcur);
+    for (size_t i = 0; i < ng; i++)
+        mdb_cursor_close(g[i].c);
+    free(g);
+    if (scan)
+        mdb_cursor_close(scan);
     if (!rc)
         rc = mdb_drop(txn, st->dbi[DB_RECENT], 0);
     unsigned char zero[8] = {0};
@@ -1518,21 +1603,6 @@ int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
 }
 
 /* --- recent_index: the latest batches' index entries (see index_write) --- */
-
-/* The first batch (gen) of recent_index after 'after'; MDB_NOTFOUND past
- * the last. Gens are first sequence numbers, so never 0. */
-static int recent_next_gen(MDB_cursor *cur, uint64_t after, uint64_t *gen)
-{
-    unsigned char kb[8];
-    put_u64be(kb, after + 1);
-    MDB_val k = {8, kb}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == MDB_SUCCESS && k.mv_size < 10)
-        rc = MDB_CORRUPTED;
-    if (rc == MDB_SUCCESS)
-        *gen = get_u64be(k.mv_data);
-    return rc;
-}
 
 /* A name's entries in recent_index, batch by batch: 'ents' points to 'n'
  * (ts|seq) entries in order, mapped until the transaction ends. */
