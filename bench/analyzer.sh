@@ -15,7 +15,7 @@ data=$out/events-$n.ndjson
 [ -s "$data" ] || python3 bench/gen_events.py "$n" > "$data"
 store=$out/store-$n
 # the cached store is rebuilt whenever the store's code changed
-layout=$(cat lib/store.c | sha1sum | cut -c1-12)
+layout=$(cat lib/store.c collector/*.c | sha1sum | cut -c1-12)
 if [ ! -f "$store/data.mdb" ] || [ "$(cat "$store.layout" 2>/dev/null)" != "$layout" ]; then
   rm -rf "$store"
   echo "== ingesting $n events into $store" >&2

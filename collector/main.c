@@ -227,6 +227,7 @@ int main(int argc, char **argv)
     struct gl_redactor *rd = NULL;
     struct gl_pipeline *p = NULL;
     int exit_code = 0;
+    bool ran = false;
     if (gl_store_open(store_dir, GL_STORE_CREATE, map_mib << 20, &st, &err)) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
         exit_code = 3;
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
     gl_log(GL_LOG_INFO, "collector", "source %s -> store %s (%zu secret rules)", src->name,
            store_dir, gl_redactor_rule_count(rd));
     int rc = src->run(&cfg, p, st, &stop_flag, &err);
+    ran = true;
     const struct gl_pipeline_counters *cnt = gl_pipeline_counters(p);
     double secs = gl_pipeline_elapsed(p);
     /* The summary is the result of the run: always printed, even with --quiet. */
@@ -294,7 +296,20 @@ int main(int argc, char **argv)
         exit_code = rc == GL_ERR_INVALID ? 2 : 3;
     }
 done:
-    gl_pipeline_free(p);
+    gl_pipeline_free(p); /* the writer thread has ended */
+    if (ran) {
+        /* Leave every index entry in the by-name indexes, so queries on the
+         * store need not look in recent_index (the commits merge it every
+         * few batches; this merges the last few). */
+        int64_t t0 = gl_tstamp_now();
+        struct gl_error merr = {0};
+        if (gl_store_merge_index(st, &merr))
+            gl_log(GL_LOG_WARN, "collector",
+                   "%s (every event is stored; the next run merges the index)", merr.msg);
+        else
+            gl_log(GL_LOG_DEBUG, "collector", "index merged in %.2f s",
+                   (double)(gl_tstamp_now() - t0) / 1e6);
+    }
     gl_redactor_free(rd);
     gl_store_close(st);
     free(props);
