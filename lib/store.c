@@ -178,6 +178,9 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
         rc = meta_get(txn, st->dbi[DB_META], "redact_key", &v);
         if (rc == MDB_SUCCESS && v.mv_size == sizeof st->redact_key)
             memcpy(st->redact_key, v.mv_data, sizeof st->redact_key);
+        /* batches left waiting by an earlier run count towards the next merge */
+        if (meta_get(txn, st->dbi[DB_META], "recent_gens", &v) == MDB_SUCCESS && v.mv_size == 8)
+            st->recent_gens = get_u64be(v.mv_data);
         return GL_OK;
     }
     if (rc != MDB_NOTFOUND)
@@ -1308,7 +1311,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
         m->live = rc == MDB_SUCCESS;
     }
     if (rc == MDB_NOTFOUND)
-        rc = MDB_SUCCESS;
+        rc = ng ? MDB_SUCCESS : MDB_NOTFOUND; /* nothing waits: nothing to write */
     for (int i = 0; i < 3 && !rc; i++)
         rc = mdb_cursor_open(txn, st->dbi[DB_WORKLOAD + i], &icur[i]);
     while (!rc) {
@@ -1366,7 +1369,8 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
 }
 
 /* Commits 'fn' in a write transaction, growing the map and trying again
- * while the map is full. */
+ * while the map is full. MDB_NOTFOUND from 'fn': nothing to write, the
+ * transaction is dropped. */
 static int with_write_txn(struct gl_store *st, int (*fn)(struct gl_store *, MDB_txn *),
                           const char *what, struct gl_error *err)
 {
@@ -1380,7 +1384,7 @@ static int with_write_txn(struct gl_store *st, int (*fn)(struct gl_store *, MDB_
             rc = mdb_txn_commit(txn);
         else
             mdb_txn_abort(txn);
-        if (rc == MDB_SUCCESS)
+        if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND)
             return GL_OK;
         if (rc != MDB_MAP_FULL)
             return mdb_fail(err, rc, what);
