@@ -7,7 +7,8 @@
  *   by_task, by_credential: the same shape
  *   recent_index gen | index | name -> ts|seq ts|seq ... (the index entries of
  *               the latest batches, not yet merged into the three above;
- *               gen is a batch's first sequence number)
+ *               gen is a batch's first sequence number), and
+ *               gen | 3 | event id -> u64be seq (their dedup entries)
  *   by_time     ts|seq -> empty (global replay order: time, then sequence)
  *   dedup       event id -> u64be seq
  *   positions   source name -> i64be next offset
@@ -93,6 +94,7 @@ struct gl_store {
     unsigned char redact_key[32];
     EVP_MD *sha256; /* the chain's digest, fetched once */
     uint64_t recent_gens; /* writer: batches in recent_index (meta "recent_gens") */
+    struct idset *waiting; /* writer: the event ids in recent_index (see idset) */
     /* read-only stores: per reading thread, one reset read transaction,
      * renewed per query (LMDB ties a read transaction to its thread) */
     char data_path[4096 + 16]; /* read-only stores: the data file's real path */
@@ -244,6 +246,118 @@ static void set_comparators(MDB_txn *txn, MDB_dbi dbi, int which)
     }
 }
 
+/* --- the ids waiting in recent_index ---
+ * A batch's dedup entries wait in recent_index with its index entries, so a
+ * batch of random ids (UUIDs) no longer dirties a dedup leaf page per event
+ * once the store has grown. The writer checks a new id against the dedup
+ * tree and against this set of the waiting ids, rebuilt from recent_index
+ * whenever another transaction than this handle's last one committed since
+ * (a new handle, another writer process): a stale set could miss an id
+ * that waits, and store its event twice. */
+#define IDX_ID 3 /* recent_index: the dedup entries' "index" byte */
+
+struct idset {
+    uint64_t *slot; /* 0: empty, else 1 + offset of [len][id] in 'ids' */
+    size_t cap, n;  /* cap a power of two, at most half full */
+    struct gl_buf ids;
+    size_t at_txn;  /* the write transaction the set reflects; SIZE_MAX: unknown */
+    size_t pending; /* this handle's write transaction in progress */
+};
+
+static struct idset *idset_new(void)
+{
+    struct idset *s = calloc(1, sizeof *s);
+    if (s)
+        s->at_txn = SIZE_MAX;
+    return s;
+}
+
+static void idset_free(struct idset *s)
+{
+    if (!s)
+        return;
+    free(s->slot);
+    gl_buf_free(&s->ids);
+    free(s);
+}
+
+static void idset_clear(struct idset *s)
+{
+    if (s->slot)
+        memset(s->slot, 0, s->cap * sizeof *s->slot);
+    s->n = 0;
+    gl_buf_reset(&s->ids);
+}
+
+/* The slot holding 'id', or the empty slot where it would go. */
+static uint64_t *idset_find(const struct idset *s, const void *id, size_t len)
+{
+    const unsigned char *base = (const unsigned char *)s->ids.data;
+    for (size_t at = XXH3_64bits(id, len) & (s->cap - 1);; at = (at + 1) & (s->cap - 1)) {
+        uint64_t v = s->slot[at];
+        if (!v)
+            return &s->slot[at];
+        const unsigned char *e = base + v - 1;
+        if (e[0] == len && memcmp(e + 1, id, len) == 0)
+            return &s->slot[at];
+    }
+}
+
+static bool idset_has(const struct idset *s, const void *id, size_t len)
+{
+    return s->n && *idset_find(s, id, len) != 0;
+}
+
+/* Ids are 1..128 bytes (the event contract); up to 255 fit. */
+static int idset_add(struct idset *s, const void *id, size_t len)
+{
+    if (len == 0 || len > 255)
+        return EINVAL;
+    if (2 * (s->n + 1) > s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 4096, oc = s->cap;
+        uint64_t *ns = calloc(nc, sizeof *ns), *old = s->slot;
+        if (!ns)
+            return ENOMEM;
+        s->slot = ns;
+        s->cap = nc;
+        for (size_t i = 0; i < oc; i++)
+            if (old[i]) {
+                const unsigned char *e = (const unsigned char *)s->ids.data + old[i] - 1;
+                *idset_find(s, e + 1, e[0]) = old[i];
+            }
+        free(old);
+    }
+    uint64_t *at = idset_find(s, id, len);
+    if (*at)
+        return 0;
+    size_t off = s->ids.len;
+    unsigned char l = (unsigned char)len;
+    if (gl_buf_append(&s->ids, &l, 1) || gl_buf_append(&s->ids, id, len))
+        return ENOMEM;
+    *at = off + 1;
+    s->n++;
+    return 0;
+}
+
+/* Refills the set from recent_index's dedup entries. */
+static int idset_load(struct idset *s, MDB_txn *txn, MDB_dbi recent)
+{
+    idset_clear(s);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, recent, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *kp = k.mv_data;
+        if (k.mv_size > 9 && kp[8] == IDX_ID && (rc = idset_add(s, kp + 9, k.mv_size - 9)))
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
 int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store **out,
                   struct gl_error *err)
 {
@@ -375,6 +489,7 @@ void gl_store_close(struct gl_store *st)
             mdb_txn_abort(st->rslots[i].txn);
     pthread_mutex_destroy(&st->rlock);
     EVP_MD_free(st->sha256);
+    idset_free(st->waiting);
     mdb_env_close(st->env);
     free(st);
 }
@@ -940,6 +1055,30 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
             rc = mdb_cursor_put(cur, &k, &v, 0);
         *wrote = true;
     }
+    /* the batch's dedup entries, by id, after its names (index byte 3) */
+    key[8] = IDX_ID;
+    const char *arena = b->arena.data;
+    for (size_t j = 0; j < b->n_idord && rc == MDB_SUCCESS; j++) {
+        size_t i = b->idord[j];
+        uint64_t sq = b->seq[b->tpos[i]];
+        if (!sq)
+            continue;
+        const struct pending *p = &b->ev[i];
+        if (p->id_len == 0 || p->id_len > GL_STORE_INDEX_NAME_MAX) {
+            rc = EINVAL;
+            break;
+        }
+        memcpy(key + 9, arena + p->id, p->id_len);
+        unsigned char seqbe[8];
+        put_u64be(seqbe, sq);
+        MDB_val k = {9 + p->id_len, key}, v = {8, seqbe};
+        rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+        if (rc == MDB_KEYEXIST) /* ids sharing their first 16 bytes: not sorted */
+            rc = mdb_cursor_put(cur, &k, &v, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) /* cannot be: the batch's repeats are marked */
+            rc = MDB_SUCCESS;
+        *wrote = true;
+    }
     if (cur)
         mdb_cursor_close(cur);
     cur = NULL;
@@ -1075,6 +1214,16 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         return rc;
     memset(res, 0, sizeof *res);
     res->first_seq = seq + 1;
+    if (!st->waiting && !(st->waiting = idset_new()))
+        return ENOMEM;
+    st->waiting->pending = mdb_txn_id(txn);
+    if (st->waiting->at_txn != st->waiting->pending - 1) {
+        st->waiting->at_txn = SIZE_MAX;
+        rc = idset_load(st->waiting, txn, st->dbi[DB_RECENT]);
+        if (rc)
+            return rc;
+        st->waiting->at_txn = st->waiting->pending - 1;
+    }
     size_t n = b->n_ev;
     if (n > GL_STORE_BATCH_MAX)
         return EOVERFLOW;
@@ -1093,10 +1242,9 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         rc = ENOMEM;
     size_t mask = ((size_t)1 << b->shift) - 1;
     /* Sequence numbers first, assuming no event repeats one of an earlier
-     * batch: the dedup entries can then go in by id, as neighbours in the
-     * B-tree (in arrival order they were random inserts, half the writer's
-     * time with Kafka's partition-by-partition delivery). A repeat found
-     * there is marked and the batch replayed (RETRY_DUPS). */
+     * batch; the ids are then looked up in id order (neighbours in the
+     * dedup tree) and among the waiting ones. A repeat found is marked and
+     * the batch replayed (RETRY_DUPS). */
     uint64_t next = seq;
     for (size_t j = 0; j < n; j++) {
         size_t tp = b->order[j] & mask, i = b->tord[tp];
@@ -1116,14 +1264,14 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         if (!sq)
             continue;
         const struct pending *p = &b->ev[i];
-        unsigned char seqbe[8];
-        put_u64be(seqbe, sq);
-        MDB_val dk = {p->id_len, (void *)(arena + p->id)};
-        MDB_val dv = {8, seqbe};
-        rc = mdb_cursor_put(dcur, &dk, &dv, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST) {
+        MDB_val dk = {p->id_len, (void *)(arena + p->id)}, dv;
+        rc = idset_has(st->waiting, dk.mv_data, dk.mv_size)
+                 ? MDB_SUCCESS
+                 : mdb_cursor_get(dcur, &dk, &dv, MDB_SET);
+        if (rc == MDB_SUCCESS) {
             b->xdup[i] = true;
             again = true;
+        } else if (rc == MDB_NOTFOUND) {
             rc = MDB_SUCCESS;
         }
     }
@@ -1285,7 +1433,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
 {
     struct merge_cur *g = NULL;
     size_t ng = 0, cap = 0;
-    MDB_cursor *scan = NULL, *icur[3] = {NULL, NULL, NULL};
+    MDB_cursor *scan = NULL, *icur[4] = {NULL, NULL, NULL, NULL};
     int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &scan);
     uint64_t gen = 0;
     while (!rc && (rc = recent_next_gen(scan, gen, &gen)) == MDB_SUCCESS) {
@@ -1312,8 +1460,8 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
     }
     if (rc == MDB_NOTFOUND)
         rc = ng ? MDB_SUCCESS : MDB_NOTFOUND; /* nothing waits: nothing to write */
-    for (int i = 0; i < 3 && !rc; i++)
-        rc = mdb_cursor_open(txn, st->dbi[DB_WORKLOAD + i], &icur[i]);
+    for (int i = 0; i < 4 && !rc; i++)
+        rc = mdb_cursor_open(txn, st->dbi[i == IDX_ID ? DB_DEDUP : DB_WORKLOAD + i], &icur[i]);
     while (!rc) {
         struct merge_cur *min = NULL;
         for (size_t i = 0; i < ng; i++)
@@ -1325,7 +1473,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
         unsigned idx = kp[8];
         unsigned char name[GL_STORE_INDEX_NAME_MAX];
         size_t nlen = min->k.mv_size - 9;
-        if (idx > 2 || nlen > sizeof name) {
+        if (idx > IDX_ID || nlen > sizeof name) {
             rc = MDB_CORRUPTED;
             break;
         }
@@ -1337,6 +1485,16 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
         for (size_t i = 0; i < ng && !rc; i++) {
             if (!g[i].live || merge_cmp(&g[i], &key) != 0)
                 continue;
+            if (idx == IDX_ID) { /* an id: its dedup entry */
+                MDB_val nk = {nlen, name};
+                rc = g[i].v.mv_size == 8 ? mdb_cursor_put(icur[idx], &nk, &g[i].v, MDB_NOOVERWRITE)
+                                         : MDB_CORRUPTED;
+                if (rc == MDB_KEYEXIST) /* cannot be: a repeat is not stored */
+                    rc = MDB_SUCCESS;
+                if (!rc)
+                    rc = merge_step(&g[i]);
+                continue;
+            }
             if (g[i].v.mv_size % 16) {
                 rc = MDB_CORRUPTED;
                 break;
@@ -1352,7 +1510,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
                 rc = merge_step(&g[i]);
         }
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (icur[i])
             mdb_cursor_close(icur[i]);
     for (size_t i = 0; i < ng; i++)
@@ -1365,6 +1523,8 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
     unsigned char zero[8] = {0};
     if (!rc)
         rc = meta_put(txn, st->dbi[DB_META], "recent_gens", zero, 8);
+    if (!rc && st->waiting)
+        st->waiting->pending = mdb_txn_id(txn);
     return rc;
 }
 
@@ -1398,13 +1558,40 @@ static int with_write_txn(struct gl_store *st, int (*fn)(struct gl_store *, MDB_
     }
 }
 
+/* After a batch commits: its stored ids are waiting ones now. */
+static void waiting_add(struct gl_store *st, const struct gl_store_batch *b)
+{
+    struct idset *w = st->waiting;
+    if (!w || w->at_txn != w->pending - 1)
+        return; /* unknown already: reloaded before the next batch */
+    for (size_t i = 0; i < b->n_ev; i++) {
+        if (b->dup[i] || b->xdup[i])
+            continue;
+        const struct pending *p = &b->ev[i];
+        if (idset_add(w, (const char *)b->arena.data + p->id, p->id_len)) {
+            w->at_txn = SIZE_MAX;
+            return;
+        }
+    }
+    w->at_txn = w->pending;
+}
+
 int gl_store_merge_index(struct gl_store *st, struct gl_error *err)
 {
     if (st->rdonly)
         return gl_error_set(err, GL_ERR_STORE, 0, "store %s: opened read-only", st->dir);
+    size_t before = st->waiting ? st->waiting->pending : 0;
     int rc = with_write_txn(st, merge_recent, "merge index", err);
     if (rc == GL_OK)
         st->recent_gens = 0;
+    struct idset *w = st->waiting;
+    if (rc == GL_OK && w && w->pending != before) {
+        /* committed (not "nothing waits"): recent_index is empty now */
+        idset_clear(w);
+        w->at_txn = w->at_txn == w->pending - 1 ? w->pending : SIZE_MAX;
+    } else if (rc != GL_OK && w) {
+        w->at_txn = SIZE_MAX;
+    }
     return rc;
 }
 
@@ -1426,6 +1613,7 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
         if (rc == MDB_SUCCESS) {
             rc = mdb_txn_commit(txn);
             if (rc == MDB_SUCCESS) {
+                waiting_add(st, b);
                 gl_store_batch_clear(b);
                 return st->recent_gens >= MERGE_GENS ? gl_store_merge_index(st, err) : GL_OK;
             }

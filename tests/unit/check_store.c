@@ -868,6 +868,10 @@ START_TEST(test_index_recent_merge)
         ck_assert_uint_eq(res.stored, m.n - before);
         if (batch == 5 || batch == 15 || batch == 16 || batch == 17 || batch == 37)
             mx_check(st, dec, &m, &rnd);
+        if (batch == 20 || batch == 26) { /* batches wait: a new handle finds their ids */
+            gl_store_close(st);
+            st = open_store(dir, 0, 0);
+        }
     }
     struct gl_error err = {0};
     ck_assert_int_eq(gl_store_merge_index(st, &err), GL_OK);
@@ -881,6 +885,83 @@ START_TEST(test_index_recent_merge)
     ck_assert_int_eq(gl_store_merge_index(st, &err), GL_ERR_STORE);
     gl_store_close(st);
     gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    free(dir);
+}
+END_TEST
+
+/* Two writer processes take turns on one store: each must see the other's
+ * ids that still wait in recent_index (not yet in the dedup tree), or an
+ * event the other stored would be stored again. */
+static void commit_ids(struct gl_store *st, struct gl_decoder *dec, const char *const *ids,
+                       size_t n, uint64_t *stored, uint64_t *dups)
+{
+    struct gl_store_batch *b = gl_store_batch_new();
+    for (size_t i = 0; i < n; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"id\":\"%s\",\"ts\":\"2024-05-01T12:00:00Z\",\"type\":\"task.started\","
+                 "\"workload\":\"w\",\"task\":\"t\"}",
+                 ids[i]);
+        add_json(b, dec, json, NULL);
+    }
+    struct gl_store_commit_result res;
+    commit(st, b, &res, NULL);
+    *stored = res.stored;
+    *dups = res.duplicates;
+    gl_store_batch_free(b);
+}
+
+START_TEST(test_dedup_two_writers)
+{
+    char *dir = new_store_dir("store-2w");
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    uint64_t stored, dups;
+    static const char *const a[] = {"a1", "a2"};
+    commit_ids(st, dec, a, 2, &stored, &dups);
+    ck_assert_uint_eq(stored, 2);
+    for (int round = 0; round < 2; round++) {
+        /* the other writer: stores b1 (round 1: after merging what waits) */
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            struct gl_store *cw = NULL;
+            struct gl_error cerr = {0};
+            if (gl_store_open(dir, 0, 0, &cw, &cerr))
+                _exit(2);
+            struct gl_store_batch *b = gl_store_batch_new();
+            struct gl_event ev;
+            char json[256];
+            snprintf(json, sizeof json,
+                     "{\"id\":\"b%d\",\"ts\":\"2024-05-01T12:00:00Z\",\"type\":\"task.started\","
+                     "\"workload\":\"w\",\"task\":\"t\"}",
+                     round);
+            struct gl_buf out = {0};
+            int rc = gl_decoder_decode(dec, json, strlen(json), &ev, &cerr) ||
+                     gl_event_encode(&ev, NULL, &out, NULL, &cerr) ||
+                     gl_store_batch_add(b, &ev, out.data, out.len) ||
+                     (round == 1 && gl_store_merge_index(cw, &cerr)) ||
+                     gl_store_commit(cw, b, NULL, NULL, &cerr);
+            gl_buf_free(&out);
+            gl_store_batch_free(b);
+            gl_store_close(cw);
+            _exit(rc ? 1 : 0);
+        }
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second writer failed");
+        /* this handle's view of the waiting ids is stale now */
+        const char *again[] = {round ? "b1" : "b0", "a1", round ? "c1" : "c0"};
+        commit_ids(st, dec, again, 3, &stored, &dups);
+        ck_assert_uint_eq(stored, 1);
+        ck_assert_uint_eq(dups, 2);
+    }
+    struct gl_store_stats stt;
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, 6); /* a1 a2 b0 c0 b1 c1 */
+    gl_store_close(st);
     gl_decoder_free(dec);
     free(dir);
 }
@@ -1890,6 +1971,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_index_keys);
     tcase_add_test(tc, test_index_batches);
     tcase_add_test(tc, test_index_recent_merge);
+    tcase_add_test(tc, test_dedup_two_writers);
     tcase_add_test(tc, test_old_format);
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
