@@ -3,13 +3,24 @@
 benchmarks: N events over 10,000 workloads, per-task tokens and grants revoked
 when the task ends, tool calls with prompts in attrs (1 in 100 outside the
 grant), about 1 in 2,000 carrying a planted secret.
-Usage: gen_events.py N [--keyed]   (--keyed: 'workload<TAB>json' for kcat -K)"""
+Usage: gen_events.py N [--keyed] [--uuid]
+  --keyed: 'workload<TAB>json' for kcat -K
+  --uuid:  random-looking UUID ids (as CloudTrail's eventID) instead of ev-NNNNNNNNN"""
+import hashlib
 import json
 import random
 import sys
 
 n = int(sys.argv[1])
 keyed = "--keyed" in sys.argv
+uuid_ids = "--uuid" in sys.argv
+
+
+def event_id(i):
+    if not uuid_ids:
+        return f"ev-{i:09d}"
+    h = hashlib.md5(str(i).encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 rnd = random.Random(42)
 out = sys.stdout
 t0 = 1767225600000  # 2026-01-01T00:00:00Z in ms
@@ -27,7 +38,7 @@ for i in range(n):
     task = f"task-{w:05d}-{st['task']:04d}"
     cred = f"tok-{w:05d}-{st['task']:04d}"
     ph = st["phase"]
-    base = {"id": f"ev-{i:09d}", "ts": ts, "workload": wl, "task": task, "source": "agent-gateway"}
+    base = {"id": event_id(i), "ts": ts, "workload": wl, "task": task, "source": "agent-gateway"}
     if ph == 0:
         ev = dict(base, type="task.started",
                   scope=[{"action": a, "resource": "arn:aws:s3:::acme-reports/*"} for a in actions[:3]])
