@@ -93,7 +93,7 @@ struct gl_store {
     uint64_t map_size;
     unsigned char redact_key[32];
     EVP_MD *sha256; /* the chain's digest, fetched once */
-    uint64_t recent_gens; /* writer: batches in recent_index (meta "recent_gens") */
+    uint64_t recent_gens; /* writer: batches waiting in recent_index (meta "recent_gens") */
     struct idset *waiting; /* writer: the event ids in recent_index (see idset) */
     /* read-only stores: per reading thread, one reset read transaction,
      * renewed per query (LMDB ties a read transaction to its thread) */
@@ -181,8 +181,8 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
         if (rc == MDB_SUCCESS && v.mv_size == sizeof st->redact_key)
             memcpy(st->redact_key, v.mv_data, sizeof st->redact_key);
         /* batches left waiting by an earlier run count towards the next merge */
-        if (meta_get(txn, st->dbi[DB_META], "recent_gens", &v) == MDB_SUCCESS && v.mv_size == 8)
-            st->recent_gens = get_u64be(v.mv_data);
+        if (meta_get(txn, st->dbi[DB_META], "recent_gens", &v) == MDB_SUCCESS)
+            st->recent_gens = v.mv_size / 8;
         return GL_OK;
     }
     if (rc != MDB_NOTFOUND)
@@ -1193,6 +1193,26 @@ int gl_store_batch_prepare(struct gl_store_batch *b, struct gl_error *err)
     return order_batch(b) ? gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory") : GL_OK;
 }
 
+/* The gens (first sequence numbers) of the batches waiting in recent_index,
+ * in order: meta "recent_gens", 8 bytes each, borrowed from the transaction.
+ * Kept there so a query finds them with one lookup. */
+static int recent_list(MDB_txn *txn, struct gl_store *st, const unsigned char **gens, size_t *n)
+{
+    MDB_val v;
+    int rc = meta_get(txn, st->dbi[DB_META], "recent_gens", &v);
+    *gens = NULL;
+    *n = 0;
+    if (rc == MDB_NOTFOUND)
+        return MDB_SUCCESS;
+    if (rc == MDB_SUCCESS && v.mv_size % 8)
+        rc = MDB_CORRUPTED;
+    if (rc == MDB_SUCCESS) {
+        *gens = v.mv_data;
+        *n = v.mv_size / 8;
+    }
+    return rc;
+}
+
 static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b,
                        struct gl_store_commit_result *res, bool *dup_flags)
 {
@@ -1323,20 +1343,23 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         if (rc)
             return rc;
     }
-    uint64_t gens = 0;
-    rc = meta_get(txn, st->dbi[DB_META], "recent_gens", &v);
-    if (rc == MDB_SUCCESS && v.mv_size == 8)
-        gens = get_u64be(v.mv_data);
-    else if (rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+    const unsigned char *gens;
+    size_t ng;
+    rc = recent_list(txn, st, &gens, &ng);
+    if (rc)
         return rc;
     if (wrote) {
-        unsigned char gb[8];
-        put_u64be(gb, ++gens);
-        rc = meta_put(txn, st->dbi[DB_META], "recent_gens", gb, 8);
+        unsigned char *list = malloc(8 * (ng + 1));
+        if (!list)
+            return ENOMEM;
+        memcpy(list, gens, 8 * ng); /* 'gens' is in meta's page, which the put rewrites */
+        put_u64be(list + 8 * ng++, res->first_seq);
+        rc = meta_put(txn, st->dbi[DB_META], "recent_gens", list, 8 * ng);
+        free(list);
         if (rc)
             return rc;
     }
-    st->recent_gens = gens; /* valid once the transaction commits */
+    st->recent_gens = ng; /* valid once the transaction commits */
 
     if (b->n_quar) {
         MDB_cursor *cur;
@@ -1386,21 +1409,6 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     return rc;
 }
 
-/* The first batch (gen) of recent_index after 'after'; MDB_NOTFOUND past
- * the last. Gens are first sequence numbers, so never 0. */
-static int recent_next_gen(MDB_cursor *cur, uint64_t after, uint64_t *gen)
-{
-    unsigned char kb[8];
-    put_u64be(kb, after + 1);
-    MDB_val k = {8, kb}, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == MDB_SUCCESS && k.mv_size < 10)
-        rc = MDB_CORRUPTED;
-    if (rc == MDB_SUCCESS)
-        *gen = get_u64be(k.mv_data);
-    return rc;
-}
-
 /* Moves every entry of recent_index into the by-name indexes and empties
  * it, in one transaction: a query sees an entry in one place or the other,
  * never both or neither. The batches are walked side by side in name order
@@ -1433,10 +1441,14 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
 {
     struct merge_cur *g = NULL;
     size_t ng = 0, cap = 0;
-    MDB_cursor *scan = NULL, *icur[4] = {NULL, NULL, NULL, NULL};
-    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &scan);
-    uint64_t gen = 0;
-    while (!rc && (rc = recent_next_gen(scan, gen, &gen)) == MDB_SUCCESS) {
+    MDB_cursor *icur[4] = {NULL, NULL, NULL, NULL};
+    const unsigned char *gens;
+    size_t n_gens;
+    int rc = recent_list(txn, st, &gens, &n_gens);
+    if (!rc && n_gens == 0)
+        return MDB_NOTFOUND; /* nothing waits: nothing to write */
+    for (size_t gi = 0; gi < n_gens && !rc; gi++) {
+        uint64_t gen = get_u64be(gens + 8 * gi);
         if (ng == cap) {
             cap = cap ? 2 * cap : MERGE_GENS;
             struct merge_cur *n = realloc(g, cap * sizeof *n);
@@ -1456,10 +1468,10 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
         m->gen = gen;
         m->k = (MDB_val){8, kb};
         rc = mdb_cursor_get(m->c, &m->k, &m->v, MDB_SET_RANGE);
-        m->live = rc == MDB_SUCCESS;
+        m->live = rc == MDB_SUCCESS && m->k.mv_size >= 10 && get_u64be(m->k.mv_data) == gen;
+        if (rc == MDB_NOTFOUND)
+            rc = MDB_SUCCESS;
     }
-    if (rc == MDB_NOTFOUND)
-        rc = ng ? MDB_SUCCESS : MDB_NOTFOUND; /* nothing waits: nothing to write */
     for (int i = 0; i < 4 && !rc; i++)
         rc = mdb_cursor_open(txn, st->dbi[i == IDX_ID ? DB_DEDUP : DB_WORKLOAD + i], &icur[i]);
     while (!rc) {
@@ -1516,13 +1528,10 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
     for (size_t i = 0; i < ng; i++)
         mdb_cursor_close(g[i].c);
     free(g);
-    if (scan)
-        mdb_cursor_close(scan);
     if (!rc)
         rc = mdb_drop(txn, st->dbi[DB_RECENT], 0);
-    unsigned char zero[8] = {0};
     if (!rc)
-        rc = meta_put(txn, st->dbi[DB_META], "recent_gens", zero, 8);
+        rc = meta_put(txn, st->dbi[DB_META], "recent_gens", "", 0);
     if (!rc && st->waiting)
         st->waiting->pending = mdb_txn_id(txn);
     return rc;
@@ -1800,7 +1809,8 @@ int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
  * (ts|seq) entries in order, mapped until the transaction ends. */
 struct recent_iter {
     MDB_cursor *cur;
-    uint64_t gen;
+    const unsigned char *gens; /* see recent_list */
+    size_t n_gens, at;
     unsigned char key[9 + GL_STORE_INDEX_NAME_MAX];
     size_t klen;
     const unsigned char *ents;
@@ -1810,19 +1820,20 @@ struct recent_iter {
 static int recent_open(MDB_txn *txn, struct gl_store *st, int idx, const char *name, size_t len,
                        struct recent_iter *it)
 {
-    it->gen = 0;
+    it->at = 0;
     it->key[8] = (unsigned char)idx;
     memcpy(it->key + 9, name, len);
     it->klen = 9 + len;
-    return mdb_cursor_open(txn, st->dbi[DB_RECENT], &it->cur);
+    int rc = recent_list(txn, st, &it->gens, &it->n_gens);
+    return rc ? rc : mdb_cursor_open(txn, st->dbi[DB_RECENT], &it->cur);
 }
 
 /* MDB_SUCCESS with the next batch's entries; MDB_NOTFOUND after the last. */
 static int recent_next(struct recent_iter *it)
 {
-    int rc;
-    while ((rc = recent_next_gen(it->cur, it->gen, &it->gen)) == MDB_SUCCESS) {
-        put_u64be(it->key, it->gen);
+    int rc = MDB_NOTFOUND;
+    while (it->at < it->n_gens) {
+        memcpy(it->key, it->gens + 8 * it->at++, 8);
         MDB_val k = {it->klen, it->key}, v;
         rc = mdb_cursor_get(it->cur, &k, &v, MDB_SET_KEY);
         if (rc == MDB_NOTFOUND)
@@ -1860,16 +1871,20 @@ static int recent_names(MDB_txn *txn, struct gl_store *st, int idx, struct rname
 {
     *out = NULL;
     *n_out = 0;
+    const unsigned char *gens;
+    size_t n_gens;
+    int rc = recent_list(txn, st, &gens, &n_gens);
+    if (rc || n_gens == 0)
+        return rc;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &cur);
+    rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &cur);
     if (rc)
         return rc;
     struct rname *names = NULL;
     size_t n = 0, cap = 0;
-    uint64_t gen = 0;
-    while ((rc = recent_next_gen(cur, gen, &gen)) == MDB_SUCCESS) {
+    for (size_t gi = 0; gi < n_gens; gi++) {
         unsigned char kb[9];
-        put_u64be(kb, gen);
+        memcpy(kb, gens + 8 * gi, 8);
         kb[8] = (unsigned char)idx;
         MDB_val k = {9, kb}, v;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
@@ -1890,9 +1905,10 @@ static int recent_names(MDB_txn *txn, struct gl_store *st, int idx, struct rname
         }
         if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
             break;
+        rc = MDB_SUCCESS;
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND) {
+    if (rc) {
         free(names);
         return rc;
     }
