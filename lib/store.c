@@ -1409,11 +1409,11 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     return rc;
 }
 
-/* Moves every entry of recent_index into the by-name indexes and empties
- * it, in one transaction: a query sees an entry in one place or the other,
- * never both or neither. The batches are walked side by side in name order
- * (one cursor each), so all of a name's new entries go in together and its
- * pages are found once per merge. */
+/* Moves every entry of recent_index into the by-name indexes and the dedup
+ * tree and empties it, in one transaction: a query sees an entry in one
+ * place or the other, never both or neither. The batches are walked side by
+ * side in key order (one cursor each), so all of a name's new entries go in
+ * together and its pages are found once per merge. */
 struct merge_cur {
     MDB_cursor *c;
     uint64_t gen;
