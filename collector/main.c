@@ -305,7 +305,9 @@ done:
         struct gl_error merr = {0};
         if (gl_store_merge_index(st, &merr))
             gl_log(GL_LOG_WARN, "collector",
-                   "%s (every event is stored; the next run merges the index)", merr.msg);
+                   "%s (the committed events are stored and queryable; the next run merges "
+                   "the index)",
+                   merr.msg);
         else
             gl_log(GL_LOG_DEBUG, "collector", "index merged in %.2f s",
                    (double)(gl_tstamp_now() - t0) / 1e6);

@@ -75,6 +75,8 @@ static void *writer_main(void *arg)
         int64_t t0 = gl_tstamp_now(), c0 = gl_tstamp_thread_cpu();
         int rc = gl_store_commit(p->st, s->batch, &res, s->dups, &err);
         int64_t took = gl_tstamp_now() - t0, cpu = gl_tstamp_thread_cpu() - c0;
+        if (rc == GL_OK && res.index_merge != GL_OK) /* the batch is stored all the same */
+            gl_log(GL_LOG_WARN, "store", "%s (the next commit tries again)", err.msg);
         pthread_mutex_lock(&p->mu);
         p->commit_us += took;
         p->done_at = t0 + took;

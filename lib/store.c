@@ -257,7 +257,7 @@ static void set_comparators(MDB_txn *txn, MDB_dbi dbi, int which)
 #define IDX_ID 3 /* recent_index: the dedup entries' "index" byte */
 
 struct idset {
-    uint64_t *slot; /* 0: empty, else 1 + offset of [len][id] in 'ids' */
+    uint64_t *slot; /* 0: empty, else 1 + offset of [u16 len][id] in 'ids' */
     size_t cap, n;  /* cap a power of two, at most half full */
     struct gl_buf ids;
     size_t at_txn;  /* the write transaction the set reflects; SIZE_MAX: unknown */
@@ -298,7 +298,7 @@ static uint64_t *idset_find(const struct idset *s, const void *id, size_t len)
         if (!v)
             return &s->slot[at];
         const unsigned char *e = base + v - 1;
-        if (e[0] == len && memcmp(e + 1, id, len) == 0)
+        if ((size_t)(e[0] << 8 | e[1]) == len && memcmp(e + 2, id, len) == 0)
             return &s->slot[at];
     }
 }
@@ -308,10 +308,10 @@ static bool idset_has(const struct idset *s, const void *id, size_t len)
     return s->n && *idset_find(s, id, len) != 0;
 }
 
-/* Ids are 1..128 bytes (the event contract); up to 255 fit. */
+/* Ids are 1..128 bytes (the event contract), 1..400 in a batch. */
 static int idset_add(struct idset *s, const void *id, size_t len)
 {
-    if (len == 0 || len > 255)
+    if (len == 0 || len > 0xffff)
         return EINVAL;
     if (2 * (s->n + 1) > s->cap) {
         size_t nc = s->cap ? 2 * s->cap : 4096, oc = s->cap;
@@ -323,7 +323,7 @@ static int idset_add(struct idset *s, const void *id, size_t len)
         for (size_t i = 0; i < oc; i++)
             if (old[i]) {
                 const unsigned char *e = (const unsigned char *)s->ids.data + old[i] - 1;
-                *idset_find(s, e + 1, e[0]) = old[i];
+                *idset_find(s, e + 2, (size_t)(e[0] << 8 | e[1])) = old[i];
             }
         free(old);
     }
@@ -331,8 +331,8 @@ static int idset_add(struct idset *s, const void *id, size_t len)
     if (*at)
         return 0;
     size_t off = s->ids.len;
-    unsigned char l = (unsigned char)len;
-    if (gl_buf_append(&s->ids, &l, 1) || gl_buf_append(&s->ids, id, len))
+    unsigned char l[2] = {(unsigned char)(len >> 8), (unsigned char)len};
+    if (gl_buf_append(&s->ids, l, 2) || gl_buf_append(&s->ids, id, len))
         return ENOMEM;
     *at = off + 1;
     s->n++;
@@ -1052,7 +1052,9 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         MDB_val k = {9 + u->len, key}, v = {16 * m, b->post};
         rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
         if (rc == MDB_KEYEXIST) /* not after the last key: a defence, gens only grow */
-            rc = mdb_cursor_put(cur, &k, &v, 0);
+            rc = mdb_cursor_put(cur, &k, &v, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) /* the same gen twice: never overwrite entries */
+            rc = MDB_CORRUPTED;
         *wrote = true;
     }
     /* the batch's dedup entries, by id, after its names (index byte 3) */
@@ -1352,7 +1354,8 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         unsigned char *list = malloc(8 * (ng + 1));
         if (!list)
             return ENOMEM;
-        memcpy(list, gens, 8 * ng); /* 'gens' is in meta's page, which the put rewrites */
+        if (ng) /* 'gens' is in meta's page, which the put rewrites */
+            memcpy(list, gens, 8 * ng);
         put_u64be(list + 8 * ng++, res->first_seq);
         rc = meta_put(txn, st->dbi[DB_META], "recent_gens", list, 8 * ng);
         free(list);
@@ -1474,6 +1477,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
     }
     for (int i = 0; i < 4 && !rc; i++)
         rc = mdb_cursor_open(txn, st->dbi[i == IDX_ID ? DB_DEDUP : DB_WORKLOAD + i], &icur[i]);
+    size_t moved = 0; /* recent_index entries merged: all of them, or corrupt */
     while (!rc) {
         struct merge_cur *min = NULL;
         for (size_t i = 0; i < ng; i++)
@@ -1505,6 +1509,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
                     rc = MDB_SUCCESS;
                 if (!rc)
                     rc = merge_step(&g[i]);
+                moved++;
                 continue;
             }
             if (g[i].v.mv_size % 16) {
@@ -1520,6 +1525,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
             }
             if (!rc)
                 rc = merge_step(&g[i]);
+            moved++;
         }
     }
     for (int i = 0; i < 4; i++)
@@ -1528,6 +1534,11 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
     for (size_t i = 0; i < ng; i++)
         mdb_cursor_close(g[i].c);
     free(g);
+    /* an entry under a gen missing from the list would be dropped unmerged */
+    MDB_stat ms;
+    if (!rc && (rc = mdb_stat(txn, st->dbi[DB_RECENT], &ms)) == MDB_SUCCESS &&
+        ms.ms_entries != moved)
+        rc = MDB_CORRUPTED;
     if (!rc)
         rc = mdb_drop(txn, st->dbi[DB_RECENT], 0);
     if (!rc)
@@ -1624,7 +1635,9 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
             if (rc == MDB_SUCCESS) {
                 waiting_add(st, b);
                 gl_store_batch_clear(b);
-                return st->recent_gens >= MERGE_GENS ? gl_store_merge_index(st, err) : GL_OK;
+                if (st->recent_gens >= MERGE_GENS)
+                    res->index_merge = gl_store_merge_index(st, err);
+                return GL_OK;
             }
         } else {
             mdb_txn_abort(txn);

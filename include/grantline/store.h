@@ -71,14 +71,17 @@ struct gl_store_commit_result {
     uint64_t duplicates;  /* events whose id was already stored */
     uint64_t quarantined; /* quarantine entries written */
     uint64_t first_seq, last_seq;
+    int index_merge; /* GL_OK, or why the index merge after the batch failed
+                        (its message in 'err'); the batch is committed all the
+                        same, and the next commit tries the merge again */
 };
 
 /* Writes the batch and clears it. 'dup_flags' (may be NULL, one per queued
- * event) is set to true for duplicates. A batch's index entries are written
- * next to the batch's other entries, in the same transaction, and every few
- * batches moved to the by-name indexes in a transaction of their own (see
- * gl_store_merge_index); a failure of that move is returned after the batch
- * itself is committed ('res' filled, the batch cleared). */
+ * event) is set to true for duplicates. A batch's index and dedup entries
+ * are written with the batch's other entries, in the same transaction, and
+ * every 16 batches moved to the by-name indexes and the dedup tree in a
+ * transaction of their own (see gl_store_merge_index); a failure of that
+ * move does not fail the commit: see res->index_merge. */
 int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
                     struct gl_store_commit_result *res, bool *dup_flags, struct gl_error *err);
 

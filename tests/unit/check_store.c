@@ -628,8 +628,6 @@ START_TEST(test_index_batches)
 }
 END_TEST
 
-/* A store of another format is refused with a message that says so, also
- * when its databases have other LMDB flags (checked before they open). */
 /* --- the index in two places: recent_index and the by-name indexes --------- */
 
 /* A model of the indexes: every stored event with its names. Queries on the
@@ -967,6 +965,165 @@ START_TEST(test_dedup_two_writers)
 }
 END_TEST
 
+
+/* --- the automatic merge, long ids ------------------------------------------ */
+
+/* Entries in recent_index and meta "recent_gens", read with LMDB directly
+ * (the store must be closed: one environment per process). */
+static void raw_recent(const char *dir, size_t *recent, uint64_t *gens, size_t *dedup)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, rec, dd;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    ck_assert_int_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "recent_index", 0, &rec), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "dedup", 0, &dd), 0);
+    MDB_stat ms;
+    ck_assert_int_eq(mdb_stat(txn, rec, &ms), 0);
+    *recent = ms.ms_entries;
+    ck_assert_int_eq(mdb_stat(txn, dd, &ms), 0);
+    *dedup = ms.ms_entries;
+    MDB_val k = {11, "recent_gens"}, v;
+    *gens = 0; /* batches listed as waiting (8 bytes each) */
+    if (mdb_get(txn, meta, &k, &v) == 0)
+        *gens = v.mv_size / 8;
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
+/* The commit merges by itself once 16 batches that stored something wait:
+ * neither a batch of only duplicates nor a quarantine-only batch counts, the
+ * count survives reopening, and an id still waiting is a duplicate after
+ * reopening. (Disabling the automatic merge passed every other test.) */
+START_TEST(test_auto_merge)
+{
+    char *dir = new_store_dir("store-automerge");
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_store_batch *b = gl_store_batch_new();
+    struct gl_store_commit_result res;
+    char json[256];
+    for (int i = 1; i <= 15; i++) {
+        snprintf(json, sizeof json,
+                 "{\"id\":\"am-%d\",\"ts\":%d,\"type\":\"task.started\",\"workload\":\"w\","
+                 "\"task\":\"t%d\"}", i, 1714564800 + i, i % 3);
+        add_json(b, dec, json, NULL);
+        commit(st, b, &res, NULL);
+        ck_assert_uint_eq(res.stored, 1);
+    }
+    add_json(b, dec, "{\"id\":\"am-3\",\"ts\":1714564900,\"type\":\"task.started\","
+                     "\"workload\":\"w\",\"task\":\"t\"}", NULL); /* only a duplicate */
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 0);
+    ck_assert_int_eq(gl_store_batch_quarantine(b, "x", 1, 1, false, "o", "r"), GL_OK);
+    commit(st, b, &res, NULL);
+    gl_store_close(st);
+    size_t recent, dedup;
+    uint64_t gens;
+    raw_recent(dir, &recent, &gens, &dedup);
+    ck_assert_uint_eq(gens, 15);
+    ck_assert_uint_eq(dedup, 0);
+    ck_assert_uint_gt(recent, 15);
+    st = open_store(dir, 0, 0);
+    /* a waiting id, found by the new handle; and the 16th storing batch */
+    add_json(b, dec, "{\"id\":\"am-15\",\"ts\":1714564901,\"type\":\"task.started\","
+                     "\"workload\":\"w\",\"task\":\"t\"}", NULL);
+    add_json(b, dec, "{\"id\":\"am-16\",\"ts\":1714564902,\"type\":\"task.started\","
+                     "\"workload\":\"w\",\"task\":\"t\"}", NULL);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.stored, 1);
+    ck_assert_uint_eq(res.duplicates, 1);
+    gl_store_close(st);
+    raw_recent(dir, &recent, &gens, &dedup);
+    ck_assert_uint_eq(gens, 0);
+    ck_assert_uint_eq(recent, 0);
+    ck_assert_uint_eq(dedup, 16);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    free(dir);
+}
+END_TEST
+
+/* An id the commit accepts (up to 400 bytes) must not stop later commits:
+ * the waiting-id set once held ids up to 255 bytes only, and a longer one
+ * made reloading it fail for every commit until a merge. */
+START_TEST(test_long_id_waiting)
+{
+    char *dir = new_store_dir("store-longid");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_store_batch *b = gl_store_batch_new();
+    char id[300];
+    memset(id, 'i', sizeof id);
+    for (int round = 0; round < 2; round++) {
+        struct gl_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.id.ptr = id;
+        ev.id.len = round ? 1 : sizeof id;
+        ev.ts = T0;
+        ev.type = GL_EV_TASK_STARTED;
+        ev.workload.ptr = "w";
+        ev.workload.len = 1;
+        ck_assert_int_eq(gl_store_batch_add(b, &ev, "r", 1), GL_OK);
+        struct gl_store_commit_result res;
+        commit(st, b, &res, NULL);
+        ck_assert_uint_eq(res.stored, 1);
+    }
+    gl_store_batch_free(b);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* A recent_index entry under a batch that meta does not list (a store
+ * damaged, or written by another build) makes the merge fail and keeps
+ * everything, rather than dropping that entry unmerged. */
+START_TEST(test_merge_unlisted)
+{
+    char *dir = new_store_dir("store-unlisted");
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_store_batch *b = gl_store_batch_new();
+    add_json(b, dec, "{\"id\":\"u1\",\"ts\":1714564800,\"type\":\"task.started\","
+                     "\"workload\":\"w\",\"task\":\"t\"}", NULL);
+    commit(st, b, NULL, NULL);
+    gl_store_close(st);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi rec;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    ck_assert_int_eq(mdb_env_open(env, dir, 0, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "recent_index", 0, &rec), 0);
+    unsigned char key[10] = {0, 0, 0, 0, 0, 0, 0, 99, 0, 'x'}, ent[16] = {0x80};
+    MDB_val k = {sizeof key, key}, v = {sizeof ent, ent};
+    ck_assert_int_eq(mdb_put(txn, rec, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    st = open_store(dir, 0, 0);
+    struct gl_error err = {0};
+    ck_assert_int_ne(gl_store_merge_index(st, &err), GL_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "merge index"));
+    gl_store_close(st);
+    size_t recent, dedup;
+    uint64_t gens;
+    raw_recent(dir, &recent, &gens, &dedup);
+    ck_assert_uint_eq(gens, 1);
+    ck_assert_uint_eq(recent, 4); /* w, t, u1 and the unlisted one */
+    ck_assert_uint_eq(dedup, 0);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    free(dir);
+}
+END_TEST
+
+/* A store of another format is refused with a message that says so, also
+ * when its databases have other LMDB flags (checked before they open). */
 START_TEST(test_old_format)
 {
     char *dir = new_store_dir("store-v1");
@@ -1972,6 +2129,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_index_batches);
     tcase_add_test(tc, test_index_recent_merge);
     tcase_add_test(tc, test_dedup_two_writers);
+    tcase_add_test(tc, test_auto_merge);
+    tcase_add_test(tc, test_long_id_waiting);
+    tcase_add_test(tc, test_merge_unlisted);
     tcase_add_test(tc, test_old_format);
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
