@@ -1548,6 +1548,21 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
     return rc;
 }
 
+/* A write transaction. When another writer process grew the map, its size
+ * is adopted first (no transaction of this handle is open between
+ * commits), where LMDB would refuse with MDB_MAP_RESIZED. */
+static int begin_write(struct gl_store *st, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(st->env, NULL, 0, txn);
+    if (rc == MDB_MAP_RESIZED && (rc = mdb_env_set_mapsize(st->env, 0)) == MDB_SUCCESS) {
+        MDB_envinfo info;
+        mdb_env_info(st->env, &info);
+        st->map_size = info.me_mapsize;
+        rc = mdb_txn_begin(st->env, NULL, 0, txn);
+    }
+    return rc;
+}
+
 /* Commits 'fn' in a write transaction, growing the map and trying again
  * while the map is full. MDB_NOTFOUND from 'fn': nothing to write, the
  * transaction is dropped. */
@@ -1556,7 +1571,7 @@ static int with_write_txn(struct gl_store *st, int (*fn)(struct gl_store *, MDB_
 {
     for (;;) {
         MDB_txn *txn;
-        int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        int rc = begin_write(st, &txn);
         if (rc)
             return mdb_fail(err, rc, "begin write");
         rc = fn(st, txn);
@@ -1626,7 +1641,7 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
     int replays = 0;
     for (;;) {
         MDB_txn *txn;
-        int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        int rc = begin_write(st, &txn);
         if (rc)
             return mdb_fail(err, rc, "begin write");
         rc = write_batch(st, txn, b, res, dup_flags);

@@ -1871,6 +1871,42 @@ START_TEST(test_map_growth_reader)
 }
 END_TEST
 
+/* Two writer processes on one store with a small map: when one grows the
+ * map, the other's next commit adopts the new size instead of failing with
+ * MDB_MAP_RESIZED. */
+START_TEST(test_map_growth_two_writers)
+{
+    char *dir = new_store_dir("store-grow-2w");
+    struct gl_store *w = open_store(dir, GL_STORE_CREATE, 1 << 20);
+    char why[600] = "";
+    ck_assert_int_eq(grow_fill(w, 0, 10, why, sizeof why), GL_OK);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct gl_store *cw = NULL;
+        struct gl_error cerr = {0};
+        char cwhy[600] = "";
+        int crc = gl_store_open(dir, 0, 1 << 20, &cw, &cerr);
+        if (!crc)
+            crc = grow_fill(cw, 10, GROW_EVENTS, cwhy, sizeof cwhy);
+        if (cw)
+            gl_store_close(cw);
+        _exit(crc ? 1 : 0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other writer failed");
+    int rc = grow_fill(w, 10 + GROW_EVENTS, 10, why, sizeof why);
+    ck_assert_msg(rc == GL_OK, "commit after the other writer grew the map: %s", why);
+    struct gl_store_stats stt;
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_stats(w, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, GROW_EVENTS + 20);
+    gl_store_close(w);
+    free(dir);
+}
+END_TEST
+
 /* --- hash chain and tampering ----------------------------------------------------------- */
 
 #define N_CHAIN 10
@@ -2145,6 +2181,7 @@ static Suite *store_suite(void)
     tcase_set_timeout(grow, 100);
     tcase_add_test(grow, test_map_growth);
     tcase_add_test(grow, test_map_growth_reader);
+    tcase_add_test(grow, test_map_growth_two_writers);
     suite_add_tcase(s, grow);
     return s;
 }
