@@ -90,6 +90,12 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
  * changes only how fast a query is, never its answer. */
 int gl_store_merge_index(struct gl_store *st, struct gl_error *err);
 
+/* While the dedup tree holds fewer than 'max_ids' ids (default 1,000,000),
+ * a batch inserts its ids into it directly; from then on they wait in
+ * recent_index like the index entries. Either way a repeated id is found.
+ * For tests (0: always wait) and tuning. */
+void gl_store_set_dedup_direct(struct gl_store *st, uint64_t max_ids);
+
 /* Position of 'source' or -1 when the store has none. */
 int gl_store_position(struct gl_store *st, const char *source, int64_t *next,
                       struct gl_error *err);

@@ -821,7 +821,12 @@ static void mx_check(struct gl_store *st, struct gl_decoder *dec, struct mx *m, 
 START_TEST(test_index_recent_merge)
 {
     char *dir = new_store_dir("store-recent");
+    /* _i 0: ids go straight into the dedup tree (a small store); 1: they
+     * wait in recent_index like the index entries (a grown one); 2: the
+     * store switches from one to the other after 40 ids */
+    const uint64_t direct_max[] = {1000000, 0, 40};
     struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    gl_store_set_dedup_direct(st, direct_max[_i]);
     struct gl_decoder *dec = gl_decoder_new();
     struct gl_store_batch *b = gl_store_batch_new();
     static struct mx m;
@@ -869,6 +874,7 @@ START_TEST(test_index_recent_merge)
         if (batch == 20 || batch == 26) { /* batches wait: a new handle finds their ids */
             gl_store_close(st);
             st = open_store(dir, 0, 0);
+            gl_store_set_dedup_direct(st, direct_max[_i]);
         }
     }
     struct gl_error err = {0};
@@ -915,6 +921,7 @@ START_TEST(test_dedup_two_writers)
     char *dir = new_store_dir("store-2w");
     struct gl_decoder *dec = gl_decoder_new();
     struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    gl_store_set_dedup_direct(st, 0); /* ids wait in recent_index */
     uint64_t stored, dups;
     static const char *const a[] = {"a1", "a2"};
     commit_ids(st, dec, a, 2, &stored, &dups);
@@ -928,6 +935,7 @@ START_TEST(test_dedup_two_writers)
             struct gl_error cerr = {0};
             if (gl_store_open(dir, 0, 0, &cw, &cerr))
                 _exit(2);
+            gl_store_set_dedup_direct(cw, 0);
             struct gl_store_batch *b = gl_store_batch_new();
             struct gl_event ev;
             char json[256];
@@ -1004,6 +1012,7 @@ START_TEST(test_auto_merge)
     char *dir = new_store_dir("store-automerge");
     struct gl_decoder *dec = gl_decoder_new();
     struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    gl_store_set_dedup_direct(st, 0); /* ids wait in recent_index */
     struct gl_store_batch *b = gl_store_batch_new();
     struct gl_store_commit_result res;
     char json[256];
@@ -1029,6 +1038,7 @@ START_TEST(test_auto_merge)
     ck_assert_uint_eq(dedup, 0);
     ck_assert_uint_gt(recent, 15);
     st = open_store(dir, 0, 0);
+    gl_store_set_dedup_direct(st, 0);
     /* a waiting id, found by the new handle; and the 16th storing batch */
     add_json(b, dec, "{\"id\":\"am-15\",\"ts\":1714564901,\"type\":\"task.started\","
                      "\"workload\":\"w\",\"task\":\"t\"}", NULL);
@@ -1055,6 +1065,7 @@ START_TEST(test_long_id_waiting)
 {
     char *dir = new_store_dir("store-longid");
     struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    gl_store_set_dedup_direct(st, 0); /* ids wait in recent_index */
     struct gl_store_batch *b = gl_store_batch_new();
     char id[300];
     memset(id, 'i', sizeof id);
@@ -1086,6 +1097,7 @@ START_TEST(test_merge_unlisted)
     char *dir = new_store_dir("store-unlisted");
     struct gl_decoder *dec = gl_decoder_new();
     struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    gl_store_set_dedup_direct(st, 0); /* ids wait in recent_index */
     struct gl_store_batch *b = gl_store_batch_new();
     add_json(b, dec, "{\"id\":\"u1\",\"ts\":1714564800,\"type\":\"task.started\","
                      "\"workload\":\"w\",\"task\":\"t\"}", NULL);
@@ -2163,7 +2175,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_time_order_extremes);
     tcase_add_test(tc, test_index_keys);
     tcase_add_test(tc, test_index_batches);
-    tcase_add_test(tc, test_index_recent_merge);
+    tcase_add_loop_test(tc, test_index_recent_merge, 0, 3);
     tcase_add_test(tc, test_dedup_two_writers);
     tcase_add_test(tc, test_auto_merge);
     tcase_add_test(tc, test_long_id_waiting);
