@@ -52,9 +52,10 @@
 #define MERGE_GENS 16
 /* Ids the dedup tree holds before a batch's ids wait in recent_index: below
  * this (~50 MB of tree) a batch's inserts land on cached pages and cost less
- * than a lookup now, an append and an insert at the merge (measured: the
- * Kafka benchmark's fresh store, 2.6-2.9 against 3.5-3.6 writer CPU s per
- * million); above it, random ids dirty a page each. */
+ * than a lookup now, an append and an insert at the merge (the Kafka
+ * benchmark's order replayed from a file into a new store, alternating
+ * runs: writer 3.1-3.5 CPU s per million against 3.7-3.8 with every id
+ * waiting); above it, random ids dirty a page each. */
 #define DEDUP_DIRECT_MAX 1000000
 
 enum dbi_id {
