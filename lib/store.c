@@ -1584,6 +1584,20 @@ static int begin_write(struct gl_store *st, MDB_txn **txn)
     return rc;
 }
 
+/* Doubles the map after MDB_MAP_FULL, with no transaction of this handle
+ * open, so the transaction can be replayed. */
+static int grow_map(struct gl_store *st, struct gl_error *err)
+{
+    uint64_t grown = st->map_size * 2;
+    int rc = mdb_env_set_mapsize(st->env, grown);
+    if (rc)
+        return gl_error_set(err, GL_ERR_MAPFULL, rc,
+                            "store: map full at %.1f GiB and cannot grow: %s",
+                            (double)st->map_size / (1 << 30), mdb_strerror(rc));
+    st->map_size = grown;
+    return GL_OK;
+}
+
 /* Commits 'fn' in a write transaction, growing the map and trying again
  * while the map is full. MDB_NOTFOUND from 'fn': nothing to write, the
  * transaction is dropped. */
@@ -1604,13 +1618,8 @@ static int with_write_txn(struct gl_store *st, int (*fn)(struct gl_store *, MDB_
             return GL_OK;
         if (rc != MDB_MAP_FULL)
             return mdb_fail(err, rc, what);
-        uint64_t grown = st->map_size * 2;
-        rc = mdb_env_set_mapsize(st->env, grown);
-        if (rc)
-            return gl_error_set(err, GL_ERR_MAPFULL, rc,
-                                "store: map full at %.1f GiB and cannot grow: %s",
-                                (double)st->map_size / (1 << 30), mdb_strerror(rc));
-        st->map_size = grown;
+        if ((rc = grow_map(st, err)) != GL_OK)
+            return rc;
     }
 }
 
@@ -1702,14 +1711,8 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
         if (rc != MDB_MAP_FULL)
             return rc == ENOMEM ? gl_error_set(err, GL_ERR_NOMEM, rc, "out of memory")
                                 : mdb_fail(err, rc, "commit");
-        /* No transaction is open now: safe to grow the map and replay. */
-        uint64_t grown = st->map_size * 2;
-        rc = mdb_env_set_mapsize(st->env, grown);
-        if (rc)
-            return gl_error_set(err, GL_ERR_MAPFULL, rc,
-                                "store: map full at %.1f GiB and cannot grow: %s",
-                                (double)st->map_size / (1 << 30), mdb_strerror(rc));
-        st->map_size = grown;
+        if ((rc = grow_map(st, err)) != GL_OK)
+            return rc;
     }
 }
 
@@ -2105,6 +2108,22 @@ struct hit {
     MDB_val rec;
 };
 
+/* Appends the hit of one index entry; false when out of memory. */
+static bool hit_push(struct hit **hits, size_t *n, size_t *cap, const unsigned char *tsseq)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        struct hit *h = realloc(*hits, nc * sizeof *h);
+        if (!h)
+            return false;
+        *hits = h;
+        *cap = nc;
+    }
+    (*hits)[*n] = (struct hit){.seq = get_u64be(tsseq + 8), .pos = *n, .ts = get_ts(tsseq)};
+    ++*n;
+    return true;
+}
+
 static int hit_by_time(const void *a, const void *b)
 {
     const struct hit *x = a, *y = b;
@@ -2288,17 +2307,10 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
         const unsigned char *tsseq = v.mv_data;
         if (get_ts(tsseq) > to)
             break;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            struct hit *h = realloc(hits, cap * sizeof *h);
-            if (!h) {
-                ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-                break;
-            }
-            hits = h;
+        if (!hit_push(&hits, &n, &cap, tsseq)) {
+            ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            break;
         }
-        hits[n] = (struct hit){.seq = get_u64be(tsseq + 8), .pos = n, .ts = get_ts(tsseq)};
-        n++;
     }
     mdb_cursor_close(cur);
     /* the latest batches' entries, not merged yet: at most one per batch */
@@ -2313,16 +2325,10 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
                 int64_t ts = get_ts(tsseq);
                 if (ts < from || ts > to)
                     continue;
-                if (n == cap) {
-                    cap = cap ? cap * 2 : 256;
-                    struct hit *h = realloc(hits, cap * sizeof *h);
-                    if (!h) {
-                        ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-                        break;
-                    }
-                    hits = h;
+                if (!hit_push(&hits, &n, &cap, tsseq)) {
+                    ret = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+                    break;
                 }
-                hits[n++] = (struct hit){.seq = get_u64be(tsseq + 8), .ts = ts};
             }
         }
         mdb_cursor_close(it.cur);

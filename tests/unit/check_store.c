@@ -61,6 +61,17 @@ static struct gl_store *open_store(const char *dir, int flags, uint64_t map_size
     return st;
 }
 
+/* The store's LMDB environment opened directly, as another tool would (the
+ * store must not be open in this process: one environment per process). */
+static MDB_env *raw_env(const char *dir, unsigned flags)
+{
+    MDB_env *env;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    ck_assert_int_eq(mdb_env_open(env, dir, flags, 0600), 0);
+    return env;
+}
+
 /* Decodes a JSON event, encodes it (no redaction) and queues it. The stored
  * record is also appended to 'rec' when not NULL. */
 static void add_json(struct gl_store_batch *b, struct gl_decoder *dec, const char *json,
@@ -980,12 +991,9 @@ END_TEST
  * (the store must be closed: one environment per process). */
 static void raw_recent(const char *dir, size_t *recent, uint64_t *gens, size_t *dedup)
 {
-    MDB_env *env;
     MDB_txn *txn;
     MDB_dbi meta, rec, dd;
-    ck_assert_int_eq(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 16);
-    ck_assert_int_eq(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    MDB_env *env = raw_env(dir, MDB_RDONLY);
     ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "recent_index", 0, &rec), 0);
@@ -1103,12 +1111,9 @@ START_TEST(test_merge_unlisted)
                      "\"workload\":\"w\",\"task\":\"t\"}", NULL);
     commit(st, b, NULL, NULL);
     gl_store_close(st);
-    MDB_env *env;
     MDB_txn *txn;
     MDB_dbi rec;
-    ck_assert_int_eq(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 16);
-    ck_assert_int_eq(mdb_env_open(env, dir, 0, 0600), 0);
+    MDB_env *env = raw_env(dir, 0);
     ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "recent_index", 0, &rec), 0);
     unsigned char key[10] = {0, 0, 0, 0, 0, 0, 0, 99, 0, 'x'}, ent[16] = {0x80};
@@ -1140,12 +1145,9 @@ START_TEST(test_old_format)
 {
     char *dir = new_store_dir("store-v1");
     ck_assert_int_eq(mkdir(dir, 0700), 0);
-    MDB_env *env;
     MDB_txn *txn;
     MDB_dbi meta, wl;
-    ck_assert_int_eq(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 16);
-    ck_assert_int_eq(mdb_env_open(env, dir, 0, 0600), 0);
+    MDB_env *env = raw_env(dir, 0);
     ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "by_workload", MDB_CREATE, &wl), 0);
