@@ -535,13 +535,50 @@ size_t gl_store_index_name(const char *name, size_t len, char *out)
     return GL_STORE_INDEX_NAME_MAX;
 }
 
+/* The index names of an event, in ranking order of their index. */
+enum { NM_WL, NM_DLG, NM_TASK, NM_CRED, NM_PREV, NM__COUNT };
+
 struct pending {
     unsigned char digest[GL_STORE_HASH_LEN]; /* SHA-256 of the record */
     size_t rec, rec_len, id, id_len, wl, wl_len, task, task_len, cred, cred_len, prev, prev_len,
         dlg, dlg_len;
     int64_t ts;
     int type;
+    /* for order_batch, taken when the event is added, while its id and
+     * names are in that core's cache: the writer, which mostly sorts the
+     * batch, would fetch each from memory again */
+    uint64_t idh;            /* XXH3 of the id */
+    uint64_t idw[2];         /* the id's first 16 bytes, big-endian words */
+    uint64_t nh[NM__COUNT];  /* XXH3 of each index name (key form), 0: none */
 };
+
+static const int name_db[NM__COUNT] = {DB_WORKLOAD, DB_WORKLOAD, DB_TASK, DB_CRED, DB_CRED};
+
+static void name_of(const struct pending *p, int nm, size_t *off, size_t *len)
+{
+    switch (nm) {
+    case NM_WL: *off = p->wl, *len = p->wl_len; break;
+    case NM_DLG: *off = p->dlg, *len = p->dlg_len; break;
+    case NM_TASK: *off = p->task, *len = p->task_len; break;
+    case NM_CRED: *off = p->cred, *len = p->cred_len; break;
+    default: *off = p->prev, *len = p->prev_len; break;
+    }
+}
+
+/* Bytes off..off+8 of s (len bytes), big-endian, zero past its end. */
+static uint64_t be_word(const unsigned char *s, size_t len, size_t off)
+{
+    uint64_t w = 0;
+    for (size_t k = off; k < off + 8; k++)
+        w = w << 8 | (k < len ? s[k] : 0);
+    return w;
+}
+
+/* A name's hash, told apart by its index (one table holds all of them). */
+static uint64_t name_hash(const char *name, size_t len, int nm)
+{
+    return XXH3_64bits(name, len) ^ (uint64_t)name_db[nm] * 0x9e3779b97f4a7c15ULL;
+}
 
 struct position {
     char *source;
@@ -572,8 +609,10 @@ struct gl_store_batch {
     uint32_t *tord;     /* events by (time, arrival) */
     uint32_t *tpos;     /* per event: its place in tord */
     uint32_t *rank;     /* per event and name: 1 + rank of the name, 0: none */
-    uint32_t *table;    /* hash table of ids or of names */
+    uint64_t *table;    /* hash table of ids or of names (see table_prepare) */
     struct uniq *uniq;  /* the batch's distinct (index, name) pairs, by rank */
+    struct uniq *uniq2; /* scratch for reordering uniq */
+    uint32_t *rank_of;  /* per pair in order of first appearance: 1 + its rank */
     struct gl_sort_kv *kv; /* time sort (2 x events) */
     uint64_t *keys;     /* sort keys and the radix sort's scratch (2 x entries) */
     uint64_t *order;    /* events in sequence order (workload rank << shift | time position) */
@@ -583,7 +622,7 @@ struct gl_store_batch {
     size_t n_ikeys;
     bool prepared; /* the arrays above are up to date with the events */
     size_t cap_dup, cap_xdup, cap_idord, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank;
-    size_t cap_table, cap_uniq, cap_kv, cap_keys, cap_order, cap_post;
+    size_t cap_table, cap_uniq, cap_uniq2, cap_rank_of, cap_kv, cap_keys, cap_order, cap_post;
     uint32_t n_uniq;
     unsigned shift; /* bits of a time position in a sort key */
 };
@@ -629,6 +668,8 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->rank);
     free(b->table);
     free(b->uniq);
+    free(b->uniq2);
+    free(b->rank_of);
     free(b->kv);
     free(b->keys);
     free(b->order);
@@ -705,6 +746,15 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
         p->dlg = SIZE_MAX, p->dlg_len = 0;
     if (rc)
         return rc;
+    const unsigned char *id = (const unsigned char *)b->arena.data + p->id;
+    p->idh = p->id == SIZE_MAX ? 0 : XXH3_64bits(id, p->id_len);
+    p->idw[0] = p->id == SIZE_MAX ? 0 : be_word(id, p->id_len, 0);
+    p->idw[1] = p->id == SIZE_MAX ? 0 : be_word(id, p->id_len, 8);
+    for (int nm = 0; nm < NM__COUNT; nm++) {
+        size_t off, nlen;
+        name_of(p, nm, &off, &nlen);
+        p->nh[nm] = off == SIZE_MAX || nlen == 0 ? 0 : name_hash(b->arena.data + off, nlen, nm);
+    }
     b->n_ev++;
     return GL_OK;
 }
@@ -803,9 +853,6 @@ int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_
  * Sorted index entries walk each B-tree in order, so every leaf page is found
  * once in the cache instead of once per event. */
 
-/* The index names of an event, in ranking order of their index. */
-enum { NM_WL, NM_DLG, NM_TASK, NM_CRED, NM_PREV, NM__COUNT };
-static const int name_db[NM__COUNT] = {DB_WORKLOAD, DB_WORKLOAD, DB_TASK, DB_CRED, DB_CRED};
 
 struct uniq { /* a distinct (index, name) of the batch */
     const char *name;
@@ -825,17 +872,6 @@ static int uniq_cmp(const void *a, const void *b)
     return c ? c : x->len < y->len ? -1 : x->len > y->len;
 }
 
-static void name_of(const struct pending *p, int nm, size_t *off, size_t *len)
-{
-    switch (nm) {
-    case NM_WL: *off = p->wl, *len = p->wl_len; break;
-    case NM_DLG: *off = p->dlg, *len = p->dlg_len; break;
-    case NM_TASK: *off = p->task, *len = p->task_len; break;
-    case NM_CRED: *off = p->cred, *len = p->cred_len; break;
-    default: *off = p->prev, *len = p->prev_len; break;
-    }
-}
-
 static bool grow(void **p, size_t *cap, size_t want, size_t size)
 {
     if (*cap >= want)
@@ -848,25 +884,88 @@ static bool grow(void **p, size_t *cap, size_t want, size_t size)
     return true;
 }
 
+/* Open addressing over u64 slots: the upper half of a slot is the upper
+ * half of its hash, the lower half what it stands for, so most probes are
+ * settled without fetching the item. UINT64_MAX marks an empty slot. */
+static size_t table_prepare(struct gl_store_batch *b, size_t items)
+{
+    size_t slots = 16;
+    while (slots < items + items / 2)
+        slots *= 2;
+    if (!grow((void **)&b->table, &b->cap_table, slots, sizeof *b->table))
+        return 0;
+    memset(b->table, 0xff, slots * sizeof *b->table);
+    return slots;
+}
+
+#define TAG(h) ((h) & 0xffffffff00000000ULL)
+
+/* Orders the distinct (index, name) pairs of a[0..n) (values: uniq
+ * indexes) by their bytes from 8 * depth on, all of one index and equal
+ * before that: a radix sort per 8-byte chunk, going on to the next chunk
+ * only within runs still tied. Names mostly share a long prefix
+ * ("agent:worker-"), which made qsort's memcmp calls the costliest part of
+ * ranking. */
+static void insertion_sort_names(const struct uniq *u, struct gl_sort_kv *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct gl_sort_kv x = a[i];
+        size_t j = i;
+        for (; j > 0 && uniq_cmp(&u[a[j - 1].val], &u[x.val]) > 0; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+static void sort_names(const struct uniq *u, struct gl_sort_kv *a, struct gl_sort_kv *tmp,
+                       size_t n, size_t depth)
+{
+    if (n < 16) {
+        insertion_sort_names(u, a, n);
+        return;
+    }
+    bool more = false; /* some name goes on past this chunk */
+    for (size_t i = 0; i < n; i++) {
+        const struct uniq *x = &u[a[i].val];
+        a[i].key = be_word((const unsigned char *)x->name, x->len, 8 * depth);
+        more |= x->len > 8 * (depth + 1);
+    }
+    const struct gl_sort_kv *s = gl_sort_kv(a, tmp, n);
+    if (s != a)
+        memcpy(a, s, n * sizeof *a);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+            ;
+        if (j - i > 1 && more)
+            sort_names(u, a + i, tmp + i, j - i, depth + 1);
+        else if (j - i > 1) /* past every name's end: only lengths (NULs) differ */
+            insertion_sort_names(u, a + i, j - i);
+    }
+}
+
 /* Fills b->rank[i * NM__COUNT + nm] with 1 + the rank of event i's name nm
  * among the batch's distinct (index, name) pairs (0: no such name), and
  * b->uniq[rank] with the pair. */
 static int rank_names(struct gl_store_batch *b)
 {
-    size_t n = b->n_ev, slots = 16;
-    while (slots < 2 * n * NM__COUNT)
-        slots *= 2;
-    if (!grow((void **)&b->table, &b->cap_table, slots, sizeof *b->table) ||
-        !grow((void **)&b->rank, &b->cap_rank, n * NM__COUNT, sizeof *b->rank) ||
-        !grow((void **)&b->uniq, &b->cap_uniq, n * NM__COUNT, sizeof *b->uniq))
-        return ENOMEM;
-    memset(b->table, 0xff, slots * sizeof *b->table);
-    const char *arena = b->arena.data;
-    uint32_t n_uniq = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = b->n_ev, present = 0;
+    for (size_t i = 0; i < n; i++)
         for (int nm = 0; nm < NM__COUNT; nm++) {
             size_t off, len;
             name_of(&b->ev[i], nm, &off, &len);
+            present += off != SIZE_MAX && len != 0;
+        }
+    size_t slots = table_prepare(b, present);
+    if (!slots || !grow((void **)&b->rank, &b->cap_rank, n * NM__COUNT, sizeof *b->rank) ||
+        !grow((void **)&b->uniq, &b->cap_uniq, present, sizeof *b->uniq))
+        return ENOMEM;
+    const char *arena = b->arena.data;
+    uint32_t n_uniq = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pending *p = &b->ev[i];
+        for (int nm = 0; nm < NM__COUNT; nm++) {
+            size_t off, len;
+            name_of(p, nm, &off, &len);
             uint32_t *r = &b->rank[i * NM__COUNT + nm];
             if (off == SIZE_MAX || len == 0) {
                 *r = UINT32_MAX;
@@ -874,29 +973,52 @@ static int rank_names(struct gl_store_batch *b)
             }
             const char *name = arena + off;
             int db = name_db[nm];
-            uint64_t h = XXH3_64bits(name, len) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL;
+            uint64_t h = p->nh[nm];
             for (size_t at = h & (slots - 1);; at = (at + 1) & (slots - 1)) {
-                uint32_t u = b->table[at];
-                if (u == UINT32_MAX) {
-                    b->table[at] = n_uniq;
+                uint64_t e = b->table[at];
+                if (e == UINT64_MAX) {
+                    b->table[at] = TAG(h) | n_uniq;
                     b->uniq[n_uniq] = (struct uniq){name, len, db, n_uniq};
                     *r = n_uniq++;
                     break;
                 }
-                const struct uniq *f = &b->uniq[u];
+                if (TAG(e) != TAG(h))
+                    continue;
+                const struct uniq *f = &b->uniq[(uint32_t)e];
                 if (f->db == db && f->len == len && memcmp(f->name, name, len) == 0) {
-                    *r = u;
+                    *r = (uint32_t)e;
                     break;
                 }
             }
         }
     }
-    qsort(b->uniq, n_uniq, sizeof *b->uniq, uniq_cmp);
-    uint32_t *rank_of = b->table; /* the hash table is no longer needed */
+    /* by index first (a stable pass), then by name within each */
+    if (!grow((void **)&b->kv, &b->cap_kv, 2 * (size_t)n_uniq, sizeof *b->kv) ||
+        !grow((void **)&b->rank_of, &b->cap_rank_of, n_uniq, sizeof *b->rank_of))
+        return ENOMEM;
+    struct gl_sort_kv *a = b->kv, *tmp = b->kv + n_uniq;
+    size_t m = 0;
+    for (int db = DB_WORKLOAD; db <= DB_CRED; db++) {
+        size_t start = m;
+        for (uint32_t k = 0; k < n_uniq; k++)
+            if (b->uniq[k].db == db)
+                a[m++] = (struct gl_sort_kv){0, k};
+        sort_names(b->uniq, a + start, tmp + start, m - start, 0);
+    }
     for (uint32_t r = 0; r < n_uniq; r++)
-        rank_of[b->uniq[r].uid] = r + 1;
+        b->rank_of[a[r].val] = r + 1;
     for (size_t i = 0; i < n * NM__COUNT; i++)
-        b->rank[i] = b->rank[i] == UINT32_MAX ? 0 : rank_of[b->rank[i]];
+        b->rank[i] = b->rank[i] == UINT32_MAX ? 0 : b->rank_of[b->rank[i]];
+    if (!grow((void **)&b->uniq2, &b->cap_uniq2, n_uniq, sizeof *b->uniq2))
+        return ENOMEM;
+    for (uint32_t r = 0; r < n_uniq; r++)
+        b->uniq2[r] = b->uniq[a[r].val];
+    struct uniq *t = b->uniq; /* the pairs in rank order */
+    b->uniq = b->uniq2;
+    b->uniq2 = t;
+    size_t c = b->cap_uniq;
+    b->cap_uniq = b->cap_uniq2;
+    b->cap_uniq2 = c;
     b->n_uniq = n_uniq;
     return 0;
 }
@@ -905,43 +1027,29 @@ static int rank_names(struct gl_store_batch *b)
  * is the one kept whatever its place in the sequence order. */
 static int mark_dups(struct gl_store_batch *b)
 {
-    size_t n = b->n_ev, slots = 16;
-    while (slots < 2 * n)
-        slots *= 2;
-    if (!grow((void **)&b->table, &b->cap_table, slots, sizeof *b->table) ||
-        !grow((void **)&b->dup, &b->cap_dup, n, sizeof *b->dup))
+    size_t n = b->n_ev, slots = table_prepare(b, n);
+    if (!slots || !grow((void **)&b->dup, &b->cap_dup, n, sizeof *b->dup))
         return ENOMEM;
-    memset(b->table, 0xff, slots * sizeof *b->table);
     const char *arena = b->arena.data;
     for (size_t i = 0; i < n; i++) {
         const struct pending *p = &b->ev[i];
-        const char *id = arena + p->id;
         b->dup[i] = false;
-        for (size_t h = XXH3_64bits(id, p->id_len) & (slots - 1);; h = (h + 1) & (slots - 1)) {
-            uint32_t at = b->table[h];
-            if (at == UINT32_MAX) {
-                b->table[h] = (uint32_t)i;
+        for (size_t at = p->idh & (slots - 1);; at = (at + 1) & (slots - 1)) {
+            uint64_t e = b->table[at];
+            if (e == UINT64_MAX) {
+                b->table[at] = TAG(p->idh) | i;
                 break;
             }
-            const struct pending *q = &b->ev[at];
-            if (q->id_len == p->id_len && memcmp(arena + q->id, id, p->id_len) == 0) {
+            if (TAG(e) != TAG(p->idh))
+                continue;
+            const struct pending *q = &b->ev[(uint32_t)e];
+            if (q->id_len == p->id_len && memcmp(arena + q->id, arena + p->id, p->id_len) == 0) {
                 b->dup[i] = true;
                 break;
             }
         }
     }
     return 0;
-}
-
-/* Bytes off..off+8 of event i's id, big-endian, zero past its end. */
-static uint64_t id_word(const struct gl_store_batch *b, size_t i, size_t off)
-{
-    const struct pending *p = &b->ev[i];
-    const unsigned char *id = (const unsigned char *)b->arena.data + p->id;
-    uint64_t w = 0;
-    for (size_t k = off; k < off + 8; k++)
-        w = w << 8 | (k < p->id_len ? id[k] : 0);
-    return w;
 }
 
 /* Sets b->idord: the events that are not in-batch duplicates, in the order
@@ -957,10 +1065,10 @@ static int order_by_id(struct gl_store_batch *b)
     memset(b->xdup, 0, n * sizeof *b->xdup);
     for (size_t i = 0; i < n; i++)
         if (!b->dup[i])
-            b->kv[m++] = (struct gl_sort_kv){id_word(b, i, 8), i};
+            b->kv[m++] = (struct gl_sort_kv){b->ev[i].idw[1], i};
     struct gl_sort_kv *s = gl_sort_kv(b->kv, b->kv + n, m);
     for (size_t j = 0; j < m; j++)
-        s[j].key = id_word(b, s[j].val, 0);
+        s[j].key = b->ev[s[j].val].idw[0];
     s = gl_sort_kv(s, s == b->kv ? b->kv + n : b->kv, m);
     for (size_t j = 0; j < m; j++)
         b->idord[j] = (uint32_t)s[j].val;
