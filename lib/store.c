@@ -1645,13 +1645,15 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
                 rc = MDB_CORRUPTED;
                 break;
             }
-            for (size_t o = 0; o < g[i].v.mv_size && rc == MDB_SUCCESS; o += 16) {
-                MDB_val nk = {nlen, name};
-                MDB_val e = {16, (unsigned char *)g[i].v.mv_data + o};
-                rc = mdb_cursor_put(icur[idx], &nk, &e, MDB_NODUPDATA);
-                if (rc == MDB_KEYEXIST)
-                    rc = MDB_SUCCESS;
-            }
+            /* all of the gen's entries for the name in one call: the name
+             * is found once, not once per entry (an entry already there,
+             * which cannot be, is written over with itself) */
+            MDB_val nk = {nlen, name};
+            MDB_val e[2] = {{16, g[i].v.mv_data}, {g[i].v.mv_size / 16, NULL}};
+            size_t want = e[1].mv_size;
+            rc = want ? mdb_cursor_put(icur[idx], &nk, e, MDB_MULTIPLE) : MDB_SUCCESS;
+            if (!rc && e[1].mv_size != want)
+                rc = MDB_CORRUPTED;
             if (!rc)
                 rc = merge_step(&g[i]);
             moved++;
