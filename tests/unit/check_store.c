@@ -560,6 +560,90 @@ START_TEST(test_index_keys)
 }
 END_TEST
 
+/* Within a batch, sequence follows workload names byte by byte (the names
+ * are ranked by a radix sort over 8-byte chunks, runs of 16 or more tied
+ * names going on to the next chunk): names sharing long prefixes, names
+ * that end at, just before and just after a chunk boundary, and UTF-8,
+ * added in a scrambled order. */
+struct wl_seen {
+    struct gl_decoder *dec;
+    char names[128][64];
+    size_t n;
+};
+
+static int wl_collect(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    (void)seq;
+    struct wl_seen *w = arg;
+    struct gl_event ev;
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_decoder_decode_stored(w->dec, rec, len, &ev, &err), GL_OK);
+    ck_assert_uint_lt(w->n, 128);
+    snprintf(w->names[w->n++], 64, "%.*s", (int)ev.workload.len, ev.workload.ptr);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+START_TEST(test_name_order)
+{
+    char *dir = new_store_dir("store-name-order");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    static char pool[128][64];
+    const char *names[128];
+    size_t n = 0;
+    for (int i = 0; i < 40; i++) /* one 8-byte chunk tied, the next decides */
+        snprintf(pool[n], 64, "agent:worker-%05d", (i * 7919) % 100000), names[n] = pool[n], n++;
+    for (int i = 0; i < 24; i++) /* tied for four chunks, then one byte decides */
+        snprintf(pool[n], 64, "pipeline/very-long-common-prefix/%c", 'a' + (i * 5) % 24),
+            names[n] = pool[n], n++;
+    static const char *const fixed[] = {
+        "abcdefg",   "abcdefgh", "abcdefghi", "abcdefghijklmno", "abcdefghijklmnop",
+        "abcdefghijklmnopq", "abcdefgh0", "abcdefgg", "abcdefgi", "svc-aaaa",
+        "svc-aaaab", "svc-aaaa-", "svc-aaaaa", "svc-aaa", "agent-\xc3\xa9", "agent-\xe2\x82\xac",
+        "agent-z",   "agent-Z",  "Agent",     "agent:worker-",   "agent:worker-0",
+        "agent:worker-99999-x"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        names[n++] = fixed[i];
+    /* scrambled arrival, all at one time: only the names order the batch */
+    unsigned rnd = 12345;
+    for (size_t i = n - 1; i > 0; i--) {
+        rnd = rnd * 1103515245u + 12345u;
+        size_t j = (rnd >> 8) % (i + 1);
+        const char *t = names[i];
+        names[i] = names[j];
+        names[j] = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"id\":\"no-%zu\",\"ts\":\"2024-05-01T12:00:00Z\",\"type\":\"task.started\","
+                 "\"workload\":\"%s\",\"task\":\"t-%zu\"}",
+                 i, names[i], i);
+        add_json(b, dec, json, NULL);
+    }
+    commit(st, b, NULL, NULL);
+    struct wl_seen w = {.dec = dec};
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_scan_events(st, wl_collect, &w, &err), GL_OK);
+    ck_assert_uint_eq(w.n, n);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(strcmp(w.names[i], names[i]) == 0, "sequence %zu: %s, expected %s", i + 1,
+                      w.names[i], names[i]);
+    verify_ok(st, n);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
 /* Index reads across batches: a later batch with earlier events, ranges
  * that cut through a batch, events of one time in two workloads (sequence
  * numbers follow workload names within a batch), heads and counts. */
@@ -2176,6 +2260,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_time_order_extremes);
     tcase_add_test(tc, test_index_keys);
+    tcase_add_test(tc, test_name_order);
     tcase_add_test(tc, test_index_batches);
     tcase_add_loop_test(tc, test_index_recent_merge, 0, 3);
     tcase_add_test(tc, test_dedup_two_writers);
