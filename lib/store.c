@@ -746,10 +746,13 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
         p->dlg = SIZE_MAX, p->dlg_len = 0;
     if (rc)
         return rc;
-    const unsigned char *id = (const unsigned char *)b->arena.data + p->id;
-    p->idh = p->id == SIZE_MAX ? 0 : XXH3_64bits(id, p->id_len);
-    p->idw[0] = p->id == SIZE_MAX ? 0 : be_word(id, p->id_len, 0);
-    p->idw[1] = p->id == SIZE_MAX ? 0 : be_word(id, p->id_len, 8);
+    p->idh = p->idw[0] = p->idw[1] = 0;
+    if (p->id != SIZE_MAX) {
+        const unsigned char *id = (const unsigned char *)b->arena.data + p->id;
+        p->idh = XXH3_64bits(id, p->id_len);
+        p->idw[0] = be_word(id, p->id_len, 0);
+        p->idw[1] = be_word(id, p->id_len, 8);
+    }
     for (int nm = 0; nm < NM__COUNT; nm++) {
         size_t off, nlen;
         name_of(p, nm, &off, &nlen);
