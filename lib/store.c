@@ -856,12 +856,10 @@ int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_
  * Sorted index entries walk each B-tree in order, so every leaf page is found
  * once in the cache instead of once per event. */
 
-
 struct uniq { /* a distinct (index, name) of the batch */
     const char *name;
     size_t len;
     int db;
-    uint32_t uid;
 };
 
 
@@ -981,7 +979,7 @@ static int rank_names(struct gl_store_batch *b)
                 uint64_t e = b->table[at];
                 if (e == UINT64_MAX) {
                     b->table[at] = TAG(h) | n_uniq;
-                    b->uniq[n_uniq] = (struct uniq){name, len, db, n_uniq};
+                    b->uniq[n_uniq] = (struct uniq){name, len, db};
                     *r = n_uniq++;
                     break;
                 }
