@@ -540,30 +540,17 @@ enum { NM_WL, NM_DLG, NM_TASK, NM_CRED, NM_PREV, NM__COUNT };
 
 struct pending {
     unsigned char digest[GL_STORE_HASH_LEN]; /* SHA-256 of the record */
-    size_t rec, rec_len, id, id_len, wl, wl_len, task, task_len, cred, cred_len, prev, prev_len,
-        dlg, dlg_len;
+    size_t rec, rec_len, id, id_len;
     int64_t ts;
     int type;
-    /* for order_batch, taken when the event is added, while its id and
-     * names are in that core's cache: the writer, which mostly sorts the
-     * batch, would fetch each from memory again */
-    uint64_t idh;            /* XXH3 of the id */
-    uint64_t idw[2];         /* the id's first 16 bytes, big-endian words */
-    uint64_t nh[NM__COUNT];  /* XXH3 of each index name (key form), 0: none */
+    /* for order_batch, taken when the event is added, while its id is in
+     * that core's cache: the writer, which mostly sorts the batch, would
+     * fetch it from memory again */
+    uint64_t idh;    /* XXH3 of the id */
+    uint64_t idw[2]; /* the id's first 16 bytes, big-endian words */
 };
 
 static const int name_db[NM__COUNT] = {DB_WORKLOAD, DB_WORKLOAD, DB_TASK, DB_CRED, DB_CRED};
-
-static void name_of(const struct pending *p, int nm, size_t *off, size_t *len)
-{
-    switch (nm) {
-    case NM_WL: *off = p->wl, *len = p->wl_len; break;
-    case NM_DLG: *off = p->dlg, *len = p->dlg_len; break;
-    case NM_TASK: *off = p->task, *len = p->task_len; break;
-    case NM_CRED: *off = p->cred, *len = p->cred_len; break;
-    default: *off = p->prev, *len = p->prev_len; break;
-    }
-}
 
 /* Bytes off..off+8 of s (len bytes), big-endian, zero past its end. */
 static uint64_t be_word(const unsigned char *s, size_t len, size_t off)
@@ -575,9 +562,24 @@ static uint64_t be_word(const unsigned char *s, size_t len, size_t off)
 }
 
 /* A name's hash, told apart by its index (one table holds all of them). */
-static uint64_t name_hash(const char *name, size_t len, int nm)
+static uint64_t name_hash(const char *name, size_t len, int db)
 {
-    return XXH3_64bits(name, len) ^ (uint64_t)name_db[nm] * 0x9e3779b97f4a7c15ULL;
+    return XXH3_64bits(name, len) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL;
+}
+
+/* A name in a batch's dict: this header, its bytes, zeros up to a multiple
+ * of 8. A lookup reads the header and the bytes from one or two cache lines
+ * (16 bytes for a name's particulars elsewhere was one fetch more). */
+struct dname {
+    uint32_t k;   /* the name's index among the batch's names, by first appearance */
+    uint16_t len; /* at most GL_STORE_INDEX_NAME_MAX */
+    uint8_t db;
+    uint8_t pad;
+};
+
+static size_t dname_size(size_t len)
+{
+    return (sizeof(struct dname) + len + 7) & ~(size_t)7;
 }
 
 struct position {
@@ -585,10 +587,25 @@ struct position {
     int64_t next;
 };
 
-struct uniq;
+/* A distinct (index, name) of the batch, when the batch is ranked. */
+struct uniq {
+    const char *name; /* in the batch's dict */
+    size_t len;
+    int db;
+};
 
 struct gl_store_batch {
-    struct gl_buf arena; /* copies of records and index strings */
+    struct gl_buf arena; /* copies of records and ids */
+    /* Index names are interned as events are added (intern_name): each
+     * distinct name once, in a dict small enough to stay in cache. Ranking
+     * them later confirmed each occurrence against its first one, a fetch
+     * from anywhere in the arena (tens of MB) that missed the cache. */
+    struct gl_buf dict; /* struct dname entries, 8-byte aligned */
+    uint64_t *ntab;     /* the names' hash table: TAG | dict offset / 8 */
+    size_t n_slots;
+    uint32_t n_uniq;    /* names in dict */
+    struct uniq *uniq;  /* the names in order of first appearance, when ranked */
+    uint32_t *nid;      /* per event and name: its uniq index, UINT32_MAX: none */
     struct pending *ev;
     size_t n_ev, cap_ev;
     size_t *quar; /* offsets of encoded quarantine records in arena */
@@ -609,10 +626,9 @@ struct gl_store_batch {
     uint32_t *tord;     /* events by (time, arrival) */
     uint32_t *tpos;     /* per event: its place in tord */
     uint32_t *rank;     /* per event and name: 1 + rank of the name, 0: none */
-    uint64_t *table;    /* hash table of ids or of names (see table_prepare) */
-    struct uniq *uniq;  /* the batch's distinct (index, name) pairs, by rank */
-    struct uniq *uniq2; /* scratch for reordering uniq */
-    uint32_t *rank_of;  /* per pair in order of first appearance: 1 + its rank */
+    uint64_t *table;    /* hash table of ids (see table_prepare) */
+    struct uniq *byrank; /* the distinct names by rank */
+    uint32_t *rank_of;  /* per name in order of first appearance: 1 + its rank */
     struct gl_sort_kv *kv; /* time sort (2 x events) */
     uint64_t *keys;     /* sort keys and the radix sort's scratch (2 x entries) */
     uint64_t *order;    /* events in sequence order (workload rank << shift | time position) */
@@ -622,8 +638,7 @@ struct gl_store_batch {
     size_t n_ikeys;
     bool prepared; /* the arrays above are up to date with the events */
     size_t cap_dup, cap_xdup, cap_idord, cap_seq, cap_tts, cap_tord, cap_tpos, cap_rank;
-    size_t cap_table, cap_uniq, cap_uniq2, cap_rank_of, cap_kv, cap_keys, cap_order, cap_post;
-    uint32_t n_uniq;
+    size_t cap_table, cap_uniq, cap_byrank, cap_rank_of, cap_kv, cap_keys, cap_order, cap_post;
     unsigned shift; /* bits of a time position in a sort key */
 };
 
@@ -635,6 +650,10 @@ struct gl_store_batch *gl_store_batch_new(void)
 void gl_store_batch_clear(struct gl_store_batch *b)
 {
     gl_buf_reset(&b->arena);
+    gl_buf_reset(&b->dict);
+    if (b->n_uniq)
+        memset(b->ntab, 0xff, b->n_slots * sizeof *b->ntab);
+    b->n_uniq = 0;
     b->n_ev = 0;
     b->prepared = false;
     b->n_idord = 0; /* the sorted views of the events are empty too */
@@ -651,6 +670,9 @@ void gl_store_batch_free(struct gl_store_batch *b)
         return;
     gl_store_batch_clear(b);
     gl_buf_free(&b->arena);
+    gl_buf_free(&b->dict);
+    free(b->ntab);
+    free(b->nid);
     free(b->ev);
     free(b->quar);
     free(b->quar_len);
@@ -668,7 +690,7 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->rank);
     free(b->table);
     free(b->uniq);
-    free(b->uniq2);
+    free(b->byrank);
     free(b->rank_of);
     free(b->kv);
     free(b->keys);
@@ -694,15 +716,95 @@ static int arena_add(struct gl_store_batch *b, const void *p, size_t len, size_t
     return gl_buf_append(&b->arena, p, len);
 }
 
-/* Index names go into the batch already in their key form. */
-static int arena_add_name(struct gl_store_batch *b, struct gl_str name, size_t *off,
-                          size_t *outlen)
+static bool grow(void **p, size_t *cap, size_t want, size_t size)
 {
-    if (!name.ptr || name.len <= GL_STORE_INDEX_NAME_MAX)
-        return arena_add(b, name.ptr, name.len, off, outlen);
+    if (*cap >= want)
+        return true;
+    void *q = realloc(*p, want * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = want;
+    return true;
+}
+
+/* Hash tables over u64 slots: the upper half of a slot is the upper half
+ * of its item's hash, the lower half the item's index, so most probes are
+ * settled without fetching the item. UINT64_MAX marks an empty slot. */
+#define TAG(h) ((h) & 0xffffffff00000000ULL)
+
+/* Doubles the names' table, keeping it at most two-thirds full; the
+ * hashes are taken again from the dict (this happens log(names) times). */
+static int grow_names(struct gl_store_batch *b)
+{
+    size_t slots = b->n_slots ? 2 * b->n_slots : 4096;
+    uint64_t *t = realloc(b->ntab, slots * sizeof *t);
+    if (!t)
+        return GL_ERR_NOMEM;
+    memset(t, 0xff, slots * sizeof *t);
+    for (size_t off = 0; off < b->dict.len;) {
+        struct dname d;
+        memcpy(&d, b->dict.data + off, sizeof d);
+        uint64_t h = name_hash(b->dict.data + off + sizeof d, d.len, d.db);
+        size_t at = h & (slots - 1);
+        while (t[at] != UINT64_MAX)
+            at = (at + 1) & (slots - 1);
+        t[at] = TAG(h) | off / 8;
+        off += dname_size(d.len);
+    }
+    b->ntab = t;
+    b->n_slots = slots;
+    return GL_OK;
+}
+
+/* Sets *id to the batch's index of the name (in key form) for name kind
+ * nm, adding it to the dict on its first appearance; UINT32_MAX for an
+ * absent or empty name. */
+static int intern_name(struct gl_store_batch *b, struct gl_str name, int nm, uint32_t *id)
+{
+    *id = UINT32_MAX;
+    if (!name.ptr || name.len == 0)
+        return GL_OK;
     char key[GL_STORE_INDEX_NAME_MAX];
-    size_t n = gl_store_index_name(name.ptr, name.len, key);
-    return arena_add(b, key, n, off, outlen);
+    const char *s = name.ptr;
+    size_t len = name.len;
+    if (len > GL_STORE_INDEX_NAME_MAX) {
+        len = gl_store_index_name(name.ptr, name.len, key);
+        s = key;
+    }
+    if (((size_t)b->n_uniq + 1) * 3 > b->n_slots * 2 && grow_names(b))
+        return GL_ERR_NOMEM;
+    int db = name_db[nm];
+    uint64_t h = name_hash(s, len, db);
+    size_t mask = b->n_slots - 1, at = h & mask;
+    for (;; at = (at + 1) & mask) {
+        uint64_t e = b->ntab[at];
+        if (e == UINT64_MAX)
+            break;
+        if (TAG(e) != TAG(h))
+            continue;
+        const char *f = b->dict.data + (size_t)(uint32_t)e * 8;
+        struct dname d;
+        memcpy(&d, f, sizeof d);
+        if (d.db == db && d.len == len && memcmp(f + sizeof d, s, len) == 0) {
+            *id = d.k;
+            return GL_OK;
+        }
+    }
+    /* a slot holds the offset / 8 in 32 bits; names beyond are refused */
+    size_t off = b->dict.len, size = dname_size(len);
+    if (b->n_uniq == UINT32_MAX - 1 || (off + size) / 8 > UINT32_MAX ||
+        gl_buf_reserve(&b->dict, size))
+        return GL_ERR_NOMEM;
+    struct dname d = {.k = b->n_uniq, .len = (uint16_t)len, .db = (uint8_t)db};
+    char *f = b->dict.data + off;
+    memcpy(f, &d, sizeof d);
+    memcpy(f + sizeof d, s, len);
+    memset(f + sizeof d + len, 0, size - sizeof d - len);
+    b->dict.len += size;
+    b->ntab[at] = TAG(h) | off / 8;
+    *id = b->n_uniq++;
+    return GL_OK;
 }
 
 static int record_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const void *rec, size_t len,
@@ -717,6 +819,10 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
         if (!p)
             return GL_ERR_NOMEM;
         b->ev = p;
+        uint32_t *nid = realloc(b->nid, nc * NM__COUNT * sizeof *nid);
+        if (!nid)
+            return GL_ERR_NOMEM;
+        b->nid = nid;
         b->cap_ev = nc;
     }
     b->prepared = false;
@@ -732,18 +838,19 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
         rc = arena_add(b, rec, len, &p->rec, &p->rec_len);
     if (!rc)
         rc = arena_add(b, ev->id.ptr, ev->id.len, &p->id, &p->id_len);
+    uint32_t *nid = &b->nid[b->n_ev * NM__COUNT];
     if (!rc)
-        rc = arena_add_name(b, ev->workload, &p->wl, &p->wl_len);
+        rc = intern_name(b, ev->workload, NM_WL, &nid[NM_WL]);
     if (!rc)
-        rc = arena_add_name(b, ev->task, &p->task, &p->task_len);
+        rc = intern_name(b, ev->task, NM_TASK, &nid[NM_TASK]);
     if (!rc)
-        rc = arena_add_name(b, ev->cred_id, &p->cred, &p->cred_len);
+        rc = intern_name(b, ev->cred_id, NM_CRED, &nid[NM_CRED]);
     if (!rc)
-        rc = arena_add_name(b, ev->previous, &p->prev, &p->prev_len);
+        rc = intern_name(b, ev->previous, NM_PREV, &nid[NM_PREV]);
     if (!rc && ev->type == GL_EV_AGENT_DELEGATED)
-        rc = arena_add_name(b, ev->delegate, &p->dlg, &p->dlg_len);
+        rc = intern_name(b, ev->delegate, NM_DLG, &nid[NM_DLG]);
     else
-        p->dlg = SIZE_MAX, p->dlg_len = 0;
+        nid[NM_DLG] = UINT32_MAX;
     if (rc)
         return rc;
     p->idh = p->idw[0] = p->idw[1] = 0;
@@ -752,11 +859,6 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
         p->idh = XXH3_64bits(id, p->id_len);
         p->idw[0] = be_word(id, p->id_len, 0);
         p->idw[1] = be_word(id, p->id_len, 8);
-    }
-    for (int nm = 0; nm < NM__COUNT; nm++) {
-        size_t off, nlen;
-        name_of(p, nm, &off, &nlen);
-        p->nh[nm] = off == SIZE_MAX || nlen == 0 ? 0 : name_hash(b->arena.data + off, nlen, nm);
     }
     b->n_ev++;
     return GL_OK;
@@ -847,21 +949,14 @@ int gl_store_batch_position(struct gl_store_batch *b, const char *source, int64_
 
 /* A commit orders its batch with integer sorts only:
  *  - time order: events by (time, arrival), a radix sort on the time;
- *  - names: each distinct (index, name) hashed once and only the distinct
- *    ones sorted by their bytes, giving each a rank (names share long
+ *  - names: interned as events are added (intern_name), and only the
+ *    distinct ones sorted by their bytes, giving each a rank (names share long
  *    prefixes, "agent:worker-", and memcmp in whole-batch sorts was a sixth
  *    of the writer);
  *  - sequence order (workload, time, arrival) and the index entries (index,
  *    name, time) are then u64 keys rank << shift | time position.
  * Sorted index entries walk each B-tree in order, so every leaf page is found
  * once in the cache instead of once per event. */
-
-struct uniq { /* a distinct (index, name) of the batch */
-    const char *name;
-    size_t len;
-    int db;
-};
-
 
 static int uniq_cmp(const void *a, const void *b)
 {
@@ -873,21 +968,8 @@ static int uniq_cmp(const void *a, const void *b)
     return c ? c : x->len < y->len ? -1 : x->len > y->len;
 }
 
-static bool grow(void **p, size_t *cap, size_t want, size_t size)
-{
-    if (*cap >= want)
-        return true;
-    void *q = realloc(*p, want * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = want;
-    return true;
-}
-
-/* Open addressing over u64 slots: the upper half of a slot is the upper
- * half of its hash, the lower half what it stands for, so most probes are
- * settled without fetching the item. UINT64_MAX marks an empty slot. */
+/* A hash table for 'items' (slots as TAG's) in b->table, empty; returns its
+ * size, 0 when out of memory. */
 static size_t table_prepare(struct gl_store_batch *b, size_t items)
 {
     size_t slots = 16;
@@ -898,8 +980,6 @@ static size_t table_prepare(struct gl_store_batch *b, size_t items)
     memset(b->table, 0xff, slots * sizeof *b->table);
     return slots;
 }
-
-#define TAG(h) ((h) & 0xffffffff00000000ULL)
 
 /* Orders the distinct (index, name) pairs of a[0..n) (values: uniq
  * indexes) by their bytes from 8 * depth on, all of one index and equal
@@ -946,57 +1026,25 @@ static void sort_names(const struct uniq *u, struct gl_sort_kv *a, struct gl_sor
 
 /* Fills b->rank[i * NM__COUNT + nm] with 1 + the rank of event i's name nm
  * among the batch's distinct (index, name) pairs (0: no such name), and
- * b->uniq[rank] with the pair. */
+ * b->byrank[rank] with the pair. The interned ids are left as they are, so
+ * ranking again after more events are added starts afresh. */
 static int rank_names(struct gl_store_batch *b)
 {
-    size_t n = b->n_ev, present = 0;
-    for (size_t i = 0; i < n; i++)
-        for (int nm = 0; nm < NM__COUNT; nm++) {
-            size_t off, len;
-            name_of(&b->ev[i], nm, &off, &len);
-            present += off != SIZE_MAX && len != 0;
-        }
-    size_t slots = table_prepare(b, present);
-    if (!slots || !grow((void **)&b->rank, &b->cap_rank, n * NM__COUNT, sizeof *b->rank) ||
-        !grow((void **)&b->uniq, &b->cap_uniq, present, sizeof *b->uniq))
+    size_t n = b->n_ev;
+    uint32_t n_uniq = b->n_uniq;
+    if (!grow((void **)&b->rank, &b->cap_rank, n * NM__COUNT, sizeof *b->rank) ||
+        !grow((void **)&b->uniq, &b->cap_uniq, n_uniq, sizeof *b->uniq) ||
+        !grow((void **)&b->kv, &b->cap_kv, 2 * (size_t)n_uniq, sizeof *b->kv) ||
+        !grow((void **)&b->rank_of, &b->cap_rank_of, n_uniq, sizeof *b->rank_of) ||
+        !grow((void **)&b->byrank, &b->cap_byrank, n_uniq, sizeof *b->byrank))
         return ENOMEM;
-    const char *arena = b->arena.data;
-    uint32_t n_uniq = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct pending *p = &b->ev[i];
-        for (int nm = 0; nm < NM__COUNT; nm++) {
-            size_t off, len;
-            name_of(p, nm, &off, &len);
-            uint32_t *r = &b->rank[i * NM__COUNT + nm];
-            if (off == SIZE_MAX || len == 0) {
-                *r = UINT32_MAX;
-                continue;
-            }
-            const char *name = arena + off;
-            int db = name_db[nm];
-            uint64_t h = p->nh[nm];
-            for (size_t at = h & (slots - 1);; at = (at + 1) & (slots - 1)) {
-                uint64_t e = b->table[at];
-                if (e == UINT64_MAX) {
-                    b->table[at] = TAG(h) | n_uniq;
-                    b->uniq[n_uniq] = (struct uniq){name, len, db};
-                    *r = n_uniq++;
-                    break;
-                }
-                if (TAG(e) != TAG(h))
-                    continue;
-                const struct uniq *f = &b->uniq[(uint32_t)e];
-                if (f->db == db && f->len == len && memcmp(f->name, name, len) == 0) {
-                    *r = (uint32_t)e;
-                    break;
-                }
-            }
-        }
+    for (size_t off = 0, k = 0; k < n_uniq; k++) {
+        struct dname d;
+        memcpy(&d, b->dict.data + off, sizeof d);
+        b->uniq[k] = (struct uniq){b->dict.data + off + sizeof d, d.len, d.db};
+        off += dname_size(d.len);
     }
     /* by index first (a stable pass), then by name within each */
-    if (!grow((void **)&b->kv, &b->cap_kv, 2 * (size_t)n_uniq, sizeof *b->kv) ||
-        !grow((void **)&b->rank_of, &b->cap_rank_of, n_uniq, sizeof *b->rank_of))
-        return ENOMEM;
     struct gl_sort_kv *a = b->kv, *tmp = b->kv + n_uniq;
     size_t m = 0;
     for (int db = DB_WORKLOAD; db <= DB_CRED; db++) {
@@ -1006,21 +1054,12 @@ static int rank_names(struct gl_store_batch *b)
                 a[m++] = (struct gl_sort_kv){0, k};
         sort_names(b->uniq, a + start, tmp + start, m - start, 0);
     }
-    for (uint32_t r = 0; r < n_uniq; r++)
+    for (uint32_t r = 0; r < n_uniq; r++) {
         b->rank_of[a[r].val] = r + 1;
+        b->byrank[r] = b->uniq[a[r].val];
+    }
     for (size_t i = 0; i < n * NM__COUNT; i++)
-        b->rank[i] = b->rank[i] == UINT32_MAX ? 0 : b->rank_of[b->rank[i]];
-    if (!grow((void **)&b->uniq2, &b->cap_uniq2, n_uniq, sizeof *b->uniq2))
-        return ENOMEM;
-    for (uint32_t r = 0; r < n_uniq; r++)
-        b->uniq2[r] = b->uniq[a[r].val];
-    struct uniq *t = b->uniq; /* the pairs in rank order */
-    b->uniq = b->uniq2;
-    b->uniq2 = t;
-    size_t c = b->cap_uniq;
-    b->cap_uniq = b->cap_uniq2;
-    b->cap_uniq2 = c;
-    b->n_uniq = n_uniq;
+        b->rank[i] = b->nid[i] == UINT32_MAX ? 0 : b->rank_of[b->nid[i]];
     return 0;
 }
 
@@ -1165,7 +1204,7 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         }
         if (m == 0)
             continue;
-        const struct uniq *u = &b->uniq[r - 1];
+        const struct uniq *u = &b->byrank[r - 1];
         key[8] = (unsigned char)(u->db - DB_WORKLOAD);
         memcpy(key + 9, u->name, u->len);
         MDB_val k = {9 + u->len, key}, v = {16 * m, b->post};

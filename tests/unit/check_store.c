@@ -658,6 +658,88 @@ static uint64_t head_count(struct gl_store *st, enum gl_store_index idx, const c
     return n;
 }
 
+/* Names interned as events are added: thousands of distinct names in one
+ * batch (the names' table grows twice while names keep recurring), a name
+ * shared by two indexes, names longer than a key (their key form), and the
+ * batch reused after a commit (its names must not carry over). */
+START_TEST(test_many_names)
+{
+    char *dir = new_store_dir("store-many-names");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store_batch *b = gl_store_batch_new();
+    enum { WL = 6000 };
+    char longa[GL_STORE_INDEX_NAME_MAX + 50], longb[GL_STORE_INDEX_NAME_MAX + 50];
+    memset(longa, 'x', sizeof longa - 1);
+    longa[sizeof longa - 1] = '\0';
+    memcpy(longb, longa, sizeof longb);
+    longb[sizeof longb - 2] = 'y'; /* differs only past the key's plain bytes */
+    char json[1024];
+    size_t id = 0;
+    for (int round = 0; round < 2; round++) {
+        /* round 0: each workload k gets k % 3 + 1 events, interleaved, so
+         * repeats arrive before and after each growth of the table; every
+         * task is named like a workload of another index */
+        for (int rep = 0; rep < 3; rep++)
+            for (int k = 0; k < WL; k++) {
+                if (round == 1 && k % 2)
+                    continue; /* round 1: the even workloads once more */
+                if (rep > (round == 0 ? k % 3 : 0))
+                    continue;
+                snprintf(json, sizeof json,
+                         "{\"id\":\"m-%zu\",\"ts\":%d,\"type\":\"task.started\","
+                         "\"workload\":\"wl-%05d\",\"task\":\"wl-%05d\"}",
+                         id++, 1700000000 + k, k, (k + 1) % WL);
+                add_json(b, dec, json, NULL);
+            }
+        for (int i = 0; i < 2 + round; i++) {
+            /* the decoder refuses such names; redaction markers can
+             * lengthen a name past the key size, so the event is built */
+            snprintf(json, sizeof json,
+                     "{\"id\":\"m-%zu\",\"ts\":1700000000,\"type\":\"task.started\","
+                     "\"workload\":\"placeholder\",\"task\":\"t-long\"}",
+                     id++);
+            struct gl_event ev;
+            struct gl_error err = {0};
+            int drc = gl_decoder_decode(dec, json, strlen(json), &ev, &err);
+            ck_assert_msg(drc == GL_OK, "decode: %s", err.msg);
+            const char *name = i % 2 ? longb : longa;
+            ev.workload = (struct gl_str){name, strlen(name)};
+            struct gl_buf out = {0};
+            ck_assert_int_eq(gl_event_encode(&ev, NULL, &out, NULL, &err), GL_OK);
+            ck_assert_int_eq(gl_store_batch_add(b, &ev, out.data, out.len), GL_OK);
+            gl_buf_free(&out);
+        }
+        commit(st, b, NULL, NULL);
+    }
+    int64_t ts;
+    uint64_t seq;
+    for (int k = 0; k < WL; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "wl-%05d", k);
+        uint64_t want = (uint64_t)(k % 3 + 1) + (k % 2 == 0);
+        ck_assert_msg(head_count(st, GL_IDX_WORKLOAD, key, &ts, &seq) == want,
+                      "workload %s: %llu events, expected %llu", key,
+                      (unsigned long long)head_count(st, GL_IDX_WORKLOAD, key, &ts, &seq),
+                      (unsigned long long)want);
+        /* task wl-k belongs to the events of workload k - 1 */
+        int owner = (k + WL - 1) % WL;
+        want = (uint64_t)(owner % 3 + 1) + (owner % 2 == 0);
+        ck_assert_msg(head_count(st, GL_IDX_TASK, key, &ts, &seq) == want,
+                      "task %s: %llu events, expected %llu", key,
+                      (unsigned long long)head_count(st, GL_IDX_TASK, key, &ts, &seq),
+                      (unsigned long long)want);
+    }
+    ck_assert_uint_eq(head_count(st, GL_IDX_WORKLOAD, longa, &ts, &seq), 3);
+    ck_assert_uint_eq(head_count(st, GL_IDX_WORKLOAD, longb, &ts, &seq), 2);
+    verify_ok(st, id);
+    gl_store_batch_free(b);
+    gl_decoder_free(dec);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_index_batches)
 {
     char *dir = new_store_dir("store-post");
@@ -2261,6 +2343,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_time_order_extremes);
     tcase_add_test(tc, test_index_keys);
     tcase_add_test(tc, test_name_order);
+    tcase_add_test(tc, test_many_names);
     tcase_add_test(tc, test_index_batches);
     tcase_add_loop_test(tc, test_index_recent_merge, 0, 3);
     tcase_add_test(tc, test_dedup_two_writers);
