@@ -7,6 +7,8 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct gl_source_cfg {
     const char *brokers;
@@ -33,6 +35,11 @@ struct gl_source_ops {
 
 extern const struct gl_source_ops gl_src_kafka;
 extern const struct gl_source_ops gl_src_file;
+
+/* Writes "<kind><name><sep><a>@<b>" into out (n bytes, NUL-terminated,
+ * cut to fit): "kafka:topic/partition@offset", "path:line@byte". */
+void gl_source_origin(char *out, size_t n, const char *kind, const char *name, char sep,
+                      int64_t a, int64_t b);
 
 /* NULL-terminated registry. */
 extern const struct gl_source_ops *const gl_sources[];

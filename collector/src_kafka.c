@@ -239,41 +239,6 @@ static bool all_eof(struct kafka_ctx *k)
     return true;
 }
 
-/* "kafka:<topic>/<partition>@<offset>" without printf (once per message). */
-static void format_origin(char *out, size_t n, const char *topic, int32_t partition,
-                          int64_t offset)
-{
-    char digits[2][24];
-    int64_t v[2] = {partition, offset};
-    size_t len[2];
-    for (int i = 0; i < 2; i++) {
-        char tmp[24];
-        size_t k = 0;
-        uint64_t u = v[i] < 0 ? 0 - (uint64_t)v[i] : (uint64_t)v[i];
-        do
-            tmp[k++] = (char)('0' + u % 10);
-        while ((u /= 10) != 0);
-        if (v[i] < 0)
-            tmp[k++] = '-';
-        for (size_t j = 0; j < k; j++)
-            digits[i][j] = tmp[k - 1 - j];
-        len[i] = k;
-    }
-    size_t tl = strlen(topic);
-    if (6 + tl + 1 + len[0] + 1 + len[1] + 1 > n) { /* a topic name near the limit */
-        snprintf(out, n, "kafka:%s/%d@%lld", topic, (int)partition, (long long)offset);
-        return;
-    }
-    char *o = out;
-    memcpy(o, "kafka:", 6), o += 6;
-    memcpy(o, topic, tl), o += tl;
-    *o++ = '/';
-    memcpy(o, digits[0], len[0]), o += len[0];
-    *o++ = '@';
-    memcpy(o, digits[1], len[1]), o += len[1];
-    *o = '\0';
-}
-
 static bool kafka_selected(const struct gl_source_cfg *cfg)
 {
     return cfg->brokers != NULL || cfg->topics != NULL;
@@ -385,7 +350,8 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 }
             } else {
                 const char *topic = rd_kafka_topic_name(m->rkt);
-                format_origin(origin, sizeof origin, topic, m->partition, m->offset);
+                gl_source_origin(origin, sizeof origin, "kafka:", topic, '/', m->partition,
+                                 m->offset);
                 /* the position goes with the batch at flush time */
                 rc = gl_pipeline_ingest(p, m->payload ? m->payload : "", m->len, origin, NULL, 0,
                                         err);
