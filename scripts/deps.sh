@@ -6,6 +6,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       librdkafka-dev liblmdb-dev libmsgpack-dev libpcre2-dev libsimdjson-dev libssl-dev libxxhash-dev check
+      libgoogle-perftools-dev
       kcat python3 python3-jsonschema lmdb-utils)
 for arg in "$@"; do
   case "$arg" in
