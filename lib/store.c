@@ -264,7 +264,19 @@ static void set_comparators(MDB_txn *txn, MDB_dbi dbi, int which)
  * that waits, and store its event twice. */
 #define IDX_ID 3 /* recent_index: the dedup entries' "index" byte */
 
+/* A seed for the in-memory hash tables keyed by ids and names, which come
+ * from the input: unseeded, crafted colliding names or ids could make the
+ * linear probing quadratic and stall the collector. */
+static uint64_t hash_seed(void)
+{
+    uint64_t seed;
+    if (RAND_bytes((unsigned char *)&seed, sizeof seed) != 1)
+        seed = (uint64_t)gl_tstamp_now() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)&seed;
+    return seed;
+}
+
 struct idset {
+    uint64_t seed;
     uint64_t *slot; /* 0: empty, else 1 + offset of [u16 len][id] in 'ids' */
     size_t cap, n;  /* cap a power of two, at most half full */
     struct gl_buf ids;
@@ -275,8 +287,10 @@ struct idset {
 static struct idset *idset_new(void)
 {
     struct idset *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         s->at_txn = SIZE_MAX;
+        s->seed = hash_seed();
+    }
     return s;
 }
 
@@ -301,7 +315,8 @@ static void idset_clear(struct idset *s)
 static uint64_t *idset_find(const struct idset *s, const void *id, size_t len)
 {
     const unsigned char *base = (const unsigned char *)s->ids.data;
-    for (size_t at = XXH3_64bits(id, len) & (s->cap - 1);; at = (at + 1) & (s->cap - 1)) {
+    size_t at = XXH3_64bits_withSeed(id, len, s->seed) & (s->cap - 1);
+    for (;; at = (at + 1) & (s->cap - 1)) {
         uint64_t v = s->slot[at];
         if (!v)
             return &s->slot[at];
@@ -562,9 +577,9 @@ static uint64_t be_word(const unsigned char *s, size_t len, size_t off)
 }
 
 /* A name's hash, told apart by its index (one table holds all of them). */
-static uint64_t name_hash(const char *name, size_t len, int db)
+static uint64_t name_hash(uint64_t seed, const char *name, size_t len, int db)
 {
-    return XXH3_64bits(name, len) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL;
+    return XXH3_64bits_withSeed(name, len, seed) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL;
 }
 
 /* A name in a batch's dict: this header, its bytes, zeros up to a multiple
@@ -595,6 +610,7 @@ struct uniq {
 };
 
 struct gl_store_batch {
+    uint64_t seed;       /* hash_seed(): of the id and name hashes */
     struct gl_buf arena; /* copies of records and ids */
     /* Index names are interned as events are added (intern_name): each
      * distinct name once, in a dict small enough to stay in cache. Ranking
@@ -644,7 +660,10 @@ struct gl_store_batch {
 
 struct gl_store_batch *gl_store_batch_new(void)
 {
-    return calloc(1, sizeof(struct gl_store_batch));
+    struct gl_store_batch *b = calloc(1, sizeof *b);
+    if (b)
+        b->seed = hash_seed();
+    return b;
 }
 
 void gl_store_batch_clear(struct gl_store_batch *b)
@@ -745,7 +764,7 @@ static int grow_names(struct gl_store_batch *b)
     for (size_t off = 0; off < b->dict.len;) {
         struct dname d;
         memcpy(&d, b->dict.data + off, sizeof d);
-        uint64_t h = name_hash(b->dict.data + off + sizeof d, d.len, d.db);
+        uint64_t h = name_hash(b->seed, b->dict.data + off + sizeof d, d.len, d.db);
         size_t at = h & (slots - 1);
         while (t[at] != UINT64_MAX)
             at = (at + 1) & (slots - 1);
@@ -775,7 +794,7 @@ static int intern_name(struct gl_store_batch *b, struct gl_str name, int nm, uin
     if (((size_t)b->n_uniq + 1) * 3 > b->n_slots * 2 && grow_names(b))
         return GL_ERR_NOMEM;
     int db = name_db[nm];
-    uint64_t h = name_hash(s, len, db);
+    uint64_t h = name_hash(b->seed, s, len, db);
     size_t mask = b->n_slots - 1, at = h & mask;
     for (;; at = (at + 1) & mask) {
         uint64_t e = b->ntab[at];
@@ -856,7 +875,7 @@ int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, cons
     p->idh = p->idw[0] = p->idw[1] = 0;
     if (p->id != SIZE_MAX) {
         const unsigned char *id = (const unsigned char *)b->arena.data + p->id;
-        p->idh = XXH3_64bits(id, p->id_len);
+        p->idh = XXH3_64bits_withSeed(id, p->id_len, b->seed);
         p->idw[0] = be_word(id, p->id_len, 0);
         p->idw[1] = be_word(id, p->id_len, 8);
     }
@@ -886,7 +905,6 @@ int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t 
         b->cap_quar = nc;
     }
     size_t start = b->arena.len;
-    b->prepared = false; /* the arena may move: the sorted names point into it */
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b->arena, arena_write);
     int rc = msgpack_pack_map(&pk, 6);

@@ -658,8 +658,8 @@ static uint64_t head_count(struct gl_store *st, enum gl_store_index idx, const c
     return n;
 }
 
-/* Names interned as events are added: thousands of distinct names in one
- * batch (the names' table grows twice while names keep recurring), a name
+/* Names interned as events are added: 12,000 distinct names in one batch
+ * (the names' table grows three times while names keep recurring), a name
  * shared by two indexes, names longer than a key (their key form), and the
  * batch reused after a commit (its names must not carry over). */
 START_TEST(test_many_names)
