@@ -6,10 +6,13 @@
 #include "grantline/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool file_selected(const struct gl_source_cfg *cfg)
 {
@@ -24,12 +27,78 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
+/* Lines read from a descriptor and buffered here, not by stdio: a pipe can
+ * then be waited on with a timeout, so a batch of a slow stream still
+ * commits within its time bound, and a signal interrupts the wait. */
+struct lines {
+    int fd;
+    char *buf;
+    size_t start, len, cap; /* unread bytes: buf[start..len) */
+    size_t scanned;         /* buf[start..scanned) holds no newline */
+    bool eof;
+};
+
+enum { LINE_OK = 1, LINE_END = 0, LINE_ERROR = -1, LINE_WAIT = -2 };
+
+/* The next line (with its newline, if any) in *line, *n. LINE_WAIT when no
+ * whole line came within timeout_ms (-1: wait as long as it takes) or a
+ * signal interrupted the wait; LINE_ERROR with errno set. */
+static int next_line(struct lines *r, int timeout_ms, char **line, size_t *n)
+{
+    for (;;) {
+        char *nl = r->scanned < r->len ? memchr(r->buf + r->scanned, '\n', r->len - r->scanned)
+                                       : NULL;
+        if (nl || (r->eof && r->len > r->start)) {
+            size_t end = nl ? (size_t)(nl - r->buf) + 1 : r->len;
+            *line = r->buf + r->start;
+            *n = end - r->start;
+            r->start = r->scanned = end;
+            return LINE_OK;
+        }
+        r->scanned = r->len;
+        if (r->eof)
+            return LINE_END;
+        if (r->start > 0) { /* keep the partial line at the front */
+            memmove(r->buf, r->buf + r->start, r->len - r->start);
+            r->len -= r->start;
+            r->scanned -= r->start;
+            r->start = 0;
+        }
+        if (r->len == r->cap) {
+            size_t nc = r->cap ? 2 * r->cap : 1 << 16;
+            char *nb = realloc(r->buf, nc);
+            if (!nb) {
+                errno = ENOMEM;
+                return LINE_ERROR;
+            }
+            r->buf = nb;
+            r->cap = nc;
+        }
+        if (timeout_ms >= 0) {
+            struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+            int ready = poll(&pfd, 1, timeout_ms);
+            if (ready == 0 || (ready < 0 && errno == EINTR))
+                return LINE_WAIT;
+            if (ready < 0)
+                return LINE_ERROR;
+        }
+        ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
+        if (got < 0 && errno == EINTR)
+            return LINE_WAIT;
+        if (got < 0)
+            return LINE_ERROR;
+        if (got == 0)
+            r->eof = true;
+        r->len += (size_t)got;
+    }
+}
+
 static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
                     volatile sig_atomic_t *stop, struct gl_error *err)
 {
     bool is_stdin = strcmp(cfg->input, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(cfg->input, "rb");
-    if (!f)
+    int fd = is_stdin ? STDIN_FILENO : open(cfg->input, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return gl_error_set(err, GL_ERR_IO, errno, "input %s: %s", cfg->input, strerror(errno));
     char source[4200];
     char *abs = is_stdin ? NULL : realpath(cfg->input, NULL);
@@ -44,7 +113,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         if (rc)
             goto done;
         if (pos > 0) {
-            if (fseeko(f, (off_t)pos, SEEK_SET) == 0) {
+            if (lseek(fd, (off_t)pos, SEEK_SET) == (off_t)pos) {
                 offset = pos;
                 gl_log(GL_LOG_INFO, "file",
                        "%s: resuming at byte %lld (stored position; --from-start to reread)",
@@ -55,28 +124,39 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             }
         }
     }
-    char *line = NULL;
-    size_t cap = 0;
+    struct lines in = {.fd = fd};
     char origin[4300];
     /* A regular file is read at full speed: a batch's age (the clock) is
-     * checked every 64 lines. A pipe may bring a line a minute, so each
-     * line checks it there (the batch time bound must hold). */
+     * checked every 64 lines. A pipe is waited on for at most the time the
+     * pending batch has left, and each line checks its age. */
     struct stat sb;
-    unsigned since_clock = 0,
-             clock_every = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) ? 64 : 1;
-    for (;;) {
-        if (*stop)
+    bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    unsigned since_clock = 0, clock_every = regular ? 64 : 1;
+    while (!*stop) {
+        int timeout = -1; /* a pipe: at most 1 s, so a stop request is seen */
+        if (!regular) {
+            int64_t due = gl_pipeline_due_in(p);
+            timeout = due < 0 || due > 1000000 ? 1000 : (int)((due + 999) / 1000);
+        }
+        char *line;
+        size_t n;
+        int got = next_line(&in, timeout, &line, &n);
+        if (got == LINE_END)
             break;
-        ssize_t n = getline(&line, &cap, f);
-        if (n < 0) {
-            if (ferror(f))
-                rc = gl_error_set(err, GL_ERR_IO, errno, "input %s: read: %s", cfg->input,
-                                  strerror(errno));
+        if (got == LINE_ERROR) {
+            rc = gl_error_set(err, GL_ERR_IO, errno, "input %s: read: %s", cfg->input,
+                              strerror(errno));
             break;
         }
+        if (got == LINE_WAIT) { /* the batch's time is up, or a signal */
+            if (gl_pipeline_due(p) && (rc = gl_pipeline_flush(p, err)) != GL_OK)
+                break;
+            gl_pipeline_progress(p, -1, false);
+            continue;
+        }
         lineno++;
-        int64_t next = offset + n;
-        size_t len = (size_t)n;
+        int64_t next = offset + (int64_t)n;
+        size_t len = n;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             len--;
         if (blank(line, len)) {
@@ -99,14 +179,14 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             gl_pipeline_progress(p, -1, false);
         }
     }
-    free(line);
+    free(in.buf);
     if (!rc)
         rc = gl_pipeline_flush(p, err);
     if (!rc)
         rc = gl_pipeline_wait(p, err);
 done:
     if (!is_stdin)
-        fclose(f);
+        close(fd);
     return rc;
 }
 

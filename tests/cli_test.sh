@@ -152,5 +152,28 @@ check "verify names the failure" test $? = 0
 "$analyzer" findings --store "$tmp/tampered" --rule GL-015 --format json | grep -q '"rule":"GL-015"'
 check "findings reports GL-015 on the tampered store" test $? = 0
 
+# a slow pipe: a partial batch commits within --batch-ms while the pipe
+# stays open, and SIGTERM while waiting on it commits what was read
+mkfifo "$tmp/fifo"
+events_in() { "$analyzer" stats --store "$1" --format json 2>/dev/null |
+  python3 -c 'import sys,json; print(json.load(sys.stdin)["events"])' 2>/dev/null || echo 0; }
+( head -n 1 "$src/samples/agents.ndjson"; exec sleep 30 ) > "$tmp/fifo" &
+writer=$!
+"$collector" -q --input "$tmp/fifo" --store "$tmp/pipe" --batch-ms 200 2>"$tmp/log.pipe" &
+cpid=$!
+n=0 deadline=$((SECONDS + 5))
+while [ "$SECONDS" -lt "$deadline" ] && [ "$n" != 1 ]; do sleep 0.2; n=$(events_in "$tmp/pipe"); done
+check "slow pipe: the event commits within the batch time while the pipe is open ($n)" test "$n" = 1
+kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/null
+check "slow pipe: SIGTERM while waiting exits 0 (rc $rc)" test "$rc" = 0
+( head -n 1 "$src/samples/agents.ndjson"; exec sleep 30 ) > "$tmp/fifo" &
+writer=$!
+"$collector" -q --input "$tmp/fifo" --store "$tmp/pipe2" --batch-ms 600000 2>"$tmp/log.pipe2" &
+cpid=$!
+sleep 1
+kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/null
+n=$(events_in "$tmp/pipe2")
+check "slow pipe: SIGTERM commits the pending batch (rc $rc, events $n)" test "$rc" = 0 -a "$n" = 1
+
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
