@@ -35,7 +35,7 @@ struct gl_pipeline {
     struct slot *cur; /* being filled by the caller */
     struct gl_buf rec;     /* encoded record */
     struct gl_buf scratch; /* quarantine text */
-    struct gl_redact_hits hits, derived_hits;
+    struct gl_redact_hits hits, derived_hits, quarantine_hits;
     int64_t oldest;
     /* writer thread; everything below is guarded by mu */
     pthread_t writer;
@@ -145,6 +145,7 @@ void gl_pipeline_free(struct gl_pipeline *p)
     gl_buf_free(&p->scratch);
     gl_redact_hits_free(&p->hits);
     gl_redact_hits_free(&p->derived_hits);
+    gl_redact_hits_free(&p->quarantine_hits);
     free(p);
 }
 
@@ -240,10 +241,14 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const 
      * redacted as text. */
     struct gl_buf red = {0};
     int n;
+    bool parsed = false;
     struct gl_error ignore;
+    p->quarantine_hits.n = 0;
     if (len <= p->opts.max_message &&
-        gl_event_redact_raw(p->dec_stored, buf, len, p->rd, &red, &ignore) == GL_OK) {
-        n = 1;
+        gl_event_redact_raw(p->dec_stored, buf, len, p->rd, &red, &p->quarantine_hits,
+                            &ignore) == GL_OK) {
+        parsed = true;
+        n = (int)p->quarantine_hits.n;
         escaped = false;
     } else {
         gl_buf_reset(&red);
@@ -253,7 +258,7 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const 
         gl_buf_free(&red);
         return n;
     }
-    if (n > 0) {
+    if (parsed || n > 0) {
         src = red.data;
         srclen = red.len;
         p->c.secrets += (uint64_t)n;

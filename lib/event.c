@@ -1881,7 +1881,7 @@ int gl_event_stored_to_json(const void *buf, size_t len, struct gl_buf *out, str
 /* --- refused input, redacted --- */
 
 int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struct gl_redactor *rd,
-                        struct gl_buf *out, struct gl_error *err)
+                        struct gl_buf *out, struct gl_redact_hits *hits, struct gl_error *err)
 {
     const unsigned char *p = buf;
     if (len == 0)
@@ -1898,7 +1898,7 @@ int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struc
     /* the same walk as attrs: string values, keys, and whole values under
      * sensitive keys are redacted */
     struct gl_buf packed = {0};
-    struct enc e = {.rd = rd, .hits = NULL, .err = err, .rc = GL_OK};
+    struct enc e = {.rd = rd, .hits = hits, .err = err, .rc = GL_OK};
     msgpack_packer_init(&e.pk, &packed, mp_write);
     char path[128] = "";
     put_free(&e, &root, path, sizeof path);

@@ -152,6 +152,15 @@ check "verify names the failure" test $? = 0
 "$analyzer" findings --store "$tmp/tampered" --rule GL-015 --format json | grep -q '"rule":"GL-015"'
 check "findings reports GL-015 on the tampered store" test $? = 0
 
+# the secrets counter counts secrets: none in refused lines without any,
+# one for a refused line with one password under a sensitive key
+grep -q "quarantined 20, secrets redacted 0," "$tmp/log2"
+check "malformed: no secret counted where there is none" test $? = 0
+printf '%s\n' '{"id":"q-1","type":"no.such.type","attrs":{"password":"hunter2hunter2"}}' |
+  "$collector" --input - --store "$tmp/qsecret" 2>"$tmp/log.qs"
+grep -q "quarantined 1, secrets redacted 1," "$tmp/log.qs"
+check "refused line with one password: one secret counted" test $? = 0
+
 # a slow pipe: a partial batch commits within --batch-ms while the pipe
 # stays open, and SIGTERM while waiting on it commits what was read
 mkfifo "$tmp/fifo"

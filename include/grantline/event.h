@@ -125,10 +125,11 @@ int gl_event_stored_to_json(const void *buf, size_t len, struct gl_buf *out, str
 
 /* For the quarantine: when 'buf' parses as JSON or msgpack (but failed
  * validation), appends its JSON form with every string, key and value under
- * a sensitive key redacted, as for attrs. Returns GL_ERR_INVALID when it
- * does not parse (the caller keeps the bytes and redacts them as text). */
+ * a sensitive key redacted, as for attrs, and each secret to 'hits' (may be
+ * NULL). Returns GL_ERR_INVALID when it does not parse (the caller keeps
+ * the bytes and redacts them as text). */
 int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struct gl_redactor *rd,
-                        struct gl_buf *out, struct gl_error *err);
+                        struct gl_buf *out, struct gl_redact_hits *hits, struct gl_error *err);
 
 /* Checks that s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool gl_utf8_valid(const char *s, size_t len);
