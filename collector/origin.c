@@ -25,16 +25,20 @@ void gl_source_origin(char *out, size_t n, const char *kind, const char *name, c
                       int64_t a, int64_t b)
 {
     char da[24], db[24];
-    size_t la = put_dec(da, a), lb = put_dec(db, b);
+    size_t la = a < 0 ? 0 : put_dec(da, a), lb = put_dec(db, b);
     size_t kl = strlen(kind), nl = strlen(name);
     if (kl + nl + 1 + la + 1 + lb + 1 > n) { /* a name near the limit: cut it */
-        snprintf(out, n, "%s%s%c%lld@%lld", kind, name, sep, (long long)a, (long long)b);
+        if (a < 0)
+            snprintf(out, n, "%s%s@%lld", kind, name, (long long)b);
+        else
+            snprintf(out, n, "%s%s%c%lld@%lld", kind, name, sep, (long long)a, (long long)b);
         return;
     }
     char *o = out;
     memcpy(o, kind, kl), o += kl;
     memcpy(o, name, nl), o += nl;
-    *o++ = sep;
+    if (a >= 0)
+        *o++ = sep;
     memcpy(o, da, la), o += la;
     *o++ = '@';
     memcpy(o, db, lb), o += lb;

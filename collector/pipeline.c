@@ -379,6 +379,18 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
     return rc;
 }
 
+int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
+                       const char *reason, struct gl_error *err)
+{
+    if (!gl_pipeline_pending(p))
+        p->oldest = gl_tstamp_now();
+    if (p->c.read == 0)
+        p->first_msg = gl_tstamp_now();
+    p->c.read++;
+    p->c.bytes += len;
+    return quarantine(p, buf, len, origin, reason, err);
+}
+
 int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next,
                          struct gl_error *err)
 {

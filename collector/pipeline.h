@@ -49,6 +49,12 @@ void gl_pipeline_free(struct gl_pipeline *p);
 int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
                        const char *pos_source, int64_t pos_next, struct gl_error *err);
 
+/* Counts 'buf' as read and quarantines it with 'reason' without decoding it
+ * (input the source itself cannot pass on, such as a line cut off when the
+ * collector stops). */
+int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
+                       const char *reason, struct gl_error *err);
+
 /* Records a source position with the filling batch (instead of passing it
  * with every message): the batch commits it with its events. */
 int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next,

@@ -37,7 +37,8 @@ extern const struct gl_source_ops gl_src_kafka;
 extern const struct gl_source_ops gl_src_file;
 
 /* Writes "<kind><name><sep><a>@<b>" into out (n bytes, NUL-terminated,
- * cut to fit): "kafka:topic/partition@offset", "path:line@byte". */
+ * cut to fit): "kafka:topic/partition@offset", "path:line@byte"; without
+ * "<sep><a>" when a is negative (unknown). */
 void gl_source_origin(char *out, size_t n, const char *kind, const char *name, char sep,
                       int64_t a, int64_t b);
 

@@ -42,8 +42,10 @@ enum { LINE_OK = 1, LINE_END = 0, LINE_ERROR = -1, LINE_WAIT = -2 };
 
 /* The next line (with its newline, if any) in *line, *n. LINE_WAIT when no
  * whole line came within timeout_ms (-1: wait as long as it takes) or a
- * signal interrupted the wait; LINE_ERROR with errno set. */
-static int next_line(struct lines *r, int timeout_ms, char **line, size_t *n)
+ * signal interrupted the wait; LINE_ERROR with errno set. With 'no_read',
+ * only lines already buffered: LINE_END when none is left (a partial line
+ * stays in the buffer). */
+static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line, size_t *n)
 {
     for (;;) {
         char *nl = r->scanned < r->len ? memchr(r->buf + r->scanned, '\n', r->len - r->scanned)
@@ -56,7 +58,7 @@ static int next_line(struct lines *r, int timeout_ms, char **line, size_t *n)
             return LINE_OK;
         }
         r->scanned = r->len;
-        if (r->eof)
+        if (r->eof || no_read)
             return LINE_END;
         if (r->start > 0) { /* keep the partial line at the front */
             memmove(r->buf, r->buf + r->start, r->len - r->start);
@@ -105,16 +107,26 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
     snprintf(source, sizeof source, "file/%s", abs ? abs : cfg->input);
     free(abs);
 
+    /* line numbers are unknown after a resume (origins then give the byte) */
     int64_t offset = 0, lineno = 0;
     int rc = GL_OK;
+    struct stat sb;
+    bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
     if (!is_stdin && !cfg->from_start) {
         int64_t pos = -1;
         rc = gl_store_position(st, source, &pos, err);
         if (rc)
             goto done;
-        if (pos > 0) {
+        if (pos > 0 && regular && pos > (int64_t)sb.st_size) {
+            gl_log(GL_LOG_WARN, "file",
+                   "%s: %lld bytes, shorter than its stored position %lld (truncated or "
+                   "replaced): reading it from the start (events stored before are "
+                   "duplicates, not stored twice)",
+                   cfg->input, (long long)sb.st_size, (long long)pos);
+        } else if (pos > 0) {
             if (lseek(fd, (off_t)pos, SEEK_SET) == (off_t)pos) {
                 offset = pos;
+                lineno = -1;
                 gl_log(GL_LOG_INFO, "file",
                        "%s: resuming at byte %lld (stored position; --from-start to reread)",
                        cfg->input, (long long)pos);
@@ -129,10 +141,11 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
     /* A regular file is read at full speed: a batch's age (the clock) is
      * checked every 64 lines. A pipe is waited on for at most the time the
      * pending batch has left, and each line checks its age. */
-    struct stat sb;
-    bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
     unsigned since_clock = 0, clock_every = regular ? 64 : 1;
-    while (!*stop) {
+    for (;;) {
+        /* once stopped, the lines already read from the input still go in
+         * (from a pipe they could not be read again), nothing more is read */
+        bool stopping = *stop;
         int timeout = -1; /* a pipe: at most 1 s, so a stop request is seen */
         if (!regular) {
             int64_t due = gl_pipeline_due_in(p);
@@ -140,7 +153,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         }
         char *line;
         size_t n;
-        int got = next_line(&in, timeout, &line, &n);
+        int got = next_line(&in, timeout, stopping, &line, &n);
         if (got == LINE_END)
             break;
         if (got == LINE_ERROR) {
@@ -154,17 +167,26 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             gl_pipeline_progress(p, -1, false);
             continue;
         }
-        lineno++;
+        if (lineno >= 0)
+            lineno++;
         int64_t next = offset + (int64_t)n;
+        /* A last line without its newline may be one still being written:
+         * it is read, but the stored position stays before it, so a later
+         * run reads it again, whole (a repeat is a duplicate, not stored). */
+        int64_t pos = line[n - 1] == '\n' ? next : offset;
         size_t len = n;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             len--;
+        if (offset == 0 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            line += 3; /* a UTF-8 byte order mark (Windows editors) */
+            len -= 3;
+        }
         if (blank(line, len)) {
             offset = next;
             continue;
         }
         gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno, offset);
-        rc = gl_pipeline_ingest(p, line, len, origin, is_stdin ? NULL : source, next, err);
+        rc = gl_pipeline_ingest(p, line, len, origin, is_stdin ? NULL : source, pos, err);
         if (rc)
             break;
         offset = next;
@@ -178,6 +200,14 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             since_clock = 0;
             gl_pipeline_progress(p, -1, false);
         }
+    }
+    if (!rc && !regular && in.len > in.start) {
+        /* stopped mid-line on a pipe: the bytes read are kept, refused */
+        gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno < 0 ? -1 : lineno + 1,
+                         offset);
+        rc = gl_pipeline_refuse(p, in.buf + in.start, in.len - in.start, origin,
+                                "incomplete line: the collector stopped before its end came",
+                                err);
     }
     free(in.buf);
     if (!rc)

@@ -184,5 +184,39 @@ kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/n
 n=$(events_in "$tmp/pipe2")
 check "slow pipe: SIGTERM commits the pending batch (rc $rc, events $n)" test "$rc" = 0 -a "$n" = 1
 
+# stopped mid-line on a pipe: the complete lines go in, the cut-off bytes
+# are quarantined (from a pipe they cannot be read again)
+( head -n 3 "$src/samples/agents.ndjson"; sed -n 4p "$src/samples/agents.ndjson" | head -c 40
+  exec sleep 30 ) > "$tmp/fifo" &
+writer=$!
+"$collector" --input "$tmp/fifo" --store "$tmp/pipe3" --batch-ms 600000 2>"$tmp/log.pipe3" &
+cpid=$!
+sleep 1
+kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/null
+grep -q "read 4, stored 3, duplicates 0, quarantined 1," "$tmp/log.pipe3"
+check "pipe stopped mid-line: 3 lines stored, the cut-off line quarantined (rc $rc)" test $? = 0 -a "$rc" = 0
+"$analyzer" quarantine --store "$tmp/pipe3" | grep -q "incomplete line"
+check "pipe stopped mid-line: the quarantine says why" test $? = 0
+
+# a file still being written: its unterminated last line is read but the
+# stored position stays before it; once whole it goes in, nothing is lost
+g=$tmp/growing.ndjson
+head -n 3 "$src/samples/agents.ndjson" > "$g"; sed -n 4p "$src/samples/agents.ndjson" | head -c 40 >> "$g"
+"$collector" --input "$g" --store "$tmp/grow" 2>"$tmp/log.g1"
+sed -n 4p "$src/samples/agents.ndjson" | tail -c +41 >> "$g"; sed -n 5p "$src/samples/agents.ndjson" >> "$g"
+"$collector" --input "$g" --store "$tmp/grow" 2>"$tmp/log.g2"
+n=$(events_in "$tmp/grow")
+check "growing file: all 5 events stored once the 4th line is whole ($n)" test "$n" = 5
+grep -q "read 2, stored 2," "$tmp/log.g2"
+check "growing file: the rerun starts at the cut-off line" test $? = 0
+head -n 2 "$src/samples/agents.ndjson" > "$g"
+"$collector" --input "$g" --store "$tmp/grow" 2>"$tmp/log.g3"
+grep -q "shorter than its stored position" "$tmp/log.g3" && grep -q "read 2, stored 0, duplicates 2," "$tmp/log.g3"
+check "truncated file: read again from the start, with a warning" test $? = 0
+printf '\xef\xbb\xbf' > "$tmp/bom.ndjson"; head -n 2 "$src/samples/agents.ndjson" >> "$tmp/bom.ndjson"
+"$collector" --input "$tmp/bom.ndjson" --store "$tmp/bom" 2>"$tmp/log.bom"
+grep -q "read 2, stored 2, duplicates 0, quarantined 0," "$tmp/log.bom"
+check "a UTF-8 byte order mark before the first line is skipped" test $? = 0
+
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
