@@ -161,6 +161,17 @@ printf '%s\n' '{"id":"q-1","type":"no.such.type","attrs":{"password":"hunter2hun
 grep -q "quarantined 1, secrets redacted 1," "$tmp/log.qs"
 check "refused line with one password: one secret counted" test $? = 0
 
+# secrets in refused input that does not parse (trailing comma, bad UTF-8,
+# oversize): the text rules must still find them under quoted keys
+{ printf '%s\n' '{"id":"r1","attrs":{"private_key":"PLAINPK2xyzvalue99"}},' \
+    '{"id":"r2","attrs":{"authorization":"Digest PLAINAUTH2xyz"}},'
+  printf '{"ssh_private_key":"PLAINPK4xyzvalue","x":"\xff"}\n'
+  python3 -c 'print("{\"attrs\":{\"private_key\":\"PLAINPK3xyzvalue\"},\"pad\":\"" + "x" * 1100000 + "\"}")'
+} > "$tmp/refused-secrets.ndjson"
+"$collector" -q --input "$tmp/refused-secrets.ndjson" --store "$tmp/rsec" 2>/dev/null
+n=$(cat "$tmp/rsec"/*.mdb | grep -a -c -E 'PLAINPK|PLAINAUTH')
+check "refused unparsable input: secrets under quoted keys redacted ($n found)" test "$n" = 0
+
 # a slow pipe: a partial batch commits within --batch-ms while the pipe
 # stays open, and SIGTERM while waiting on it commits what was read
 mkfifo "$tmp/fifo"
