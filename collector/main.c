@@ -10,6 +10,7 @@
 #include "grantline/store.h"
 #include "grantline/tstamp.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,23 @@ static void usage(FILE *out)
 }
 
 
+/* A whole number in [min, max] from an option's value, or a message and
+ * false: "abc", "-5" and "10x" are refused, not read as 0 or 10. */
+static bool parse_count(const char *opt, const char *s, uint64_t min, uint64_t max,
+                        uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+    if (!end || *end || errno || v < min || v > max) {
+        fprintf(stderr, "grantline-collector: --%s: '%s' is not a whole number from %llu to %llu\n",
+                opt, s, (unsigned long long)min, (unsigned long long)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     enum {
@@ -117,7 +135,7 @@ int main(int argc, char **argv)
                                      .max_message = 1 << 20,
                                      .quarantine_cap = 64 << 10,
                                      .progress_us = 5000000};
-    uint64_t map_mib = 0;
+    uint64_t map_mib = 0, num = 0;
     int quiet = 0, verbose = 0, json = 0;
     int c;
     while ((c = getopt_long(argc, argv, "b:t:g:i:s:eX:qvhV", opts, NULL)) != -1) {
@@ -144,23 +162,38 @@ int main(int argc, char **argv)
             props[cfg.n_kafka_props++] = optarg;
             break;
         case OPT_MAP:
-            map_mib = strtoull(optarg, NULL, 10);
+            if (!parse_count("map-size", optarg, 1, 1 << 24, &map_mib))
+                goto usage_error;
             break;
         case OPT_RULES:
             rules = optarg;
             break;
         case OPT_BATCH:
-            popts.batch_max = strtoul(optarg, NULL, 10);
+            if (!parse_count("batch", optarg, 1, 10000000, &num))
+                goto usage_error;
+            popts.batch_max = (size_t)num;
             break;
         case OPT_BATCH_MS:
-            popts.batch_us = strtoll(optarg, NULL, 10) * 1000;
+            if (!parse_count("batch-ms", optarg, 0, 86400000, &num))
+                goto usage_error;
+            popts.batch_us = (int64_t)num * 1000;
             break;
         case OPT_MAXMSG:
-            popts.max_message = strtoul(optarg, NULL, 10);
+            if (!parse_count("max-message", optarg, 1, 1 << 30, &num))
+                goto usage_error;
+            popts.max_message = (size_t)num;
             break;
-        case OPT_PROGRESS:
-            popts.progress_us = (int64_t)(strtod(optarg, NULL) * 1e6);
+        case OPT_PROGRESS: {
+            char *end = NULL;
+            double secs = strtod(optarg, &end);
+            if (end == optarg || *end || !(secs >= 0 && secs <= 86400)) {
+                fprintf(stderr, "grantline-collector: --progress: '%s' is not a number of "
+                                "seconds from 0 to 86400\n", optarg);
+                goto usage_error;
+            }
+            popts.progress_us = (int64_t)(secs * 1e6);
             break;
+        }
         case OPT_LOGFMT:
             if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
                 fprintf(stderr, "grantline-collector: --log-format must be text or json\n");
@@ -189,6 +222,7 @@ int main(int argc, char **argv)
             free(props);
             return 0;
         default:
+        usage_error:
             fprintf(stderr, "Try 'grantline-collector --help'.\n");
             free(props);
             return 2;

@@ -147,6 +147,12 @@ static int mdb_fail(struct gl_error *err, int rc, const char *what)
 {
     if (rc == MDB_MAP_FULL)
         return gl_error_set(err, GL_ERR_MAPFULL, rc, "store: %s: map full", what);
+    /* LMDB reports a short write (a full disk) as EIO */
+    if (rc == EIO || rc == ENOSPC || rc == EDQUOT)
+        return gl_error_set(err, GL_ERR_STORE, rc,
+                            "store: %s: %s (is the store's file system full? free space and "
+                            "run again: nothing of the failed transaction was kept)",
+                            what, mdb_strerror(rc));
     return gl_error_set(err, GL_ERR_STORE, rc, "store: %s: %s", what, mdb_strerror(rc));
 }
 

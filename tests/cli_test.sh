@@ -19,6 +19,10 @@ check "collector --version" bash -c "'$collector' --version | grep -q '^grantlin
 check "collector without --store exits 2" test "$(status "$collector" --input x)" = 2
 check "collector bad option exits 2" test "$(status "$collector" --nope)" = 2
 check "collector no source exits 2" test "$(status "$collector" --store "$tmp/s0")" = 2
+for bad in "--batch-ms abc" "--batch-ms -5" "--batch 10x" "--batch 0" "--max-message -1" "--progress abc" "--map-size 0"; do
+  # shellcheck disable=SC2086
+  check "collector $bad exits 2" test "$(status "$collector" $bad --input "$tmp/none" --store "$tmp/s0")" = 2
+done
 check "collector missing input exits 3" test "$(status "$collector" --input "$tmp/none" --store "$tmp/s0")" = 3
 check "analyzer --help exits 0" test "$(status "$analyzer" --help)" = 0
 check "analyzer unknown command exits 2" test "$(status "$analyzer" frobnicate)" = 2
