@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,47 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
     }
 }
 
+/* A file is told apart from one that replaced it at the same path (log
+ * rotation, a rewrite) by its first bytes: SHA-256 of the first
+ * min(pos, HEAD_BYTES) bytes, 63 bits of it, stored as the position of
+ * "<source>#head" with the batch that stores the file's position. A file
+ * being appended to keeps its head; a rotated one almost never does. */
+#define HEAD_BYTES 4096
+
+static int64_t head_print(int fd, int64_t pos)
+{
+    unsigned char buf[HEAD_BYTES], md[32];
+    size_t want = pos < HEAD_BYTES ? (size_t)pos : HEAD_BYTES, got = 0;
+    while (got < want) {
+        ssize_t r = pread(fd, buf + got, want - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(buf, got, md, &mdlen, EVP_sha256(), NULL))
+        return -1;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | md[i];
+    return (int64_t)(v >> 1);
+}
+
+/* Hands the batch to the writer, with the head of the file it came from. */
+static int flush_file(struct gl_pipeline *p, int fd, const char *head_key, int64_t pos,
+                      struct gl_error *err)
+{
+    int64_t head = head_key && pos > 0 ? head_print(fd, pos) : -1;
+    if (head >= 0) {
+        int rc = gl_pipeline_position(p, head_key, head, err);
+        if (rc)
+            return rc;
+    }
+    return gl_pipeline_flush(p, err);
+}
+
 static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
                     volatile sig_atomic_t *stop, struct gl_error *err)
 {
@@ -106,6 +148,8 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
     char *abs = is_stdin ? NULL : realpath(cfg->input, NULL);
     snprintf(source, sizeof source, "file/%s", abs ? abs : cfg->input);
     free(abs);
+    char head_key[4210];
+    snprintf(head_key, sizeof head_key, "%s#head", source);
 
     /* line numbers are unknown after a resume (origins then give the byte) */
     int64_t offset = 0, lineno = 0;
@@ -113,8 +157,10 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
     struct stat sb;
     bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
     if (!is_stdin && !cfg->from_start) {
-        int64_t pos = -1;
+        int64_t pos = -1, head = -1;
         rc = gl_store_position(st, source, &pos, err);
+        if (!rc)
+            rc = gl_store_position(st, head_key, &head, err);
         if (rc)
             goto done;
         if (pos > 0 && regular && pos > (int64_t)sb.st_size) {
@@ -123,6 +169,12 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
                    "replaced): reading it from the start (events stored before are "
                    "duplicates, not stored twice)",
                    cfg->input, (long long)sb.st_size, (long long)pos);
+        } else if (pos > 0 && regular && head >= 0 && head_print(fd, pos) != head) {
+            gl_log(GL_LOG_WARN, "file",
+                   "%s: its first bytes are not those of the file read up to byte %lld "
+                   "(rotated or replaced): reading it from the start (events stored before "
+                   "are duplicates, not stored twice)",
+                   cfg->input, (long long)pos);
         } else if (pos > 0) {
             if (lseek(fd, (off_t)pos, SEEK_SET) == (off_t)pos) {
                 offset = pos;
@@ -142,6 +194,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
      * checked every 64 lines. A pipe is waited on for at most the time the
      * pending batch has left, and each line checks its age. */
     unsigned since_clock = 0, clock_every = regular ? 64 : 1;
+    int64_t last_pos = 0; /* the position the filling batch stores */
     for (;;) {
         /* once stopped, the lines already read from the input still go in
          * (from a pipe they could not be read again), nothing more is read */
@@ -162,7 +215,8 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             break;
         }
         if (got == LINE_WAIT) { /* the batch's time is up, or a signal */
-            if (gl_pipeline_due(p) && (rc = gl_pipeline_flush(p, err)) != GL_OK)
+            if (gl_pipeline_due(p) &&
+                (rc = flush_file(p, fd, regular ? head_key : NULL, last_pos, err)) != GL_OK)
                 break;
             gl_pipeline_progress(p, -1, false);
             continue;
@@ -189,10 +243,11 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         rc = gl_pipeline_ingest(p, line, len, origin, is_stdin ? NULL : source, pos, err);
         if (rc)
             break;
+        last_pos = pos;
         offset = next;
         bool timed = ++since_clock >= clock_every; /* a full batch is seen at once */
         if (timed ? gl_pipeline_due(p) : gl_pipeline_full(p)) {
-            rc = gl_pipeline_flush(p, err);
+            rc = flush_file(p, fd, regular ? head_key : NULL, last_pos, err);
             if (rc)
                 break;
         }
@@ -211,7 +266,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
     }
     free(in.buf);
     if (!rc)
-        rc = gl_pipeline_flush(p, err);
+        rc = flush_file(p, fd, regular ? head_key : NULL, last_pos, err);
     if (!rc)
         rc = gl_pipeline_wait(p, err);
 done:

@@ -228,6 +228,19 @@ head -n 2 "$src/samples/agents.ndjson" > "$g"
 "$collector" --input "$g" --store "$tmp/grow" 2>"$tmp/log.g3"
 grep -q "shorter than its stored position" "$tmp/log.g3" && grep -q "read 2, stored 0, duplicates 2," "$tmp/log.g3"
 check "truncated file: read again from the start, with a warning" test $? = 0
+# rotated: a new file at the same path, already longer than the position
+# stored for the old one, is read from its start (its head differs)
+r=$tmp/rotating.ndjson
+sed -n 1,3p "$src/samples/agents.ndjson" > "$r"
+"$collector" --input "$r" --store "$tmp/rot" 2>/dev/null
+mv "$r" "$r.1"; sed -n 10,30p "$src/samples/agents.ndjson" > "$r"
+"$collector" --input "$r" --store "$tmp/rot" 2>"$tmp/log.rot"
+grep -q "rotated or replaced" "$tmp/log.rot" && grep -q "read 21, stored 21," "$tmp/log.rot"
+check "rotated file: the new file is read from its start, with a warning" test $? = 0
+sed -n 31,32p "$src/samples/agents.ndjson" >> "$r"
+"$collector" --input "$r" --store "$tmp/rot" 2>"$tmp/log.rot2"
+grep -q "resuming at byte" "$tmp/log.rot2" && grep -q "read 2, stored 2," "$tmp/log.rot2"
+check "appended file: resumes where it stopped (same head)" test $? = 0
 printf '\xef\xbb\xbf' > "$tmp/bom.ndjson"; head -n 2 "$src/samples/agents.ndjson" >> "$tmp/bom.ndjson"
 "$collector" --input "$tmp/bom.ndjson" --store "$tmp/bom" 2>"$tmp/log.bom"
 grep -q "read 2, stored 2, duplicates 0, quarantined 0," "$tmp/log.bom"
