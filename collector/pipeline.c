@@ -217,8 +217,9 @@ static void escape_bytes(struct gl_buf *out, const unsigned char *s, size_t len)
     }
 }
 
-static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
-                      const char *reason, struct gl_error *err)
+/* 'buf' holds the first 'len' bytes of an input 'total' bytes long. */
+static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
+                      const char *origin, const char *reason, struct gl_error *err)
 {
     /* Redact a little past the cap before cutting, so a secret that
      * straddles the cap is still recognised whole and never kept in part. */
@@ -270,7 +271,7 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, const 
     int rn = gl_redactor_scan(p->rd, reason, strlen(reason), &red_reason, NULL, err);
     if (rn > 0 && gl_buf_append(&red_reason, "", 1) == GL_OK)
         reason = red_reason.data;
-    int rc = gl_store_batch_quarantine(p->cur->batch, src, srclen, len, escaped, origin, reason);
+    int rc = gl_store_batch_quarantine(p->cur->batch, src, srclen, total, escaped, origin, reason);
     gl_buf_free(&red_reason);
     gl_buf_free(&red);
     if (rc)
@@ -337,29 +338,36 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
 int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
                        const char *pos_source, int64_t pos_next, struct gl_error *err)
 {
+    return gl_pipeline_ingest_cut(p, buf, len, len, origin, pos_source, pos_next, err);
+}
+
+int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
+                           const char *origin, const char *pos_source, int64_t pos_next,
+                           struct gl_error *err)
+{
     if (!gl_pipeline_pending(p))
         p->oldest = gl_tstamp_now();
     if (p->c.read == 0)
         p->first_msg = gl_tstamp_now();
     p->c.read++;
-    p->c.bytes += len;
+    p->c.bytes += total;
     int rc = GL_OK;
     if (pos_source) {
         rc = gl_store_batch_position(p->cur->batch, pos_source, pos_next);
         if (rc)
             return gl_error_set(err, rc, 0, "out of memory");
     }
-    if (len > p->opts.max_message) {
+    if (total > p->opts.max_message || total > len) {
         char reason[128];
-        snprintf(reason, sizeof reason, "oversize message: %zu bytes (limit %zu)", len,
+        snprintf(reason, sizeof reason, "oversize message: %zu bytes (limit %zu)", total,
                  p->opts.max_message);
-        return quarantine(p, buf, len, origin, reason, err);
+        return quarantine(p, buf, len, total, origin, reason, err);
     }
     struct gl_event ev;
     struct gl_error why = {0};
     rc = gl_decoder_decode(p->dec, buf, len, &ev, &why);
     if (rc == GL_ERR_INVALID)
-        return quarantine(p, buf, len, origin, why.msg, err);
+        return quarantine(p, buf, len, len, origin, why.msg, err);
     if (rc)
         return gl_error_set(err, rc, 0, "%s", why.msg);
     ev.origin.ptr = origin;
@@ -388,7 +396,7 @@ int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, const
         p->first_msg = gl_tstamp_now();
     p->c.read++;
     p->c.bytes += len;
-    return quarantine(p, buf, len, origin, reason, err);
+    return quarantine(p, buf, len, len, origin, reason, err);
 }
 
 int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next,
@@ -396,6 +404,11 @@ int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next
 {
     int rc = gl_store_batch_position(p->cur->batch, source, next);
     return rc ? gl_error_set(err, rc, 0, "out of memory") : GL_OK;
+}
+
+size_t gl_pipeline_max_message(const struct gl_pipeline *p)
+{
+    return p->opts.max_message;
 }
 
 bool gl_pipeline_pending(const struct gl_pipeline *p)

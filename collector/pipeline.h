@@ -49,6 +49,15 @@ void gl_pipeline_free(struct gl_pipeline *p);
 int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
                        const char *pos_source, int64_t pos_next, struct gl_error *err);
 
+/* gl_pipeline_ingest for input of which only the first 'len' bytes were kept
+ * ('total' in all, total > len): quarantined as oversize, with its length. */
+int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
+                           const char *origin, const char *pos_source, int64_t pos_next,
+                           struct gl_error *err);
+
+/* Messages longer than this are quarantined (--max-message). */
+size_t gl_pipeline_max_message(const struct gl_pipeline *p);
+
 /* Counts 'buf' as read and quarantines it with 'reason' without decoding it
  * (input the source itself cannot pass on, such as a line cut off when the
  * collector stops). */

@@ -36,17 +36,21 @@ struct lines {
     char *buf;
     size_t start, len, cap; /* unread bytes: buf[start..len) */
     size_t scanned;         /* buf[start..scanned) holds no newline */
+    size_t limit;           /* a line's bytes kept, beyond: counted only */
+    size_t dropped;         /* of the line being read, not kept */
     bool eof;
 };
 
 enum { LINE_OK = 1, LINE_END = 0, LINE_ERROR = -1, LINE_WAIT = -2 };
 
-/* The next line (with its newline, if any) in *line, *n. LINE_WAIT when no
- * whole line came within timeout_ms (-1: wait as long as it takes) or a
- * signal interrupted the wait; LINE_ERROR with errno set. With 'no_read',
- * only lines already buffered: LINE_END when none is left (a partial line
- * stays in the buffer). */
-static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line, size_t *n)
+/* The next line (with its newline, if any) in *line, *n; *dropped bytes of
+ * it past r->limit were not kept (a line without end in sight must not take
+ * the memory). LINE_WAIT when no whole line came within timeout_ms (-1:
+ * wait as long as it takes) or a signal interrupted the wait; LINE_ERROR
+ * with errno set. With 'no_read', only lines already buffered: LINE_END
+ * when none is left (a partial line stays in the buffer). */
+static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line, size_t *n,
+                     size_t *dropped)
 {
     for (;;) {
         char *nl = r->scanned < r->len ? memchr(r->buf + r->scanned, '\n', r->len - r->scanned)
@@ -55,10 +59,16 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
             size_t end = nl ? (size_t)(nl - r->buf) + 1 : r->len;
             *line = r->buf + r->start;
             *n = end - r->start;
+            *dropped = r->dropped;
+            r->dropped = 0;
             r->start = r->scanned = end;
             return LINE_OK;
         }
         r->scanned = r->len;
+        if (r->limit && r->len - r->start > r->limit) { /* no newline in what is past */
+            r->dropped += r->len - r->start - r->limit;
+            r->len = r->scanned = r->start + r->limit;
+        }
         if (r->eof || no_read)
             return LINE_END;
         if (r->start > 0) { /* keep the partial line at the front */
@@ -188,7 +198,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             }
         }
     }
-    struct lines in = {.fd = fd};
+    struct lines in = {.fd = fd, .limit = gl_pipeline_max_message(p) + 1};
     char origin[4300];
     /* A regular file is read at full speed: a batch's age (the clock) is
      * checked every 64 lines. A pipe is waited on for at most the time the
@@ -205,8 +215,8 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             timeout = due < 0 || due > 1000000 ? 1000 : (int)((due + 999) / 1000);
         }
         char *line;
-        size_t n;
-        int got = next_line(&in, timeout, stopping, &line, &n);
+        size_t n, dropped;
+        int got = next_line(&in, timeout, stopping, &line, &n, &dropped);
         if (got == LINE_END)
             break;
         if (got == LINE_ERROR) {
@@ -223,7 +233,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         }
         if (lineno >= 0)
             lineno++;
-        int64_t next = offset + (int64_t)n;
+        int64_t next = offset + (int64_t)(n + dropped);
         /* A last line without its newline may be one still being written:
          * it is read, but the stored position stays before it, so a later
          * run reads it again, whole (a repeat is a duplicate, not stored). */
@@ -235,12 +245,14 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             line += 3; /* a UTF-8 byte order mark (Windows editors) */
             len -= 3;
         }
-        if (blank(line, len)) {
+        if (!dropped && blank(line, len)) {
             offset = next;
             continue;
         }
         gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno, offset);
-        rc = gl_pipeline_ingest(p, line, len, origin, is_stdin ? NULL : source, pos, err);
+        const char *psrc = is_stdin ? NULL : source;
+        rc = dropped ? gl_pipeline_ingest_cut(p, line, len, len + dropped, origin, psrc, pos, err)
+                     : gl_pipeline_ingest(p, line, len, origin, psrc, pos, err);
         if (rc)
             break;
         last_pos = pos;

@@ -241,6 +241,15 @@ sed -n 31,32p "$src/samples/agents.ndjson" >> "$r"
 "$collector" --input "$r" --store "$tmp/rot" 2>"$tmp/log.rot2"
 grep -q "resuming at byte" "$tmp/log.rot2" && grep -q "read 2, stored 2," "$tmp/log.rot2"
 check "appended file: resumes where it stopped (same head)" test $? = 0
+# a line far over --max-message: quarantined with its true length (only its
+# first bytes are kept in memory), and the next line still goes in
+{ head -n 1 "$src/samples/agents.ndjson"; head -c 30000000 /dev/zero | tr '\0' 'x'; echo
+  sed -n 2p "$src/samples/agents.ndjson"; } > "$tmp/huge.ndjson"
+"$collector" --input "$tmp/huge.ndjson" --store "$tmp/huge" 2>"$tmp/log.huge"
+grep -q "read 3, stored 2, duplicates 0, quarantined 1," "$tmp/log.huge" &&
+  "$analyzer" quarantine --store "$tmp/huge" | grep -q "oversize message: 30000000 bytes"
+check "a 30 MB line: quarantined with its length, the next line stored" test $? = 0
+rm -f "$tmp/huge.ndjson"
 printf '\xef\xbb\xbf' > "$tmp/bom.ndjson"; head -n 2 "$src/samples/agents.ndjson" >> "$tmp/bom.ndjson"
 "$collector" --input "$tmp/bom.ndjson" --store "$tmp/bom" 2>"$tmp/log.bom"
 grep -q "read 2, stored 2, duplicates 0, quarantined 0," "$tmp/log.bom"
