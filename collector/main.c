@@ -262,6 +262,11 @@ int main(int argc, char **argv)
     struct gl_pipeline *p = NULL;
     int exit_code = 0;
     bool ran = false;
+    if (src->check && src->check(&cfg, &err)) {
+        gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
+        exit_code = 3;
+        goto done;
+    }
     if (gl_store_open(store_dir, GL_STORE_CREATE, map_mib << 20, &st, &err)) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
         exit_code = 3;

@@ -26,6 +26,9 @@ struct gl_source_ops {
     const char *description;
     /* Whether the options select this source. */
     bool (*selected)(const struct gl_source_cfg *cfg);
+    /* Optional: whether the source can start (an input that exists), asked
+     * before the store is opened, so a wrong path creates no store. */
+    int (*check)(const struct gl_source_cfg *cfg, struct gl_error *err);
     /* Runs until drained (exit_at_end), *stop is set, or a fatal error.
      * Every message goes through 'p'; the source flushes when due and
      * before it returns. */

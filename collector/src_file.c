@@ -20,6 +20,18 @@ static bool file_selected(const struct gl_source_cfg *cfg)
     return cfg->input != NULL;
 }
 
+static int file_check(const struct gl_source_cfg *cfg, struct gl_error *err)
+{
+    struct stat sb;
+    if (strcmp(cfg->input, "-") == 0)
+        return GL_OK;
+    if (stat(cfg->input, &sb) != 0)
+        return gl_error_set(err, GL_ERR_IO, errno, "input %s: %s", cfg->input, strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return gl_error_set(err, GL_ERR_IO, EISDIR, "input %s: is a directory", cfg->input);
+    return GL_OK;
+}
+
 static bool blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -291,5 +303,6 @@ const struct gl_source_ops gl_src_file = {
     .name = "file",
     .description = "NDJSON file or stdin (--input FILE|-)",
     .selected = file_selected,
+    .check = file_check,
     .run = file_run,
 };

@@ -24,6 +24,8 @@ for bad in "--batch-ms abc" "--batch-ms -5" "--batch 10x" "--batch 0" "--max-mes
   check "collector $bad exits 2" test "$(status "$collector" $bad --input "$tmp/none" --store "$tmp/s0")" = 2
 done
 check "collector missing input exits 3" test "$(status "$collector" --input "$tmp/none" --store "$tmp/s0")" = 3
+check "collector missing input creates no store" test ! -e "$tmp/s0"
+check "collector input that is a directory exits 3" test "$(status "$collector" --input "$tmp" --store "$tmp/s0")" = 3
 check "analyzer --help exits 0" test "$(status "$analyzer" --help)" = 0
 check "analyzer unknown command exits 2" test "$(status "$analyzer" frobnicate)" = 2
 check "analyzer stats missing store exits 3" test "$(status "$analyzer" stats --store "$tmp/nothing")" = 3
