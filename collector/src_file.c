@@ -114,31 +114,55 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
             return LINE_ERROR;
         if (got == 0)
             r->eof = true;
+        if (r->dropped && got > 0) {
+            /* a cut line: what comes before its end is counted, not kept, so
+             * the kept bytes stay one piece of the line (its start) */
+            char *at = r->buf + r->len, *end = memchr(at, '\n', (size_t)got);
+            size_t skip = end ? (size_t)(end - at) : (size_t)got;
+            r->dropped += skip;
+            memmove(at, at + skip, (size_t)got - skip);
+            got -= (ssize_t)skip;
+        }
         r->len += (size_t)got;
     }
 }
 
 /* A file is told apart from one that replaced it at the same path (log
- * rotation, a rewrite) by its first bytes: SHA-256 of the first
- * min(pos, HEAD_BYTES) bytes, 63 bits of it, stored as the position of
- * "<source>#head" with the batch that stores the file's position. A file
- * being appended to keeps its head; a rotated one almost never does. */
-#define HEAD_BYTES 4096
+ * rotation, a rewrite) by its bytes around what was read: SHA-256 of its
+ * first min(pos, PRINT_BYTES) bytes and of the min(pos, PRINT_BYTES) bytes
+ * before pos (they end with the newline of the last line read), 63 bits of
+ * it, stored as the position of "<source>#head" with the batch that stores
+ * the file's position. A file being appended to keeps both; a rotated or
+ * replaced one almost never does, even with the same first lines. */
+#define PRINT_BYTES 4096
 
-static int64_t head_print(int fd, int64_t pos)
+static bool read_at(int fd, unsigned char *buf, size_t want, int64_t at)
 {
-    unsigned char buf[HEAD_BYTES], md[32];
-    size_t want = pos < HEAD_BYTES ? (size_t)pos : HEAD_BYTES, got = 0;
+    size_t got = 0;
     while (got < want) {
-        ssize_t r = pread(fd, buf + got, want - got, (off_t)got);
+        ssize_t r = pread(fd, buf + got, want - got, (off_t)(at + (int64_t)got));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            return -1;
+            return false;
         got += (size_t)r;
     }
+    return true;
+}
+
+static int64_t head_print(int fd, int64_t pos)
+{
+    unsigned char head[PRINT_BYTES], tail[PRINT_BYTES], md[32];
+    size_t want = pos < PRINT_BYTES ? (size_t)pos : PRINT_BYTES;
+    if (!read_at(fd, head, want, 0) || !read_at(fd, tail, want, pos - (int64_t)want))
+        return -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int mdlen = 0;
-    if (!EVP_Digest(buf, got, md, &mdlen, EVP_sha256(), NULL))
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(ctx, head, want) && EVP_DigestUpdate(ctx, tail, want) &&
+             EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
         return -1;
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
@@ -163,7 +187,13 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
                     volatile sig_atomic_t *stop, struct gl_error *err)
 {
     bool is_stdin = strcmp(cfg->input, "-") == 0;
-    int fd = is_stdin ? STDIN_FILENO : open(cfg->input, O_RDONLY | O_CLOEXEC);
+    int fd = STDIN_FILENO;
+    /* opening a named pipe waits for its writer: a stop request ends that */
+    while (!is_stdin && (fd = open(cfg->input, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR &&
+           !*stop)
+        ;
+    if (fd < 0 && errno == EINTR)
+        return GL_OK;
     if (fd < 0)
         return gl_error_set(err, GL_ERR_IO, errno, "input %s: %s", cfg->input, strerror(errno));
     char source[4200];
@@ -193,7 +223,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
                    cfg->input, (long long)sb.st_size, (long long)pos);
         } else if (pos > 0 && regular && head >= 0 && head_print(fd, pos) != head) {
             gl_log(GL_LOG_WARN, "file",
-                   "%s: its first bytes are not those of the file read up to byte %lld "
+                   "%s: its bytes are not those of the file read up to byte %lld "
                    "(rotated or replaced): reading it from the start (events stored before "
                    "are duplicates, not stored twice)",
                    cfg->input, (long long)pos);

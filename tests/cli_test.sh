@@ -239,6 +239,16 @@ mv "$r" "$r.1"; sed -n 10,30p "$src/samples/agents.ndjson" > "$r"
 "$collector" --input "$r" --store "$tmp/rot" 2>"$tmp/log.rot"
 grep -q "rotated or replaced" "$tmp/log.rot" && grep -q "read 21, stored 21," "$tmp/log.rot"
 check "rotated file: the new file is read from its start, with a warning" test $? = 0
+# replaced by a file that starts with the same lines: the bytes before the
+# stored position differ, so it is read from its start too
+q=$tmp/replaced.ndjson
+sed -n 1,50p "$src/samples/agents.ndjson" > "$q"
+"$collector" --input "$q" --store "$tmp/repl" 2>/dev/null
+{ sed -n 1,30p "$src/samples/agents.ndjson"; sed -n 100,139p "$src/samples/agents.ndjson"; } > "$q.new"
+mv "$q.new" "$q"
+"$collector" --input "$q" --store "$tmp/repl" 2>"$tmp/log.repl"
+grep -q "rotated or replaced" "$tmp/log.repl" && grep -q "read 70, stored 40, duplicates 30," "$tmp/log.repl"
+check "replaced file with the same first lines: read from its start" test $? = 0
 sed -n 31,32p "$src/samples/agents.ndjson" >> "$r"
 "$collector" --input "$r" --store "$tmp/rot" 2>"$tmp/log.rot2"
 grep -q "resuming at byte" "$tmp/log.rot2" && grep -q "read 2, stored 2," "$tmp/log.rot2"
@@ -252,6 +262,17 @@ grep -q "read 3, stored 2, duplicates 0, quarantined 1," "$tmp/log.huge" &&
   "$analyzer" quarantine --store "$tmp/huge" | grep -q "oversize message: 30000000 bytes"
 check "a 30 MB line: quarantined with its length, the next line stored" test $? = 0
 rm -f "$tmp/huge.ndjson"
+# a cut line keeps only its start: no piece of its end (a private key far
+# past --max-message) may be glued to it and escape the rules
+python3 - > "$tmp/cut.ndjson" <<'PY'
+key = "-----BEGIN RSA PRIVATE KEY-----\\n" + "\\n".join(
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ%02dCUTLINE" % i for i in range(400)
+) + "\\n-----END RSA PRIVATE KEY-----"
+print('{"id":"c1","type":"task.started","pad":"' + "x" * 140000 + '","k":"' + key + '"}')
+PY
+"$collector" -q --input "$tmp/cut.ndjson" --store "$tmp/cut" --max-message 50000 2>/dev/null
+n=$(cat "$tmp/cut"/*.mdb | grep -a -c CUTLINE)
+check "a cut line keeps only its start (key lines found: $n)" test "$n" = 0
 printf '\xef\xbb\xbf' > "$tmp/bom.ndjson"; head -n 2 "$src/samples/agents.ndjson" >> "$tmp/bom.ndjson"
 "$collector" --input "$tmp/bom.ndjson" --store "$tmp/bom" 2>"$tmp/log.bom"
 grep -q "read 2, stored 2, duplicates 0, quarantined 0," "$tmp/log.bom"
