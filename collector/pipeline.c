@@ -406,6 +406,13 @@ int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next
     return rc ? gl_error_set(err, rc, 0, "out of memory") : GL_OK;
 }
 
+bool gl_pipeline_valid(struct gl_pipeline *p, const void *buf, size_t len)
+{
+    struct gl_event ev;
+    struct gl_error why;
+    return len <= p->opts.max_message && gl_decoder_decode(p->dec, buf, len, &ev, &why) == GL_OK;
+}
+
 size_t gl_pipeline_max_message(const struct gl_pipeline *p)
 {
     return p->opts.max_message;

@@ -55,6 +55,10 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
                            const char *origin, const char *pos_source, int64_t pos_next,
                            struct gl_error *err);
 
+/* Whether 'buf' would be stored (decodes as a valid event), without taking
+ * it. */
+bool gl_pipeline_valid(struct gl_pipeline *p, const void *buf, size_t len);
+
 /* Messages longer than this are quarantined (--max-message). */
 size_t gl_pipeline_max_message(const struct gl_pipeline *p);
 

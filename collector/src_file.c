@@ -277,9 +277,12 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             lineno++;
         int64_t next = offset + (int64_t)(n + dropped);
         /* A last line without its newline may be one still being written:
-         * it is read, but the stored position stays before it, so a later
-         * run reads it again, whole (a repeat is a duplicate, not stored). */
-        int64_t pos = line[n - 1] == '\n' ? next : offset;
+         * when it is a valid event it is read, but the stored position stays
+         * before it, so a later run reads it again (a repeat is a duplicate,
+         * not stored); otherwise it is left for a later run, whole, rather
+         * than quarantined as a fragment every time. */
+        bool open_end = line[n - 1] != '\n';
+        int64_t pos = open_end ? offset : next;
         size_t len = n;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             len--;
@@ -290,6 +293,13 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         if (!dropped && blank(line, len)) {
             offset = next;
             continue;
+        }
+        if (open_end && regular && !dropped && !gl_pipeline_valid(p, line, len)) {
+            gl_log(GL_LOG_INFO, "file",
+                   "%s: the last line (%zu bytes from byte %lld) has no newline yet and is not "
+                   "a valid event: left for a later run",
+                   cfg->input, len, (long long)offset);
+            break;
         }
         gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno, offset);
         const char *psrc = is_stdin ? NULL : source;

@@ -220,6 +220,9 @@ check "pipe stopped mid-line: the quarantine says why" test $? = 0
 g=$tmp/growing.ndjson
 head -n 3 "$src/samples/agents.ndjson" > "$g"; sed -n 4p "$src/samples/agents.ndjson" | head -c 40 >> "$g"
 "$collector" --input "$g" --store "$tmp/grow" 2>"$tmp/log.g1"
+grep -q "read 3, stored 3, duplicates 0, quarantined 0," "$tmp/log.g1" &&
+  grep -q "has no newline yet and is not a valid event: left for a later run" "$tmp/log.g1"
+check "growing file: the unfinished last line is left, not quarantined" test $? = 0
 sed -n 4p "$src/samples/agents.ndjson" | tail -c +41 >> "$g"; sed -n 5p "$src/samples/agents.ndjson" >> "$g"
 "$collector" --input "$g" --store "$tmp/grow" 2>"$tmp/log.g2"
 n=$(events_in "$tmp/grow")
