@@ -253,7 +253,7 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t
         escaped = false;
     } else {
         gl_buf_reset(&red);
-        n = gl_redactor_scan(p->rd, src, srclen, &red, NULL, err);
+        n = gl_redactor_scan_raw(p->rd, src, srclen, &red, NULL, err);
     }
     if (n < 0) {
         gl_buf_free(&red);

@@ -23,6 +23,7 @@ struct rule {
     pcre2_code *re;
     int secret_group; /* capture group number of (?<secret>), or 0 for the whole match */
     bool on_keys;     /* "key-*": matches map key names */
+    bool raw;         /* "raw-*": only on refused input that did not parse */
     bool always;      /* no triggers: runs on every string */
 };
 
@@ -55,6 +56,7 @@ struct gl_redactor {
     uint16_t *by_first[256]; /* trigger indexes, NULL-free lists ended by UINT16_MAX */
     pcre2_match_data *md;
     pcre2_match_context *mctx;
+    bool raw_mode; /* this scan: refused input that did not parse (raw-* rules too) */
     bool *run; /* per rule, scratch for one scan */
     struct next_match *next; /* per rule: its next match, reused while still ahead */
     unsigned char key[64];
@@ -165,6 +167,10 @@ static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const
                                 "%s:%d: rule name '%s' must be [a-z0-9-]", path, lineno, name);
     snprintf(r->name, sizeof r->name, "%s", name);
     r->on_keys = strncmp(name, "key-", 4) == 0;
+    r->raw = strncmp(name, "raw-", 4) == 0;
+    if (r->raw && !triggers)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: rule %s: raw-* rules need triggers",
+                            path, lineno, name);
     char why[300];
     if (compile_one(pat, strlen(pat), &r->re, why, sizeof why, 0))
         return gl_error_set(err, GL_ERR_REGEX, 0, "%s:%d: rule %s: %s", path, lineno, name, why);
@@ -407,7 +413,7 @@ static int mark_triggers(struct gl_redactor *rd, const unsigned char *s, size_t 
         return 0;
     for (; *t != UINT16_MAX; t++) {
         const struct trigger *tr = &rd->trig[*t];
-        if (rd->run[tr->rule] || tr->len > len - at)
+        if (rd->run[tr->rule] || tr->len > len - at || (rd->rules[tr->rule].raw && !rd->raw_mode))
             continue;
         size_t k = 1;
         while (k < tr->len && lower(s[at + k]) == (unsigned char)tr->lit[k])
@@ -519,7 +525,7 @@ int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct g
                      struct gl_redact_hits *hits, struct gl_error *err)
 {
     struct clean *slot = NULL;
-    if (len <= CLEAN_MAX) {
+    if (len <= CLEAN_MAX && !rd->raw_mode) { /* clean for the text rules, not raw-* */
         if (!rd->clean)
             rd->clean = calloc(CLEAN_SLOTS, sizeof *rd->clean);
         if (rd->clean) {
@@ -603,6 +609,15 @@ int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len)
     if (select_rules(rd, s, len) == 0)
         return -1;
     return find(rd, s, len, 0, &rule, span) == 1 ? rule : -1;
+}
+
+int gl_redactor_scan_raw(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
+                         struct gl_redact_hits *hits, struct gl_error *err)
+{
+    rd->raw_mode = true;
+    int rc = gl_redactor_scan(rd, s, len, out, hits, err);
+    rd->raw_mode = false;
+    return rc;
 }
 
 int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len)

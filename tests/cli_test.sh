@@ -175,6 +175,20 @@ check "refused line with one password: one secret counted" test $? = 0
   python3 -c 'print("{\"attrs\":{\"private_key\":\"PLAINPK3xyzvalue\"},\"pad\":\"" + "x" * 1100000 + "\"}")'
 } > "$tmp/refused-secrets.ndjson"
 "$collector" -q --input "$tmp/refused-secrets.ndjson" --store "$tmp/rsec" 2>/dev/null
+python3 - >> "$tmp/refused-secrets.ndjson" <<'PY'
+import sys
+def s(x):
+    b = x.encode()
+    return bytes([0xa0 | len(b)]) + b
+# a msgpack event cut short: a password and an AWS key id without any quote
+m = (bytes([0x83]) + s("id") + s("m1") + s("attrs") + bytes([0x82]) + s("password") +
+     bytes([0xb2]) + b"PLAINPK5Ledger#2026" [:18] + s("aws") + bytes([0xb4]) + b"AKIAIOSFODNN7EXAMPLE")
+sys.stdout.buffer.write(m[:-3] + b"\n")
+# oversize JSON: values under secret keys in an object, an array, behind an escaped quote
+print('{"attrs":{"password":{"value":"PLAINPK6value"},"api_key":["PLAINPK7value"],'
+      '"db_password":"Wint3r\\"PLAINPK8value"},"pad":"' + "x" * 1100000 + '"}')
+PY
+"$collector" -q --input "$tmp/refused-secrets.ndjson" --store "$tmp/rsec" --from-start 2>/dev/null
 n=$(cat "$tmp/rsec"/*.mdb | grep -a -c -E 'PLAINPK|PLAINAUTH')
 check "refused unparsable input: secrets under quoted keys redacted ($n found)" test "$n" = 0
 

@@ -47,6 +47,12 @@ const char *gl_redactor_rule_name(const struct gl_redactor *rd, size_t i);
 int gl_redactor_scan(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
                      struct gl_redact_hits *hits, struct gl_error *err);
 
+/* gl_redactor_scan for refused input that did not parse (the quarantine):
+ * the rules named "raw-*" run too. They redact what follows a word naming a
+ * secret whatever its form, since no structure tells keys from values. */
+int gl_redactor_scan_raw(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
+                         struct gl_redact_hits *hits, struct gl_error *err);
+
 /* Index of the rule that matches first in s (earliest start), or -1. For tests. */
 int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len);
 

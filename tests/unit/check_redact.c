@@ -146,6 +146,7 @@ struct oracle_rule {
     char name[64];
     pcre2_code *re;
     bool on_keys;
+    bool raw; /* "raw-*": only for refused input that did not parse */
     char trig[16][32]; /* lower-cased trigger literals (none: the rule always runs) */
     size_t n_trig;
 };
@@ -180,6 +181,7 @@ static void oracle_load(struct oracle *o, const char *path)
         memcpy(r->name, line, nl);
         r->name[nl] = '\0';
         r->on_keys = strncmp(r->name, "key-", 4) == 0;
+        r->raw = strncmp(r->name, "raw-", 4) == 0;
         char *pat = line + nl;
         while (*pat == ' ' || *pat == '\t')
             pat++;
@@ -229,7 +231,7 @@ static int oracle_first(struct oracle *o, const char *s, size_t len, size_t *ms,
     int best = -1;
     size_t bs = 0, be = 0;
     for (size_t i = 0; i < o->n; i++) {
-        if (o->v[i].on_keys)
+        if (o->v[i].on_keys || o->v[i].raw)
             continue;
         int m = pcre2_match(o->v[i].re, (PCRE2_SPTR)s, len, 0, 0, o->md, NULL);
         if (m < 0)
@@ -401,6 +403,27 @@ START_TEST(test_vectors)
             continue;
         }
         (plus ? pos : neg)[ri]++;
+        if (strncmp(rule, "raw-", 4) == 0) {
+            /* raw-* over-redacts by design: '+' its secret goes in a raw scan
+             * and the text scan never names it; '-' a raw scan finds nothing */
+            struct gl_buf out = {0}, text = {0};
+            struct gl_error err = {0};
+            int rc = gl_redactor_scan_raw(rd, s, len, &out, NULL, &err);
+            int rct = gl_redactor_scan(rd, s, len, &text, NULL, &err);
+            if (plus && (rc <= 0 || (secret && buf_has(&out, secret))))
+                report_add(&lib, "LIB line %d: raw scan (%d) leaves '%s': %.*s", lineno, rc,
+                           secret ? secret : "?", (int)(out.len < 200 ? out.len : 200),
+                           out.data ? out.data : "");
+            if (rct > 0 && buf_has(&text, "[REDACTED:raw-"))
+                report_add(&lib, "LIB line %d: a text scan ran a raw-* rule", lineno);
+            if (!plus && rc != 0)
+                report_add(&lib, "LIB line %d: '-' vector: raw scan redacted %d: %.*s", lineno, rc,
+                           (int)(out.len < 200 ? out.len : 200), out.data ? out.data : "");
+            plus ? n_plus++ : n_minus++;
+            gl_buf_free(&out);
+            gl_buf_free(&text);
+            continue;
+        }
         size_t ms = 0, me = 0;
         int expect_first = oracle_first(&o, s, len, &ms, &me);
         /* "every match of the rule contains one of its triggers" */
