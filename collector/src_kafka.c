@@ -31,6 +31,7 @@ struct kafka_ctx {
     size_t n_parts, cap_parts;
     int fatal;
     struct gl_error ferr;
+    char cluster[128]; /* the cluster's id, "" when it could not be learned */
 };
 
 static struct part *find_part(struct kafka_ctx *k, const char *topic, int32_t partition)
@@ -69,9 +70,19 @@ static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partitio
     *p = k->parts[--k->n_parts];
 }
 
-static void pos_key(char *out, size_t n, const char *topic, int32_t partition)
+/* A partition's position in the store: "kafka/<cluster id>/<topic>/<partition>".
+ * Without the cluster, a store fed by another cluster (a disaster-recovery
+ * switch, a mirror) would resume its partitions at offsets of the first one
+ * and skip their start. Positions of stores from before (no cluster) are
+ * not used: Kafka's committed offset, which never passes the store's, takes
+ * over once, and what it repeats is a duplicate. */
+static void pos_key(const struct kafka_ctx *k, char *out, size_t n, const char *topic,
+                    int32_t partition)
 {
-    snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
+    if (k->cluster[0])
+        snprintf(out, n, "kafka/%s/%s/%d", k->cluster, topic, (int)partition);
+    else
+        snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
 }
 
 /* Called by the pipeline once the batch in flight has committed in LMDB:
@@ -102,7 +113,7 @@ static int flush(struct kafka_ctx *k, struct gl_error *err)
     for (size_t i = 0; i < k->n_parts; i++) {
         if (k->parts[i].pending < 0)
             continue;
-        pos_key(key, sizeof key, k->parts[i].topic, k->parts[i].partition);
+        pos_key(k, key, sizeof key, k->parts[i].topic, k->parts[i].partition);
         int rc = gl_pipeline_position(k->p, key, k->parts[i].pending, err);
         if (rc)
             return rc;
@@ -140,7 +151,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
             char key[512];
-            pos_key(key, sizeof key, tp->topic, tp->partition);
+            pos_key(k, key, sizeof key, tp->topic, tp->partition);
             int64_t next = -1;
             struct gl_error e = {0};
             if (gl_store_position(k->st, key, &next, &e)) {
@@ -300,6 +311,15 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", errstr);
     }
     conf = NULL; /* owned by k.rk now */
+    char *cid = rd_kafka_clusterid(k.rk, 10000);
+    if (cid) {
+        snprintf(k.cluster, sizeof k.cluster, "%s", cid);
+        rd_kafka_mem_free(k.rk, cid);
+    } else {
+        gl_log(GL_LOG_WARN, "kafka",
+               "the cluster's id is unknown (brokers unreachable for 10 s?): positions are "
+               "kept by topic and partition only for this run");
+    }
     rd_kafka_poll_set_consumer(k.rk);
     gl_pipeline_on_durable(p, on_durable, &k);
 

@@ -298,6 +298,32 @@ START_TEST(test_kafka_restart_midstream)
 }
 END_TEST
 
+/* The same topic on another cluster (a disaster-recovery switch, a mirror):
+ * its partitions have their own offsets, so the store's positions from the
+ * first cluster must not apply there (they would skip the start). */
+START_TEST(test_kafka_second_cluster)
+{
+    struct mock a, b;
+    mock_start(&a);
+    mock_start(&b);
+    struct input in = samples();
+    size_t half = in.n / 2;
+    produce(&a, &in, 0, half);
+    char *store = gl_test_tmpdir("kafka-clusters");
+    ck_assert_int_eq(wait_exit(collector_spawn(&a, store, true, "100"), 120), 0);
+    uint64_t q;
+    assert_exactly_once(store, &in, half, &q);
+    produce(&b, &in, half, in.n);
+    ck_assert_int_eq(wait_exit(collector_spawn(&b, store, true, "100"), 120), 0);
+    assert_exactly_once(store, &in, in.n, &q);
+    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    free_lines(&in);
+    free(store);
+    mock_stop(&b);
+    mock_stop(&a);
+}
+END_TEST
+
 static uint64_t stored_events(const char *store)
 {
     struct gl_store *st;
@@ -440,6 +466,7 @@ static Suite *kafka_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_kafka_every_event_once);
     tcase_add_test(tc, test_kafka_restart_midstream);
+    tcase_add_test(tc, test_kafka_second_cluster);
     tcase_add_test(tc, test_kafka_sigkill_loses_nothing);
     tcase_add_test(tc, test_kafka_sigterm_finishes_batch);
     tcase_add_test(tc, test_kafka_msgpack_messages);
