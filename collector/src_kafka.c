@@ -373,8 +373,12 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 gl_source_origin(origin, sizeof origin, "kafka:", topic, '/', m->partition,
                                  m->offset);
                 /* the position goes with the batch at flush time */
-                rc = gl_pipeline_ingest(p, m->payload ? m->payload : "", m->len, origin, NULL, 0,
-                                        err);
+                rc = m->payload
+                         ? gl_pipeline_ingest(p, m->payload, m->len, origin, NULL, 0, err)
+                         : gl_pipeline_refuse(p, "", 0, origin,
+                                              "tombstone: a message without a value (null "
+                                              "payload)",
+                                              err);
                 struct part *pt = find_part(&k, topic, m->partition);
                 if (pt && rc == GL_OK) {
                     pt->pending = m->offset + 1;

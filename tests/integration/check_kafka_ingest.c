@@ -394,6 +394,18 @@ static void pack_str(msgpack_packer *pk, const char *s)
     msgpack_pack_str_body(pk, s, strlen(s));
 }
 
+struct reasons {
+    char all[4096];
+};
+
+static int collect_reason(const struct gl_quarantine_rec *q, void *arg)
+{
+    struct reasons *r = arg;
+    size_t at = strlen(r->all);
+    snprintf(r->all + at, sizeof r->all - at, "|%s|", q->reason);
+    return 0;
+}
+
 START_TEST(test_kafka_msgpack_messages)
 {
     struct mock m;
@@ -439,6 +451,11 @@ START_TEST(test_kafka_msgpack_messages)
     const unsigned char bad[] = {0x81, 0xa2, 'i', 'd', 0xa2, 0xc3, 0x28};
     rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                       RD_KAFKA_V_VALUE((void *)bad, sizeof bad), RD_KAFKA_V_END);
+    /* a tombstone (no value at all) and an empty value, told apart */
+    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_VALUE(NULL, 0),
+                      RD_KAFKA_V_KEY("k", 1), RD_KAFKA_V_END);
+    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                      RD_KAFKA_V_VALUE("", 0), RD_KAFKA_V_KEY("k", 1), RD_KAFKA_V_END);
     ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
     rd_kafka_destroy(rk);
 
@@ -450,7 +467,11 @@ START_TEST(test_kafka_msgpack_messages)
     struct gl_store_stats s;
     ck_assert_int_eq(gl_store_stats(st, &s, &err), GL_OK);
     ck_assert_uint_eq(s.events, 19);
-    ck_assert_uint_eq(s.quarantined, 2);
+    ck_assert_uint_eq(s.quarantined, 4);
+    struct reasons r = {0};
+    ck_assert_int_eq(gl_store_scan_quarantine(st, collect_reason, &r, &err), GL_OK);
+    ck_assert_msg(strstr(r.all, "tombstone: a message without a value") != NULL, "%s", r.all);
+    ck_assert_msg(strstr(r.all, "|empty message|") != NULL, "%s", r.all);
     ck_assert_uint_eq(s.per_type[GL_EV_ACTION_PERFORMED], 19);
     ck_assert_uint_eq(s.first_ts, 1767225600000LL * 1000);
     gl_store_close(st);
