@@ -614,10 +614,31 @@ int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len)
 int gl_redactor_scan_raw(struct gl_redactor *rd, const char *s, size_t len, struct gl_buf *out,
                          struct gl_redact_hits *hits, struct gl_error *err)
 {
+    /* Text a quarter NUL bytes is UTF-16 or binary: no rule reads it, so it
+     * is unscannable as a whole (kept only as a marker). */
+    size_t nul = 0;
+    for (size_t i = 0; i < len; i++)
+        nul += s[i] == '\0';
+    if (len >= 8 && nul * 4 >= len) {
+        int rc = add_hit(rd, -1, s, len, out, hits);
+        return rc ? gl_error_set(err, rc, 0, "out of memory redacting") : 1;
+    }
+    /* raw-* rules in the first pass only: their words also occur in markers
+     * ("raw-after-secret-word", "github-token"), which a later pass would
+     * redact again; the later passes (text rules) catch what a winner's
+     * context hid, as in gl_redactor_scan */
+    struct gl_buf first = {0};
     rd->raw_mode = true;
-    int rc = gl_redactor_scan(rd, s, len, out, hits, err);
+    int n = scan_once(rd, s, len, &first, hits, err);
     rd->raw_mode = false;
-    return rc;
+    if (n > 0) {
+        int m = gl_redactor_scan(rd, first.data, first.len, out, hits, err);
+        if (m == 0 && gl_buf_append(out, first.data, first.len))
+            m = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory redacting");
+        n = m < 0 ? m : n + m;
+    }
+    gl_buf_free(&first);
+    return n;
 }
 
 int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len)

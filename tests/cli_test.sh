@@ -188,7 +188,17 @@ sys.stdout.buffer.write(m[:-3] + b"\n")
 print('{"attrs":{"password":{"value":"PLAINPK6value"},"api_key":["PLAINPK7value"],'
       '"db_password":"Wint3r\\"PLAINPK8value"},"pad":"' + "x" * 1100000 + '"}')
 PY
+python3 - >> "$tmp/refused-secrets.ndjson" <<'PY'
+import sys
+out = sys.stdout.buffer
+# a word hidden by escaped letters; UTF-16 (a message over several lines,
+# as Kafka can carry, is in the rules' vectors: a file is read by lines)
+out.write(b'{"attrs":{"\\u0070assword":"PLAINPKAvalue", "pass\\u0077ord":"PLAINPKBvalue"},}\n')
+out.write('{"id":"u1","attrs":{"password":"PLAINPKCvalue"}}'.encode("utf-16-le") + b"\n")
+PY
 "$collector" -q --input "$tmp/refused-secrets.ndjson" --store "$tmp/rsec" --from-start 2>/dev/null
+n16=$(cat "$tmp/rsec"/*.mdb | grep -a -c -P 'P\x00L\x00A\x00I\x00N')
+check "refused UTF-16 input: not kept readable ($n16 found)" test "$n16" = 0
 n=$(cat "$tmp/rsec"/*.mdb | grep -a -c -E 'PLAINPK|PLAINAUTH')
 check "refused unparsable input: secrets under quoted keys redacted ($n found)" test "$n" = 0
 
