@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* --- names --- */
 
@@ -1462,7 +1463,7 @@ static void put_perms(struct enc *e, const char *name, const struct gl_perm *p, 
 }
 
 static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack_object *val,
-                      char *path, size_t plen);
+                      char *path, size_t plen, int pair_rule);
 
 /* path[base..] = sep + text, truncated to fit: field paths only label hits. */
 static void path_set(char *path, size_t plen, size_t base, char sep, const char *text, size_t n)
@@ -1479,6 +1480,13 @@ static void path_set(char *path, size_t plen, size_t base, char sep, const char 
 }
 
 /* Free-form values: every string (keys too) goes through the redactor. */
+/* A string map key equal to 'name', ignoring ASCII case. */
+static bool key_is_ci(const msgpack_object *k, const char *name)
+{
+    size_t n = strlen(name);
+    return k->via.str.size == n && strncasecmp(k->via.str.ptr, name, n) == 0;
+}
+
 static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t plen)
 {
     size_t base = strlen(path);
@@ -1493,13 +1501,24 @@ static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t 
             put_free(e, &o->via.array.ptr[i], path, plen);
         path[base] = '\0';
         break;
-    case MSGPACK_OBJECT_MAP:
+    case MSGPACK_OBJECT_MAP: {
+        /* A name/value pair ({"name": "DB_PASSWORD", "value": "..."}, as in a
+         * Kubernetes env list or a header list): the value is a secret when
+         * the name would be as a key. */
+        int pair_rule = -1;
+        for (uint32_t i = 0; e->rd && i < o->via.map.size && pair_rule < 0; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key, *v = &o->via.map.ptr[i].val;
+            if (k->type == MSGPACK_OBJECT_STR && v->type == MSGPACK_OBJECT_STR &&
+                (key_is_ci(k, "name") || key_is_ci(k, "key")))
+                pair_rule = gl_redactor_match_key(e->rd, v->via.str.ptr, v->via.str.size);
+        }
         msgpack_pack_map(&e->pk, o->via.map.size);
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object *k = &o->via.map.ptr[i].key;
             if (k->type == MSGPACK_OBJECT_STR) {
                 path_set(path, plen, base, '.', k->via.str.ptr, k->via.str.size);
-                put_entry(e, k->via.str.ptr, k->via.str.size, &o->via.map.ptr[i].val, path, plen);
+                put_entry(e, k->via.str.ptr, k->via.str.size, &o->via.map.ptr[i].val, path, plen,
+                          pair_rule >= 0 && key_is_ci(k, "value") ? pair_rule : -1);
             } else {
                 msgpack_pack_object(&e->pk, *k);
                 put_free(e, &o->via.map.ptr[i].val, path, plen);
@@ -1507,6 +1526,7 @@ static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t 
             path[base] = '\0';
         }
         break;
+    }
     default:
         if (msgpack_pack_object(&e->pk, *o))
             e->rc = GL_ERR_NOMEM;
@@ -1517,12 +1537,14 @@ static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t 
 /* One map entry; a string under a key that names a secret ("password") is
  * redacted as a whole, whatever it looks like. */
 static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack_object *val,
-                      char *path, size_t plen)
+                      char *path, size_t plen, int pair_rule)
 {
     put_str(e, path, key, klen);
     int rule = e->rd && e->rc == GL_OK && val->type != MSGPACK_OBJECT_NIL
                    ? gl_redactor_match_key(e->rd, key, klen)
                    : -1;
+    if (rule < 0 && val->type != MSGPACK_OBJECT_NIL)
+        rule = pair_rule;
     if (rule < 0 || (val->type == MSGPACK_OBJECT_STR && val->via.str.size == 0)) {
         put_free(e, val, path, plen);
         return;
@@ -1600,7 +1622,7 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
             const msgpack_object *k = &attrs->via.map.ptr[i].key;
             path_set(path, sizeof path, 5, '.', k->via.str.ptr, k->via.str.size);
             put_entry(e, k->via.str.ptr, k->via.str.size, &attrs->via.map.ptr[i].val, path,
-                      sizeof path);
+                      sizeof path, -1);
         }
     } else if (attrs) {
         put_cstr(e, "value");
@@ -1615,7 +1637,7 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
         bool clash = attrs_is_map && attrs_has_key(attrs, k->via.str.ptr, k->via.str.size);
         path_set(path, sizeof path, 0, 0, k->via.str.ptr, k->via.str.size);
         if (!clash) {
-            put_entry(e, k->via.str.ptr, k->via.str.size, v, path, sizeof path);
+            put_entry(e, k->via.str.ptr, k->via.str.size, v, path, sizeof path, -1);
             continue;
         }
         char *key = malloc(k->via.str.size + 1);
@@ -1625,7 +1647,7 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
         }
         key[0] = '^';
         memcpy(key + 1, k->via.str.ptr, k->via.str.size);
-        put_entry(e, key, k->via.str.size + 1, v, path, sizeof path);
+        put_entry(e, key, k->via.str.size + 1, v, path, sizeof path, -1);
         free(key);
     }
     for (size_t i = 0; i < ev->n_add_attrs; i++) {

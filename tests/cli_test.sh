@@ -202,6 +202,14 @@ check "refused UTF-16 input: not kept readable ($n16 found)" test "$n16" = 0
 n=$(cat "$tmp/rsec"/*.mdb | grep -a -c -E 'PLAINPK|PLAINAUTH')
 check "refused unparsable input: secrets under quoted keys redacted ($n found)" test "$n" = 0
 
+# name/value pairs (a Kubernetes env list, a header list): the value is a
+# secret when the name would be as a key; other values stay readable
+printf '%s\n' '{"id":"nv1","ts":1,"type":"task.started","workload":"w","task":"t","attrs":{"env":[{"name":"DB_PASSWORD","value":"SECNV1zz"},{"name":"LOG_LEVEL","value":"debug"}],"headers":[{"Name":"X-Api-Key","Value":"SECNV2zz"}]}}' |
+  "$collector" -q --input - --store "$tmp/nv" 2>/dev/null
+n=$(cat "$tmp/nv"/*.mdb | grep -a -c SECNV)
+"$analyzer" events --store "$tmp/nv" | grep -q '"name":"LOG_LEVEL","value":"debug"'
+check "name/value pairs: secret values redacted ($n found), others kept" test $? = 0 -a "$n" = 0
+
 # a slow pipe: a partial batch commits within --batch-ms while the pipe
 # stays open, and SIGTERM while waiting on it commits what was read
 mkfifo "$tmp/fifo"
