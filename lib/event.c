@@ -1480,6 +1480,27 @@ static void path_set(char *path, size_t plen, size_t base, char sep, const char 
 }
 
 /* Free-form values: every string (keys too) goes through the redactor. */
+/* An argument list's element that names the secret following it: a flag
+ * ("--db-password", then the value) or an environment variable name in
+ * capitals ("DB_PASSWORD", then the value). Returns the key rule, or -1.
+ * Lower-case words ("token" in a list of scopes) do not count. */
+static int arg_names_secret(struct enc *e, const char *s, size_t n)
+{
+    if (!e->rd || n < 3 || n > 128)
+        return -1;
+    size_t dashes = 0;
+    while (dashes < n && dashes < 2 && s[dashes] == '-')
+        dashes++;
+    if (!dashes) {
+        for (size_t i = 0; i < n; i++)
+            if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+                return -1;
+    }
+    return gl_redactor_match_key(e->rd, s + dashes, n - dashes);
+}
+
+static void put_whole(struct enc *e, int rule, const msgpack_object *val, const char *path);
+
 /* A string map key equal to 'name', ignoring ASCII case. */
 static bool key_is_ci(const msgpack_object *k, const char *name)
 {
@@ -1494,13 +1515,22 @@ static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t 
     case MSGPACK_OBJECT_STR:
         put_str(e, path, o->via.str.ptr, o->via.str.size);
         break;
-    case MSGPACK_OBJECT_ARRAY:
+    case MSGPACK_OBJECT_ARRAY: {
         msgpack_pack_array(&e->pk, o->via.array.size);
         path_set(path, plen, base, 0, "[]", 2);
-        for (uint32_t i = 0; i < o->via.array.size; i++)
-            put_free(e, &o->via.array.ptr[i], path, plen);
+        int flag_rule = -1; /* the previous element names a secret: this one is it */
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            const msgpack_object *v = &o->via.array.ptr[i];
+            bool is_str = v->type == MSGPACK_OBJECT_STR;
+            if (flag_rule >= 0 && is_str && v->via.str.size && v->via.str.ptr[0] != '-')
+                put_whole(e, flag_rule, v, path);
+            else
+                put_free(e, v, path, plen);
+            flag_rule = is_str ? arg_names_secret(e, v->via.str.ptr, v->via.str.size) : -1;
+        }
         path[base] = '\0';
         break;
+    }
     case MSGPACK_OBJECT_MAP: {
         /* A name/value pair ({"name": "DB_PASSWORD", "value": "..."}, as in a
          * Kubernetes env list or a header list): the value is a secret when
@@ -1549,9 +1579,15 @@ static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack
         put_free(e, val, path, plen);
         return;
     }
-    /* Whatever sits under the key (a string, a list of header values, a
-     * number, an object) is the secret as a whole: one marker replaces it,
-     * fingerprinted over its msgpack bytes when it is not a string. */
+    put_whole(e, rule, val, path);
+}
+
+/* Whatever sits under a key naming a secret (a string, a list of header
+ * values, a number, an object) is the secret as a whole: one marker of
+ * 'rule' replaces it, fingerprinted over its msgpack bytes when it is not a
+ * string. */
+static void put_whole(struct enc *e, int rule, const msgpack_object *val, const char *path)
+{
     const char *bytes = val->via.str.ptr;
     size_t n = val->via.str.size;
     struct gl_buf packed = {0};

@@ -209,6 +209,12 @@ printf '%s\n' '{"id":"nv1","ts":1,"type":"task.started","workload":"w","task":"t
 n=$(cat "$tmp/nv"/*.mdb | grep -a -c SECNV)
 "$analyzer" events --store "$tmp/nv" | grep -q '"name":"LOG_LEVEL","value":"debug"'
 check "name/value pairs: secret values redacted ($n found), others kept" test $? = 0 -a "$n" = 0
+# argument lists: the value after a flag or an env name that names a secret
+printf '%s\n' '{"id":"a1","ts":1,"type":"task.started","workload":"w","task":"t","attrs":{"args":["serve","--db-password","SECARR1zz","--verbose"],"env":["DB_PASSWORD","SECARR2zz","LOG_LEVEL","debug"],"scopes":["read","token","write"]}}' |
+  "$collector" -q --input - --store "$tmp/arr" 2>/dev/null
+n=$(cat "$tmp/arr"/*.mdb | grep -a -c SECARR)
+"$analyzer" events --store "$tmp/arr" | grep -q '"scopes":\["read","token","write"\]'
+check "argument lists: values after secret flags redacted ($n found), lower-case words kept" test $? = 0 -a "$n" = 0
 
 # a slow pipe: a partial batch commits within --batch-ms while the pipe
 # stays open, and SIGTERM while waiting on it commits what was read
