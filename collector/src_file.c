@@ -4,6 +4,7 @@
 #include "source.h"
 
 #include "grantline/log.h"
+#include "grantline/tstamp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,9 @@ enum { LINE_OK = 1, LINE_END = 0, LINE_ERROR = -1, LINE_WAIT = -2 };
 static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line, size_t *n,
                      size_t *dropped)
 {
+    /* one deadline for the call: bytes that keep coming without a newline
+     * must not hold a batch past its time */
+    int64_t deadline = timeout_ms >= 0 ? gl_tstamp_now() + (int64_t)timeout_ms * 1000 : 0;
     for (;;) {
         char *nl = r->scanned < r->len ? memchr(r->buf + r->scanned, '\n', r->len - r->scanned)
                                        : NULL;
@@ -101,7 +105,8 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
         }
         if (timeout_ms >= 0) {
             struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
-            int ready = poll(&pfd, 1, timeout_ms);
+            int64_t left = deadline - gl_tstamp_now();
+            int ready = left > 0 ? poll(&pfd, 1, (int)((left + 999) / 1000)) : 0;
             if (ready == 0 || (ready < 0 && errno == EINTR))
                 return LINE_WAIT;
             if (ready < 0)
@@ -201,14 +206,18 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
     snprintf(source, sizeof source, "file/%s", abs ? abs : cfg->input);
     free(abs);
     char head_key[4210];
-    snprintf(head_key, sizeof head_key, "%s#head", source);
+    /* "<path>/#head": no file can have that path, <path> being a file */
+    snprintf(head_key, sizeof head_key, "%s/#head", source);
 
     /* line numbers are unknown after a resume (origins then give the byte) */
     int64_t offset = 0, lineno = 0;
     int rc = GL_OK;
     struct stat sb;
     bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
-    if (!is_stdin && !cfg->from_start) {
+    /* a named regular file has positions; stdin (even redirected from a
+     * file) and pipes are read once */
+    bool resumable = regular && !is_stdin;
+    if (resumable && !cfg->from_start) {
         int64_t pos = -1, head = -1;
         rc = gl_store_position(st, source, &pos, err);
         if (!rc)
@@ -268,7 +277,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         }
         if (got == LINE_WAIT) { /* the batch's time is up, or a signal */
             if (gl_pipeline_due(p) &&
-                (rc = flush_file(p, fd, regular ? head_key : NULL, last_pos, err)) != GL_OK)
+                (rc = flush_file(p, fd, resumable ? head_key : NULL, last_pos, err)) != GL_OK)
                 break;
             gl_pipeline_progress(p, -1, false);
             continue;
@@ -294,7 +303,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             offset = next;
             continue;
         }
-        if (open_end && regular && !dropped && !gl_pipeline_valid(p, line, len)) {
+        if (open_end && resumable && (dropped || !gl_pipeline_valid(p, line, len))) {
             gl_log(GL_LOG_INFO, "file",
                    "%s: the last line (%zu bytes from byte %lld) has no newline yet and is not "
                    "a valid event: left for a later run",
@@ -302,7 +311,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             break;
         }
         gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno, offset);
-        const char *psrc = is_stdin ? NULL : source;
+        const char *psrc = resumable ? source : NULL;
         rc = dropped ? gl_pipeline_ingest_cut(p, line, len, len + dropped, origin, psrc, pos, err)
                      : gl_pipeline_ingest(p, line, len, origin, psrc, pos, err);
         if (rc)
@@ -311,7 +320,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         offset = next;
         bool timed = ++since_clock >= clock_every; /* a full batch is seen at once */
         if (timed ? gl_pipeline_due(p) : gl_pipeline_full(p)) {
-            rc = flush_file(p, fd, regular ? head_key : NULL, last_pos, err);
+            rc = flush_file(p, fd, resumable ? head_key : NULL, last_pos, err);
             if (rc)
                 break;
         }
@@ -320,7 +329,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             gl_pipeline_progress(p, -1, false);
         }
     }
-    if (!rc && !regular && in.len > in.start) {
+    if (!rc && !resumable && in.len > in.start) {
         /* stopped mid-line on a pipe: the bytes read are kept, refused */
         gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno < 0 ? -1 : lineno + 1,
                          offset);
@@ -330,7 +339,7 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
     }
     free(in.buf);
     if (!rc)
-        rc = flush_file(p, fd, regular ? head_key : NULL, last_pos, err);
+        rc = flush_file(p, fd, resumable ? head_key : NULL, last_pos, err);
     if (!rc)
         rc = gl_pipeline_wait(p, err);
 done:

@@ -154,7 +154,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
             pos_key(k, key, sizeof key, tp->topic, tp->partition);
             int64_t next = -1;
             struct gl_error e = {0};
-            if (gl_store_position(k->st, key, &next, &e)) {
+            /* without the cluster's id a stored position could be another
+             * cluster's: Kafka's committed offset is used instead */
+            if (k->cluster[0] && gl_store_position(k->st, key, &next, &e)) {
                 k->fatal = 1;
                 k->ferr = e;
             }
@@ -317,8 +319,8 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         rd_kafka_mem_free(k.rk, cid);
     } else {
         gl_log(GL_LOG_WARN, "kafka",
-               "the cluster's id is unknown (brokers unreachable for 10 s?): positions are "
-               "kept by topic and partition only for this run");
+               "the cluster's id is unknown (brokers unreachable for 10 s?): partitions "
+               "start at the group's committed offsets for this run");
     }
     rd_kafka_poll_set_consumer(k.rk);
     gl_pipeline_on_durable(p, on_durable, &k);

@@ -1573,7 +1573,7 @@ static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack
     int rule = e->rd && e->rc == GL_OK && val->type != MSGPACK_OBJECT_NIL
                    ? gl_redactor_match_key(e->rd, key, klen)
                    : -1;
-    if (rule < 0 && val->type != MSGPACK_OBJECT_NIL)
+    if (rule < 0 && e->rc == GL_OK && val->type != MSGPACK_OBJECT_NIL)
         rule = pair_rule;
     if (rule < 0 || (val->type == MSGPACK_OBJECT_STR && val->via.str.size == 0)) {
         put_free(e, val, path, plen);
