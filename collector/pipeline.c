@@ -341,16 +341,22 @@ int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const
     return gl_pipeline_ingest_cut(p, buf, len, len, origin, pos_source, pos_next, err);
 }
 
-int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
-                           const char *origin, const char *pos_source, int64_t pos_next,
-                           struct gl_error *err)
+/* Counts one input of 'bytes' as read, starting the batch's clock. */
+static void count_read(struct gl_pipeline *p, size_t bytes)
 {
     if (!gl_pipeline_pending(p))
         p->oldest = gl_tstamp_now();
     if (p->c.read == 0)
         p->first_msg = gl_tstamp_now();
     p->c.read++;
-    p->c.bytes += total;
+    p->c.bytes += bytes;
+}
+
+int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
+                           const char *origin, const char *pos_source, int64_t pos_next,
+                           struct gl_error *err)
+{
+    count_read(p, total);
     int rc = GL_OK;
     if (pos_source) {
         rc = gl_store_batch_position(p->cur->batch, pos_source, pos_next);
@@ -390,12 +396,7 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
 int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
                        const char *reason, struct gl_error *err)
 {
-    if (!gl_pipeline_pending(p))
-        p->oldest = gl_tstamp_now();
-    if (p->c.read == 0)
-        p->first_msg = gl_tstamp_now();
-    p->c.read++;
-    p->c.bytes += len;
+    count_read(p, len);
     return quarantine(p, buf, len, len, origin, reason, err);
 }
 
