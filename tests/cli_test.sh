@@ -218,7 +218,11 @@ check "argument lists: values after secret flags redacted ($n found), lower-case
 
 # a slow pipe: a partial batch commits within --batch-ms while the pipe
 # stays open, and SIGTERM while waiting on it commits what was read
-mkfifo "$tmp/fifo"
+mkfifo "$tmp/fifo" "$tmp/fifo2" "$tmp/fifo3" "$tmp/fifo4" # one per test: no stray writer feeds the next
+# waits (up to 10 s) until a collector run with --progress 0.1 logs that it
+# has read $2 inputs: a stop is only meant to cover what was read already
+read_by() { local d=$((SECONDS + 10))
+  until grep -q "read $2," "$1" 2>/dev/null || [ "$SECONDS" -ge "$d" ]; do sleep 0.1; done; }
 events_in() { "$analyzer" stats --store "$1" --format json 2>/dev/null |
   python3 -c 'import sys,json; print(json.load(sys.stdin)["events"])' 2>/dev/null || echo 0; }
 ( head -n 1 "$src/samples/agents.ndjson"; exec sleep 30 ) > "$tmp/fifo" &
@@ -232,19 +236,20 @@ kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/n
 check "slow pipe: SIGTERM while waiting exits 0 (rc $rc)" test "$rc" = 0
 # bytes that keep coming without a newline do not hold the batch either
 ( head -n 1 "$src/samples/agents.ndjson"; for _ in $(seq 40); do printf x; sleep 0.1; done
-  exec sleep 30 ) > "$tmp/fifo" &
+  exec sleep 30 ) > "$tmp/fifo4" &
 writer=$!
-"$collector" -q --input "$tmp/fifo" --store "$tmp/pipe4" --batch-ms 200 2>/dev/null &
+"$collector" -q --input "$tmp/fifo4" --store "$tmp/pipe4" --batch-ms 200 2>/dev/null &
 cpid=$!
 n=0 deadline=$((SECONDS + 3))
 while [ "$SECONDS" -lt "$deadline" ] && [ "$n" != 1 ]; do sleep 0.2; n=$(events_in "$tmp/pipe4"); done
 check "trickling pipe: the event commits within the batch time ($n)" test "$n" = 1
 kill -TERM "$cpid"; wait "$cpid"; kill "$writer"; wait "$writer" 2>/dev/null
-( head -n 1 "$src/samples/agents.ndjson"; exec sleep 30 ) > "$tmp/fifo" &
+( head -n 1 "$src/samples/agents.ndjson"; exec sleep 30 ) > "$tmp/fifo2" &
 writer=$!
-"$collector" -q --input "$tmp/fifo" --store "$tmp/pipe2" --batch-ms 600000 2>"$tmp/log.pipe2" &
+"$collector" --input "$tmp/fifo2" --store "$tmp/pipe2" --batch-ms 600000 --progress 0.1 \
+  2>"$tmp/log.pipe2" &
 cpid=$!
-sleep 1
+read_by "$tmp/log.pipe2" 1
 kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/null
 n=$(events_in "$tmp/pipe2")
 check "slow pipe: SIGTERM commits the pending batch (rc $rc, events $n)" test "$rc" = 0 -a "$n" = 1
@@ -252,11 +257,12 @@ check "slow pipe: SIGTERM commits the pending batch (rc $rc, events $n)" test "$
 # stopped mid-line on a pipe: the complete lines go in, the cut-off bytes
 # are quarantined (from a pipe they cannot be read again)
 ( head -n 3 "$src/samples/agents.ndjson"; sed -n 4p "$src/samples/agents.ndjson" | head -c 40
-  exec sleep 30 ) > "$tmp/fifo" &
+  exec sleep 30 ) > "$tmp/fifo3" &
 writer=$!
-"$collector" --input "$tmp/fifo" --store "$tmp/pipe3" --batch-ms 600000 2>"$tmp/log.pipe3" &
+"$collector" --input "$tmp/fifo3" --store "$tmp/pipe3" --batch-ms 600000 --progress 0.1 \
+  2>"$tmp/log.pipe3" &
 cpid=$!
-sleep 1
+read_by "$tmp/log.pipe3" 3
 kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/null
 grep -q "read 4, stored 3, duplicates 0, quarantined 1," "$tmp/log.pipe3"
 check "pipe stopped mid-line: 3 lines stored, the cut-off line quarantined (rc $rc)" test $? = 0 -a "$rc" = 0
