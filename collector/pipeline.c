@@ -47,6 +47,7 @@ struct gl_pipeline {
     bool quit;
     int result;
     struct gl_error result_err;
+    uint64_t result_quarantined, result_repeats; /* of the batch in flight */
     int64_t commit_us, commit_cpu_us;
     void (*durable)(void *arg);
     void *durable_arg;
@@ -83,6 +84,8 @@ static void *writer_main(void *arg)
         p->commit_cpu_us += cpu;
         p->result = rc;
         p->result_err = err;
+        p->result_quarantined = rc ? 0 : res.quarantined;
+        p->result_repeats = rc ? 0 : res.repeats;
         p->done = true;
         pthread_cond_broadcast(&p->cv);
     }
@@ -219,7 +222,8 @@ static void escape_bytes(struct gl_buf *out, const unsigned char *s, size_t len)
 
 /* 'buf' holds the first 'len' bytes of an input 'total' bytes long. */
 static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
-                      const char *origin, const char *reason, struct gl_error *err)
+                      const struct gl_pipeline_at *at, const char *reason,
+                      struct gl_error *err)
 {
     /* Redact a little past the cap before cutting, so a secret that
      * straddles the cap is still recognised whole and never kept in part. */
@@ -271,13 +275,23 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t
     int rn = gl_redactor_scan(p->rd, reason, strlen(reason), &red_reason, NULL, err);
     if (rn > 0 && gl_buf_append(&red_reason, "", 1) == GL_OK)
         reason = red_reason.data;
-    int rc = gl_store_batch_quarantine(p->cur->batch, src, srclen, total, escaped, origin, reason);
+    struct gl_store_refusal r = {
+        .raw = src,
+        .raw_len = srclen,
+        .orig_len = total,
+        .escaped = escaped,
+        .origin = at->origin,
+        .reason = reason,
+        .stream = at->stream,
+        .at = at->offset,
+    };
+    int rc = gl_store_batch_quarantine(p->cur->batch, &r);
     gl_buf_free(&red_reason);
     gl_buf_free(&red);
     if (rc)
         return gl_error_set(err, rc, 0, "out of memory");
-    p->c.quarantined++;
-    gl_log(GL_LOG_DEBUG, "ingest", "quarantined %s: %s", origin, reason);
+    /* counted when committed: a repeat of an entry kept before is a duplicate */
+    gl_log(GL_LOG_DEBUG, "ingest", "quarantined %s: %s", at->origin, reason);
     return GL_OK;
 }
 
@@ -335,10 +349,10 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
     return GL_OK;
 }
 
-int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
-                       const char *pos_source, int64_t pos_next, struct gl_error *err)
+int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len,
+                       const struct gl_pipeline_at *at, struct gl_error *err)
 {
-    return gl_pipeline_ingest_cut(p, buf, len, len, origin, pos_source, pos_next, err);
+    return gl_pipeline_ingest_cut(p, buf, len, len, at, err);
 }
 
 /* Counts one input of 'bytes' as read, starting the batch's clock. */
@@ -353,13 +367,12 @@ static void count_read(struct gl_pipeline *p, size_t bytes)
 }
 
 int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
-                           const char *origin, const char *pos_source, int64_t pos_next,
-                           struct gl_error *err)
+                           const struct gl_pipeline_at *at, struct gl_error *err)
 {
     count_read(p, total);
     int rc = GL_OK;
-    if (pos_source) {
-        rc = gl_store_batch_position(p->cur->batch, pos_source, pos_next);
+    if (at->pos_source) {
+        rc = gl_store_batch_position(p->cur->batch, at->pos_source, at->pos_next);
         if (rc)
             return gl_error_set(err, rc, 0, "out of memory");
     }
@@ -367,17 +380,17 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
         char reason[128];
         snprintf(reason, sizeof reason, "oversize message: %zu bytes (limit %zu)", total,
                  p->opts.max_message);
-        return quarantine(p, buf, len, total, origin, reason, err);
+        return quarantine(p, buf, len, total, at, reason, err);
     }
     struct gl_event ev;
     struct gl_error why = {0};
     rc = gl_decoder_decode(p->dec, buf, len, &ev, &why);
     if (rc == GL_ERR_INVALID)
-        return quarantine(p, buf, len, len, origin, why.msg, err);
+        return quarantine(p, buf, len, len, at, why.msg, err);
     if (rc)
         return gl_error_set(err, rc, 0, "%s", why.msg);
-    ev.origin.ptr = origin;
-    ev.origin.len = strlen(origin);
+    ev.origin.ptr = at->origin;
+    ev.origin.len = strlen(at->origin);
     gl_buf_reset(&p->rec);
     p->hits.n = 0;
     rc = gl_event_encode(&ev, p->rd, &p->rec, &p->hits, err);
@@ -393,11 +406,12 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
     return rc;
 }
 
-int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
-                       const char *reason, struct gl_error *err)
+int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len,
+                       const struct gl_pipeline_at *at, const char *reason,
+                       struct gl_error *err)
 {
     count_read(p, len);
-    return quarantine(p, buf, len, len, origin, reason, err);
+    return quarantine(p, buf, len, len, at, reason, err);
 }
 
 int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next,
@@ -461,6 +475,7 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
     p->c.commit_cpu_us = p->commit_cpu_us;
     struct slot *s = p->inflight;
     int rc = p->result;
+    uint64_t quarantined = p->result_quarantined, repeats = p->result_repeats;
     if (rc && err)
         *err = p->result_err;
     if (s && !rc)
@@ -478,6 +493,8 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
         else
             p->c.stored++;
     }
+    p->c.quarantined += quarantined;
+    p->c.duplicates += repeats;
     s->n_events = 0;
     p->c.batches++;
     if (p->durable)

@@ -25,8 +25,8 @@ struct gl_pipeline_opts {
 struct gl_pipeline_counters {
     uint64_t read;        /* messages handed to the pipeline */
     uint64_t stored;      /* input events stored */
-    uint64_t duplicates;  /* input events already stored */
-    uint64_t quarantined; /* refused input */
+    uint64_t duplicates;  /* input events already stored, refused input already kept */
+    uint64_t quarantined; /* refused input kept */
     uint64_t derived;     /* credential.exposed events added by redaction */
     uint64_t secrets;     /* secrets redacted */
     uint64_t bytes;
@@ -43,17 +43,29 @@ int gl_pipeline_new(struct gl_store *st, struct gl_redactor *rd,
                     struct gl_error *err);
 void gl_pipeline_free(struct gl_pipeline *p);
 
-/* Takes one message. 'origin' names it for people ("kafka:t/0@42"); the
- * position (source, next) is stored with the batch that holds it. Bad input
- * is quarantined, not an error: errors are only NOMEM. */
-int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
-                       const char *pos_source, int64_t pos_next, struct gl_error *err);
+/* Where a message was read. */
+struct gl_pipeline_at {
+    const char *origin; /* for people: "kafka:t/0@42", "in.ndjson:12@345" */
+    /* The message's place in a stream that can be read again (a file's
+     * path, a Kafka partition) and its offset there; NULL for a pipe. A
+     * refused message read again from the same place is a repeat, not a
+     * second quarantine entry (see gl_store_refusal). */
+    const char *stream;
+    int64_t offset;
+    /* a position to store with the batch that holds the message, or NULL */
+    const char *pos_source;
+    int64_t pos_next;
+};
+
+/* Takes one message. Bad input is quarantined, not an error: errors are
+ * only NOMEM. */
+int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len,
+                       const struct gl_pipeline_at *at, struct gl_error *err);
 
 /* gl_pipeline_ingest for input of which only the first 'len' bytes were kept
  * ('total' in all, total > len): quarantined as oversize, with its length. */
 int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
-                           const char *origin, const char *pos_source, int64_t pos_next,
-                           struct gl_error *err);
+                           const struct gl_pipeline_at *at, struct gl_error *err);
 
 /* Whether 'buf' would be stored (decodes as a valid event), without taking
  * it. */
@@ -65,8 +77,9 @@ size_t gl_pipeline_max_message(const struct gl_pipeline *p);
 /* Counts 'buf' as read and quarantines it with 'reason' without decoding it
  * (input the source itself cannot pass on, such as a line cut off when the
  * collector stops). */
-int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, const char *origin,
-                       const char *reason, struct gl_error *err);
+int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len,
+                       const struct gl_pipeline_at *at, const char *reason,
+                       struct gl_error *err);
 
 /* Records a source position with the filling batch (instead of passing it
  * with every message): the batch commits it with its events. */

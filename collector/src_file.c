@@ -311,9 +311,15 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             break;
         }
         gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno, offset);
-        const char *psrc = resumable ? source : NULL;
-        rc = dropped ? gl_pipeline_ingest_cut(p, line, len, len + dropped, origin, psrc, pos, err)
-                     : gl_pipeline_ingest(p, line, len, origin, psrc, pos, err);
+        struct gl_pipeline_at at = {
+            .origin = origin,
+            .stream = resumable ? source : NULL,
+            .offset = offset,
+            .pos_source = resumable ? source : NULL,
+            .pos_next = pos,
+        };
+        rc = dropped ? gl_pipeline_ingest_cut(p, line, len, len + dropped, &at, err)
+                     : gl_pipeline_ingest(p, line, len, &at, err);
         if (rc)
             break;
         last_pos = pos;
@@ -333,7 +339,8 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         /* stopped mid-line on a pipe: the bytes read are kept, refused */
         gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno < 0 ? -1 : lineno + 1,
                          offset);
-        rc = gl_pipeline_refuse(p, in.buf + in.start, in.len - in.start, origin,
+        struct gl_pipeline_at at = {.origin = origin};
+        rc = gl_pipeline_refuse(p, in.buf + in.start, in.len - in.start, &at,
                                 "incomplete line: the collector stopped before its end came",
                                 err);
     }

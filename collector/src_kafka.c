@@ -16,6 +16,7 @@
 
 struct part {
     char *topic;
+    char *key; /* its position in the store (pos_key) */
     int32_t partition;
     int64_t pending;  /* next offset after the last message in the filling batch, -1: none */
     int64_t inflight; /* the same for the batch being committed */
@@ -33,6 +34,21 @@ struct kafka_ctx {
     struct gl_error ferr;
     char cluster[128]; /* the cluster's id, "" when it could not be learned */
 };
+
+/* A partition's position in the store: "kafka/<cluster id>/<topic>/<partition>".
+ * Without the cluster, a store fed by another cluster (a disaster-recovery
+ * switch, a mirror) would resume its partitions at offsets of the first one
+ * and skip their start. Positions of stores from before (no cluster) are
+ * not used: Kafka's committed offset, which never passes the store's, takes
+ * over once, and what it repeats is a duplicate. */
+static void pos_key(const struct kafka_ctx *k, char *out, size_t n, const char *topic,
+                    int32_t partition)
+{
+    if (k->cluster[0])
+        snprintf(out, n, "kafka/%s/%s/%d", k->cluster, topic, (int)partition);
+    else
+        snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
+}
 
 static struct part *find_part(struct kafka_ctx *k, const char *topic, int32_t partition)
 {
@@ -54,10 +70,15 @@ static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
         k->parts = p;
         k->cap_parts = nc;
     }
-    char *t = strdup(topic);
-    if (!t)
+    char key[512];
+    pos_key(k, key, sizeof key, topic, partition);
+    char *t = strdup(topic), *kc = strdup(key);
+    if (!t || !kc) {
+        free(t);
+        free(kc);
         return GL_ERR_NOMEM;
-    k->parts[k->n_parts++] = (struct part){t, partition, -1, -1, false};
+    }
+    k->parts[k->n_parts++] = (struct part){t, kc, partition, -1, -1, false};
     return GL_OK;
 }
 
@@ -67,22 +88,8 @@ static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partitio
     if (!p)
         return;
     free(p->topic);
+    free(p->key);
     *p = k->parts[--k->n_parts];
-}
-
-/* A partition's position in the store: "kafka/<cluster id>/<topic>/<partition>".
- * Without the cluster, a store fed by another cluster (a disaster-recovery
- * switch, a mirror) would resume its partitions at offsets of the first one
- * and skip their start. Positions of stores from before (no cluster) are
- * not used: Kafka's committed offset, which never passes the store's, takes
- * over once, and what it repeats is a duplicate. */
-static void pos_key(const struct kafka_ctx *k, char *out, size_t n, const char *topic,
-                    int32_t partition)
-{
-    if (k->cluster[0])
-        snprintf(out, n, "kafka/%s/%s/%d", k->cluster, topic, (int)partition);
-    else
-        snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
 }
 
 /* Called by the pipeline once the batch in flight has committed in LMDB:
@@ -109,12 +116,10 @@ static void on_durable(void *arg)
 /* Hands the filling batch to the writer; its offsets become in flight. */
 static int flush(struct kafka_ctx *k, struct gl_error *err)
 {
-    char key[512];
     for (size_t i = 0; i < k->n_parts; i++) {
         if (k->parts[i].pending < 0)
             continue;
-        pos_key(k, key, sizeof key, k->parts[i].topic, k->parts[i].partition);
-        int rc = gl_pipeline_position(k->p, key, k->parts[i].pending, err);
+        int rc = gl_pipeline_position(k->p, k->parts[i].key, k->parts[i].pending, err);
         if (rc)
             return rc;
     }
@@ -374,14 +379,20 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 const char *topic = rd_kafka_topic_name(m->rkt);
                 gl_source_origin(origin, sizeof origin, "kafka:", topic, '/', m->partition,
                                  m->offset);
-                /* the position goes with the batch at flush time */
+                struct part *pt = find_part(&k, topic, m->partition);
+                /* the position goes with the batch at flush time; without
+                 * the cluster's id an offset does not name one message */
+                struct gl_pipeline_at at = {
+                    .origin = origin,
+                    .stream = pt && k.cluster[0] ? pt->key : NULL,
+                    .offset = m->offset,
+                };
                 rc = m->payload
-                         ? gl_pipeline_ingest(p, m->payload, m->len, origin, NULL, 0, err)
-                         : gl_pipeline_refuse(p, "", 0, origin,
+                         ? gl_pipeline_ingest(p, m->payload, m->len, &at, err)
+                         : gl_pipeline_refuse(p, "", 0, &at,
                                               "tombstone: a message without a value (null "
                                               "payload)",
                                               err);
-                struct part *pt = find_part(&k, topic, m->partition);
                 if (pt && rc == GL_OK) {
                     pt->pending = m->offset + 1;
                     pt->eof = false;
@@ -428,8 +439,10 @@ done:
     gl_pipeline_on_durable(p, NULL, NULL);
     rd_kafka_destroy(k.rk);
     rd_kafka_topic_partition_list_destroy(subs);
-    for (size_t i = 0; i < k.n_parts; i++)
+    for (size_t i = 0; i < k.n_parts; i++) {
         free(k.parts[i].topic);
+        free(k.parts[i].key);
+    }
     free(k.parts);
     return rc;
 }

@@ -13,6 +13,10 @@
  *   dedup       event id -> u64be seq
  *   positions   source name -> i64be next offset
  *   quarantine  u64be qseq -> msgpack {t, origin, reason, len, raw, esc}
+ *   quarantine_seen  16 bytes of SHA-256(stream, offset, length, stored raw)
+ *               -> u64be qseq: a refused input read again is not kept twice
+ *               (added to format 3 stores when a writer opens them; entries
+ *               from before have no key, so one repeat of those can enter)
  * Times in keys are int64 with the sign bit flipped, big-endian, so byte
  * order is numeric order. The write path keeps a whole batch in memory so a
  * MDB_MAP_FULL can be answered by growing the map and replaying the batch. */
@@ -40,7 +44,7 @@
 #define FORMAT_NAME      "grantline-store/3"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
 #define READER_MAP_SIZE  (1ULL << 40)
-#define MAX_DBS          12
+#define MAX_DBS          16
 #define GL_STORE_READ_THREADS 8
 /* events per batch: sort keys hold a rank and a position in 64 bits */
 #define GL_STORE_BATCH_MAX (1u << 26)
@@ -70,6 +74,7 @@ enum dbi_id {
     DB_POS,
     DB_QUAR,
     DB_RECENT,
+    DB_QSEEN,
     DB__COUNT
 };
 
@@ -88,6 +93,7 @@ static const struct {
     [DB_POS] = {"positions", 0},
     [DB_QUAR] = {"quarantine", 0},
     [DB_RECENT] = {"recent_index", 0},
+    [DB_QSEEN] = {"quarantine_seen", 0},
 };
 
 /* Ingest counters kept in meta so stats need no full scan. */
@@ -478,6 +484,12 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
                           &st->dbi[i]);
         if (!rc)
             set_comparators(txn, st->dbi[i], i);
+        if (rc == MDB_NOTFOUND && i == DB_QSEEN && st->rdonly) {
+            /* a store no writer of this version opened yet: readers do not
+             * need it */
+            st->dbi[i] = 0;
+            continue;
+        }
         if (rc) {
             if (rc == MDB_NOTFOUND)
                 ret = gl_error_set(err, GL_ERR_STORE, rc, "store %s: not a grantline store", dir);
@@ -608,6 +620,14 @@ struct position {
     int64_t next;
 };
 
+/* A queued quarantine record: its encoding in the arena, and the key that
+ * tells a repeat (see gl_store_refusal). */
+struct qentry {
+    size_t off, len;
+    bool keyed;
+    unsigned char key[16];
+};
+
 /* A distinct (index, name) of the batch, when the batch is ranked. */
 struct uniq {
     const char *name; /* in the batch's dict */
@@ -630,8 +650,7 @@ struct gl_store_batch {
     uint32_t *nid;      /* per event and name: its uniq index, UINT32_MAX: none */
     struct pending *ev;
     size_t n_ev, cap_ev;
-    size_t *quar; /* offsets of encoded quarantine records in arena */
-    size_t *quar_len;
+    struct qentry *quar; /* quarantine records */
     size_t n_quar, cap_quar;
     struct position *pos;
     size_t n_pos, cap_pos;
@@ -700,7 +719,6 @@ void gl_store_batch_free(struct gl_store_batch *b)
     free(b->nid);
     free(b->ev);
     free(b->quar);
-    free(b->quar_len);
     free(b->pos);
     EVP_MD_CTX_free(b->mdctx);
     EVP_MD_CTX_free(b->addctx);
@@ -894,22 +912,44 @@ static int arena_write(void *data, const char *buf, size_t len)
     return gl_buf_append(data, buf, len) ? -1 : 0;
 }
 
-int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t raw_len,
-                              size_t orig_len, bool escaped, const char *origin,
-                              const char *reason)
+/* The key of a refused input: where in its stream, and what (the stored,
+ * redacted bytes, so the key holds nothing a reader of the store could not
+ * see). */
+static int refusal_key(struct gl_store_batch *b, const struct gl_store_refusal *r,
+                       unsigned char key[16])
+{
+    if (!b->sha256 && !(b->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
+        return GL_ERR_NOMEM;
+    if (!b->addctx && !(b->addctx = EVP_MD_CTX_new()))
+        return GL_ERR_NOMEM;
+    unsigned char nums[16], md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    put_u64be(nums, (uint64_t)r->at);
+    put_u64be(nums + 8, (uint64_t)r->orig_len);
+    if (!EVP_DigestInit_ex(b->addctx, b->sha256, NULL) ||
+        !EVP_DigestUpdate(b->addctx, r->stream, strlen(r->stream) + 1) ||
+        !EVP_DigestUpdate(b->addctx, nums, sizeof nums) ||
+        !EVP_DigestUpdate(b->addctx, r->raw, r->raw_len) ||
+        !EVP_DigestFinal_ex(b->addctx, md, &mdlen))
+        return GL_ERR_NOMEM;
+    memcpy(key, md, 16);
+    return GL_OK;
+}
+
+int gl_store_batch_quarantine(struct gl_store_batch *b, const struct gl_store_refusal *r)
 {
     if (b->n_quar == b->cap_quar) {
         size_t nc = b->cap_quar ? b->cap_quar * 2 : 64;
-        size_t *q = realloc(b->quar, nc * sizeof *q);
+        struct qentry *q = realloc(b->quar, nc * sizeof *q);
         if (!q)
             return GL_ERR_NOMEM;
         b->quar = q;
-        q = realloc(b->quar_len, nc * sizeof *q);
-        if (!q)
-            return GL_ERR_NOMEM;
-        b->quar_len = q;
         b->cap_quar = nc;
     }
+    struct qentry *q = &b->quar[b->n_quar];
+    q->keyed = r->stream != NULL;
+    if (q->keyed && refusal_key(b, r, q->key))
+        return GL_ERR_NOMEM;
     size_t start = b->arena.len;
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b->arena, arena_write);
@@ -917,19 +957,19 @@ int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t 
     rc |= msgpack_pack_str_with_body(&pk, "t", 1);
     rc |= msgpack_pack_int64(&pk, gl_tstamp_now());
     rc |= msgpack_pack_str_with_body(&pk, "origin", 6);
-    rc |= msgpack_pack_str_with_body(&pk, origin, strlen(origin));
+    rc |= msgpack_pack_str_with_body(&pk, r->origin, strlen(r->origin));
     rc |= msgpack_pack_str_with_body(&pk, "reason", 6);
-    rc |= msgpack_pack_str_with_body(&pk, reason, strlen(reason));
+    rc |= msgpack_pack_str_with_body(&pk, r->reason, strlen(r->reason));
     rc |= msgpack_pack_str_with_body(&pk, "len", 3);
-    rc |= msgpack_pack_uint64(&pk, orig_len);
+    rc |= msgpack_pack_uint64(&pk, r->orig_len);
     rc |= msgpack_pack_str_with_body(&pk, "esc", 3);
-    rc |= escaped ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+    rc |= r->escaped ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
     rc |= msgpack_pack_str_with_body(&pk, "raw", 3);
-    rc |= msgpack_pack_bin_with_body(&pk, raw, raw_len);
+    rc |= msgpack_pack_bin_with_body(&pk, r->raw, r->raw_len);
     if (rc)
         return GL_ERR_NOMEM;
-    b->quar[b->n_quar] = start;
-    b->quar_len[b->n_quar] = b->arena.len - start;
+    q->off = start;
+    q->len = b->arena.len - start;
     b->n_quar++;
     return GL_OK;
 }
@@ -1573,16 +1613,29 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
         }
         mdb_cursor_close(cur);
         for (size_t i = 0; i < b->n_quar; i++) {
+            const struct qentry *q = &b->quar[i];
             unsigned char qk[8];
-            put_u64be(qk, ++qseq);
+            put_u64be(qk, qseq + 1);
             MDB_val kk = {8, qk};
-            MDB_val vv = {b->quar_len[i], (void *)(arena + b->quar[i])};
+            if (q->keyed) { /* the same input, read again: a repeat */
+                MDB_val sk = {sizeof q->key, (void *)q->key}, sv = kk;
+                rc = mdb_put(txn, st->dbi[DB_QSEEN], &sk, &sv, MDB_NOOVERWRITE);
+                if (rc == MDB_KEYEXIST) {
+                    res->repeats++;
+                    cnt[CNT_DUPLICATES]++;
+                    continue;
+                }
+                if (rc)
+                    return rc;
+            }
+            MDB_val vv = {q->len, (void *)(arena + q->off)};
             rc = mdb_put(txn, st->dbi[DB_QUAR], &kk, &vv, MDB_APPEND);
             if (rc)
                 return rc;
+            qseq++;
+            res->quarantined++;
+            cnt[CNT_QUARANTINED]++;
         }
-        res->quarantined = b->n_quar;
-        cnt[CNT_QUARANTINED] += b->n_quar;
     }
     for (size_t i = 0; i < b->n_pos; i++) {
         unsigned char nb[8];

@@ -78,6 +78,13 @@ check "re-run resumes at the stored file position (reads nothing)" test $? = 0
 "$collector" --input "$src/samples/agents.ndjson" --store "$s" --from-start 2>"$tmp/log4"
 grep -q "read 498, stored 0, duplicates 498" "$tmp/log4"
 check "--from-start replay stores nothing twice" test $? = 0
+# refused lines read again (here by a relative path from elsewhere) are
+# repeats: counted as duplicates, not quarantined a second time
+(cd "$src/samples" && "$collector" --input malformed.ndjson --store "$s" --from-start) 2>"$tmp/log4q"
+grep -q "read 20, stored 0, duplicates 20, quarantined 0," "$tmp/log4q"
+check "--from-start replay of refused lines: 20 repeats, nothing quarantined twice" test $? = 0
+n=$("$analyzer" quarantine --store "$s" --format json | wc -l)
+check "quarantine still lists 20 entries after the replay (got $n)" test "$n" = 20
 cat "$src/samples/agents.ndjson" | "$collector" --input - --store "$tmp/stdin" -q 2>"$tmp/log5"
 grep -q "stored 494" "$tmp/log5"
 check "stdin input" test $? = 0

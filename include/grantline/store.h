@@ -56,11 +56,24 @@ int gl_store_batch_prepare(struct gl_store_batch *b, struct gl_error *err);
 int gl_store_batch_add(struct gl_store_batch *b, const struct gl_event *ev, const void *rec,
                        size_t len);
 
-/* Queues a quarantine entry: the raw input (already redacted, capped by the
- * caller), its original length, where it came from and why it was refused. */
-int gl_store_batch_quarantine(struct gl_store_batch *b, const void *raw, size_t raw_len,
-                              size_t orig_len, bool escaped, const char *origin,
-                              const char *reason);
+/* An input the collector refused, as the quarantine keeps it. */
+struct gl_store_refusal {
+    const void *raw; /* the input, already redacted and capped by the caller */
+    size_t raw_len;
+    size_t orig_len; /* the input's length before the cap */
+    bool escaped;    /* raw holds invalid UTF-8 written as \xHH */
+    const char *origin; /* where it came from, for people ("in.ndjson:12@345") */
+    const char *reason; /* why it was refused */
+    /* The input's place in a stream that can be read again (a file's path,
+     * a Kafka partition), NULL for one that cannot (a pipe): an entry whose
+     * stream, offset 'at', length and stored bytes match an earlier entry's
+     * is a repeat (a file read again) and is not stored twice. */
+    const char *stream;
+    int64_t at;
+};
+
+/* Queues a quarantine entry; 'r' and what it points to are copied. */
+int gl_store_batch_quarantine(struct gl_store_batch *b, const struct gl_store_refusal *r);
 
 /* Records that a source has been consumed up to 'next' (exclusive). The key
  * names the source, e.g. "kafka/<topic>/<partition>" or "file/<path>". */
@@ -70,6 +83,7 @@ struct gl_store_commit_result {
     uint64_t stored;      /* events written */
     uint64_t duplicates;  /* events whose id was already stored */
     uint64_t quarantined; /* quarantine entries written */
+    uint64_t repeats;     /* quarantine entries already stored (not written) */
     uint64_t first_seq, last_seq;
     int index_merge; /* GL_OK, or why the index merge after the batch failed
                         (its message in 'err'); the batch is committed all the
@@ -116,7 +130,7 @@ void gl_store_release_pages(struct gl_store *st);
 struct gl_store_stats {
     uint64_t events;
     uint64_t per_type[GL_EV__COUNT];
-    uint64_t duplicates; /* counted at ingest */
+    uint64_t duplicates; /* counted at ingest: events and refused inputs read again */
     uint64_t quarantined;
     uint64_t workloads, tasks, credentials;
     int64_t first_ts, last_ts; /* 0 when empty */

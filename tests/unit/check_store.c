@@ -100,6 +100,14 @@ static void commit(struct gl_store *st, struct gl_store_batch *b,
     ck_assert_msg(rc == GL_OK, "commit: %d %s", rc, err.msg);
 }
 
+/* Queues a quarantine entry from no stream (never a repeat). */
+static int quar(struct gl_store_batch *b, const void *raw, size_t raw_len, size_t orig_len,
+                bool escaped, const char *origin, const char *reason)
+{
+    struct gl_store_refusal r = {raw, raw_len, orig_len, escaped, origin, reason, NULL, 0};
+    return gl_store_batch_quarantine(b, &r);
+}
+
 /* What a scan saw. */
 #define MAXSEEN 64
 struct seen {
@@ -1202,7 +1210,7 @@ START_TEST(test_auto_merge)
                      "\"workload\":\"w\",\"task\":\"t\"}", NULL); /* only a duplicate */
     commit(st, b, &res, NULL);
     ck_assert_uint_eq(res.stored, 0);
-    ck_assert_int_eq(gl_store_batch_quarantine(b, "x", 1, 1, false, "o", "r"), GL_OK);
+    ck_assert_int_eq(quar(b, "x", 1, 1, false, "o", "r"), GL_OK);
     commit(st, b, &res, NULL);
     gl_store_close(st);
     size_t recent, dedup;
@@ -1471,8 +1479,7 @@ START_TEST(test_dedup)
     char *big = malloc(big_len);
     ck_assert_ptr_nonnull(big);
     memset(big, 'q', big_len);
-    ck_assert_int_eq(gl_store_batch_quarantine(b, big, big_len, big_len, false, "test", "big"),
-                     GL_OK);
+    ck_assert_int_eq(quar(b, big, big_len, big_len, false, "test", "big"), GL_OK);
     free(big);
     commit(st, b, &res, NULL);
     ck_assert_uint_eq(res.stored, 1);
@@ -1585,13 +1592,13 @@ START_TEST(test_quarantine)
     const char *raw2 = "{\"id\": 1, \"ts\": \"yesterday\"}";
 
     int64_t before = gl_tstamp_now();
-    ck_assert_int_eq(gl_store_batch_quarantine(b, raw1, sizeof raw1, 70000, true,
-                                               "kafka/events/3@1234", "invalid JSON: bad byte"),
-                     GL_OK);
-    ck_assert_int_eq(gl_store_batch_quarantine(b, raw2, strlen(raw2), strlen(raw2), false,
-                                               "file/in.ndjson:17", "id: must be a string"),
-                     GL_OK);
-    ck_assert_int_eq(gl_store_batch_quarantine(b, "", 0, 0, false, "stdin:3", "empty"), GL_OK);
+    ck_assert_int_eq(
+        quar(b, raw1, sizeof raw1, 70000, true, "kafka/events/3@1234", "invalid JSON: bad byte"),
+        GL_OK);
+    ck_assert_int_eq(
+        quar(b, raw2, strlen(raw2), strlen(raw2), false, "file/in.ndjson:17", "id: must be a string"),
+        GL_OK);
+    ck_assert_int_eq(quar(b, "", 0, 0, false, "stdin:3", "empty"), GL_OK);
     ck_assert_uint_eq(gl_store_batch_count(b), 3);
     /* nothing visible before the commit */
     struct qseen q;
@@ -1629,7 +1636,7 @@ START_TEST(test_quarantine)
     }
 
     /* later batches append with increasing numbers; stats count them */
-    ck_assert_int_eq(gl_store_batch_quarantine(b, "x", 1, 1, false, "o", "r"), GL_OK);
+    ck_assert_int_eq(quar(b, "x", 1, 1, false, "o", "r"), GL_OK);
     commit(st, b, &res, NULL);
     ck_assert_uint_eq(res.quarantined, 1);
     gl_store_close(st);
@@ -1643,6 +1650,75 @@ START_TEST(test_quarantine)
     ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
     ck_assert_uint_eq(stt.quarantined, 4);
     ck_assert_uint_eq(stt.events, 0);
+    gl_store_batch_free(b);
+    gl_store_close(st);
+    free(dir);
+}
+END_TEST
+
+/* A refused input read again (a file re-read from its start) is a repeat:
+ * same stream, offset, length and bytes. Any of those different is a new
+ * entry; so is input from no stream. Repeats within a batch and across
+ * handles are found; stats count them as duplicates. */
+START_TEST(test_quarantine_repeat)
+{
+    char *dir = new_store_dir("store-quar-rep");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_store_batch *b = gl_store_batch_new();
+    struct gl_store_commit_result res;
+    struct gl_error err = {0};
+    const struct gl_store_refusal base = {"bad line", 8, 8, false, "in:3@40", "r", "file/in", 40};
+    struct gl_store_refusal r = base;
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    r.origin = "in@40"; /* the origin's wording is no part of the key */
+    r.reason = "another reason";
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK); /* same batch */
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.quarantined, 1);
+    ck_assert_uint_eq(res.repeats, 1);
+
+    r = base;
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK); /* a later batch */
+    r.at = 41;
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    r = base;
+    r.stream = "file/other";
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    r = base;
+    r.raw = "bad lime";
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    r = base;
+    r.orig_len = 9000;
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    r = base;
+    r.stream = NULL;
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.quarantined, 6);
+    ck_assert_uint_eq(res.repeats, 1);
+    gl_store_close(st);
+
+    st = open_store(dir, 0, 0); /* another handle */
+    r = base;
+    r.at = 41;
+    ck_assert_int_eq(gl_store_batch_quarantine(b, &r), GL_OK);
+    commit(st, b, &res, NULL);
+    ck_assert_uint_eq(res.quarantined, 0);
+    ck_assert_uint_eq(res.repeats, 1);
+    gl_store_close(st);
+
+    st = open_store(dir, GL_STORE_RDONLY, 0);
+    struct qseen q;
+    memset(&q, 0, sizeof q);
+    ck_assert_int_eq(gl_store_scan_quarantine(st, qcollect, &q, &err), GL_OK);
+    ck_assert_uint_eq(q.n, 7);
+    ck_assert_uint_eq(q.qseq[6], 7); /* numbered without gaps */
+    ck_assert_str_eq(q.origin[0], "in:3@40");
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.quarantined, 7);
+    ck_assert_uint_eq(stt.duplicates, 3);
     gl_store_batch_free(b);
     gl_store_close(st);
     free(dir);
@@ -1665,7 +1741,7 @@ START_TEST(test_batch_atomic)
              NULL);
     add_json(b, dec, EV("at-2", "2024-05-01T12:00:01Z", "task.completed", "w", ",\"task\":\"t\""),
              NULL);
-    ck_assert_int_eq(gl_store_batch_quarantine(b, "junk", 4, 4, false, "src@1", "bad"), GL_OK);
+    ck_assert_int_eq(quar(b, "junk", 4, 4, false, "src@1", "bad"), GL_OK);
     ck_assert_int_eq(gl_store_batch_position(b, "src", 3), GL_OK);
 
     /* queued but not committed: a reader sees none of it */
@@ -1690,7 +1766,7 @@ START_TEST(test_batch_atomic)
      * then one LMDB refuses (an empty id cannot be a key) */
     add_json(b, dec, EV("at-3", "2024-05-01T12:00:02Z", "task.started", "w", ",\"task\":\"t3\""),
              NULL);
-    ck_assert_int_eq(gl_store_batch_quarantine(b, "junk2", 5, 5, false, "src@4", "bad"), GL_OK);
+    ck_assert_int_eq(quar(b, "junk2", 5, 5, false, "src@4", "bad"), GL_OK);
     ck_assert_int_eq(gl_store_batch_position(b, "src", 6), GL_OK);
     ck_assert_int_eq(gl_store_batch_position(b, "other", 9), GL_OK);
     struct gl_event bad;
@@ -2354,6 +2430,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
     tcase_add_test(tc, test_quarantine);
+    tcase_add_test(tc, test_quarantine_repeat);
     tcase_add_test(tc, test_batch_atomic);
     tcase_add_test(tc, test_file_modes);
     tcase_add_test(tc, test_open_errors);
