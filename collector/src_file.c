@@ -1,6 +1,8 @@
 /* NDJSON source for backfill and replay: one event per line, blank lines
- * skipped. The byte offset after each line is the stored position, so a
- * re-run of the same file resumes where the last one committed. */
+ * skipped; a JSON document spread over lines (pretty-printed, as `jq .`
+ * writes it) is read whole. The byte offset after each line is the stored
+ * position, so a re-run of the same file resumes where the last one
+ * committed. */
 #include "source.h"
 
 #include "grantline/log.h"
@@ -132,6 +134,66 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
     }
 }
 
+/* A JSON document spread over lines. Its first line starts with '{' or '['
+ * and leaves a bracket open; it ends with the line that closes it. A line
+ * that starts with '{' or '[' at its first byte while one is open starts
+ * anew (a pretty printer indents what is inside), so a line cut short is
+ * refused alone and does not swallow the events after it. */
+struct doc {
+    bool open;
+    struct gl_buf buf;      /* its lines, each ending in '\n', at most 'limit' bytes */
+    size_t total;           /* its length in the input */
+    bool cut;               /* buf lacks some of it */
+    int64_t offset, lineno; /* of its first line */
+    long depth;             /* brackets open at the end of what was added */
+    bool in_str, esc;
+};
+
+static void doc_scan(struct doc *d, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (d->in_str) {
+            if (d->esc)
+                d->esc = false;
+            else if (c == '\\')
+                d->esc = true;
+            else if (c == '"')
+                d->in_str = false;
+        } else if (c == '"') {
+            d->in_str = true;
+        } else if (c == '{' || c == '[') {
+            d->depth++;
+        } else if (c == '}' || c == ']') {
+            d->depth--;
+        }
+    }
+}
+
+/* Adds a line: 'len' bytes without its line end, 'n' bytes in the input,
+ * 'cut' if the line reader kept only its start. At most 'limit' bytes are
+ * kept; a document beyond is refused as oversize, by its length. */
+static int doc_add(struct doc *d, const char *line, size_t len, size_t n, bool cut, size_t limit)
+{
+    doc_scan(d, line, len);
+    d->total += n;
+    size_t room = d->buf.len < limit ? limit - d->buf.len : 0;
+    d->cut |= cut || len >= room;
+    int rc = gl_buf_append(&d->buf, line, len < room ? len : room);
+    return rc || len >= room ? rc : gl_buf_append(&d->buf, "\n", 1);
+}
+
+/* Whether a line (without its newline) may start a document: cheap for the
+ * usual line, a whole object ending in '}'. */
+static bool doc_starts(const char *line, size_t len)
+{
+    if (!len || (line[0] != '{' && line[0] != '['))
+        return false;
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    return line[len - 1] != '}' && line[len - 1] != ']';
+}
+
 /* A file is told apart from one that replaced it at the same path (log
  * rotation, a rewrite) by its bytes around what was read: SHA-256 of its
  * first min(pos, PRINT_BYTES) bytes and of the min(pos, PRINT_BYTES) bytes
@@ -186,6 +248,43 @@ static int flush_file(struct gl_pipeline *p, int fd, const char *head_key, int64
             return rc;
     }
     return gl_pipeline_flush(p, err);
+}
+
+/* Starts a document at a line of the input. */
+static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
+{
+    gl_buf_reset(&d->buf);
+    d->total = 0;
+    d->cut = false;
+    d->depth = 0;
+    d->in_str = d->esc = false;
+    d->offset = offset;
+    d->lineno = lineno;
+}
+
+/* What file_run hands the pipeline each input with. */
+struct feed {
+    struct gl_pipeline *p;
+    const char *input;  /* as given, for origins */
+    const char *source; /* stream name and position key, NULL: read once */
+    char origin[4300];
+};
+
+/* Hands over one input (a line, or a document of several) and the stored
+ * position that follows it. */
+static int feed_one(struct feed *f, const struct doc *d, int64_t pos, struct gl_error *err)
+{
+    gl_source_origin(f->origin, sizeof f->origin, "", f->input, ':', d->lineno, d->offset);
+    struct gl_pipeline_at at = {
+        .origin = f->origin,
+        .stream = f->source,
+        .offset = d->offset,
+        .pos_source = f->source,
+        .pos_next = pos,
+    };
+    const char *buf = d->buf.data ? d->buf.data : "";
+    return d->cut ? gl_pipeline_ingest_cut(f->p, buf, d->buf.len, d->total, &at, err)
+          : gl_pipeline_ingest(f->p, buf, d->buf.len, &at, err);
 }
 
 static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
@@ -249,8 +348,10 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             }
         }
     }
-    struct lines in = {.fd = fd, .limit = gl_pipeline_max_message(p) + 1};
-    char origin[4300];
+    size_t limit = gl_pipeline_max_message(p) + 1;
+    struct lines in = {.fd = fd, .limit = limit};
+    struct feed f = {.p = p, .input = cfg->input, .source = resumable ? source : NULL};
+    struct doc d = {0};
     /* A regular file is read at full speed: a batch's age (the clock) is
      * checked every 64 lines. A pipe is waited on for at most the time the
      * pending batch has left, and each line checks its age. */
@@ -289,7 +390,8 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
          * when it is a valid event it is read, but the stored position stays
          * before it, so a later run reads it again (a repeat is a duplicate,
          * not stored); otherwise it is left for a later run, whole, rather
-         * than quarantined as a fragment every time. */
+         * than quarantined as a fragment every time. The same holds for a
+         * document that this line would close. */
         bool open_end = line[n - 1] != '\n';
         int64_t pos = open_end ? offset : next;
         size_t len = n;
@@ -299,31 +401,60 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             line += 3; /* a UTF-8 byte order mark (Windows editors) */
             len -= 3;
         }
-        if (!dropped && blank(line, len)) {
+        if (d.open && (len == 0 || (line[0] != '{' && line[0] != '['))) {
+            if (doc_add(&d, line, len, n + dropped, dropped > 0, limit))
+                goto nomem;
             offset = next;
-            continue;
+            if (d.depth > 0 && !open_end)
+                continue;
+            if (open_end && resumable &&
+                (d.cut || !gl_pipeline_valid(p, d.buf.data, d.buf.len))) {
+                gl_log(GL_LOG_INFO, "file",
+                       "%s: the JSON document from byte %lld has no end yet: left for a later "
+                       "run",
+                       cfg->input, (long long)d.offset);
+                break;
+            }
+            int64_t dpos = open_end ? d.offset : next;
+            d.open = false;
+            if ((rc = feed_one(&f, &d, dpos, err)) != GL_OK)
+                break;
+            last_pos = dpos;
+        } else {
+            if (d.open) { /* it ends unclosed before a line that starts anew */
+                d.open = false;
+                if ((rc = feed_one(&f, &d, offset, err)) != GL_OK)
+                    break;
+                last_pos = offset;
+            }
+            if (!dropped && blank(line, len)) {
+                offset = next;
+                continue;
+            }
+            if (!dropped && !open_end && doc_starts(line, len)) {
+                doc_begin(&d, offset, lineno);
+                if (doc_add(&d, line, len, n, false, limit))
+                    goto nomem;
+                if (d.depth > 0) {
+                    d.open = true;
+                    offset = next;
+                    continue;
+                }
+            }
+            if (open_end && resumable && (dropped || !gl_pipeline_valid(p, line, len))) {
+                gl_log(GL_LOG_INFO, "file",
+                       "%s: the last line (%zu bytes from byte %lld) has no newline yet and is "
+                       "not a valid event: left for a later run",
+                       cfg->input, len, (long long)offset);
+                break;
+            }
+            struct doc one = {.buf = {.data = line, .len = len}, .total = len + dropped,
+                              .cut = dropped > 0, .offset = offset, .lineno = lineno};
+            if ((rc = feed_one(&f, &one, pos, err)) != GL_OK)
+                break;
+            last_pos = pos;
+            offset = next;
         }
-        if (open_end && resumable && (dropped || !gl_pipeline_valid(p, line, len))) {
-            gl_log(GL_LOG_INFO, "file",
-                   "%s: the last line (%zu bytes from byte %lld) has no newline yet and is not "
-                   "a valid event: left for a later run",
-                   cfg->input, len, (long long)offset);
-            break;
-        }
-        gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno, offset);
-        struct gl_pipeline_at at = {
-            .origin = origin,
-            .stream = resumable ? source : NULL,
-            .offset = offset,
-            .pos_source = resumable ? source : NULL,
-            .pos_next = pos,
-        };
-        rc = dropped ? gl_pipeline_ingest_cut(p, line, len, len + dropped, &at, err)
-                     : gl_pipeline_ingest(p, line, len, &at, err);
-        if (rc)
-            break;
-        last_pos = pos;
-        offset = next;
         bool timed = ++since_clock >= clock_every; /* a full batch is seen at once */
         if (timed ? gl_pipeline_due(p) : gl_pipeline_full(p)) {
             rc = flush_file(p, fd, resumable ? head_key : NULL, last_pos, err);
@@ -335,11 +466,29 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             gl_pipeline_progress(p, -1, false);
         }
     }
+    if (0) {
+    nomem:
+        rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    }
+    if (!rc && d.open && !resumable) {
+        /* a pipe's document that the input's end (or a stop) left open */
+        gl_source_origin(f.origin, sizeof f.origin, "", cfg->input, ':', d.lineno, d.offset);
+        struct gl_pipeline_at at = {.origin = f.origin};
+        rc = gl_pipeline_refuse(p, d.buf.data, d.buf.len, &at,
+                                "incomplete JSON document: the input ended (or the collector "
+                                "stopped) before its closing bracket",
+                                err);
+    } else if (!rc && d.open) {
+        gl_log(GL_LOG_INFO, "file",
+               "%s: the JSON document from byte %lld is not closed yet: left for a later run",
+               cfg->input, (long long)d.offset);
+    }
+    gl_buf_free(&d.buf);
     if (!rc && !resumable && in.len > in.start) {
         /* stopped mid-line on a pipe: the bytes read are kept, refused */
-        gl_source_origin(origin, sizeof origin, "", cfg->input, ':', lineno < 0 ? -1 : lineno + 1,
-                         offset);
-        struct gl_pipeline_at at = {.origin = origin};
+        gl_source_origin(f.origin, sizeof f.origin, "", cfg->input, ':',
+                         lineno < 0 ? -1 : lineno + 1, offset);
+        struct gl_pipeline_at at = {.origin = f.origin};
         rc = gl_pipeline_refuse(p, in.buf + in.start, in.len - in.start, &at,
                                 "incomplete line: the collector stopped before its end came",
                                 err);
