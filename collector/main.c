@@ -40,16 +40,20 @@ static void usage(FILE *out)
             "Sources:\n"
             "  -b, --brokers LIST      Kafka bootstrap servers\n"
             "  -t, --topic LIST        topics to consume (comma-separated)\n"
-            "  -g, --group G           consumer group id (collectors in one group split partitions)\n"
+            "  -g, --group G           consumer group id (collectors in one group split\n"
+            "                          the partitions)\n"
             "  -X KEY=VALUE            any librdkafka setting (repeatable): SASL, TLS, ...;\n"
             "                          prefetch defaults here: queued.min.messages=1000000,\n"
             "                          queued.max.messages.kbytes=131072 (128 MiB)\n"
-            "  -i, --input FILE|-      read NDJSON from a file or stdin instead of Kafka\n"
-            "      --from-start        --input: ignore the stored position and reread the file\n"
-            "  -e, --exit-at-end       stop when every assigned partition (or the file) is drained\n"
+            "  -i, --input FILE|-      read NDJSON from a file or stdin instead of Kafka (an\n"
+            "                          event over several lines, as jq . prints it, too)\n"
+            "      --from-start        --input: ignore the stored position, reread the file\n"
+            "  -e, --exit-at-end       stop when every assigned partition (or the file) is\n"
+            "                          drained\n"
             "Store:\n"
             "  -s, --store DIR         store directory (created 0700, files 0600)\n"
-            "      --map-size MIB      initial LMDB map size in MiB (grows by itself; default 256)\n"
+            "      --map-size MIB      initial LMDB map size in MiB (grows by itself;\n"
+            "                          default 256)\n"
             "      --secret-rules FILE redaction rules (default: schemas/secrets.rules)\n"
             "      --redact-key-file F key (>= 32 bytes) for secret fingerprints; give every\n"
             "                          collector of a group the same file so a secret gets\n"
@@ -232,9 +236,10 @@ int main(int argc, char **argv)
     gl_log_setup(quiet ? GL_LOG_ERROR : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
     if (optind < argc || !store_dir || popts.batch_max == 0 ||
         popts.batch_max > 10000000 || popts.max_message == 0) {
-        fprintf(stderr, "grantline-collector: %s\nTry 'grantline-collector --help'.\n",
-                optind < argc ? "unexpected argument" : !store_dir ? "--store DIR is required"
-                                                                   : "bad batch settings (--batch 1..10000000)");
+        const char *why = optind < argc ? "unexpected argument"
+                          : !store_dir    ? "--store DIR is required"
+                                          : "bad batch settings (--batch 1..10000000)";
+        fprintf(stderr, "grantline-collector: %s\nTry 'grantline-collector --help'.\n", why);
         free(props);
         return 2;
     }
