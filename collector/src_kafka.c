@@ -13,14 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 struct part {
     char *topic;
-    char *key; /* its position in the store (pos_key) */
+    char *key;  /* its position in the store (pos_key) */
+    char *lkey; /* the print of its last message in the store (key + "#last") */
     int32_t partition;
     int64_t pending;  /* next offset after the last message in the filling batch, -1: none */
+    int64_t pending_print; /* print of that message */
     int64_t inflight; /* the same for the batch being committed */
     bool eof;
+    /* Resuming at a stored position, the message before it is read again
+     * and must be the one collected: a print that differs means the log
+     * was replaced (the topic deleted and created again, an unclean leader
+     * election), and the partition is read from its start. -1: no check. */
+    int64_t check_at, check_print;
 };
 
 struct kafka_ctx {
@@ -70,15 +78,25 @@ static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
         k->parts = p;
         k->cap_parts = nc;
     }
-    char key[512];
+    char key[512], lkey[520];
     pos_key(k, key, sizeof key, topic, partition);
-    char *t = strdup(topic), *kc = strdup(key);
-    if (!t || !kc) {
+    snprintf(lkey, sizeof lkey, "%s#last", key); /* '#' is no topic name's */
+    char *t = strdup(topic), *kc = strdup(key), *lc = strdup(lkey);
+    if (!t || !kc || !lc) {
         free(t);
         free(kc);
+        free(lc);
         return GL_ERR_NOMEM;
     }
-    k->parts[k->n_parts++] = (struct part){t, kc, partition, -1, -1, false};
+    k->parts[k->n_parts++] = (struct part){
+        .topic = t,
+        .key = kc,
+        .lkey = lc,
+        .partition = partition,
+        .pending = -1,
+        .inflight = -1,
+        .check_at = -1,
+    };
     return GL_OK;
 }
 
@@ -89,6 +107,7 @@ static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partitio
         return;
     free(p->topic);
     free(p->key);
+    free(p->lkey);
     *p = k->parts[--k->n_parts];
 }
 
@@ -120,6 +139,8 @@ static int flush(struct kafka_ctx *k, struct gl_error *err)
         if (k->parts[i].pending < 0)
             continue;
         int rc = gl_pipeline_position(k->p, k->parts[i].key, k->parts[i].pending, err);
+        if (!rc)
+            rc = gl_pipeline_position(k->p, k->parts[i].lkey, k->parts[i].pending_print, err);
         if (rc)
             return rc;
     }
@@ -155,22 +176,27 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
         }
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
-            char key[512];
-            pos_key(k, key, sizeof key, tp->topic, tp->partition);
-            int64_t next = -1;
-            struct gl_error e = {0};
-            /* without the cluster's id a stored position could be another
-             * cluster's: Kafka's committed offset is used instead */
-            if (k->cluster[0] && gl_store_position(k->st, key, &next, &e)) {
-                k->fatal = 1;
-                k->ferr = e;
-            }
-            /* The store's position wins; without one, Kafka's committed offset. */
-            tp->offset = next >= 0 ? next : RD_KAFKA_OFFSET_INVALID;
             if (add_part(k, tp->topic, tp->partition)) {
                 k->fatal = 1;
                 gl_error_set(&k->ferr, GL_ERR_NOMEM, 0, "out of memory");
+                continue;
             }
+            struct part *pt = find_part(k, tp->topic, tp->partition);
+            int64_t next = -1, print = -1;
+            struct gl_error e = {0};
+            /* without the cluster's id a stored position could be another
+             * cluster's: Kafka's committed offset is used instead */
+            if (k->cluster[0] && (gl_store_position(k->st, pt->key, &next, &e) ||
+                                  gl_store_position(k->st, pt->lkey, &print, &e))) {
+                k->fatal = 1;
+                k->ferr = e;
+            }
+            /* The store's position wins; without one, Kafka's committed
+             * offset. From the message before it when its print is known. */
+            bool check = next > 0 && print >= 0;
+            tp->offset = check ? next - 1 : next >= 0 ? next : RD_KAFKA_OFFSET_INVALID;
+            pt->check_at = check ? next - 1 : -1;
+            pt->check_print = print;
             gl_log(GL_LOG_INFO, "kafka", "assigned %s [%d] from %s", tp->topic,
                    (int)tp->partition, next >= 0 ? "the store's position" : "committed offset");
         }
@@ -254,6 +280,60 @@ static bool all_eof(struct kafka_ctx *k)
     for (size_t i = 0; i < k->n_parts; i++)
         if (!k->parts[i].eof)
             return false;
+    return true;
+}
+
+/* 63 bits of a message's value (a tombstone's: of nothing). */
+static int64_t message_print(const rd_kafka_message_t *m)
+{
+    return (int64_t)(XXH3_64bits(m->payload ? m->payload : "", m->payload ? m->len : 0) >> 1);
+}
+
+/* The first message of a partition resumed at a stored position: true when
+ * it is to be dropped (the message collected last, or one of a replaced
+ * log, which is then read from its start). */
+static bool check_resume(struct kafka_ctx *k, struct part *pt, const rd_kafka_message_t *m)
+{
+    int64_t at = pt->check_at;
+    pt->check_at = -1;
+    const char *topic = pt->topic;
+    int part = (int)pt->partition;
+    if (m->offset == at && message_print(m) == pt->check_print)
+        return true;
+    if (m->offset > at) {
+        /* the message before the position is gone (retention, compaction):
+         * nothing to check against; later ones missed are reported */
+        if (m->offset > at + 1)
+            gl_log(GL_LOG_WARN, "kafka",
+                   "%s [%d]: offsets %lld..%lld were gone from the log before they were "
+                   "collected (retention or compaction)",
+                   topic, part, (long long)(at + 1), (long long)(m->offset - 1));
+        return false;
+    }
+    if (m->offset < at) { /* the log is shorter than the position: read from its start */
+        gl_log(GL_LOG_WARN, "kafka",
+               "%s [%d]: the log ends before the stored position %lld (topic created again?): "
+               "reading it from offset %lld (events stored before are duplicates, not stored "
+               "twice)",
+               topic, part, (long long)(at + 1), (long long)m->offset);
+        return false;
+    }
+    gl_log(GL_LOG_WARN, "kafka",
+           "%s [%d]: the message at offset %lld is not the one collected there (topic created "
+           "again, or the log replaced): reading the partition from its start (events stored "
+           "before are duplicates, not stored twice)",
+           topic, part, (long long)at);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic, pt->partition)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, list, 10000);
+    if (e || list->elems[0].err) { /* reading on would skip the new log's start */
+        k->fatal = 1;
+        gl_error_set(&k->ferr, GL_ERR_KAFKA, 0, "kafka: %s [%d]: seek to the start: %s", topic,
+                     part, e ? rd_kafka_error_string(e) : rd_kafka_err2str(list->elems[0].err));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
     return true;
 }
 
@@ -380,6 +460,10 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 gl_source_origin(origin, sizeof origin, "kafka:", topic, '/', m->partition,
                                  m->offset);
                 struct part *pt = find_part(&k, topic, m->partition);
+                if (pt && pt->check_at >= 0 && check_resume(&k, pt, m)) {
+                    rd_kafka_message_destroy(m); /* collected before, or from a log replaced */
+                    continue;
+                }
                 /* the position goes with the batch at flush time; without
                  * the cluster's id an offset does not name one message */
                 struct gl_pipeline_at at = {
@@ -395,6 +479,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                                               err);
                 if (pt && rc == GL_OK) {
                     pt->pending = m->offset + 1;
+                    pt->pending_print = message_print(m);
                     pt->eof = false;
                 }
             }
@@ -442,6 +527,7 @@ done:
     for (size_t i = 0; i < k.n_parts; i++) {
         free(k.parts[i].topic);
         free(k.parts[i].key);
+        free(k.parts[i].lkey);
     }
     free(k.parts);
     return rc;
