@@ -38,6 +38,7 @@ struct kafka_ctx {
     const struct gl_source_cfg *cfg;
     struct part *parts;
     size_t n_parts, cap_parts;
+    size_t hint; /* see find_part */
     int fatal;
     struct gl_error ferr;
     char cluster[128]; /* the cluster's id, "" when it could not be learned */
@@ -58,11 +59,20 @@ static void pos_key(const struct kafka_ctx *k, char *out, size_t n, const char *
         snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
 }
 
+/* Messages come in runs of one partition (a fetch's message set): the
+ * partition found last is tried first. */
 static struct part *find_part(struct kafka_ctx *k, const char *topic, int32_t partition)
 {
-    for (size_t i = 0; i < k->n_parts; i++)
-        if (k->parts[i].partition == partition && strcmp(k->parts[i].topic, topic) == 0)
+    size_t h = k->hint;
+    if (h < k->n_parts && k->parts[h].partition == partition &&
+        strcmp(k->parts[h].topic, topic) == 0)
+        return &k->parts[h];
+    for (size_t i = 0; i < k->n_parts; i++) {
+        if (k->parts[i].partition == partition && strcmp(k->parts[i].topic, topic) == 0) {
+            k->hint = i;
             return &k->parts[i];
+        }
+    }
     return NULL;
 }
 
