@@ -220,6 +220,9 @@ static void escape_bytes(struct gl_buf *out, const unsigned char *s, size_t len)
     }
 }
 
+/* Bytes past the quarantine's cap that are redacted before the cut. */
+#define REDACT_PAST_CAP 16384
+
 /* 'buf' holds the first 'len' bytes of an input 'total' bytes long. */
 static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
                       const struct gl_pipeline_at *at, const char *reason,
@@ -228,7 +231,7 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t
     /* Redact a little past the cap before cutting, so a secret that
      * straddles the cap is still recognised whole and never kept in part. */
     size_t cap = p->opts.quarantine_cap;
-    size_t keep = len < cap + 16384 ? len : cap + 16384;
+    size_t keep = len < cap + REDACT_PAST_CAP ? len : cap + REDACT_PAST_CAP;
     bool escaped = !gl_utf8_valid(buf, keep);
     struct gl_buf *text = &p->scratch;
     gl_buf_reset(text);
@@ -406,12 +409,12 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
     return rc;
 }
 
-int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len,
+int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
                        const struct gl_pipeline_at *at, const char *reason,
                        struct gl_error *err)
 {
-    count_read(p, len);
-    return quarantine(p, buf, len, len, at, reason, err);
+    count_read(p, total);
+    return quarantine(p, buf, len, total, at, reason, err);
 }
 
 int gl_pipeline_position(struct gl_pipeline *p, const char *source, int64_t next,
@@ -431,6 +434,12 @@ bool gl_pipeline_valid(struct gl_pipeline *p, const void *buf, size_t len)
 size_t gl_pipeline_max_message(const struct gl_pipeline *p)
 {
     return p->opts.max_message;
+}
+
+size_t gl_pipeline_keep(const struct gl_pipeline *p)
+{
+    size_t a = p->opts.max_message + 1, b = p->opts.quarantine_cap + REDACT_PAST_CAP;
+    return a > b ? a : b;
 }
 
 bool gl_pipeline_pending(const struct gl_pipeline *p)

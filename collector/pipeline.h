@@ -74,10 +74,16 @@ bool gl_pipeline_valid(struct gl_pipeline *p, const void *buf, size_t len);
 /* Messages longer than this are quarantined (--max-message). */
 size_t gl_pipeline_max_message(const struct gl_pipeline *p);
 
-/* Counts 'buf' as read and quarantines it with 'reason' without decoding it
- * (input the source itself cannot pass on, such as a line cut off when the
- * collector stops). */
-int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len,
+/* How much of an input is worth keeping: of a longer one, what is past this
+ * changes neither whether it is refused nor what the quarantine keeps, so
+ * a source may count those bytes without holding them (and an input cut
+ * there is quarantined the same, wherever the source's buffers cut it). */
+size_t gl_pipeline_keep(const struct gl_pipeline *p);
+
+/* Counts an input of 'total' bytes as read and quarantines it with 'reason'
+ * without decoding it: input the source itself cannot pass on, such as a
+ * line cut off when the collector stops. 'buf' holds its first 'len'. */
+int gl_pipeline_refuse(struct gl_pipeline *p, const void *buf, size_t len, size_t total,
                        const struct gl_pipeline_at *at, const char *reason,
                        struct gl_error *err);
 

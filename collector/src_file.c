@@ -135,33 +135,40 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
 }
 
 /* A JSON document spread over lines. Its first line starts with '{' or '['
- * and leaves a bracket open; it ends with the line that closes it. A line
- * that starts with '{' or '[' at its first byte while one is open starts
- * anew (a pretty printer indents what is inside), so a line cut short is
- * refused alone and does not swallow the events after it. */
+ * and leaves a bracket open; it ends with the line that closes it. Two kinds
+ * of line end it early, unclosed (a line cut short, a writer that died),
+ * and are then read as usual: a line that is a valid event on its own, and
+ * in an indented document (a pretty printer indents what is inside) a line
+ * starting with '{' or '['. So a cut line does not swallow the events after
+ * it, and an unindented document (indent=0) is still read whole. */
 struct doc {
     bool open;
-    struct gl_buf buf;      /* its lines, each ending in '\n', at most 'limit' bytes */
+    struct gl_buf buf;      /* its lines joined by '\n', at most 'limit' bytes */
     size_t total;           /* its length in the input */
     bool cut;               /* buf lacks some of it */
+    unsigned lines;
+    bool indented;          /* its second line is (before that: taken to be) */
     int64_t offset, lineno; /* of its first line */
     long depth;             /* brackets open at the end of what was added */
-    bool in_str, esc;
 };
 
+/* Brackets outside strings; a string cannot span lines in JSON, so each
+ * line starts outside one (a line cut inside a string does not hide the
+ * brackets of the lines after it). */
 static void doc_scan(struct doc *d, const char *s, size_t n)
 {
+    bool in_str = false, esc = false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (d->in_str) {
-            if (d->esc)
-                d->esc = false;
+        if (in_str) {
+            if (esc)
+                esc = false;
             else if (c == '\\')
-                d->esc = true;
+                esc = true;
             else if (c == '"')
-                d->in_str = false;
+                in_str = false;
         } else if (c == '"') {
-            d->in_str = true;
+            in_str = true;
         } else if (c == '{' || c == '[') {
             d->depth++;
         } else if (c == '}' || c == ']') {
@@ -170,28 +177,46 @@ static void doc_scan(struct doc *d, const char *s, size_t n)
     }
 }
 
+/* Starts a document at a line of the input. */
+static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
+{
+    gl_buf_reset(&d->buf);
+    d->total = 0;
+    d->cut = false;
+    d->lines = 0;
+    d->indented = true;
+    d->depth = 0;
+    d->offset = offset;
+    d->lineno = lineno;
+}
+
 /* Adds a line: 'len' bytes without its line end, 'n' bytes in the input,
  * 'cut' if the line reader kept only its start. At most 'limit' bytes are
- * kept; a document beyond is refused as oversize, by its length. */
+ * kept (what is past it cannot change what becomes of the document). */
 static int doc_add(struct doc *d, const char *line, size_t len, size_t n, bool cut, size_t limit)
 {
+    if (d->lines == 1)
+        d->indented = len && (line[0] == ' ' || line[0] == '\t');
+    d->lines++;
     doc_scan(d, line, len);
     d->total += n;
+    d->cut |= cut;
+    if (d->lines > 1 && gl_buf_append(&d->buf, "\n", d->buf.len < limit))
+        return GL_ERR_NOMEM;
     size_t room = d->buf.len < limit ? limit - d->buf.len : 0;
-    d->cut |= cut || len >= room;
-    int rc = gl_buf_append(&d->buf, line, len < room ? len : room);
-    return rc || len >= room ? rc : gl_buf_append(&d->buf, "\n", 1);
+    d->cut |= len > room;
+    return gl_buf_append(&d->buf, line, len < room ? len : room);
 }
 
 /* Whether a line (without its newline) may start a document: cheap for the
- * usual line, a whole object ending in '}'. */
-static bool doc_starts(const char *line, size_t len)
+ * usual line, a whole object ending in '}'. A line cut short may. */
+static bool doc_starts(const char *line, size_t len, bool cut)
 {
     if (!len || (line[0] != '{' && line[0] != '['))
         return false;
     while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
-    return line[len - 1] != '}' && line[len - 1] != ']';
+    return cut || (line[len - 1] != '}' && line[len - 1] != ']');
 }
 
 /* A file is told apart from one that replaced it at the same path (log
@@ -250,23 +275,13 @@ static int flush_file(struct gl_pipeline *p, int fd, const char *head_key, int64
     return gl_pipeline_flush(p, err);
 }
 
-/* Starts a document at a line of the input. */
-static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
-{
-    gl_buf_reset(&d->buf);
-    d->total = 0;
-    d->cut = false;
-    d->depth = 0;
-    d->in_str = d->esc = false;
-    d->offset = offset;
-    d->lineno = lineno;
-}
 
 /* What file_run hands the pipeline each input with. */
 struct feed {
     struct gl_pipeline *p;
     const char *input;  /* as given, for origins */
-    const char *source; /* stream name and position key, NULL: read once */
+    const char *source; /* position key, NULL: read once */
+    const char *stream; /* see gl_pipeline_at, NULL: read once */
     char origin[4300];
 };
 
@@ -277,7 +292,7 @@ static int feed_one(struct feed *f, const struct doc *d, int64_t pos, struct gl_
     gl_source_origin(f->origin, sizeof f->origin, "", f->input, ':', d->lineno, d->offset);
     struct gl_pipeline_at at = {
         .origin = f->origin,
-        .stream = f->source,
+        .stream = f->stream,
         .offset = d->offset,
         .pos_source = f->source,
         .pos_next = pos,
@@ -348,9 +363,16 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             }
         }
     }
-    size_t limit = gl_pipeline_max_message(p) + 1;
+    size_t limit = gl_pipeline_keep(p);
     struct lines in = {.fd = fd, .limit = limit};
-    struct feed f = {.p = p, .input = cfg->input, .source = resumable ? source : NULL};
+    /* a refused line read again is a repeat only in the same file: after a
+     * rotation the same bytes at the same offset are new input */
+    char stream[4250];
+    snprintf(stream, sizeof stream, "%s#%llu", source, (unsigned long long)sb.st_ino);
+    struct feed f = {.p = p,
+                     .input = cfg->input,
+                     .source = resumable ? source : NULL,
+                     .stream = resumable ? stream : NULL};
     struct doc d = {0};
     /* A regular file is read at full speed: a batch's age (the clock) is
      * checked every 64 lines. A pipe is waited on for at most the time the
@@ -401,7 +423,17 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             line += 3; /* a UTF-8 byte order mark (Windows editors) */
             len -= 3;
         }
-        if (d.open && (len == 0 || (line[0] != '{' && line[0] != '['))) {
+        /* a line that starts anew ends an open document, unclosed */
+        bool anew = d.open && len &&
+                    (((line[0] == '{' || line[0] == '[') && d.indented) ||
+                     (!dropped && gl_pipeline_valid(p, line, len)));
+        if (anew) {
+            d.open = false;
+            if ((rc = feed_one(&f, &d, offset, err)) != GL_OK)
+                break;
+            last_pos = offset;
+        }
+        if (d.open) {
             if (doc_add(&d, line, len, n + dropped, dropped > 0, limit))
                 goto nomem;
             offset = next;
@@ -421,19 +453,13 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
                 break;
             last_pos = dpos;
         } else {
-            if (d.open) { /* it ends unclosed before a line that starts anew */
-                d.open = false;
-                if ((rc = feed_one(&f, &d, offset, err)) != GL_OK)
-                    break;
-                last_pos = offset;
-            }
             if (!dropped && blank(line, len)) {
                 offset = next;
                 continue;
             }
-            if (!dropped && !open_end && doc_starts(line, len)) {
+            if (!open_end && doc_starts(line, len, dropped > 0)) {
                 doc_begin(&d, offset, lineno);
-                if (doc_add(&d, line, len, n, false, limit))
+                if (doc_add(&d, line, len, n + dropped, dropped > 0, limit))
                     goto nomem;
                 if (d.depth > 0) {
                     d.open = true;
@@ -471,13 +497,27 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     }
     if (!rc && d.open && !resumable) {
-        /* a pipe's document that the input's end (or a stop) left open */
+        /* a pipe's document that its end (or a stop) left open, with the
+         * part of a line read after it: one input, refused whole */
+        if (in.len > in.start) {
+            size_t rest = in.len - in.start;
+            if (doc_add(&d, in.buf + in.start, rest, rest, false, limit))
+                rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            in.start = in.len;
+        }
         gl_source_origin(f.origin, sizeof f.origin, "", cfg->input, ':', d.lineno, d.offset);
         struct gl_pipeline_at at = {.origin = f.origin};
-        rc = gl_pipeline_refuse(p, d.buf.data, d.buf.len, &at,
-                                "incomplete JSON document: the input ended (or the collector "
-                                "stopped) before its closing bracket",
-                                err);
+        if (!rc)
+            rc = gl_pipeline_refuse(p, d.buf.data, d.buf.len, d.total, &at,
+                                    "incomplete JSON document: the input ended (or the "
+                                    "collector stopped) before its closing bracket",
+                                    err);
+    } else if (!rc && d.open && d.lines == 1) {
+        /* one line with its newline: no document being written, a line cut
+         * short (a later run could not tell it apart either) */
+        d.open = false;
+        if ((rc = feed_one(&f, &d, offset, err)) == GL_OK)
+            last_pos = offset;
     } else if (!rc && d.open) {
         gl_log(GL_LOG_INFO, "file",
                "%s: the JSON document from byte %lld is not closed yet: left for a later run",
@@ -489,7 +529,8 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
         gl_source_origin(f.origin, sizeof f.origin, "", cfg->input, ':',
                          lineno < 0 ? -1 : lineno + 1, offset);
         struct gl_pipeline_at at = {.origin = f.origin};
-        rc = gl_pipeline_refuse(p, in.buf + in.start, in.len - in.start, &at,
+        size_t rest = in.len - in.start;
+        rc = gl_pipeline_refuse(p, in.buf + in.start, rest, rest + in.dropped, &at,
                                 "incomplete line: the collector stopped before its end came",
                                 err);
     }

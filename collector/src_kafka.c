@@ -483,7 +483,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 };
                 rc = m->payload
                          ? gl_pipeline_ingest(p, m->payload, m->len, &at, err)
-                         : gl_pipeline_refuse(p, "", 0, &at,
+                         : gl_pipeline_refuse(p, "", 0, 0, &at,
                                               "tombstone: a message without a value (null "
                                               "payload)",
                                               err);

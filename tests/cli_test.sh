@@ -225,7 +225,7 @@ check "argument lists: values after secret flags redacted ($n found), lower-case
 
 # a slow pipe: a partial batch commits within --batch-ms while the pipe
 # stays open, and SIGTERM while waiting on it commits what was read
-mkfifo "$tmp/fifo" "$tmp/fifo2" "$tmp/fifo3" "$tmp/fifo4" # one per test: no stray writer feeds the next
+mkfifo "$tmp/fifo" "$tmp/fifo2" "$tmp/fifo3" "$tmp/fifo4" "$tmp/fifo5" # one per test: no stray writer feeds the next
 # waits (up to 10 s) until a collector run with --progress 0.1 logs that it
 # has read $2 inputs: a stop is only meant to cover what was read already
 read_by() { local d=$((SECONDS + 10))
@@ -275,6 +275,23 @@ grep -q "read 4, stored 3, duplicates 0, quarantined 1," "$tmp/log.pipe3"
 check "pipe stopped mid-line: 3 lines stored, the cut-off line quarantined (rc $rc)" test $? = 0 -a "$rc" = 0
 "$analyzer" quarantine --store "$tmp/pipe3" | grep -q "incomplete line"
 check "pipe stopped mid-line: the quarantine says why" test $? = 0
+
+# stopped inside a document on a pipe: the document and the part of a line
+# after it are one entry, its secret redacted with its key in view
+( head -n 2 "$src/samples/agents.ndjson"
+  printf '{\n  "id": "mid",\n  "env": [\n    {\n      "name": "DB_PASSWORD",\n'
+  printf '      "value": "FIFODOCSECRET7'
+  exec sleep 30 ) > "$tmp/fifo5" &
+writer=$!
+"$collector" --input "$tmp/fifo5" --store "$tmp/pipe5" --batch-ms 600000 --progress 0.1 \
+  2>"$tmp/log.pipe5" &
+cpid=$!
+read_by "$tmp/log.pipe5" 2
+sleep 0.3
+kill -TERM "$cpid"; wait "$cpid"; rc=$?; kill "$writer"; wait "$writer" 2>/dev/null
+n=$(cat "$tmp/pipe5"/*.mdb | grep -a -c FIFODOCSECRET7)
+grep -q "read 3, stored 2, duplicates 0, quarantined 1," "$tmp/log.pipe5"
+check "pipe stopped inside a document: one entry, no secret kept (rc $rc, $n found)" test $? = 0 -a "$rc" = 0 -a "$n" = 0
 
 # a file still being written: its unterminated last line is read but the
 # stored position stays before it; once whole it goes in, nothing is lost
@@ -388,6 +405,63 @@ cp "$tmp/pretty.ndjson" "$tmp/grow2.ndjson"
 "$collector" --input "$tmp/grow2.ndjson" --store "$tmp/grow2" 2>"$tmp/log.gr2b"
 grep -q "read 4, stored 2, duplicates 0, quarantined 2," "$tmp/log.gr2b"
 check "... and read whole once it is complete" test $? = 0
+
+# (from a review) an unclosed document ends at a line that is a valid event
+# on its own, even an indented one: the events after it are stored
+{ printf '{\n  "id": "never-closed",\n'; sed 's/^/ /' "$src/samples/agents.ndjson"; } > "$tmp/unclosed.ndjson"
+"$collector" --input "$tmp/unclosed.ndjson" --store "$tmp/unclosed" 2>"$tmp/log.uc"
+grep -q "read 499, stored 494, duplicates 4, quarantined 1," "$tmp/log.uc"
+check "an unclosed document does not swallow the events after it" test $? = 0
+# a cut line with its newline at the end of a file is refused now, not
+# left waiting for a document's end
+{ head -n 2 "$src/samples/agents.ndjson"; printf '{"id":"cut-at-end","ts":\n'; } > "$tmp/cutnl.ndjson"
+"$collector" --input "$tmp/cutnl.ndjson" --store "$tmp/cutnl" 2>"$tmp/log.cnl"
+grep -q "read 3, stored 2, duplicates 0, quarantined 1," "$tmp/log.cnl"
+check "a cut last line with its newline is quarantined at once" test $? = 0
+# an unindented document (indent=0) is read whole; one of exactly
+# --max-message bytes is not oversize; a document whose first line is over
+# --max-message keeps the secret on a later line out of the store
+python3 - "$src/samples/agents.ndjson" "$tmp" <<'PY'
+import json, sys
+ev = json.loads(open(sys.argv[1]).readline())
+open(sys.argv[2] + "/indent0.ndjson", "w").write(json.dumps(dict(ev, id="i0"), indent=0) + "\n")
+doc = json.dumps(dict(ev, id="edge"), indent=2)
+doc = json.dumps(dict(ev, id="edge", pad="x" * (2000 - len(doc) - len(',\n  "pad": ""'))), indent=2)
+assert len(doc) == 2000, len(doc)
+open(sys.argv[2] + "/edge.ndjson", "w").write(doc + "\n")
+open(sys.argv[2] + "/longfirst.ndjson", "w").write('{"id":"x","pad":"' + "B" * 100000 +
+    '",\n  "env": [\n    {\n      "name": "DB_PASSWORD",\n      "value": "LONGFIRSTSECRET1"\n    }\n  ]\n}\n')
+PY
+"$collector" --input "$tmp/indent0.ndjson" --store "$tmp/indent0" 2>"$tmp/log.i0"
+grep -q "read 1, stored 1," "$tmp/log.i0"
+check "an unindented (indent=0) document is read whole" test $? = 0
+"$collector" --input "$tmp/edge.ndjson" --store "$tmp/edge" --max-message 2000 2>"$tmp/log.edge"
+grep -q "read 1, stored 1," "$tmp/log.edge"
+check "a document of exactly --max-message bytes is stored" test $? = 0
+"$collector" --input "$tmp/longfirst.ndjson" --store "$tmp/longfirst" --max-message 2000 2>"$tmp/log.lf"
+n=$(cat "$tmp/longfirst"/*.mdb | grep -a -c LONGFIRSTSECRET1)
+grep -q "read 1, stored 0, duplicates 0, quarantined 1," "$tmp/log.lf"
+check "a document with an over-long first line: one entry, its secret not kept ($n found)" test $? = 0 -a "$n" = 0
+
+# (from a review) what the quarantine keeps of an over-long line must not
+# depend on where the reader's buffer cut it: read after a resume and again
+# --from-start, it is the same entry
+python3 - "$src/samples/agents.ndjson" "$tmp/align.ndjson" <<'PY'
+import sys
+lines = open(sys.argv[1]).readlines()
+out, size = [], 0
+while size < 62000:
+    line = lines[len(out) % len(lines)].replace('"id": "', '"id": "a%d-' % len(out), 1)
+    out.append(line)
+    size += len(line)
+open(sys.argv[2], "w").writelines(out)
+PY
+"$collector" -q --input "$tmp/align.ndjson" --store "$tmp/align" --max-message 2000 2>/dev/null
+python3 -c 'print("{\"id\":\"big\",\"junk\":\"" + "B" * 10000 + "\"}")' >> "$tmp/align.ndjson"
+"$collector" -q --input "$tmp/align.ndjson" --store "$tmp/align" --max-message 2000 2>/dev/null
+"$collector" --input "$tmp/align.ndjson" --store "$tmp/align" --max-message 2000 --from-start 2>"$tmp/log.al"
+grep -q "duplicates [0-9]*, quarantined 0," "$tmp/log.al"
+check "an over-long line read from two buffer alignments is one quarantine entry" test $? = 0
 
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
