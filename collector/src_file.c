@@ -223,7 +223,7 @@ static bool doc_starts(const char *line, size_t len, bool cut)
  * rotation, a rewrite) by its bytes around what was read: SHA-256 of its
  * first min(pos, PRINT_BYTES) bytes and of the min(pos, PRINT_BYTES) bytes
  * before pos (they end with the newline of the last line read), 63 bits of
- * it, stored as the position of "<source>#head" with the batch that stores
+ * it, stored as the position of "<source>/#head" with the batch that stores
  * the file's position. A file being appended to keeps both; a rotated or
  * replaced one almost never does, even with the same first lines. */
 #define PRINT_BYTES 4096
