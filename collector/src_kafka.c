@@ -311,13 +311,15 @@ static bool check_resume(struct kafka_ctx *k, struct part *pt, const rd_kafka_me
     if (m->offset == at && message_print(m) == pt->check_print)
         return true;
     if (m->offset > at) {
-        /* the message before the position is gone (retention, compaction):
-         * nothing to check against; later ones missed are reported */
+        /* the message collected last is gone (retention, compaction), so
+         * nothing to check against; what lies between was never delivered:
+         * deleted before it was collected, unless transaction markers */
         if (m->offset > at + 1)
             gl_log(GL_LOG_WARN, "kafka",
-                   "%s [%d]: offsets %lld..%lld were gone from the log before they were "
-                   "collected (retention or compaction)",
-                   topic, part, (long long)(at + 1), (long long)(m->offset - 1));
+                   "%s [%d]: the message collected last (offset %lld) is gone from the log, "
+                   "and offsets %lld..%lld were not delivered: deleted before they were "
+                   "collected (retention, compaction), or transaction markers",
+                   topic, part, (long long)at, (long long)(at + 1), (long long)(m->offset - 1));
         return false;
     }
     if (m->offset < at) { /* the log is shorter than the position: read from its start */
