@@ -19,6 +19,8 @@ struct part {
     char *topic;
     char *key;  /* its position in the store (pos_key) */
     char *lkey; /* the print of its last message in the store (key + "#last") */
+    char *akey; /* that message's offset (key + "#last-at"): a print is checked
+                   only against the offset it was taken at */
     int32_t partition;
     int64_t pending;  /* next offset after the last message in the filling batch, -1: none */
     int64_t pending_print; /* print of that message */
@@ -88,20 +90,23 @@ static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
         k->parts = p;
         k->cap_parts = nc;
     }
-    char key[512], lkey[520];
+    char key[512], lkey[520], akey[520];
     pos_key(k, key, sizeof key, topic, partition);
     snprintf(lkey, sizeof lkey, "%s#last", key); /* '#' is no topic name's */
-    char *t = strdup(topic), *kc = strdup(key), *lc = strdup(lkey);
-    if (!t || !kc || !lc) {
+    snprintf(akey, sizeof akey, "%s#last-at", key);
+    char *t = strdup(topic), *kc = strdup(key), *lc = strdup(lkey), *ac = strdup(akey);
+    if (!t || !kc || !lc || !ac) {
         free(t);
         free(kc);
         free(lc);
+        free(ac);
         return GL_ERR_NOMEM;
     }
     k->parts[k->n_parts++] = (struct part){
         .topic = t,
         .key = kc,
         .lkey = lc,
+        .akey = ac,
         .partition = partition,
         .pending = -1,
         .inflight = -1,
@@ -118,6 +123,7 @@ static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partitio
     free(p->topic);
     free(p->key);
     free(p->lkey);
+    free(p->akey);
     *p = k->parts[--k->n_parts];
 }
 
@@ -151,6 +157,8 @@ static int flush(struct kafka_ctx *k, struct gl_error *err)
         int rc = gl_pipeline_position(k->p, k->parts[i].key, k->parts[i].pending, err);
         if (!rc)
             rc = gl_pipeline_position(k->p, k->parts[i].lkey, k->parts[i].pending_print, err);
+        if (!rc)
+            rc = gl_pipeline_position(k->p, k->parts[i].akey, k->parts[i].pending - 1, err);
         if (rc)
             return rc;
     }
@@ -192,18 +200,19 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
                 continue;
             }
             struct part *pt = find_part(k, tp->topic, tp->partition);
-            int64_t next = -1, print = -1;
+            int64_t next = -1, print = -1, print_at = -1;
             struct gl_error e = {0};
             /* without the cluster's id a stored position could be another
              * cluster's: Kafka's committed offset is used instead */
             if (k->cluster[0] && (gl_store_position(k->st, pt->key, &next, &e) ||
-                                  gl_store_position(k->st, pt->lkey, &print, &e))) {
+                                  gl_store_position(k->st, pt->lkey, &print, &e) ||
+                                  gl_store_position(k->st, pt->akey, &print_at, &e))) {
                 k->fatal = 1;
                 k->ferr = e;
             }
             /* The store's position wins; without one, Kafka's committed
              * offset. From the message before it when its print is known. */
-            bool check = next > 0 && print >= 0;
+            bool check = next > 0 && print >= 0 && print_at == next - 1;
             tp->offset = check ? next - 1 : next >= 0 ? next : RD_KAFKA_OFFSET_INVALID;
             pt->check_at = check ? next - 1 : -1;
             pt->check_print = print;
@@ -293,10 +302,59 @@ static bool all_eof(struct kafka_ctx *k)
     return true;
 }
 
-/* 63 bits of a message's value (a tombstone's: of nothing). */
+/* 63 bits of a message: its timestamp, key and value (a tombstone's told
+ * apart from an empty one), so that repeated values (tombstones, a resent
+ * message) at the same offset of another log differ. */
 static int64_t message_print(const rd_kafka_message_t *m)
 {
-    return (int64_t)(XXH3_64bits(m->payload ? m->payload : "", m->payload ? m->len : 0) >> 1);
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    unsigned char head[26];
+    head[0] = (unsigned char)tt;
+    head[1] = m->payload ? 1 : 0;
+    for (int i = 0; i < 8; i++) {
+        head[2 + i] = (unsigned char)((uint64_t)ts >> (8 * i));
+        head[10 + i] = (unsigned char)((uint64_t)m->key_len >> (8 * i));
+        head[18 + i] = (unsigned char)((uint64_t)m->len >> (8 * i));
+    }
+    uint64_t h = XXH3_64bits(head, sizeof head);
+    h = XXH3_64bits_withSeed(m->key ? m->key : "", m->key ? m->key_len : 0, h);
+    h = XXH3_64bits_withSeed(m->payload ? m->payload : "", m->payload ? m->len : 0, h);
+    return (int64_t)(h >> 1);
+}
+
+/* Reads a partition from its start again (its log was replaced). */
+static void reread(struct kafka_ctx *k, struct part *pt)
+{
+    pt->eof = false;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, pt->topic, pt->partition)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, list, 10000);
+    if (e || list->elems[0].err) { /* reading on would skip the new log's start */
+        k->fatal = 1;
+        gl_error_set(&k->ferr, GL_ERR_KAFKA, 0, "kafka: %s [%d]: seek to the start: %s",
+                     pt->topic, (int)pt->partition,
+                     e ? rd_kafka_error_string(e) : rd_kafka_err2str(list->elems[0].err));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* The end of a partition reached while its resume is unchecked: the log
+ * ends at or before the message collected last, so it is not the log that
+ * was collected (created again, shorter): read it from its start. */
+static void check_end(struct kafka_ctx *k, struct part *pt, int64_t end)
+{
+    int64_t at = pt->check_at;
+    pt->check_at = -1;
+    gl_log(GL_LOG_WARN, "kafka",
+           "%s [%d]: the log ends at offset %lld, before the stored position %lld (topic "
+           "created again?): reading it from its start (events stored before are "
+           "duplicates, not stored twice)",
+           pt->topic, (int)pt->partition, (long long)end, (long long)(at + 1));
+    if (end > 0)
+        reread(k, pt);
 }
 
 /* The first message of a partition resumed at a stored position: true when
@@ -335,17 +393,7 @@ static bool check_resume(struct kafka_ctx *k, struct part *pt, const rd_kafka_me
            "again, or the log replaced): reading the partition from its start (events stored "
            "before are duplicates, not stored twice)",
            topic, part, (long long)at);
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic, pt->partition)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, list, 10000);
-    if (e || list->elems[0].err) { /* reading on would skip the new log's start */
-        k->fatal = 1;
-        gl_error_set(&k->ferr, GL_ERR_KAFKA, 0, "kafka: %s [%d]: seek to the start: %s", topic,
-                     part, e ? rd_kafka_error_string(e) : rd_kafka_err2str(list->elems[0].err));
-        rd_kafka_error_destroy(e);
-    }
-    rd_kafka_topic_partition_list_destroy(list);
+    reread(k, pt);
     return true;
 }
 
@@ -372,7 +420,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     if (!rc)
         rc = conf_set(conf, "enable.auto.commit", "true", err);
     if (!rc)
-        rc = conf_set(conf, "enable.partition.eof", cfg->exit_at_end ? "true" : "false", err);
+        rc = conf_set(conf, "enable.partition.eof", "true", err); /* see check_end */
     /* The high-level consumer's prefetch limits apply to its one queue for
      * all partitions, and once the fetcher pauses at a limit it waits ~1 s
      * before fetching again: at the defaults (100,000 messages, 64 MiB)
@@ -455,7 +503,9 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         if (m) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 struct part *pt = find_part(&k, rd_kafka_topic_name(m->rkt), m->partition);
-                if (pt)
+                if (pt && pt->check_at >= 0 && m->offset <= pt->check_at)
+                    check_end(&k, pt, m->offset);
+                else if (pt)
                     pt->eof = true;
             } else if (m->err) {
                 gl_log(rd_kafka_message_errstr(m) ? GL_LOG_WARN : GL_LOG_WARN, "kafka",
@@ -540,6 +590,7 @@ done:
         free(k.parts[i].topic);
         free(k.parts[i].key);
         free(k.parts[i].lkey);
+        free(k.parts[i].akey);
     }
     free(k.parts);
     return rc;
