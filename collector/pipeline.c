@@ -287,6 +287,7 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t
         .reason = reason,
         .stream = at->stream,
         .at = at->offset,
+        .stamp = at->stamp,
     };
     int rc = gl_store_batch_quarantine(p->cur->batch, &r);
     gl_buf_free(&red_reason);

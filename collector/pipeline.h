@@ -52,6 +52,7 @@ struct gl_pipeline_at {
      * second quarantine entry (see gl_store_refusal). */
     const char *stream;
     int64_t offset;
+    int64_t stamp; /* tells inputs at one place apart (a Kafka message's time) */
     /* a position to store with the batch that holds the message, or NULL */
     const char *pos_source;
     int64_t pos_next;

@@ -135,12 +135,11 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
 }
 
 /* A JSON document spread over lines. Its first line starts with '{' or '['
- * and leaves a bracket open; it ends with the line that closes it. Two kinds
- * of line end it early, unclosed (a line cut short, a writer that died),
- * and are then read as usual: a line that is a valid event on its own, and
- * in an indented document (a pretty printer indents what is inside) a line
- * starting with '{' or '['. So a cut line does not swallow the events after
- * it, and an unindented document (indent=0) is still read whole. */
+ * and leaves a bracket open; it ends with the line that closes it. Some
+ * lines end it early, unclosed (a line cut short, a writer that died), and
+ * are then read as usual (see doc_breaks). So a cut line does not swallow
+ * the lines after it, and an unindented document (indent=0) is still read
+ * whole. */
 struct doc {
     bool open;
     struct gl_buf buf;      /* its lines joined by '\n', at most 'limit' bytes */
@@ -177,6 +176,15 @@ static void doc_scan(struct doc *d, const char *s, size_t n)
     }
 }
 
+/* A first line that is only '{' or '[': a document being written. */
+static bool bare(const struct doc *d)
+{
+    size_t n = d->buf.len;
+    while (n && (d->buf.data[n - 1] == ' ' || d->buf.data[n - 1] == '\t'))
+        n--;
+    return n == 1;
+}
+
 /* Starts a document at a line of the input. */
 static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
 {
@@ -195,7 +203,7 @@ static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
  * kept (what is past it cannot change what becomes of the document). */
 static int doc_add(struct doc *d, const char *line, size_t len, size_t n, bool cut, size_t limit)
 {
-    if (d->lines == 1)
+    if (d->lines == 1 && !d->cut)
         d->indented = len && (line[0] == ' ' || line[0] == '\t');
     d->lines++;
     doc_scan(d, line, len);
@@ -206,6 +214,21 @@ static int doc_add(struct doc *d, const char *line, size_t len, size_t n, bool c
     size_t room = d->buf.len < limit ? limit - d->buf.len : 0;
     d->cut |= len > room;
     return gl_buf_append(&d->buf, line, len < room ? len : room);
+}
+
+/* Whether a line ends an open document early: a valid event on its own;
+ * as the document's second line, one starting with '{' or '['; in an
+ * indented document (a pretty printer indents what is inside; one whose
+ * first line was cut short is taken as one), a line that neither is
+ * indented nor closes a bracket. */
+static bool doc_breaks(const struct doc *d, const char *line, size_t len, bool valid)
+{
+    if (!len || valid)
+        return valid;
+    bool inner = line[0] == ' ' || line[0] == '\t' || line[0] == '}' || line[0] == ']';
+    if (d->lines == 1)
+        return line[0] == '{' || line[0] == '[' || (d->cut && !inner);
+    return d->indented && !inner;
 }
 
 /* Whether a line (without its newline) may start a document: cheap for the
@@ -424,9 +447,8 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
             len -= 3;
         }
         /* a line that starts anew ends an open document, unclosed */
-        bool anew = d.open && len &&
-                    (((line[0] == '{' || line[0] == '[') && d.indented) ||
-                     (!dropped && gl_pipeline_valid(p, line, len)));
+        bool anew = d.open && doc_breaks(&d, line, len,
+                                         !dropped && len && gl_pipeline_valid(p, line, len));
         if (anew) {
             d.open = false;
             if ((rc = feed_one(&f, &d, offset, err)) != GL_OK)
@@ -512,9 +534,10 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
                                     "incomplete JSON document: the input ended (or the "
                                     "collector stopped) before its closing bracket",
                                     err);
-    } else if (!rc && d.open && d.lines == 1) {
-        /* one line with its newline: no document being written, a line cut
-         * short (a later run could not tell it apart either) */
+    } else if (!rc && d.open && d.lines == 1 && in.eof && (d.cut || !bare(&d))) {
+        /* the file's last line, with its newline and more than a bracket:
+         * a line cut short, not a document being written (a later run
+         * could not tell either) */
         d.open = false;
         if ((rc = feed_one(&f, &d, offset, err)) == GL_OK)
             last_pos = offset;

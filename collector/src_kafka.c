@@ -350,11 +350,15 @@ static void check_end(struct kafka_ctx *k, struct part *pt, int64_t end)
     pt->check_at = -1;
     gl_log(GL_LOG_WARN, "kafka",
            "%s [%d]: the log ends at offset %lld, before the stored position %lld (topic "
-           "created again?): reading it from its start (events stored before are "
-           "duplicates, not stored twice)",
-           pt->topic, (int)pt->partition, (long long)end, (long long)(at + 1));
+           "created again?)%s",
+           pt->topic, (int)pt->partition, (long long)end, (long long)(at + 1),
+           end > 0 ? ": reading it from its start (events stored before are duplicates, not "
+                     "stored twice)"
+                   : "");
     if (end > 0)
         reread(k, pt);
+    else
+        pt->eof = true; /* nothing to read: no other end comes */
 }
 
 /* The first message of a partition resumed at a stored position: true when
@@ -532,6 +536,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                     .origin = origin,
                     .stream = pt && k.cluster[0] ? pt->key : NULL,
                     .offset = m->offset,
+                    .stamp = rd_kafka_message_timestamp(m, NULL),
                 };
                 rc = m->payload
                          ? gl_pipeline_ingest(p, m->payload, m->len, &at, err)

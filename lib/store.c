@@ -13,7 +13,7 @@
  *   dedup       event id -> u64be seq
  *   positions   source name -> i64be next offset
  *   quarantine  u64be qseq -> msgpack {t, origin, reason, len, raw, esc}
- *   quarantine_seen  16 bytes of SHA-256(stream, offset, length, stored raw)
+ *   quarantine_seen  16 bytes of SHA-256(stream, offset, length, stamp, stored raw)
  *               -> u64be qseq: a refused input read again is not kept twice
  *               (added to format 3 stores when a writer opens them; entries
  *               from before have no key, so one repeat of those can enter)
@@ -922,10 +922,11 @@ static int refusal_key(struct gl_store_batch *b, const struct gl_store_refusal *
         return GL_ERR_NOMEM;
     if (!b->addctx && !(b->addctx = EVP_MD_CTX_new()))
         return GL_ERR_NOMEM;
-    unsigned char nums[16], md[EVP_MAX_MD_SIZE];
+    unsigned char nums[24], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     put_u64be(nums, (uint64_t)r->at);
     put_u64be(nums + 8, (uint64_t)r->orig_len);
+    put_u64be(nums + 16, (uint64_t)r->stamp);
     if (!EVP_DigestInit_ex(b->addctx, b->sha256, NULL) ||
         !EVP_DigestUpdate(b->addctx, r->stream, strlen(r->stream) + 1) ||
         !EVP_DigestUpdate(b->addctx, nums, sizeof nums) ||

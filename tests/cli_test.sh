@@ -443,6 +443,29 @@ n=$(cat "$tmp/longfirst"/*.mdb | grep -a -c LONGFIRSTSECRET1)
 grep -q "read 1, stored 0, duplicates 0, quarantined 1," "$tmp/log.lf"
 check "a document with an over-long first line: one entry, its secret not kept ($n found)" test $? = 0 -a "$n" = 0
 
+# (from a review) a growing file whose last line is a bare '{' (a document
+# being written): it waits, and the document is read whole once complete;
+# a line cut short ends at a following line that is not indented, so junk
+# after it gets entries of its own
+python3 - "$src/samples/agents.ndjson" "$tmp" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][:2]
+doc = json.dumps(dict(evs[0], attrs={"token": "BAREBRACESECRET1"}), indent=2) + "\n"
+open(sys.argv[2] + "/bare-full.ndjson", "w").write(doc + json.dumps(evs[1]) + "\n")
+open(sys.argv[2] + "/bare.ndjson", "w").write(doc[:2])
+open(sys.argv[2] + "/cutjunk.ndjson", "w").write('{"id":"long","pad":"' + "L" * 200000 + '"}\n'
+    + "this is not json\n" + json.dumps(evs[1]) + "\n")
+PY
+"$collector" -q --input "$tmp/bare.ndjson" --store "$tmp/bare" 2>/dev/null
+cp "$tmp/bare-full.ndjson" "$tmp/bare.ndjson"
+"$collector" --input "$tmp/bare.ndjson" --store "$tmp/bare" 2>"$tmp/log.bare"
+n=$(cat "$tmp/bare"/*.mdb | grep -a -c BAREBRACESECRET1)
+grep -q "read 2, stored 2, duplicates 0, quarantined 0," "$tmp/log.bare"
+check "a file ending in a bare '{' waits; the document is read whole later ($n secrets found)" test $? = 0 -a "$n" = 0
+"$collector" --input "$tmp/cutjunk.ndjson" --store "$tmp/cutjunk" 2>"$tmp/log.cj"
+grep -q "read 3, stored 1, duplicates 0, quarantined 2," "$tmp/log.cj"
+check "a line over the keep limit does not swallow the junk line after it" test $? = 0
+
 # (from a review) what the quarantine keeps of an over-long line must not
 # depend on where the reader's buffer cut it: read after a resume and again
 # --from-start, it is the same entry

@@ -66,10 +66,13 @@ struct gl_store_refusal {
     const char *reason; /* why it was refused */
     /* The input's place in a stream that can be read again (a file's path,
      * a Kafka partition), NULL for one that cannot (a pipe): an entry whose
-     * stream, offset 'at', length and stored bytes match an earlier entry's
+     * stream, offset 'at', stamp, length and stored bytes match an earlier entry's
      * is a repeat (a file read again) and is not stored twice. */
     const char *stream;
     int64_t at;
+    int64_t stamp; /* part of the key too: what else tells an input at one
+                      place from another (a Kafka message's timestamp, for
+                      a topic created again) */
 };
 
 /* Queues a quarantine entry; 'r' and what it points to are copied. */
