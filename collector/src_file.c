@@ -146,7 +146,9 @@ struct doc {
     size_t total;           /* its length in the input */
     bool cut;               /* buf lacks some of it */
     unsigned lines;
-    bool indented;          /* its second line is (before that: taken to be) */
+    bool decided;           /* a line with content came after the first */
+    bool bare;              /* the first line is only its bracket */
+    bool indented;          /* that line is (before it: taken to be) */
     int64_t offset, lineno; /* of its first line */
     long depth;             /* brackets open at the end of what was added */
 };
@@ -176,15 +178,6 @@ static void doc_scan(struct doc *d, const char *s, size_t n)
     }
 }
 
-/* A first line that is only '{' or '[': a document being written. */
-static bool bare(const struct doc *d)
-{
-    size_t n = d->buf.len;
-    while (n && (d->buf.data[n - 1] == ' ' || d->buf.data[n - 1] == '\t'))
-        n--;
-    return n == 1;
-}
-
 /* Starts a document at a line of the input. */
 static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
 {
@@ -192,6 +185,7 @@ static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
     d->total = 0;
     d->cut = false;
     d->lines = 0;
+    d->decided = false;
     d->indented = true;
     d->depth = 0;
     d->offset = offset;
@@ -203,8 +197,15 @@ static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
  * kept (what is past it cannot change what becomes of the document). */
 static int doc_add(struct doc *d, const char *line, size_t len, size_t n, bool cut, size_t limit)
 {
-    if (d->lines == 1 && !d->cut)
-        d->indented = len && (line[0] == ' ' || line[0] == '\t');
+    if (d->lines == 0) {
+        size_t k = len;
+        while (k && (line[k - 1] == ' ' || line[k - 1] == '\t'))
+            k--;
+        d->bare = k == 1 && !cut;
+    } else if (!d->decided && !blank(line, len)) {
+        d->decided = true;
+        d->indented = d->cut || !d->bare || line[0] == ' ' || line[0] == '\t';
+    }
     d->lines++;
     doc_scan(d, line, len);
     d->total += n;
@@ -217,17 +218,21 @@ static int doc_add(struct doc *d, const char *line, size_t len, size_t n, bool c
 }
 
 /* Whether a line ends an open document early: a valid event on its own;
- * as the document's second line, one starting with '{' or '['; in an
- * indented document (a pretty printer indents what is inside; one whose
- * first line was cut short is taken as one), a line that neither is
- * indented nor closes a bracket. */
+ * as the first line with content after the first, one starting with '{' or
+ * '[', or, after a first line with more than its bracket (as an unindented
+ * printer never writes it), one that neither is indented nor closes a
+ * bracket; in an indented document (a pretty printer indents what is
+ * inside), a line that neither is indented nor closes a bracket. */
 static bool doc_breaks(const struct doc *d, const char *line, size_t len, bool valid)
 {
-    if (!len || valid)
+    if (valid || blank(line, len))
         return valid;
-    bool inner = line[0] == ' ' || line[0] == '\t' || line[0] == '}' || line[0] == ']';
-    if (d->lines == 1)
-        return line[0] == '{' || line[0] == '[' || (d->cut && !inner);
+    /* what no event starts with: indentation, a closing bracket, a comma
+     * (the leading-comma style) */
+    bool inner = line[0] == ' ' || line[0] == '\t' || line[0] == '}' || line[0] == ']' ||
+                 line[0] == ',';
+    if (!d->decided)
+        return line[0] == '{' || line[0] == '[' || ((d->cut || !d->bare) && !inner);
     return d->indented && !inner;
 }
 
@@ -321,8 +326,11 @@ static int feed_one(struct feed *f, const struct doc *d, int64_t pos, struct gl_
         .pos_next = pos,
     };
     const char *buf = d->buf.data ? d->buf.data : "";
-    return d->cut ? gl_pipeline_ingest_cut(f->p, buf, d->buf.len, d->total, &at, err)
-          : gl_pipeline_ingest(f->p, buf, d->buf.len, &at, err);
+    size_t len = d->buf.len; /* blank lines after a document are no part of it */
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+        len--;
+    return d->cut ? gl_pipeline_ingest_cut(f->p, buf, len, d->total, &at, err)
+                  : gl_pipeline_ingest(f->p, buf, len, &at, err);
 }
 
 static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
@@ -534,13 +542,14 @@ static int file_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, stru
                                     "incomplete JSON document: the input ended (or the "
                                     "collector stopped) before its closing bracket",
                                     err);
-    } else if (!rc && d.open && d.lines == 1 && in.eof && (d.cut || !bare(&d))) {
+    } else if (!rc && d.open && !d.decided && in.eof && !d.bare) {
         /* the file's last line, with its newline and more than a bracket:
-         * a line cut short, not a document being written (a later run
-         * could not tell either) */
+         * most likely a line cut short, quarantined now; but the position
+         * stays before it, so if a document goes on after it, a later run
+         * reads the document whole (this line alone again is a repeat) */
         d.open = false;
-        if ((rc = feed_one(&f, &d, offset, err)) == GL_OK)
-            last_pos = offset;
+        if ((rc = feed_one(&f, &d, d.offset, err)) == GL_OK)
+            last_pos = d.offset;
     } else if (!rc && d.open) {
         gl_log(GL_LOG_INFO, "file",
                "%s: the JSON document from byte %lld is not closed yet: left for a later run",

@@ -466,6 +466,21 @@ check "a file ending in a bare '{' waits; the document is read whole later ($n s
 grep -q "read 3, stored 1, duplicates 0, quarantined 2," "$tmp/log.cj"
 check "a line over the keep limit does not swallow the junk line after it" test $? = 0
 
+# (from a review) a file ending in a first line with content: quarantined,
+# but the position stays before it, so the document it starts is read whole
+# once it goes on (the value is redacted with its name in view); a blank
+# second line does not make a document swallow the rest of the file
+printf '{"env": [{"name": "DB_PASSWORD",\n' > "$tmp/grow3.ndjson"
+"$collector" -q --input "$tmp/grow3.ndjson" --store "$tmp/grow3" 2>/dev/null
+printf '  "value": "GROW3SECRETVALUE"}]}\n' >> "$tmp/grow3.ndjson"
+"$collector" -q --input "$tmp/grow3.ndjson" --store "$tmp/grow3" 2>/dev/null
+n=$(cat "$tmp/grow3"/*.mdb | grep -a -c GROW3SECRETVALUE)
+check "a document continued after its first line ended a run: its secret is redacted ($n found)" test "$n" = 0
+{ printf '{\n\n'; head -n 2 "$src/samples/agents.ndjson" | python3 -c 'import sys,json; [print(json.dumps(json.loads(l), indent=2)) for l in sys.stdin]'; } > "$tmp/blank2.ndjson"
+"$collector" --input "$tmp/blank2.ndjson" --store "$tmp/blank2" 2>"$tmp/log.b2"
+grep -q "read 3, stored 2, duplicates 0, quarantined 1," "$tmp/log.b2"
+check "an unclosed '{' with a blank second line does not swallow the documents after it" test $? = 0
+
 # (from a review) what the quarantine keeps of an over-long line must not
 # depend on where the reader's buffer cut it: read after a resume and again
 # --from-start, it is the same entry
