@@ -134,6 +134,15 @@ static int next_line(struct lines *r, int timeout_ms, bool no_read, char **line,
     }
 }
 
+/* 'len' without the blanks and line ends at the end of s. */
+static size_t trim_end(const char *s, size_t len)
+{
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+                   s[len - 1] == '\r'))
+        len--;
+    return len;
+}
+
 /* A JSON document spread over lines. Its first line starts with '{' or '['
  * and leaves a bracket open; it ends with the line that closes it. Some
  * lines end it early, unclosed (a line cut short, a writer that died), and
@@ -197,12 +206,9 @@ static void doc_begin(struct doc *d, int64_t offset, int64_t lineno)
  * kept (what is past it cannot change what becomes of the document). */
 static int doc_add(struct doc *d, const char *line, size_t len, size_t n, bool cut, size_t limit)
 {
-    if (d->lines == 0) {
-        size_t k = len;
-        while (k && (line[k - 1] == ' ' || line[k - 1] == '\t'))
-            k--;
-        d->bare = k == 1 && !cut;
-    } else if (!d->decided && !blank(line, len)) {
+    if (d->lines == 0)
+        d->bare = trim_end(line, len) == 1 && !cut;
+    else if (!d->decided && !blank(line, len)) {
         d->decided = true;
         d->indented = d->cut || !d->bare || line[0] == ' ' || line[0] == '\t';
     }
@@ -242,8 +248,7 @@ static bool doc_starts(const char *line, size_t len, bool cut)
 {
     if (!len || (line[0] != '{' && line[0] != '['))
         return false;
-    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
-        len--;
+    len = trim_end(line, len);
     return cut || (line[len - 1] != '}' && line[len - 1] != ']');
 }
 
@@ -303,7 +308,6 @@ static int flush_file(struct gl_pipeline *p, int fd, const char *head_key, int64
     return gl_pipeline_flush(p, err);
 }
 
-
 /* What file_run hands the pipeline each input with. */
 struct feed {
     struct gl_pipeline *p;
@@ -326,9 +330,7 @@ static int feed_one(struct feed *f, const struct doc *d, int64_t pos, struct gl_
         .pos_next = pos,
     };
     const char *buf = d->buf.data ? d->buf.data : "";
-    size_t len = d->buf.len; /* blank lines after a document are no part of it */
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-        len--;
+    size_t len = trim_end(buf, d->buf.len); /* blank lines after a document are no part of it */
     return d->cut ? gl_pipeline_ingest_cut(f->p, buf, len, d->total, &at, err)
                   : gl_pipeline_ingest(f->p, buf, len, &at, err);
 }

@@ -17,10 +17,9 @@
 
 struct part {
     char *topic;
-    char *key;  /* its position in the store (pos_key) */
-    char *lkey; /* the print of its last message in the store (key + "#last") */
-    char *akey; /* that message's offset (key + "#last-at"): a print is checked
-                   only against the offset it was taken at */
+    char *key; /* its position in the store (pos_key); key + PRINT_KEY holds
+                  the print of its last message, key + PRINT_AT_KEY that
+                  message's offset (a print is checked only against it) */
     int32_t partition;
     int64_t pending;  /* next offset after the last message in the filling batch, -1: none */
     int64_t pending_print; /* print of that message */
@@ -61,6 +60,16 @@ static void pos_key(const struct kafka_ctx *k, char *out, size_t n, const char *
         snprintf(out, n, "kafka/%s/%d", topic, (int)partition);
 }
 
+#define PRINT_KEY    "#last" /* '#' is in no topic's name */
+#define PRINT_AT_KEY "#last-at"
+
+/* One of a partition's keys in the store: its position's + 'suffix'. */
+static const char *part_key(const struct part *pt, const char *suffix, char out[600])
+{
+    snprintf(out, 600, "%s%s", pt->key, suffix);
+    return out;
+}
+
 /* Messages come in runs of one partition (a fetch's message set): the
  * partition found last is tried first. */
 static struct part *find_part(struct kafka_ctx *k, const char *topic, int32_t partition)
@@ -90,23 +99,17 @@ static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
         k->parts = p;
         k->cap_parts = nc;
     }
-    char key[512], lkey[520], akey[520];
+    char key[512];
     pos_key(k, key, sizeof key, topic, partition);
-    snprintf(lkey, sizeof lkey, "%s#last", key); /* '#' is no topic name's */
-    snprintf(akey, sizeof akey, "%s#last-at", key);
-    char *t = strdup(topic), *kc = strdup(key), *lc = strdup(lkey), *ac = strdup(akey);
-    if (!t || !kc || !lc || !ac) {
+    char *t = strdup(topic), *kc = strdup(key);
+    if (!t || !kc) {
         free(t);
         free(kc);
-        free(lc);
-        free(ac);
         return GL_ERR_NOMEM;
     }
     k->parts[k->n_parts++] = (struct part){
         .topic = t,
         .key = kc,
-        .lkey = lc,
-        .akey = ac,
         .partition = partition,
         .pending = -1,
         .inflight = -1,
@@ -122,8 +125,6 @@ static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partitio
         return;
     free(p->topic);
     free(p->key);
-    free(p->lkey);
-    free(p->akey);
     *p = k->parts[--k->n_parts];
 }
 
@@ -152,13 +153,16 @@ static void on_durable(void *arg)
 static int flush(struct kafka_ctx *k, struct gl_error *err)
 {
     for (size_t i = 0; i < k->n_parts; i++) {
-        if (k->parts[i].pending < 0)
+        const struct part *pt = &k->parts[i];
+        if (pt->pending < 0)
             continue;
-        int rc = gl_pipeline_position(k->p, k->parts[i].key, k->parts[i].pending, err);
+        char key[600];
+        int rc = gl_pipeline_position(k->p, pt->key, pt->pending, err);
         if (!rc)
-            rc = gl_pipeline_position(k->p, k->parts[i].lkey, k->parts[i].pending_print, err);
+            rc = gl_pipeline_position(k->p, part_key(pt, PRINT_KEY, key), pt->pending_print, err);
         if (!rc)
-            rc = gl_pipeline_position(k->p, k->parts[i].akey, k->parts[i].pending - 1, err);
+            rc = gl_pipeline_position(k->p, part_key(pt, PRINT_AT_KEY, key), pt->pending - 1,
+                                      err);
         if (rc)
             return rc;
     }
@@ -201,12 +205,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
             }
             struct part *pt = find_part(k, tp->topic, tp->partition);
             int64_t next = -1, print = -1, print_at = -1;
+            char key[600];
             struct gl_error e = {0};
             /* without the cluster's id a stored position could be another
              * cluster's: Kafka's committed offset is used instead */
-            if (k->cluster[0] && (gl_store_position(k->st, pt->key, &next, &e) ||
-                                  gl_store_position(k->st, pt->lkey, &print, &e) ||
-                                  gl_store_position(k->st, pt->akey, &print_at, &e))) {
+            if (k->cluster[0] &&
+                (gl_store_position(k->st, pt->key, &next, &e) ||
+                 gl_store_position(k->st, part_key(pt, PRINT_KEY, key), &print, &e) ||
+                 gl_store_position(k->st, part_key(pt, PRINT_AT_KEY, key), &print_at, &e))) {
                 k->fatal = 1;
                 k->ferr = e;
             }
@@ -594,8 +600,6 @@ done:
     for (size_t i = 0; i < k.n_parts; i++) {
         free(k.parts[i].topic);
         free(k.parts[i].key);
-        free(k.parts[i].lkey);
-        free(k.parts[i].akey);
     }
     free(k.parts);
     return rc;
