@@ -48,6 +48,9 @@ static void usage(FILE *out)
             "  -i, --input FILE|-      read NDJSON from a file or stdin instead of Kafka (an\n"
             "                          event over several lines, as jq . prints it, too)\n"
             "      --from-start        --input: ignore the stored position, reread the file\n"
+            "      --mappings DIR|none records of other formats (CloudTrail, Kubernetes\n"
+            "                          audit) made canonical events by the rules in DIR\n"
+            "                          (default: schemas/mappings)\n"
             "  -e, --exit-at-end       stop when every assigned partition (or the file) is\n"
             "                          drained\n"
             "Store:\n"
@@ -80,6 +83,7 @@ static void usage(FILE *out)
             "      -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 \\\n"
             "      -X sasl.username=grantline -X sasl.password=... -X ssl.ca.location=/etc/ca.pem\n"
             "  grantline-collector --input samples/agents.ndjson --store ./store\n"
+            "  jq -c '.Records[]' cloudtrail/*.json | grantline-collector --input - --store ./store\n"
             "  zcat events.ndjson.gz | grantline-collector --input - --store ./store\n");
 }
 
@@ -112,7 +116,8 @@ int main(int argc, char **argv)
         OPT_PROGRESS,
         OPT_LOGFMT,
         OPT_FROM_START,
-        OPT_REDACT_KEY
+        OPT_REDACT_KEY,
+        OPT_MAPPINGS
     };
     static const struct option opts[] = {
         {"brokers", required_argument, 0, 'b'},  {"topic", required_argument, 0, 't'},
@@ -127,12 +132,14 @@ int main(int argc, char **argv)
         {"log-format", required_argument, 0, OPT_LOGFMT},
         {"from-start", no_argument, 0, OPT_FROM_START},
         {"redact-key-file", required_argument, 0, OPT_REDACT_KEY},
+        {"mappings", required_argument, 0, OPT_MAPPINGS},
         {"quiet", no_argument, 0, 'q'},          {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     struct gl_source_cfg cfg = {0};
-    const char *store_dir = NULL, *rules = NULL, *key_file = NULL;
+    const char *store_dir = NULL, *rules = NULL, *key_file = NULL, *maps_dir = NULL;
+    struct gl_mappings *maps = NULL;
     const char **props = calloc((size_t)argc, sizeof *props);
     struct gl_pipeline_opts popts = {.batch_max = 50000,
                                      .batch_us = 500000,
@@ -211,6 +218,9 @@ int main(int argc, char **argv)
         case OPT_REDACT_KEY:
             key_file = optarg;
             break;
+        case OPT_MAPPINGS:
+            maps_dir = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -272,6 +282,15 @@ int main(int argc, char **argv)
         exit_code = 3;
         goto done;
     }
+    /* configuration first: a broken mapping creates no store */
+    char maps_path[4096];
+    if (!maps_dir)
+        maps_dir = gl_schema_path("mappings", maps_path, sizeof maps_path);
+    if (strcmp(maps_dir, "none") && gl_mappings_load(maps_dir, &maps, &err)) {
+        gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
+        exit_code = 2;
+        goto done;
+    }
     if (gl_store_open(store_dir, GL_STORE_CREATE, map_mib << 20, &st, &err)) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
         exit_code = 3;
@@ -302,6 +321,7 @@ int main(int argc, char **argv)
         exit_code = 2;
         goto done;
     }
+    popts.maps = maps;
     if (gl_pipeline_new(st, rd, &popts, &p, &err)) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
         exit_code = 3;
@@ -312,8 +332,12 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    gl_log(GL_LOG_INFO, "collector", "source %s -> store %s (%zu secret rules)", src->name,
-           store_dir, gl_redactor_rule_count(rd));
+    char maps_list[256] = "";
+    for (size_t i = 0, at = 0; i < gl_mappings_count(maps) && at < sizeof maps_list; i++)
+        at += (size_t)snprintf(maps_list + at, sizeof maps_list - at, "%s%s", i ? ", " : "",
+                               gl_mappings_name(maps, i));
+    gl_log(GL_LOG_INFO, "collector", "source %s -> store %s (%zu secret rules; mappings: %s)",
+           src->name, store_dir, gl_redactor_rule_count(rd), maps_list[0] ? maps_list : "none");
     int rc = src->run(&cfg, p, st, &stop_flag, &err);
     ran = true;
     const struct gl_pipeline_counters *cnt = gl_pipeline_counters(p);
@@ -357,6 +381,7 @@ done:
                    (double)(gl_tstamp_now() - t0) / 1e6);
     }
     gl_redactor_free(rd);
+    gl_mappings_free(maps);
     gl_store_close(st);
     free(props);
     return exit_code;

@@ -5,6 +5,7 @@
 #define GL_COLLECTOR_PIPELINE_H
 
 #include "grantline/error.h"
+#include "grantline/mapping.h"
 #include "grantline/redact.h"
 #include "grantline/store.h"
 
@@ -20,6 +21,7 @@ struct gl_pipeline_opts {
     size_t max_message;    /* larger messages are quarantined */
     size_t quarantine_cap; /* raw bytes kept per quarantined message */
     int64_t progress_us;   /* progress line interval, 0: none */
+    const struct gl_mappings *maps; /* borrowed: other formats' records (NULL: none) */
 };
 
 struct gl_pipeline_counters {

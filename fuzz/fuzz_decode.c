@@ -1,9 +1,11 @@
 /* libFuzzer target: one input message through what the collector does with
- * it — decode (JSON or msgpack), validate, redact and encode — then decode
+ * it — decode (JSON or msgpack; records of other formats through the shipped
+ * source mappings), validate, redact and encode — then decode
  * the stored form and print it as JSON. Attacker-influenced bytes must never
  * crash, hang or leak, and every accepted event must round-trip.
  * Build and run: bash fuzz/run.sh [SECONDS] */
 #include "grantline/event.h"
+#include "grantline/mapping.h"
 #include "grantline/redact.h"
 
 #include <stdint.h>
@@ -13,6 +15,7 @@
 
 static struct gl_decoder *dec, *dec2;
 static struct gl_redactor *rd;
+static struct gl_mappings *maps; /* the shipped ones: records of other formats too */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -27,6 +30,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "%s\n", err.msg);
         abort();
     }
+    if (gl_mappings_load(GL_SOURCE_SCHEMAS "/mappings", &maps, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        abort();
+    }
+    gl_decoder_set_mappings(dec, maps);
     return 0;
 }
 

@@ -8,7 +8,7 @@ secs=${1:-60}
 out=build-fuzz
 mkdir -p "$out/corpus"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_XOPEN_SOURCE=700 -Iinclude"
-srcs="lib/buf.c lib/error.c lib/event.c lib/log.c lib/redact.c lib/schemas.c lib/tstamp.c"
+srcs="lib/arena.c lib/buf.c lib/error.c lib/event.c lib/jtree.c lib/log.c lib/mapping.c lib/redact.c lib/schemas.c lib/tstamp.c"
 clang++ $flags -std=c++17 $(pkg-config --cflags simdjson) -c lib/json_parse.cpp \
   -o "$out/json_parse.o"
 # linked by clang++: the C++ shim needs the C++ parts of the sanitizer runtimes
@@ -18,7 +18,8 @@ clang++ $flags -DGL_RULES="\"$PWD/schemas/secrets.rules\"" -DGL_SOURCE_SCHEMAS="
   $(pkg-config --cflags --libs msgpack libpcre2-8 simdjson libcrypto libxxhash)
 # seeds: every sample, valid, invalid and malformed line as its own file
 i=0
-for f in samples/agents.ndjson samples/malformed.ndjson tests/data/valid_events.ndjson; do
+for f in samples/agents.ndjson samples/malformed.ndjson samples/cloudtrail.ndjson \
+         samples/k8s-audit.ndjson tests/data/valid_events.ndjson; do
   while IFS= read -r line; do i=$((i + 1)); printf '%s' "$line" > "$out/corpus/seed-$i"; done < "$f"
 done
 cut -f2- tests/data/invalid_events.tsv | while IFS= read -r line; do

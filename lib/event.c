@@ -5,6 +5,7 @@
  * Checklist: a new key needs key_table, decode_map, gl_event_encode, the JSON
  * schema in schemas/ and tests/unit/check_event.c. */
 #include "grantline/event.h"
+#include "grantline/mapping.h"
 
 #include "grantline/tstamp.h"
 
@@ -124,6 +125,8 @@ struct gl_decoder {
     const char *sax_error; /* our own reason when a callback aborts */
     bool sax_nomem;        /* ... because memory ran out */
     struct gl_json *json;  /* the JSON parser, made at the first JSON message */
+    const struct gl_mappings *maps; /* borrowed: records of other formats */
+    const struct gl_mapping_rule *mapped; /* the rule that mapped the last message, or NULL */
 };
 
 struct gl_decoder *gl_decoder_new(void)
@@ -994,6 +997,17 @@ static int unpack(struct gl_decoder *d, const char *buf, size_t len, msgpack_obj
     return GL_OK;
 }
 
+static bool map_has(const msgpack_object *m, const char *key, size_t len)
+{
+    for (uint32_t i = 0; i < m->via.map.size; i++) {
+        const msgpack_object *k = &m->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+            memcmp(k->via.str.ptr, key, len) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool is_msgpack_map_byte(unsigned char c)
 {
     return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
@@ -1025,7 +1039,42 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     if (!keep)
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     *keep = root;
-    return decode_map(d, keep, &v, ev);
+    d->mapped = NULL;
+    rc = decode_map(d, keep, &v, ev);
+    /* A record without a type is never a valid event, but may be another
+     * format's: tried only then, so canonical events pay nothing. The
+     * mapped event points into the record, which stays in the zone. */
+    if (rc != GL_ERR_INVALID || !d->maps || root.type != MSGPACK_OBJECT_MAP ||
+        map_has(&root, "type", 4))
+        return rc;
+    msgpack_object *mapped = msgpack_zone_malloc(&d->zone, sizeof *mapped);
+    if (!mapped)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    struct gl_error merr = {0};
+    switch (gl_mappings_apply(d->maps, keep, &d->zone, mapped, &d->mapped, &merr)) {
+    case GL_MAPPING_NONE:
+        return rc; /* the canonical reason stands */
+    case GL_MAPPING_REFUSED:
+        if (err)
+            *err = merr;
+        return merr.code ? merr.code : GL_ERR_INVALID;
+    case GL_MAPPING_DONE:
+        break;
+    }
+    rc = decode_map(d, mapped, &v, ev);
+    if (rc)
+        gl_error_prefix(err, "%s", gl_mapping_rule_label(d->mapped));
+    return rc;
+}
+
+void gl_decoder_set_mappings(struct gl_decoder *d, const struct gl_mappings *maps)
+{
+    d->maps = maps;
+}
+
+const struct gl_mapping_rule *gl_decoder_mapped(const struct gl_decoder *d)
+{
+    return d->mapped;
 }
 
 int gl_decoder_decode_stored(struct gl_decoder *d, const void *buf, size_t len,

@@ -94,6 +94,15 @@ struct gl_decoder;
 struct gl_decoder *gl_decoder_new(void);
 void gl_decoder_free(struct gl_decoder *dec);
 
+/* Records without a "type" that a mapping of 'maps' detects (CloudTrail,
+ * Kubernetes audit, ...) are mapped to canonical events before validation;
+ * 'maps' is borrowed (NULL: none). */
+struct gl_mappings;
+struct gl_mapping_rule;
+void gl_decoder_set_mappings(struct gl_decoder *dec, const struct gl_mappings *maps);
+/* The rule that mapped the last message decoded, or NULL (a canonical one). */
+const struct gl_mapping_rule *gl_decoder_mapped(const struct gl_decoder *dec);
+
 /* Decodes one input message: a JSON object or a msgpack map (detected from
  * the first byte), validated against the v1 contract. On success fills 'ev'
  * with views into the decoder. On bad input returns GL_ERR_INVALID with a

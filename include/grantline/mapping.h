@@ -1,0 +1,59 @@
+/* Source mappings: turn a record of another audit format (CloudTrail,
+ * Kubernetes audit, ...) into a canonical event, following rules loaded from
+ * the JSON files of schemas/mappings/ (format: schemas/mappings/README.md). */
+#ifndef GRANTLINE_MAPPING_H
+#define GRANTLINE_MAPPING_H
+
+#include "grantline/error.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gl_mappings;
+
+/* Loads every *.json of 'dir', in name order (the first mapping whose
+ * detect keys a record has is the one applied). An empty directory gives an
+ * empty set. The caller frees the set with gl_mappings_free. */
+int gl_mappings_load(const char *dir, struct gl_mappings **out, struct gl_error *err);
+
+/* Loads one mapping from JSON text; 'origin' names it in error messages.
+ * Adds to *set, creating it when NULL. */
+int gl_mappings_add(struct gl_mappings **set, const char *json, size_t len, const char *origin,
+                    struct gl_error *err);
+void gl_mappings_free(struct gl_mappings *set);
+
+/* How many mappings the set holds, and the name of the i-th. */
+size_t gl_mappings_count(const struct gl_mappings *set);
+const char *gl_mappings_name(const struct gl_mappings *set, size_t i);
+
+/* The outcome of gl_mappings_apply. */
+enum gl_mapping_result {
+    GL_MAPPING_NONE = 0, /* no mapping detects the record: left as it is */
+    GL_MAPPING_DONE,     /* *out is the canonical event */
+    GL_MAPPING_REFUSED,  /* a rule refuses the record: err says why */
+};
+
+/* The rule that mapped a record (owned by its set). */
+struct gl_mapping_rule;
+
+/* Maps 'in' (a map) when a mapping detects it. The canonical event is built
+ * in 'zone' and may point into 'in', which must live as long as *out.
+ * 'rule' (may be NULL) receives the rule applied, for messages about *out
+ * and gl_mapping_rule_identifier. Running out of memory is
+ * GL_MAPPING_REFUSED with err->code GL_ERR_NOMEM. */
+enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const msgpack_object *in,
+                                         msgpack_zone *zone, msgpack_object *out,
+                                         const struct gl_mapping_rule **rule,
+                                         struct gl_error *err);
+
+/* "mapping/rule", for messages. */
+const char *gl_mapping_rule_label(const struct gl_mapping_rule *r);
+
+/* Whether the mapped event's field 'path' ("credential.id",
+ * "attrs.cloudtrail.userIdentity.accessKeyId") names a credential by design
+ * in this format (the mapping's "identifiers"): a secret rule may still
+ * redact it, but it is no exposure of that credential. */
+bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *path);
+
+#endif

@@ -1,0 +1,980 @@
+/* Source mappings: records of other audit formats made canonical events by
+ * rules loaded from schemas/mappings/ (the format is in that folder's
+ * README.md). The rules are data; this file only reads and applies them. */
+#include "grantline/mapping.h"
+
+#include "grantline/jtree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum filter { FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME };
+
+static const char *const filter_names[] = {"", "service", "lower", "awstime"};
+
+/* A dotted path into the record; a segment of digits also indexes an array. */
+struct path {
+    char **seg;
+    size_t n; /* 0: the whole record */
+};
+
+/* {a|b|c:filter}: the first of the paths present, then the filter. */
+struct hole {
+    struct path *alts;
+    size_t n_alts;
+    enum filter filter;
+};
+
+struct piece {
+    char *lit; /* literal text, or NULL for a hole */
+    size_t lit_len;
+    struct hole hole;
+};
+
+struct tpl {
+    struct piece *pieces;
+    size_t n;
+    bool whole; /* exactly one hole, no filter: the value keeps its type */
+    bool holes; /* has at least one hole */
+};
+
+enum fkind { F_TPL, F_OBJ, F_SWITCH };
+
+struct field {
+    char *key;
+    enum fkind kind;
+    struct tpl tpl; /* F_TPL, and F_SWITCH's subject */
+    struct field *sub; /* F_OBJ */
+    size_t n_sub;
+    char **case_from, **case_to; /* F_SWITCH */
+    size_t n_cases;
+    char *absent, *dflt; /* F_SWITCH: when the subject is absent, when no case matches */
+};
+
+enum ckind { C_IN, C_ABSENT, C_PRESENT };
+
+struct cond {
+    struct path path;
+    enum ckind kind;
+    char **vals;
+    size_t n_vals;
+};
+
+struct mapping;
+
+struct rule {
+    const struct mapping *owner;
+    char *name;
+    struct cond *conds;
+    size_t n_conds;
+    struct tpl refuse; /* a refusing rule's reason (no fields) */
+    bool refuses;
+    struct field *fields;
+    size_t n_fields;
+    char *label; /* "mapping/rule" */
+};
+
+struct mapping {
+    char *name;
+    char **detect;
+    size_t n_detect;
+    char **ids; /* "identifiers": event paths that name credentials */
+    size_t n_ids;
+    struct rule *rules;
+    size_t n_rules;
+};
+
+struct gl_mappings {
+    struct mapping *v;
+    size_t n;
+};
+
+/* --- freeing --- */
+
+static void free_path(struct path *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->seg[i]);
+    free(p->seg);
+}
+
+static void free_tpl(struct tpl *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->pieces[i].lit);
+        for (size_t a = 0; a < t->pieces[i].hole.n_alts; a++)
+            free_path(&t->pieces[i].hole.alts[a]);
+        free(t->pieces[i].hole.alts);
+    }
+    free(t->pieces);
+}
+
+static void free_strs(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_fields(struct field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(f[i].key);
+        free_tpl(&f[i].tpl);
+        free_fields(f[i].sub, f[i].n_sub);
+        free_strs(f[i].case_from, f[i].n_cases);
+        free_strs(f[i].case_to, f[i].n_cases);
+        free(f[i].absent);
+        free(f[i].dflt);
+    }
+    free(f);
+}
+
+static void free_mapping(struct mapping *m)
+{
+    free(m->name);
+    free_strs(m->detect, m->n_detect);
+    free_strs(m->ids, m->n_ids);
+    for (size_t r = 0; r < m->n_rules; r++) {
+        struct rule *ru = &m->rules[r];
+        free(ru->name);
+        free(ru->label);
+        for (size_t c = 0; c < ru->n_conds; c++) {
+            free_path(&ru->conds[c].path);
+            free_strs(ru->conds[c].vals, ru->conds[c].n_vals);
+        }
+        free(ru->conds);
+        free_tpl(&ru->refuse);
+        free_fields(ru->fields, ru->n_fields);
+    }
+    free(m->rules);
+}
+
+void gl_mappings_free(struct gl_mappings *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        free_mapping(&set->v[i]);
+    free(set->v);
+    free(set);
+}
+
+size_t gl_mappings_count(const struct gl_mappings *set)
+{
+    return set ? set->n : 0;
+}
+
+const char *gl_mappings_name(const struct gl_mappings *set, size_t i)
+{
+    return set && i < set->n ? set->v[i].name : NULL;
+}
+
+/* --- loading --- */
+
+/* Loading context: where we are, for messages. */
+struct lctx {
+    const char *origin;
+    const char *where; /* "rule 3 (assume-role)" */
+    struct gl_error *err;
+};
+
+static int bad(struct lctx *c, const char *fmt, const char *arg)
+{
+    char what[256];
+    snprintf(what, sizeof what, fmt, arg);
+    return gl_error_set(c->err, GL_ERR_INVALID, 0, "mapping %s: %s%s%s", c->origin,
+                        c->where ? c->where : "", c->where ? ": " : "", what);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* "a.b\.c.0" -> {"a", "b.c", "0"}; "." -> the whole record. */
+static int parse_path(struct lctx *c, const char *s, size_t len, struct path *out)
+{
+    memset(out, 0, sizeof *out);
+    if (len == 1 && s[0] == '.')
+        return GL_OK;
+    if (len == 0)
+        return bad(c, "empty path in a template%s", "");
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return GL_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            if (k == 0) {
+                free(buf);
+                char shown[80];
+                snprintf(shown, sizeof shown, "%.*s", (int)(len < 60 ? len : 60), s);
+                return bad(c, "empty segment in path '%s'", shown);
+            }
+            char **seg = realloc(out->seg, (out->n + 1) * sizeof *seg);
+            if (!seg || !(seg[out->n] = dup_n(buf, k))) {
+                if (seg)
+                    out->seg = seg;
+                free(buf);
+                return GL_ERR_NOMEM;
+            }
+            out->seg = seg;
+            out->n++;
+            k = 0;
+        } else if (s[i] == '\\' && i + 1 < len) {
+            buf[k++] = s[++i];
+        } else {
+            buf[k++] = s[i];
+        }
+    }
+    free(buf);
+    return GL_OK;
+}
+
+static int parse_hole(struct lctx *c, const char *s, size_t len, struct hole *h)
+{
+    memset(h, 0, sizeof *h);
+    /* a filter follows the last unescaped ':' */
+    size_t end = len;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == ':')
+            end = i;
+    }
+    if (end < len) {
+        size_t fl = len - end - 1;
+        for (int f = 1; f < (int)(sizeof filter_names / sizeof *filter_names); f++)
+            if (strlen(filter_names[f]) == fl && memcmp(filter_names[f], s + end + 1, fl) == 0)
+                h->filter = (enum filter)f;
+        if (h->filter == FL_NONE) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(fl < 40 ? fl : 40), s + end + 1);
+            return bad(c, "unknown filter '%s' (known: service, lower, awstime)", name);
+        }
+    }
+    size_t at = 0;
+    while (at <= end) {
+        size_t stop = at;
+        while (stop < end && s[stop] != '|') {
+            if (s[stop] == '\\')
+                stop++;
+            stop++;
+        }
+        if (stop > end)
+            stop = end;
+        struct path *alts = realloc(h->alts, (h->n_alts + 1) * sizeof *alts);
+        if (!alts)
+            return GL_ERR_NOMEM;
+        h->alts = alts;
+        int rc = parse_path(c, s + at, stop - at, &h->alts[h->n_alts]);
+        if (rc)
+            return rc;
+        h->n_alts++;
+        at = stop + 1;
+    }
+    return GL_OK;
+}
+
+static int add_piece(struct tpl *t, struct piece **out)
+{
+    struct piece *p = realloc(t->pieces, (t->n + 1) * sizeof *p);
+    if (!p)
+        return GL_ERR_NOMEM;
+    t->pieces = p;
+    *out = &p[t->n++];
+    memset(*out, 0, sizeof **out);
+    return GL_OK;
+}
+
+/* "text {a.b|c:filter} text": '{{' and '}}' are literal braces. */
+static int parse_tpl(struct lctx *c, const char *s, size_t len, struct tpl *t)
+{
+    memset(t, 0, sizeof *t);
+    char *lit = malloc(len + 1);
+    if (!lit)
+        return GL_ERR_NOMEM;
+    size_t k = 0;
+    int rc = GL_OK;
+    for (size_t i = 0; i <= len && !rc; i++) {
+        bool open = i < len && s[i] == '{' && !(i + 1 < len && s[i + 1] == '{');
+        if (i == len || open) {
+            if (k) {
+                struct piece *p;
+                rc = add_piece(t, &p);
+                if (!rc && !(p->lit = dup_n(lit, k)))
+                    rc = GL_ERR_NOMEM;
+                if (!rc)
+                    p->lit_len = k;
+                k = 0;
+            }
+            if (i == len || rc)
+                break;
+            const char *close = memchr(s + i + 1, '}', len - i - 1);
+            if (!close) {
+                char shown[80];
+                snprintf(shown, sizeof shown, "%.*s", (int)(len < 60 ? len : 60), s);
+                rc = bad(c, "a '{' without its '}' in \"%s\"", shown);
+                break;
+            }
+            struct piece *p;
+            rc = add_piece(t, &p);
+            if (!rc)
+                rc = parse_hole(c, s + i + 1, (size_t)(close - s) - i - 1, &p->hole);
+            t->holes = true;
+            i = (size_t)(close - s);
+        } else if ((s[i] == '{' || s[i] == '}') && i + 1 < len && s[i + 1] == s[i]) {
+            lit[k++] = s[i++];
+        } else if (s[i] == '}') {
+            char shown[80];
+            snprintf(shown, sizeof shown, "%.*s", (int)(len < 60 ? len : 60), s);
+            rc = bad(c, "a '}' without its '{' in \"%s\" (write '}}' for a brace)", shown);
+        } else {
+            lit[k++] = s[i];
+        }
+    }
+    free(lit);
+    if (!rc)
+        t->whole = t->n == 1 && !t->pieces[0].lit && t->pieces[0].hole.filter == FL_NONE;
+    return rc;
+}
+
+static int str_list(struct lctx *c, const struct gl_jval *v, const char *what, char ***out,
+                    size_t *n)
+{
+    if (gl_jval_is(v, GL_JT_STRING)) {
+        if (!(*out = calloc(1, sizeof **out)) || !((*out)[0] = dup_n(v->s, v->len)))
+            return GL_ERR_NOMEM;
+        *n = 1;
+        return GL_OK;
+    }
+    if (!gl_jval_is(v, GL_JT_ARRAY) || v->len == 0)
+        return bad(c, "%s: expected a string or a non-empty array of strings", what);
+    if (!(*out = calloc(v->len, sizeof **out)))
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < v->len; i++) {
+        if (!gl_jval_is(v->vals[i], GL_JT_STRING))
+            return bad(c, "%s: expected strings only", what);
+        if (!((*out)[i] = dup_n(v->vals[i]->s, v->vals[i]->len)))
+            return GL_ERR_NOMEM;
+        *n = i + 1;
+    }
+    return GL_OK;
+}
+
+static int parse_fields(struct lctx *c, const struct gl_jval *obj, struct field **out, size_t *n);
+
+static int parse_switch(struct lctx *c, const struct gl_jval *v, struct field *f)
+{
+    const struct gl_jval *subj = gl_jval_get(v, "switch", GL_JT_STRING);
+    const struct gl_jval *cases = gl_jval_get(v, "cases", GL_JT_OBJECT);
+    if (!subj || !cases)
+        return bad(c, "field %s: a switch needs \"switch\" (a template) and \"cases\" (an object)",
+                   f->key);
+    f->kind = F_SWITCH;
+    int rc = parse_tpl(c, subj->s, subj->len, &f->tpl);
+    if (rc)
+        return rc;
+    if (!(f->case_from = calloc(cases->len + 1, sizeof *f->case_from)) ||
+        !(f->case_to = calloc(cases->len + 1, sizeof *f->case_to)))
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < cases->len; i++) {
+        if (!gl_jval_is(cases->vals[i], GL_JT_STRING))
+            return bad(c, "field %s: each case maps a string to a string", f->key);
+        if (!(f->case_from[i] = strdup(cases->keys[i])) ||
+            !(f->case_to[i] = dup_n(cases->vals[i]->s, cases->vals[i]->len)))
+            return GL_ERR_NOMEM;
+        f->n_cases = i + 1;
+    }
+    for (size_t i = 0; i < v->len; i++) {
+        const char *k = v->keys[i];
+        const struct gl_jval *x = v->vals[i];
+        char **slot = strcmp(k, "absent") == 0 ? &f->absent : strcmp(k, "default") == 0 ? &f->dflt : NULL;
+        if (slot) {
+            if (!gl_jval_is(x, GL_JT_STRING))
+                return bad(c, "field %s: \"absent\" and \"default\" are strings", f->key);
+            if (!(*slot = dup_n(x->s, x->len)))
+                return GL_ERR_NOMEM;
+        } else if (strcmp(k, "switch") && strcmp(k, "cases")) {
+            return bad(c, "unknown key '%s' in a switch (switch, cases, absent, default)", k);
+        }
+    }
+    return GL_OK;
+}
+
+static int parse_fields(struct lctx *c, const struct gl_jval *obj, struct field **out, size_t *n)
+{
+    if (!(*out = calloc(obj->len + 1, sizeof **out)))
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < obj->len; i++) {
+        struct field *f = &(*out)[i];
+        *n = i + 1;
+        if (!(f->key = strdup(obj->keys[i])))
+            return GL_ERR_NOMEM;
+        const struct gl_jval *v = obj->vals[i];
+        int rc;
+        if (gl_jval_is(v, GL_JT_STRING)) {
+            f->kind = F_TPL;
+            rc = parse_tpl(c, v->s, v->len, &f->tpl);
+        } else if (gl_jval_is(v, GL_JT_OBJECT) && gl_jval_get(v, "switch", GL_JT_ANY)) {
+            rc = parse_switch(c, v, f);
+        } else if (gl_jval_is(v, GL_JT_OBJECT)) {
+            f->kind = F_OBJ;
+            rc = parse_fields(c, v, &f->sub, &f->n_sub);
+        } else {
+            rc = bad(c, "field %s: expected a template string, an object or a switch", f->key);
+        }
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
+}
+
+static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, const char *mname)
+{
+    r->owner = NULL; /* set once the set stops moving (gl_mappings_add) */
+    if (!gl_jval_is(v, GL_JT_OBJECT))
+        return bad(c, "expected an object%s", "");
+    const struct gl_jval *name = gl_jval_get(v, "rule", GL_JT_STRING);
+    if (!name)
+        return bad(c, "\"rule\" (its name) is missing%s", "");
+    if (!(r->name = dup_n(name->s, name->len)))
+        return GL_ERR_NOMEM;
+    size_t ll = strlen(mname) + name->len + 2;
+    if (!(r->label = malloc(ll)))
+        return GL_ERR_NOMEM;
+    snprintf(r->label, ll, "%s/%s", mname, r->name);
+    for (size_t i = 0; i < v->len; i++) {
+        const char *k = v->keys[i];
+        if (strcmp(k, "rule") && strcmp(k, "when") && strcmp(k, "event") && strcmp(k, "refuse") &&
+            strcmp(k, "about"))
+            return bad(c, "unknown key '%s' (rule, about, when, event, refuse)", k);
+    }
+    const struct gl_jval *when = gl_jval_get(v, "when", GL_JT_ANY);
+    if (when && !gl_jval_is(when, GL_JT_OBJECT))
+        return bad(c, "\"when\" is an object of path: condition%s", "");
+    if (when) {
+        if (!(r->conds = calloc(when->len + 1, sizeof *r->conds)))
+            return GL_ERR_NOMEM;
+        for (size_t i = 0; i < when->len; i++) {
+            struct cond *cd = &r->conds[i];
+            r->n_conds = i + 1;
+            int rc = parse_path(c, when->keys[i], strlen(when->keys[i]), &cd->path);
+            if (rc)
+                return rc;
+            const struct gl_jval *x = when->vals[i];
+            if (gl_jval_is(x, GL_JT_NULL))
+                cd->kind = C_ABSENT;
+            else if (gl_jval_is(x, GL_JT_BOOL) && x->b)
+                cd->kind = C_PRESENT;
+            else {
+                cd->kind = C_IN;
+                rc = str_list(c, x, when->keys[i], &cd->vals, &cd->n_vals);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    const struct gl_jval *ev = gl_jval_get(v, "event", GL_JT_ANY);
+    const struct gl_jval *refuse = gl_jval_get(v, "refuse", GL_JT_ANY);
+    if (!!ev == !!refuse)
+        return bad(c, "a rule has either \"event\" or \"refuse\"%s", "");
+    if (refuse) {
+        if (!gl_jval_is(refuse, GL_JT_STRING))
+            return bad(c, "\"refuse\" is a reason (a template string)%s", "");
+        r->refuses = true;
+        return parse_tpl(c, refuse->s, refuse->len, &r->refuse);
+    }
+    if (!gl_jval_is(ev, GL_JT_OBJECT))
+        return bad(c, "\"event\" is an object of canonical fields%s", "");
+    return parse_fields(c, ev, &r->fields, &r->n_fields);
+}
+
+static int parse_mapping(struct lctx *c, const struct gl_jval *root, struct mapping *m)
+{
+    if (!gl_jval_is(root, GL_JT_OBJECT))
+        return bad(c, "expected a JSON object%s", "");
+    const struct gl_jval *name = gl_jval_get(root, "mapping", GL_JT_STRING);
+    const struct gl_jval *detect = gl_jval_get(root, "detect", GL_JT_ANY);
+    const struct gl_jval *rules = gl_jval_get(root, "rules", GL_JT_ARRAY);
+    if (!name || !detect || !rules || rules->len == 0)
+        return bad(c, "needs \"mapping\" (its name), \"detect\" (keys) and \"rules\"%s", "");
+    for (size_t i = 0; i < root->len; i++) {
+        const char *k = root->keys[i];
+        if (strcmp(k, "mapping") && strcmp(k, "detect") && strcmp(k, "rules") &&
+            strcmp(k, "about") && strcmp(k, "identifiers"))
+            return bad(c, "unknown key '%s' (mapping, about, detect, identifiers, rules)", k);
+    }
+    if (!(m->name = dup_n(name->s, name->len)))
+        return GL_ERR_NOMEM;
+    int rc = str_list(c, detect, "detect", &m->detect, &m->n_detect);
+    const struct gl_jval *ids = gl_jval_get(root, "identifiers", GL_JT_ANY);
+    if (!rc && ids)
+        rc = str_list(c, ids, "identifiers", &m->ids, &m->n_ids);
+    if (rc)
+        return rc;
+    if (!(m->rules = calloc(rules->len, sizeof *m->rules)))
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < rules->len; i++) {
+        char where[96];
+        const struct gl_jval *rn = gl_jval_get(rules->vals[i], "rule", GL_JT_STRING);
+        snprintf(where, sizeof where, "rule %zu%s%.40s%s", i + 1, rn ? " (" : "", rn ? rn->s : "",
+                 rn ? ")" : "");
+        c->where = where;
+        m->n_rules = i + 1;
+        rc = parse_rule(c, rules->vals[i], &m->rules[i], m->name);
+        if (rc)
+            return rc;
+    }
+    c->where = NULL;
+    return GL_OK;
+}
+
+int gl_mappings_add(struct gl_mappings **set, const char *json, size_t len, const char *origin,
+                    struct gl_error *err)
+{
+    if (!*set && !(*set = calloc(1, sizeof **set)))
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    struct gl_error perr;
+    struct gl_jval *root = gl_jtree_parse(json, len, &perr);
+    if (!root)
+        return gl_error_set(err, perr.code, 0, "mapping %s: %s", origin, perr.msg);
+    struct mapping *v = realloc((*set)->v, ((*set)->n + 1) * sizeof *v);
+    if (!v) {
+        gl_jtree_free(root);
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    }
+    (*set)->v = v;
+    struct mapping *m = &v[(*set)->n];
+    memset(m, 0, sizeof *m);
+    struct lctx c = {.origin = origin, .err = err};
+    int rc = parse_mapping(&c, root, m);
+    gl_jtree_free(root);
+    if (rc) {
+        free_mapping(m);
+        return rc == GL_ERR_NOMEM ? gl_error_set(err, rc, 0, "out of memory") : rc;
+    }
+    for (size_t i = 0; i < (*set)->n; i++)
+        if (strcmp((*set)->v[i].name, m->name) == 0) {
+            int r = gl_error_set(err, GL_ERR_INVALID, 0, "mapping %s: a mapping named %s is "
+                                 "already loaded", origin, m->name);
+            free_mapping(m);
+            return r;
+        }
+    (*set)->n++;
+    /* the array may have moved: point every rule at its mapping again */
+    for (size_t i = 0; i < (*set)->n; i++)
+        for (size_t r = 0; r < (*set)->v[i].n_rules; r++)
+            (*set)->v[i].rules[r].owner = &(*set)->v[i];
+    return GL_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int gl_mappings_load(const char *dir, struct gl_mappings **out, struct gl_error *err)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return gl_error_set(err, GL_ERR_IO, errno, "mappings: %s: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0;
+    int rc = GL_OK;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".json") || e->d_name[0] == '.')
+            continue;
+        char **nn = realloc(names, (n + 1) * sizeof *nn);
+        if (!nn || !(nn[n] = strdup(e->d_name))) {
+            names = nn ? nn : names;
+            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            break;
+        }
+        names = nn;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    if (!rc && !(*out = calloc(1, sizeof **out)))
+        rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            rc = gl_error_set(err, GL_ERR_IO, errno, "mappings: %s: %s", path, strerror(errno));
+            break;
+        }
+        char *text = NULL;
+        size_t len = 0, cap = 0;
+        for (;;) {
+            if (len == cap) {
+                char *t = realloc(text, cap = cap ? cap * 2 : 16384);
+                if (!t) {
+                    rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+                    break;
+                }
+                text = t;
+            }
+            size_t got = fread(text + len, 1, cap - len, f);
+            len += got;
+            if (got == 0)
+                break;
+        }
+        if (!rc && ferror(f))
+            rc = gl_error_set(err, GL_ERR_IO, errno, "mappings: read %s: %s", path, strerror(errno));
+        fclose(f);
+        if (!rc)
+            rc = gl_mappings_add(out, text, len, path, err);
+        free(text);
+    }
+    free_strs(names, n);
+    if (rc) {
+        gl_mappings_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* --- applying --- */
+
+static bool str_is(const msgpack_object *o, const char *s, size_t len)
+{
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
+           memcmp(o->via.str.ptr, s, len) == 0;
+}
+
+static const msgpack_object *map_get(const msgpack_object *m, const char *key, size_t len)
+{
+    if (m->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < m->via.map.size; i++)
+        if (str_is(&m->via.map.ptr[i].key, key, len))
+            return &m->via.map.ptr[i].val;
+    return NULL;
+}
+
+/* The value at 'p', or NULL when absent or null. */
+static const msgpack_object *resolve(const msgpack_object *in, const struct path *p)
+{
+    const msgpack_object *o = in;
+    for (size_t i = 0; o && i < p->n; i++) {
+        if (o->type == MSGPACK_OBJECT_MAP) {
+            o = map_get(o, p->seg[i], strlen(p->seg[i]));
+        } else if (o->type == MSGPACK_OBJECT_ARRAY) {
+            char *end;
+            unsigned long k = strtoul(p->seg[i], &end, 10);
+            o = *end || p->seg[i][0] < '0' || p->seg[i][0] > '9' || k >= o->via.array.size
+                    ? NULL
+                    : &o->via.array.ptr[k];
+        } else {
+            o = NULL;
+        }
+    }
+    return o && o->type != MSGPACK_OBJECT_NIL ? o : NULL;
+}
+
+/* A scalar as text in 'tmp' (or pointing into the record); false for
+ * containers. */
+static bool scalar_text(const msgpack_object *o, char *tmp, size_t n, const char **s, size_t *len)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR:
+        *s = o->via.str.ptr;
+        *len = o->via.str.size;
+        return true;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        *len = (size_t)snprintf(tmp, n, "%llu", (unsigned long long)o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        *len = (size_t)snprintf(tmp, n, "%lld", (long long)o->via.i64);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        *len = (size_t)snprintf(tmp, n, "%s", o->via.boolean ? "true" : "false");
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        *len = (size_t)snprintf(tmp, n, "%.17g", o->via.f64);
+        break;
+    default:
+        return false;
+    }
+    *s = tmp;
+    return true;
+}
+
+/* CloudTrail writes some times as "Jul 30, 2024, 9:46:15 PM" (UTC): made
+ * RFC 3339. Anything else is passed on for the validator to judge. */
+static size_t aws_time(const char *s, size_t len, char out[32])
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char buf[64], mon[4] = {0}, ampm[3] = {0};
+    int day, year, h, mi, sec, used = 0;
+    if (len >= sizeof buf)
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (sscanf(buf, "%3s %d, %d%*[, ]%d:%d:%d %2s%n", mon, &day, &year, &h, &mi, &sec, ampm,
+               &used) != 7 ||
+        (size_t)used != len)
+        return 0;
+    const char *m = strstr(months, mon);
+    if (!m || (m - months) % 3 || strlen(mon) != 3)
+        return 0;
+    bool pm = strcmp(ampm, "PM") == 0;
+    if ((!pm && strcmp(ampm, "AM")) || h < 1 || h > 12 || day < 1 || day > 31 || mi > 59 ||
+        mi < 0 || sec < 0 || sec > 60 || year < 1970 || year > 9999)
+        return 0;
+    h = h % 12 + (pm ? 12 : 0);
+    return (size_t)snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", year,
+                            (int)((m - months) / 3) + 1, day, h, mi, sec);
+}
+
+/* Writes a hole's text to 'out' (when not NULL) and returns its length, or
+ * SIZE_MAX when every path of the hole is absent or not a scalar. */
+static size_t hole_text(const struct hole *h, const msgpack_object *in, char *out)
+{
+    const msgpack_object *o = NULL;
+    char tmp[40], tbuf[32];
+    const char *s = NULL;
+    size_t len = 0;
+    for (size_t a = 0; a < h->n_alts && !s; a++) {
+        o = resolve(in, &h->alts[a]);
+        if (o && !scalar_text(o, tmp, sizeof tmp, &s, &len))
+            s = NULL; /* a container: try the next */
+    }
+    if (!s)
+        return SIZE_MAX;
+    if (h->filter == FL_SERVICE) {
+        const char *dot = memchr(s, '.', len);
+        if (dot)
+            len = (size_t)(dot - s);
+    } else if (h->filter == FL_AWSTIME) {
+        size_t tl = aws_time(s, len, tbuf);
+        if (tl) {
+            s = tbuf;
+            len = tl;
+        }
+    }
+    if (out) {
+        memcpy(out, s, len);
+        if (h->filter == FL_LOWER)
+            for (size_t i = 0; i < len; i++)
+                if (out[i] >= 'A' && out[i] <= 'Z')
+                    out[i] = (char)(out[i] - 'A' + 'a');
+    }
+    return len;
+}
+
+/* Renders a template into the zone. A template that is one hole and
+ * nothing else gives the value as it is (a number stays a number); a
+ * container only where 'containers' (under attrs), elsewhere it counts as
+ * absent. False when a hole is absent (the field is left out) or memory ran
+ * out (*nomem). */
+static bool render(const struct tpl *t, const msgpack_object *in, msgpack_zone *zone,
+                   bool containers, msgpack_object *out, bool *nomem)
+{
+    if (t->whole) {
+        const struct hole *h = &t->pieces[0].hole;
+        const msgpack_object *o = NULL;
+        for (size_t a = 0; a < h->n_alts && !o; a++) {
+            o = resolve(in, &h->alts[a]);
+            if (o && !containers && (o->type == MSGPACK_OBJECT_MAP || o->type == MSGPACK_OBJECT_ARRAY))
+                o = NULL; /* not for a canonical field: try the next */
+        }
+        if (o)
+            *out = *o;
+        return o != NULL;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct piece *p = &t->pieces[i];
+        size_t l = p->lit ? p->lit_len : hole_text(&p->hole, in, NULL);
+        if (l == SIZE_MAX)
+            return false;
+        total += l;
+    }
+    char *buf = msgpack_zone_malloc(zone, total ? total : 1);
+    if (!buf) {
+        *nomem = true;
+        return false;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct piece *p = &t->pieces[i];
+        if (p->lit) {
+            memcpy(buf + at, p->lit, p->lit_len);
+            at += p->lit_len;
+        } else {
+            at += hole_text(&p->hole, in, buf + at);
+        }
+    }
+    *out = (msgpack_object){.type = MSGPACK_OBJECT_STR};
+    out->via.str.ptr = buf;
+    out->via.str.size = (uint32_t)at;
+    return true;
+}
+
+static void set_str(msgpack_object *o, const char *s)
+{
+    *o = (msgpack_object){.type = MSGPACK_OBJECT_STR};
+    o->via.str.ptr = s;
+    o->via.str.size = (uint32_t)strlen(s);
+}
+
+/* Builds the map of 'fields'. False only when memory ran out; a field
+ * whose holes are absent is left out, and so is an object that has holes
+ * none of which was found (a credential without an id is no credential).
+ * *found and *holes tell the caller which. */
+static bool build(const struct field *f, size_t n, const msgpack_object *in, msgpack_zone *zone,
+                  bool in_attrs, msgpack_object *out, bool *found, bool *holes)
+{
+    msgpack_object_kv *kv = msgpack_zone_malloc(zone, (n ? n : 1) * sizeof *kv);
+    if (!kv)
+        return false;
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        msgpack_object v;
+        bool have = false, nomem = false;
+        if (f[i].kind == F_TPL) {
+            have = render(&f[i].tpl, in, zone, in_attrs, &v, &nomem);
+            *holes = *holes || f[i].tpl.holes;
+            *found = *found || (have && f[i].tpl.holes);
+        } else if (f[i].kind == F_OBJ) {
+            bool sub = false, sub_holes = false;
+            if (!build(f[i].sub, f[i].n_sub, in, zone, in_attrs || strcmp(f[i].key, "attrs") == 0,
+                       &v, &sub, &sub_holes))
+                return false;
+            have = sub || !sub_holes;
+            *holes = *holes || sub_holes;
+            *found = *found || sub;
+        } else {
+            *holes = true;
+            msgpack_object subj;
+            const char *to = NULL, *s;
+            char tmp[40];
+            size_t len;
+            if (render(&f[i].tpl, in, zone, false, &subj, &nomem) &&
+                scalar_text(&subj, tmp, sizeof tmp, &s, &len)) {
+                for (size_t c = 0; c < f[i].n_cases && !to; c++)
+                    if (strlen(f[i].case_from[c]) == len && memcmp(f[i].case_from[c], s, len) == 0)
+                        to = f[i].case_to[c];
+                if (!to)
+                    to = f[i].dflt;
+            } else if (!nomem) {
+                to = f[i].absent;
+            }
+            if (to) {
+                set_str(&v, to);
+                have = true;
+                *found = true;
+            }
+        }
+        if (nomem)
+            return false;
+        if (!have)
+            continue;
+        set_str(&kv[k].key, f[i].key);
+        kv[k].val = v;
+        k++;
+    }
+    *out = (msgpack_object){.type = MSGPACK_OBJECT_MAP};
+    out->via.map.size = k;
+    out->via.map.ptr = kv;
+    return true;
+}
+
+static bool cond_holds(const struct cond *c, const msgpack_object *in)
+{
+    const msgpack_object *o = resolve(in, &c->path);
+    if (c->kind == C_ABSENT)
+        return !o;
+    if (c->kind == C_PRESENT)
+        return o != NULL;
+    char tmp[40];
+    const char *s;
+    size_t len;
+    if (!o || !scalar_text(o, tmp, sizeof tmp, &s, &len))
+        return false;
+    for (size_t i = 0; i < c->n_vals; i++)
+        if (strlen(c->vals[i]) == len && memcmp(c->vals[i], s, len) == 0)
+            return true;
+    return false;
+}
+
+enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const msgpack_object *in,
+                                         msgpack_zone *zone, msgpack_object *out,
+                                         const struct gl_mapping_rule **used, struct gl_error *err)
+{
+    if (used)
+        *used = NULL;
+    if (!set || in->type != MSGPACK_OBJECT_MAP)
+        return GL_MAPPING_NONE;
+    const struct mapping *m = NULL;
+    for (size_t i = 0; i < set->n && !m; i++) {
+        bool all = true;
+        for (size_t d = 0; d < set->v[i].n_detect && all; d++)
+            all = map_get(in, set->v[i].detect[d], strlen(set->v[i].detect[d])) != NULL;
+        if (all)
+            m = &set->v[i];
+    }
+    if (!m)
+        return GL_MAPPING_NONE;
+    for (size_t r = 0; r < m->n_rules; r++) {
+        const struct rule *ru = &m->rules[r];
+        bool ok = true;
+        for (size_t c = 0; c < ru->n_conds && ok; c++)
+            ok = cond_holds(&ru->conds[c], in);
+        if (!ok)
+            continue;
+        if (used)
+            *used = (const struct gl_mapping_rule *)ru;
+        bool nomem = false, found = false, holes = false;
+        if (ru->refuses) {
+            msgpack_object why;
+            bool have = render(&ru->refuse, in, zone, false, &why, &nomem);
+            if (nomem)
+                gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            else
+                gl_error_set(err, GL_ERR_INVALID, 0, "%s: %.*s", ru->label,
+                             have && why.type == MSGPACK_OBJECT_STR ? (int)why.via.str.size : 0,
+                             have && why.type == MSGPACK_OBJECT_STR ? why.via.str.ptr : "");
+            return GL_MAPPING_REFUSED;
+        }
+        if (!build(ru->fields, ru->n_fields, in, zone, false, out, &found, &holes)) {
+            gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+            return GL_MAPPING_REFUSED;
+        }
+        return GL_MAPPING_DONE;
+    }
+    gl_error_set(err, GL_ERR_INVALID, 0, "%s: no rule matches this record", m->name);
+    return GL_MAPPING_REFUSED;
+}
+
+const char *gl_mapping_rule_label(const struct gl_mapping_rule *r)
+{
+    return r ? ((const struct rule *)r)->label : NULL;
+}
+
+bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *path)
+{
+    const struct mapping *m = r ? ((const struct rule *)r)->owner : NULL;
+    for (size_t i = 0; m && i < m->n_ids; i++)
+        if (strcmp(m->ids[i], path) == 0)
+            return true;
+    return false;
+}

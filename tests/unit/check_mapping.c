@@ -1,0 +1,467 @@
+/* Unit tests for lib/mapping.c through the decoder: the shipped CloudTrail
+ * and Kubernetes audit mappings on records shaped like the real ones, the
+ * template language (alternatives, filters, whole values, switches, braces),
+ * conditions, refusals, identifiers, and the load errors a mapping author
+ * sees. */
+#include "grantline/event.h"
+#include "grantline/mapping.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct gl_mappings *shipped(void)
+{
+    struct gl_mappings *m = NULL;
+    struct gl_error err = {0};
+    int rc = gl_mappings_load(GL_SOURCE_DIR "/schemas/mappings", &m, &err);
+    ck_assert_msg(rc == GL_OK, "%s", err.msg);
+    ck_assert_uint_eq(gl_mappings_count(m), 2);
+    ck_assert_str_eq(gl_mappings_name(m, 0), "cloudtrail");
+    ck_assert_str_eq(gl_mappings_name(m, 1), "k8s-audit");
+    return m;
+}
+
+static struct gl_mappings *one(const char *json)
+{
+    struct gl_mappings *m = NULL;
+    struct gl_error err = {0};
+    int rc = gl_mappings_add(&m, json, strlen(json), "test", &err);
+    ck_assert_msg(rc == GL_OK, "%s", err.msg);
+    return m;
+}
+
+static void load_bad(const char *json, const char *want)
+{
+    struct gl_mappings *m = NULL;
+    struct gl_error err = {0};
+    int rc = gl_mappings_add(&m, json, strlen(json), "bad.json", &err);
+    ck_assert_int_eq(rc, GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "'%s' lacks '%s'", err.msg, want);
+    ck_assert_msg(strstr(err.msg, "bad.json") != NULL, "'%s' does not name the file", err.msg);
+    gl_mappings_free(m);
+}
+
+static bool str_eq(struct gl_str s, const char *want)
+{
+    return s.ptr && s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
+}
+
+#define ck_assert_gstr(s, want)                                                               \
+    ck_assert_msg(str_eq((s), (want)), "got '%.*s', want '%s'", (int)(s).len,                 \
+                  (s).ptr ? (s).ptr : "", (want))
+
+static int decode(struct gl_decoder *d, const char *json, struct gl_event *ev,
+                  struct gl_error *err)
+{
+    memset(ev, 0, sizeof *ev);
+    memset(err, 0, sizeof *err);
+    return gl_decoder_decode(d, json, strlen(json), ev, err);
+}
+
+#define ASSUME_ROLE                                                                            \
+    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":"        \
+    "\"AIDAEXAMPLE\",\"arn\":\"arn:aws:iam::111122223333:user/deployer\",\"accountId\":"        \
+    "\"111122223333\",\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\",\"userName\":\"deployer\"},"     \
+    "\"eventTime\":\"2026-03-01T10:00:00Z\",\"eventSource\":\"sts.amazonaws.com\","             \
+    "\"eventName\":\"AssumeRole\",\"awsRegion\":\"eu-west-1\",\"requestParameters\":{"          \
+    "\"roleArn\":\"arn:aws:iam::111122223333:role/ci-agent\",\"roleSessionName\":\"run-42\"},"  \
+    "\"responseElements\":{\"credentials\":{\"accessKeyId\":\"ASIAQEXAMPLEKEY12345\","          \
+    "\"sessionToken\":\"IQoJb3JpZ2luX2VjEXAMPLEtokenvalueABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\","  \
+    "\"expiration\":\"Mar 1, 2026, 11:00:00 AM\"},\"assumedRoleUser\":{\"assumedRoleId\":"     \
+    "\"AROAEXAMPLE:run-42\",\"arn\":\"arn:aws:sts::111122223333:assumed-role/ci-agent/run-42\"}}," \
+    "\"eventID\":\"ct-0001\",\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"111122223333\"}"
+
+START_TEST(test_cloudtrail_assume_role)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    ck_assert_msg(decode(d, ASSUME_ROLE, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
+    ck_assert_gstr(ev.id, "ct-0001");
+    ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-agent");
+    ck_assert_gstr(ev.task, "arn:aws:sts::111122223333:assumed-role/ci-agent/run-42");
+    ck_assert_gstr(ev.actor, "arn:aws:iam::111122223333:user/deployer");
+    ck_assert_gstr(ev.source, "sts.amazonaws.com");
+    ck_assert_gstr(ev.cred_id, "ASIAQEXAMPLEKEY12345");
+    ck_assert_gstr(ev.cred_kind, "token");
+    /* "Mar 1, 2026, 11:00:00 AM" (awstime) is an hour after the event */
+    ck_assert(ev.has_cred_expires);
+    ck_assert_int_eq(ev.cred_expires - ev.ts, 3600LL * 1000000);
+    const struct gl_mapping_rule *r = gl_decoder_mapped(d);
+    ck_assert_str_eq(gl_mapping_rule_label(r), "cloudtrail/sts-assume-role");
+    ck_assert(gl_mapping_rule_identifier(r, "credential.id"));
+    ck_assert(gl_mapping_rule_identifier(r, "attrs.cloudtrail.userIdentity.accessKeyId"));
+    ck_assert(!gl_mapping_rule_identifier(
+        r, "attrs.cloudtrail.responseElements.credentials.sessionToken"));
+
+    /* the whole record is kept in attrs, redacted there: encode and look */
+    struct gl_redactor *rd = NULL;
+    unsigned char key[32] = {1};
+    ck_assert_int_eq(gl_redactor_load(GL_SOURCE_DIR "/schemas/secrets.rules", key, sizeof key, &rd,
+                                      &err),
+                     GL_OK);
+    struct gl_buf out = {0};
+    struct gl_redact_hits hits = {0};
+    ck_assert_int_eq(gl_event_encode(&ev, rd, &out, &hits, &err), GL_OK);
+    struct gl_buf json = {0};
+    ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
+    gl_buf_append(&json, "", 1);
+    ck_assert_msg(strstr(json.data, "\"roleSessionName\":\"run-42\"") != NULL, "%s", json.data);
+    ck_assert_msg(strstr(json.data, "IQoJb3JpZ2lu") == NULL, "session token stored: %s",
+                  json.data);
+    bool token = false;
+    for (size_t i = 0; i < hits.n; i++)
+        token |= strcmp(hits.v[i].field,
+                        "attrs.cloudtrail.responseElements.credentials.sessionToken") == 0;
+    ck_assert_msg(token, "the session token was not found as a secret");
+    gl_buf_free(&json);
+    gl_buf_free(&out);
+    gl_redact_hits_free(&hits);
+    gl_redactor_free(rd);
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_cloudtrail_calls)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    /* a call made with the role session: role = workload, session = task */
+    const char *session_call =
+        "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":"
+        "\"arn:aws:sts::111122223333:assumed-role/ci-agent/run-42\",\"accessKeyId\":"
+        "\"ASIAQEXAMPLEKEY12345\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\","
+        "\"arn\":\"arn:aws:iam::111122223333:role/ci-agent\"}}},\"eventTime\":"
+        "\"2026-03-01T10:05:00Z\",\"eventSource\":\"secretsmanager.amazonaws.com\","
+        "\"eventName\":\"GetSecretValue\",\"requestParameters\":{\"secretId\":\"prod/db\"},"
+        "\"errorCode\":\"AccessDenied\",\"eventID\":\"ct-0002\"}";
+    ck_assert_msg(decode(d, session_call, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED);
+    ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-agent");
+    ck_assert_gstr(ev.task, "arn:aws:sts::111122223333:assumed-role/ci-agent/run-42");
+    ck_assert_gstr(ev.cred_id, "ASIAQEXAMPLEKEY12345");
+    ck_assert_uint_eq(ev.n_perms, 1);
+    ck_assert_gstr(ev.perms[0].action, "secretsmanager:GetSecretValue");
+    ck_assert_gstr(ev.perms[0].resource, "prod/db");
+    ck_assert_int_eq(ev.decision, GL_DECISION_DENY);
+    ck_assert_str_eq(gl_mapping_rule_label(gl_decoder_mapped(d)), "cloudtrail/role-session-call");
+
+    /* an AWS service's call: no key, no resource, an error that is no denial,
+     * the time under Logstash's @timestamp */
+    const char *service_call =
+        "{\"eventVersion\":\"1.05\",\"userIdentity\":{\"type\":\"AWSService\",\"invokedBy\":"
+        "\"ec2.amazonaws.com\"},\"@timestamp\":\"2026-03-01T10:06:00.000Z\",\"eventSource\":"
+        "\"kms.amazonaws.com\",\"eventName\":\"Decrypt\",\"errorCode\":\"ThrottlingException\","
+        "\"eventID\":\"ct-0003\"}";
+    ck_assert_msg(decode(d, service_call, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "ec2.amazonaws.com");
+    ck_assert_int_eq(ev.cred_id.len, 0);
+    ck_assert_gstr(ev.perms[0].action, "kms:Decrypt");
+    ck_assert_int_eq(ev.decision, GL_DECISION_ALLOW);
+    ck_assert_str_eq(gl_mapping_rule_label(gl_decoder_mapped(d)), "cloudtrail/call");
+
+    /* an access key created, then deleted */
+    const char *create =
+        "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":"
+        "\"arn:aws:iam::111122223333:user/admin\",\"accountId\":\"111122223333\"},"
+        "\"eventTime\":\"2026-03-02T09:00:00Z\",\"eventSource\":\"iam.amazonaws.com\","
+        "\"eventName\":\"CreateAccessKey\",\"requestParameters\":{\"userName\":\"ci-bot\"},"
+        "\"responseElements\":{\"accessKey\":{\"accessKeyId\":\"AKIAI44QH8DHBEXAMPLE\","
+        "\"status\":\"Active\",\"userName\":\"ci-bot\",\"createDate\":\"Mar 2, 2026 9:00:00 AM\"}},"
+        "\"eventID\":\"ct-0004\",\"recipientAccountId\":\"111122223333\"}";
+    ck_assert_msg(decode(d, create, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
+    ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:user/ci-bot");
+    ck_assert_gstr(ev.cred_id, "AKIAI44QH8DHBEXAMPLE");
+    ck_assert_gstr(ev.cred_kind, "api_key");
+    ck_assert(!ev.has_cred_expires);
+    const char *del =
+        "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":"
+        "\"arn:aws:iam::111122223333:user/admin\"},\"eventTime\":\"2026-03-09T09:00:00Z\","
+        "\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"DeleteAccessKey\","
+        "\"requestParameters\":{\"userName\":\"ci-bot\",\"accessKeyId\":\"AKIAI44QH8DHBEXAMPLE\"},"
+        "\"eventID\":\"ct-0005\",\"recipientAccountId\":\"111122223333\"}";
+    ck_assert_msg(decode(d, del, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
+    ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:user/ci-bot");
+    ck_assert_gstr(ev.cred_id, "AKIAI44QH8DHBEXAMPLE");
+
+    /* a record the mapping detects but cannot make valid: the reason names
+     * the rule and the field */
+    const char *no_id = "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"Root\"},"
+                        "\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"ListUsers\","
+                        "\"eventID\":\"ct-0006\"}";
+    ck_assert_int_eq(decode(d, no_id, &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "cloudtrail/call") && strstr(err.msg, "ts"), "%s", err.msg);
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_k8s_audit)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    const char *exec =
+        "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\","
+        "\"auditID\":\"a-1\",\"stage\":\"ResponseStarted\",\"requestURI\":"
+        "\"/api/v1/namespaces/prod/pods/web-0/exec?command=sh\",\"verb\":\"create\",\"user\":"
+        "{\"username\":\"system:serviceaccount:ci:deployer\"},\"objectRef\":{\"resource\":"
+        "\"pods\",\"namespace\":\"prod\",\"name\":\"web-0\",\"subresource\":\"exec\"},"
+        "\"responseStatus\":{\"code\":101},\"stageTimestamp\":\"2026-03-01T10:00:00.123456Z\","
+        "\"annotations\":{\"authorization.k8s.io/decision\":\"allow\"}}";
+    ck_assert_msg(decode(d, exec, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED);
+    ck_assert_gstr(ev.workload, "system:serviceaccount:ci:deployer");
+    ck_assert_gstr(ev.perms[0].action, "k8s:create:pods/exec");
+    ck_assert_gstr(ev.perms[0].resource, "/api/v1/namespaces/prod/pods/web-0/exec?command=sh");
+    ck_assert_int_eq(ev.decision, GL_DECISION_ALLOW);
+    ck_assert_int_eq(ev.ts % 1000000, 123456);
+
+    /* impersonation: the impersonated user is the workload; no decision
+     * annotation: the status code decides */
+    const char *forbidden =
+        "{\"kind\":\"Event\",\"auditID\":\"a-2\",\"stage\":\"ResponseComplete\",\"requestURI\":"
+        "\"/api/v1/namespaces/kube-system/secrets\",\"verb\":\"list\",\"user\":{\"username\":"
+        "\"admin\"},\"impersonatedUser\":{\"username\":\"system:serviceaccount:ci:bot\"},"
+        "\"objectRef\":{\"resource\":\"secrets\",\"namespace\":\"kube-system\"},"
+        "\"responseStatus\":{\"code\":403},\"stageTimestamp\":\"2026-03-01T10:01:00Z\"}";
+    ck_assert_msg(decode(d, forbidden, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "system:serviceaccount:ci:bot");
+    ck_assert_gstr(ev.actor, "admin");
+    ck_assert_gstr(ev.perms[0].action, "k8s:list:secrets");
+    ck_assert_int_eq(ev.decision, GL_DECISION_DENY);
+
+    const char *token =
+        "{\"kind\":\"Event\",\"auditID\":\"a-3\",\"stage\":\"ResponseComplete\",\"requestURI\":"
+        "\"/api/v1/namespaces/ci/serviceaccounts/bot/token\",\"verb\":\"create\",\"user\":"
+        "{\"username\":\"system:kube-controller-manager\"},\"objectRef\":{\"resource\":"
+        "\"serviceaccounts\",\"namespace\":\"ci\",\"name\":\"bot\",\"subresource\":\"token\"},"
+        "\"responseStatus\":{\"code\":201},\"responseObject\":{\"status\":{"
+        "\"expirationTimestamp\":\"2026-03-01T11:02:00Z\"}},"
+        "\"stageTimestamp\":\"2026-03-01T10:02:00Z\"}";
+    ck_assert_msg(decode(d, token, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
+    ck_assert_gstr(ev.workload, "system:serviceaccount:ci:bot");
+    ck_assert_gstr(ev.cred_id, "k8s-token:a-3");
+    ck_assert(ev.has_cred_expires);
+
+    const char *received =
+        "{\"kind\":\"Event\",\"auditID\":\"a-4\",\"stage\":\"RequestReceived\",\"verb\":\"get\","
+        "\"user\":{\"username\":\"u\"}}";
+    ck_assert_int_eq(decode(d, received, &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "k8s-audit/request-received: stage RequestReceived") &&
+                      strstr(err.msg, "audit id a-4"),
+                  "%s", err.msg);
+
+    /* a canonical event is never mapped, even with a mapping's keys */
+    const char *canonical = "{\"id\":\"e1\",\"ts\":\"2026-03-01T10:00:00Z\",\"type\":"
+                            "\"task.started\",\"workload\":\"w\",\"task\":\"t\",\"kind\":\"Event\","
+                            "\"auditID\":\"x\",\"stage\":\"s\",\"verb\":\"v\",\"user\":\"u\"}";
+    ck_assert_msg(decode(d, canonical, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_ptr_null(gl_decoder_mapped(d));
+    ck_assert_int_eq(ev.type, GL_EV_TASK_STARTED);
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_template_language)
+{
+    struct gl_mappings *m = one(
+        "{\"mapping\":\"t\",\"detect\":[\"src\"],\"identifiers\":\"credential.id\",\"rules\":["
+        "{\"rule\":\"refused\",\"when\":{\"src.kind\":[\"bad\",\"worse\"]},"
+        "\"refuse\":\"kind {src.kind} refused ({{literal}})\"},"
+        "{\"rule\":\"main\",\"when\":{\"src.n\":\"7\",\"src.gone\":null,\"src.list.1\":true},"
+        "\"event\":{\"id\":\"{src.id|src.alt_id}\",\"ts\":\"{src.ms}\",\"type\":\"task.started\","
+        "\"workload\":\"{src.svc:service}/{src.Name:lower}\",\"task\":\"{src.list.1}-{src.n}\","
+        "\"actor\":\"{src.missing}\",\"source\":\"{src.gone|src.flag}!\","
+        "\"grant_id\":\"{src.obj|src.svc}\","
+        "\"credential\":{\"id\":\"{src.missing}\",\"kind\":\"token\"},"
+        "\"attrs\":{\"whole\":\"{src.obj}\",\"dotted\":\"{src.a\\\\.b}\"}}}]}");
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    const char *rec = "{\"src\":{\"alt_id\":\"i-9\",\"ms\":1772359200000,\"svc\":\"s3.amazonaws.com\","
+                      "\"Name\":\"MiXed\",\"list\":[\"a\",\"b\"],\"n\":7,\"gone\":null,\"flag\":true,"
+                      "\"obj\":{\"k\":[1,2]},\"a.b\":\"dot\"}}";
+    ck_assert_msg(decode(d, rec, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.id, "i-9");                 /* the second alternative */
+    ck_assert_int_eq(ev.ts, 1772359200000LL * 1000); /* a whole value keeps its type */
+    ck_assert_gstr(ev.workload, "s3/mixed");      /* service, lower */
+    ck_assert_gstr(ev.task, "b-7");               /* array index, a number as text */
+    ck_assert_int_eq(ev.actor.len, 0);            /* absent: the field is left out */
+    ck_assert_gstr(ev.source, "true!");
+    ck_assert_gstr(ev.grant_id, "s3.amazonaws.com"); /* an object is no string: the next */
+    ck_assert_int_eq(ev.cred_id.len, 0);          /* an object with no hole found: left out */
+    struct gl_buf out = {0}, json = {0};
+    ck_assert_int_eq(gl_event_encode(&ev, NULL, &out, NULL, &err), GL_OK);
+    ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
+    gl_buf_append(&json, "", 1);
+    ck_assert_msg(strstr(json.data, "\"attrs\":{\"whole\":{\"k\":[1,2]},\"dotted\":\"dot\"}"),
+                  "%s", json.data);
+    gl_buf_free(&out);
+    gl_buf_free(&json);
+
+    ck_assert_int_eq(decode(d, "{\"src\":{\"kind\":\"worse\"}}", &ev, &err), GL_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "t/refused: kind worse refused ({literal})");
+    /* a condition unmet: no rule left */
+    ck_assert_int_eq(decode(d, "{\"src\":{\"n\":8}}", &ev, &err), GL_ERR_INVALID);
+    ck_assert_str_eq(err.msg, "t: no rule matches this record");
+    /* no detect key: not this mapping's, the canonical checks speak */
+    ck_assert_int_eq(decode(d, "{\"other\":1}", &ev, &err), GL_ERR_INVALID);
+    ck_assert_ptr_null(gl_decoder_mapped(d));
+    ck_assert_msg(strstr(err.msg, "t/") == NULL, "%s", err.msg);
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_switch)
+{
+    struct gl_mappings *m = one(
+        "{\"mapping\":\"s\",\"detect\":\"r\",\"rules\":[{\"rule\":\"a\",\"event\":{\"id\":\"x\","
+        "\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"action.performed\",\"workload\":\"w\","
+        "\"permission\":{\"action\":\"do\"},\"decision\":{\"switch\":\"{r.e|r.code}\","
+        "\"cases\":{\"Denied\":\"deny\",\"403\":\"deny\"},\"absent\":\"allow\",\"default\":\"allow\"}}}]}");
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    const struct {
+        const char *rec;
+        enum gl_decision want;
+    } cases[] = {
+        {"{\"r\":{}}", GL_DECISION_ALLOW},
+        {"{\"r\":{\"e\":\"Denied\"}}", GL_DECISION_DENY},
+        {"{\"r\":{\"e\":\"Throttled\"}}", GL_DECISION_ALLOW},
+        {"{\"r\":{\"code\":403}}", GL_DECISION_DENY},
+        {"{\"r\":{\"e\":null,\"code\":200}}", GL_DECISION_ALLOW},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ck_assert_msg(decode(d, cases[i].rec, &ev, &err) == GL_OK, "%s: %s", cases[i].rec, err.msg);
+        ck_assert_msg(ev.decision == cases[i].want, "%s", cases[i].rec);
+    }
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_awstime)
+{
+    struct gl_mappings *m = one(
+        "{\"mapping\":\"a\",\"detect\":\"t\",\"rules\":[{\"rule\":\"r\",\"event\":{\"id\":\"x\","
+        "\"ts\":\"{t:awstime}\",\"type\":\"task.started\",\"workload\":\"w\",\"task\":\"t\"}}]}");
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    const struct {
+        const char *t;
+        int64_t want_s; /* 0: refused */
+    } cases[] = {
+        {"Jul 30, 2024, 9:46:15 PM", 1722375975},
+        {"Aug 1, 2024 1:33:28 PM", 1722519208},
+        {"Jan 1, 2024, 12:00:00 AM", 1704067200}, /* midnight */
+        {"Jan 1, 2024, 12:30:00 PM", 1704112200}, /* half past noon */
+        {"2024-01-01T00:00:00Z", 1704067200},     /* passed on as it is */
+        {"Foo 1, 2024, 1:00:00 PM", 0},
+        {"Jan 1, 2024, 13:00:00 PM", 0},
+        {"Jan 1, 2024, 1:00:00 XM", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char rec[128];
+        snprintf(rec, sizeof rec, "{\"t\":\"%s\"}", cases[i].t);
+        int rc = decode(d, rec, &ev, &err);
+        if (cases[i].want_s) {
+            ck_assert_msg(rc == GL_OK, "%s: %s", cases[i].t, err.msg);
+            ck_assert_msg(ev.ts == cases[i].want_s * 1000000, "%s: %lld", cases[i].t,
+                          (long long)ev.ts);
+        } else {
+            ck_assert_msg(rc == GL_ERR_INVALID && strstr(err.msg, "a/r: ts"), "%s: %s",
+                          cases[i].t, err.msg);
+        }
+    }
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_load_errors)
+{
+    load_bad("[]", "expected a JSON object");
+    load_bad("{\"mapping\":\"x\",\"detect\":[\"a\"]}", "\"rules\"");
+    load_bad("{\"mapping\":\"x\",\"detect\":[],\"rules\":[{}]}", "detect");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rulez\":[],\"rules\":[{}]}", "unknown key 'rulez'");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"event\":{}}]}", "\"rule\"");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\"}]}",
+             "rule 1 (r): a rule has either \"event\" or \"refuse\"");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"id\":\"{a\"}}]}",
+             "without its '}'");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"id\":\"a}\"}}]}",
+             "without its '{'");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"id\":\"{a:upper}\"}}]}",
+             "unknown filter 'upper'");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"id\":\"{a..b}\"}}]}",
+             "empty segment in path 'a..b'");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"id\":5}}]}",
+             "field id: expected a template string");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"d\":{\"switch\":\"{a}\"}}}]}",
+             "a switch needs");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"when\":{\"a\":5},"
+             "\"event\":{}}]}",
+             "a: expected a string or a non-empty array of strings");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\" ", "bad.json");
+    /* two mappings of one name */
+    struct gl_mappings *m = one("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\","
+                                "\"refuse\":\"no\"}]}");
+    struct gl_error err = {0};
+    const char *again = "{\"mapping\":\"x\",\"detect\":\"b\",\"rules\":[{\"rule\":\"r\","
+                        "\"refuse\":\"no\"}]}";
+    ck_assert_int_eq(gl_mappings_add(&m, again, strlen(again), "again.json", &err),
+                     GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "already loaded"), "%s", err.msg);
+    ck_assert_uint_eq(gl_mappings_count(m), 1);
+    gl_mappings_free(m);
+    ck_assert_int_eq(gl_mappings_load("/nonexistent/mappings", &m, &err), GL_ERR_IO);
+    ck_assert_msg(strstr(err.msg, "/nonexistent/mappings"), "%s", err.msg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("mapping");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_cloudtrail_assume_role);
+    tcase_add_test(tc, test_cloudtrail_calls);
+    tcase_add_test(tc, test_k8s_audit);
+    tcase_add_test(tc, test_template_language);
+    tcase_add_test(tc, test_switch);
+    tcase_add_test(tc, test_awstime);
+    tcase_add_test(tc, test_load_errors);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
