@@ -217,15 +217,19 @@ static int parse_path(struct lctx *c, const char *s, size_t len, struct path *ou
         if (i == len || s[i] == '.') {
             if (k == 0) {
                 free(buf);
+                free_path(out);
+                memset(out, 0, sizeof *out);
                 char shown[80];
                 snprintf(shown, sizeof shown, "%.*s", (int)(len < 60 ? len : 60), s);
                 return bad(c, "empty segment in path '%s'", shown);
             }
             char **seg = realloc(out->seg, (out->n + 1) * sizeof *seg);
+            if (seg)
+                out->seg = seg;
             if (!seg || !(seg[out->n] = dup_n(buf, k))) {
-                if (seg)
-                    out->seg = seg;
                 free(buf);
+                free_path(out);
+                memset(out, 0, sizeof *out);
                 return GL_ERR_NOMEM;
             }
             out->seg = seg;
@@ -388,13 +392,13 @@ static int parse_switch(struct lctx *c, const struct gl_jval *v, struct field *f
     if (!(f->case_from = calloc(cases->len + 1, sizeof *f->case_from)) ||
         !(f->case_to = calloc(cases->len + 1, sizeof *f->case_to)))
         return GL_ERR_NOMEM;
+    f->n_cases = cases->len; /* NULL until filled: freeing is safe at any point */
     for (size_t i = 0; i < cases->len; i++) {
         if (!gl_jval_is(cases->vals[i], GL_JT_STRING))
             return bad(c, "field %s: each case maps a string to a string", f->key);
         if (!(f->case_from[i] = strdup(cases->keys[i])) ||
             !(f->case_to[i] = dup_n(cases->vals[i]->s, cases->vals[i]->len)))
             return GL_ERR_NOMEM;
-        f->n_cases = i + 1;
     }
     for (size_t i = 0; i < v->len; i++) {
         const char *k = v->keys[i];
