@@ -997,13 +997,15 @@ static int unpack(struct gl_decoder *d, const char *buf, size_t len, msgpack_obj
     return GL_OK;
 }
 
-static bool map_has(const msgpack_object *m, const char *key, size_t len)
+/* Whether the map's "type" names one of our event types. */
+static bool has_canonical_type(const msgpack_object *m)
 {
     for (uint32_t i = 0; i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
-            memcmp(k->via.str.ptr, key, len) == 0)
-            return true;
+        const msgpack_object *k = &m->via.map.ptr[i].key, *v = &m->via.map.ptr[i].val;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 4 &&
+            memcmp(k->via.str.ptr, "type", 4) == 0)
+            return v->type == MSGPACK_OBJECT_STR &&
+                   gl_event_type_parse(v->via.str.ptr, v->via.str.size) >= 0;
     }
     return false;
 }
@@ -1041,11 +1043,12 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     *keep = root;
     d->mapped = NULL;
     rc = decode_map(d, keep, &v, ev);
-    /* A record without a type is never a valid event, but may be another
-     * format's: tried only then, so canonical events pay nothing. The
-     * mapped event points into the record, which stays in the zone. */
+    /* A refused record whose type is none of ours (or absent) may be
+     * another format's: tried only then, so canonical events pay nothing,
+     * and a canonical event keeps its own reason. The mapped event points
+     * into the record, which stays in the zone. */
     if (rc != GL_ERR_INVALID || !d->maps || root.type != MSGPACK_OBJECT_MAP ||
-        map_has(&root, "type", 4))
+        has_canonical_type(&root))
         return rc;
     msgpack_object *mapped = msgpack_zone_malloc(&d->zone, sizeof *mapped);
     if (!mapped)

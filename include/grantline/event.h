@@ -94,9 +94,10 @@ struct gl_decoder;
 struct gl_decoder *gl_decoder_new(void);
 void gl_decoder_free(struct gl_decoder *dec);
 
-/* Records without a "type" that a mapping of 'maps' detects (CloudTrail,
- * Kubernetes audit, ...) are mapped to canonical events before validation;
- * 'maps' is borrowed (NULL: none). */
+/* A record that is no valid event, whose "type" is absent or none of ours,
+ * and that a mapping of 'maps' detects (CloudTrail, Kubernetes audit, ...)
+ * is mapped to a canonical event and validated as one; 'maps' is borrowed
+ * (NULL: none). */
 struct gl_mappings;
 struct gl_mapping_rule;
 void gl_decoder_set_mappings(struct gl_decoder *dec, const struct gl_mappings *maps);

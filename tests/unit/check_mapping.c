@@ -321,6 +321,17 @@ START_TEST(test_template_language)
     /* a condition unmet: no rule left */
     ck_assert_int_eq(decode(d, "{\"src\":{\"n\":8}}", &ev, &err), GL_ERR_INVALID);
     ck_assert_str_eq(err.msg, "t: no rule matches this record");
+    /* a "type" of another format's does not stop the mapping (Vault's
+     * audit log has "type": "response") */
+    ck_assert_msg(decode(d, "{\"type\":\"response\",\"src\":{\"kind\":\"bad\"}}", &ev, &err) ==
+                      GL_ERR_INVALID &&
+                      strcmp(err.msg, "t/refused: kind bad refused ({literal})") == 0,
+                  "%s", err.msg);
+    /* one of ours does: a canonical event keeps its own reason */
+    ck_assert_int_eq(decode(d, "{\"type\":\"task.started\",\"src\":{\"kind\":\"bad\"}}", &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_ptr_null(gl_decoder_mapped(d));
+    ck_assert_msg(strstr(err.msg, "t/") == NULL, "%s", err.msg);
     /* no detect key: not this mapping's, the canonical checks speak */
     ck_assert_int_eq(decode(d, "{\"other\":1}", &ev, &err), GL_ERR_INVALID);
     ck_assert_ptr_null(gl_decoder_mapped(d));
