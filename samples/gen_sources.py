@@ -8,7 +8,8 @@ Writes, next to this script:
                       session does, an EC2 instance profile's session used from
                       outside, the key deleted nine days later
   k8s-audit.ndjson    11 Kubernetes audit events (audit.k8s.io/v1): a service
-                      account token minted, its deployment patched, an exec into
+                      account token minted (its id, the JTI, on the requests
+                      made with it), its deployment patched, an exec into
                       a pod, secrets refused, a ClusterRoleBinding to
                       cluster-admin, one RequestReceived stage to refuse
 
@@ -119,12 +120,17 @@ def k8s_audit():
     out = []
     sa = "system:serviceaccount:ci:deployer"
 
+    jti = "JTI=5a7c3f0e-9d41-4e8b-b2c6-1f0a9e3d7c55"  # the minted token's id (Kubernetes 1.29+)
+
     def ev(aid, stage, t, verb, user, uri, obj=None, code=200, decision="allow", reason="", imp=None, resp=None,
-           req=None, level="Metadata"):
+           req=None, level="Metadata", issued=None):
         groups = (["system:serviceaccounts", "system:authenticated"] if user.startswith("system:serviceaccount")
                   else ["system:masters", "system:authenticated"])
+        u = {"username": user, "groups": groups}
+        if user == sa:  # requests made with the minted token carry its id
+            u["extra"] = {"authentication.kubernetes.io/credential-id": [jti]}
         e = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": level, "auditID": aid, "stage": stage,
-             "requestURI": uri, "verb": verb, "user": {"username": user, "groups": groups},
+             "requestURI": uri, "verb": verb, "user": u,
              "sourceIPs": ["10.0.4.17"], "userAgent": "kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819"}
         if imp:
             e["impersonatedUser"] = {"username": imp}
@@ -133,6 +139,8 @@ def k8s_audit():
         if stage != "RequestReceived":
             e["responseStatus"] = {"metadata": {}, "code": code}
             e["annotations"] = {"authorization.k8s.io/decision": decision, "authorization.k8s.io/reason": reason}
+            if issued:
+                e["annotations"]["authentication.kubernetes.io/issued-credential-id"] = issued
         if resp:
             e["responseObject"] = resp
         if req:
@@ -146,7 +154,7 @@ def k8s_audit():
        {"resource": "serviceaccounts", "namespace": "ci", "name": "deployer", "subresource": "token", "apiVersion": "v1"},
        201, reason='RBAC: allowed by ClusterRoleBinding "cluster-admins"',
        resp={"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
-             "status": {"expirationTimestamp": "2026-03-02T10:10:00Z"}})
+             "status": {"expirationTimestamp": "2026-03-02T10:10:00Z"}}, issued=jti)
     ev("7d1e0c3a-0002-4a5b-9c8d-000000000002", "ResponseComplete", "2026-03-02T09:12:00Z", "patch", sa,
        "/apis/apps/v1/namespaces/prod/deployments/checkout",
        {"resource": "deployments", "namespace": "prod", "name": "checkout", "apiGroup": "apps", "apiVersion": "v1"},

@@ -99,7 +99,11 @@ assert kinds == [
     ("action.performed", "k8s:delete:pods", "allow"),   # admin impersonating the account
 ], kinds
 assert evs[0]["credential"]["expires_at"] == "2026-03-02T10:10:00Z", evs[0]
-assert evs[-1]["actor"] == "admin", evs[-1]
+# the token's id (its JTI) links the account's own requests to it
+jti = "JTI=5a7c3f0e-9d41-4e8b-b2c6-1f0a9e3d7c55"
+assert evs[0]["credential"]["id"] == jti, evs[0]
+assert all(e["credential"]["id"] == jti for e in evs[1:-1]), evs[1:-1]
+assert evs[-1]["actor"] == "admin" and "credential" not in evs[-1], evs[-1]
 PY
 check "k8s sample: the service account's token, its requests and decisions, impersonation" test $? = 0
 n=$(strings "$k8"/*.mdb | grep -c -F "Tr0ub4dor")
