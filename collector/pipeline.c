@@ -108,6 +108,8 @@ int gl_pipeline_new(struct gl_store *st, struct gl_redactor *rd,
     p->dec_stored = gl_decoder_new();
     if (p->dec)
         gl_decoder_set_mappings(p->dec, opts->maps);
+    if (p->dec_stored) /* the quarantine's redaction knows their secrets too */
+        gl_decoder_set_mappings(p->dec_stored, opts->maps);
     p->slots[0].batch = gl_store_batch_new();
     p->slots[1].batch = gl_store_batch_new();
     p->cur = &p->slots[0];
@@ -308,10 +310,16 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
     for (size_t i = 0; i < p->hits.n; i++) {
         const struct gl_redact_hit *h = &p->hits.v[i];
         /* a key id where the format names credentials (CloudTrail's
-         * accessKeyId) is redacted like any other, but exposes nothing */
-        bool seen = gl_mapping_rule_identifier(gl_decoder_mapped(p->dec), h->field);
+         * accessKeyId) is redacted like any other, but exposes nothing; the
+         * same value elsewhere still does */
+        const struct gl_mapping_rule *mr = gl_decoder_mapped(p->dec);
+        if (gl_mapping_rule_identifier(mr, h->field, h->rule))
+            continue;
+        bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(p->hits.v[j].fp, h->fp) == 0 && strcmp(p->hits.v[j].rule, h->rule) == 0;
+            seen = strcmp(p->hits.v[j].fp, h->fp) == 0 &&
+                   strcmp(p->hits.v[j].rule, h->rule) == 0 &&
+                   !gl_mapping_rule_identifier(mr, p->hits.v[j].field, p->hits.v[j].rule);
         if (seen)
             continue;
         unsigned char md[32];

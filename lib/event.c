@@ -109,6 +109,8 @@ bool gl_utf8_valid(const char *str, size_t len)
 
 /* --- decoder state --- */
 
+#define GL_DECODER_SECRETS 32
+
 struct gl_decoder {
     msgpack_zone zone;     /* the decoded tree */
     struct gl_perm *perms; /* permission(s) then scope */
@@ -127,6 +129,7 @@ struct gl_decoder {
     struct gl_json *json;  /* the JSON parser, made at the first JSON message */
     const struct gl_mappings *maps; /* borrowed: records of other formats */
     const struct gl_mapping_rule *mapped; /* the rule that mapped the last message, or NULL */
+    const msgpack_object *secrets[GL_DECODER_SECRETS]; /* its values that are secrets */
 };
 
 struct gl_decoder *gl_decoder_new(void)
@@ -1065,9 +1068,13 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
         break;
     }
     rc = decode_map(d, mapped, &v, ev);
-    if (rc)
+    if (rc) {
         gl_error_prefix(err, "%s", gl_mapping_rule_label(d->mapped));
-    return rc;
+        return rc;
+    }
+    ev->n_secret_vals = gl_mappings_secrets(d->maps, keep, d->secrets, GL_DECODER_SECRETS);
+    ev->secret_vals = (const void *const *)d->secrets;
+    return GL_OK;
 }
 
 void gl_decoder_set_mappings(struct gl_decoder *d, const struct gl_mappings *maps)
@@ -1451,7 +1458,29 @@ struct enc {
     struct gl_buf scratch;
     struct gl_error *err;
     int rc;
+    const void *const *secrets; /* values to redact whole wherever they are met */
+    size_t n_secrets;
 };
+
+/* Whether 'o' is one of the values a mapping said are secrets (the same
+ * object of the same tree: pointers compare). */
+static bool forced_secret(const struct enc *e, const msgpack_object *o)
+{
+    for (size_t i = 0; i < e->n_secrets; i++)
+        if (e->secrets[i] == (const void *)o)
+            return true;
+    return false;
+}
+
+/* The rule whose marker a forced secret gets: "key-sensitive" (a value that
+ * is a secret by where it sits), else whatever rule takes a password key. */
+static int forced_rule(struct gl_redactor *rd)
+{
+    for (size_t i = 0; i < gl_redactor_rule_count(rd); i++)
+        if (strcmp(gl_redactor_rule_name(rd, i), "key-sensitive") == 0)
+            return (int)i;
+    return gl_redactor_match_key(rd, "password", 8);
+}
 
 /* Redaction skips strings shorter than this: no rule can match them. */
 #define MIN_SECRET_LEN 8
@@ -1563,6 +1592,13 @@ static bool key_is_ci(const msgpack_object *k, const char *name)
 static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t plen)
 {
     size_t base = strlen(path);
+    if (e->n_secrets && e->rd && forced_secret(e, o)) {
+        int rule = forced_rule(e->rd);
+        if (rule >= 0) {
+            put_whole(e, rule, o, path);
+            return;
+        }
+    }
     switch (o->type) {
     case MSGPACK_OBJECT_STR:
         put_str(e, path, o->via.str.ptr, o->via.str.size);
@@ -1765,7 +1801,8 @@ static bool has_attrs(const struct gl_event *ev)
 int gl_event_encode(const struct gl_event *ev, struct gl_redactor *rd, struct gl_buf *out,
                     struct gl_redact_hits *hits, struct gl_error *err)
 {
-    struct enc e = {.rd = rd, .hits = hits, .err = err, .rc = GL_OK};
+    struct enc e = {.rd = rd, .hits = hits, .err = err, .rc = GL_OK,
+                    .secrets = ev->secret_vals, .n_secrets = ev->n_secret_vals};
     msgpack_packer_init(&e.pk, out, mp_write);
     bool stored_src = ev->from_store;
     bool attrs = has_attrs(ev);
@@ -2006,9 +2043,13 @@ int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struc
         return gl_error_set(err, GL_ERR_INVALID, 0, "not msgpack");
     }
     /* the same walk as attrs: string values, keys, and whole values under
-     * sensitive keys are redacted */
+     * sensitive keys are redacted, and so are the values the mappings say
+     * are secrets (a refused record of theirs keeps none of them) */
+    const msgpack_object *secrets[GL_DECODER_SECRETS];
+    size_t n_secrets = gl_mappings_secrets(d->maps, &root, secrets, GL_DECODER_SECRETS);
     struct gl_buf packed = {0};
-    struct enc e = {.rd = rd, .hits = hits, .err = err, .rc = GL_OK};
+    struct enc e = {.rd = rd, .hits = hits, .err = err, .rc = GL_OK,
+                    .secrets = (const void *const *)secrets, .n_secrets = n_secrets};
     msgpack_packer_init(&e.pk, &packed, mp_write);
     char path[128] = "";
     put_free(&e, &root, path, sizeof path);

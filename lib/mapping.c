@@ -5,16 +5,21 @@
 
 #include "grantline/jtree.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-enum filter { FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME };
+#include <openssl/evp.h>
 
-static const char *const filter_names[] = {"", "service", "lower", "awstime"};
+enum filter { FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME, FL_PARTITION, FL_DIGEST };
+
+static const char *const filter_names[] = {"", "service", "lower", "awstime", "partition", "digest"};
+#define FILTER_LIST "service, lower, awstime, partition, digest"
 
 /* A dotted path into the record; a segment of digits also indexes an array. */
 struct path {
@@ -64,6 +69,15 @@ struct cond {
     size_t n_vals;
 };
 
+/* "secrets": when the conditions hold, the values at these paths are
+ * secrets whatever they look like. */
+struct secrets {
+    struct cond *conds;
+    size_t n_conds;
+    struct path *paths;
+    size_t n_paths;
+};
+
 struct mapping;
 
 struct rule {
@@ -82,8 +96,11 @@ struct mapping {
     char *name;
     char **detect;
     size_t n_detect;
-    char **ids; /* "identifiers": event paths that name credentials */
+    char **ids; /* "identifiers": event paths that name credentials... */
+    char **id_rules; /* ...and the secret rule that may match there */
     size_t n_ids;
+    struct secrets *secrets; /* "secrets": values that are secrets by their place */
+    size_t n_secrets;
     struct rule *rules;
     size_t n_rules;
 };
@@ -139,6 +156,18 @@ static void free_mapping(struct mapping *m)
     free(m->name);
     free_strs(m->detect, m->n_detect);
     free_strs(m->ids, m->n_ids);
+    free_strs(m->id_rules, m->n_ids);
+    for (size_t i = 0; i < m->n_secrets; i++) {
+        for (size_t c = 0; c < m->secrets[i].n_conds; c++) {
+            free_path(&m->secrets[i].conds[c].path);
+            free_strs(m->secrets[i].conds[c].vals, m->secrets[i].conds[c].n_vals);
+        }
+        free(m->secrets[i].conds);
+        for (size_t k = 0; k < m->secrets[i].n_paths; k++)
+            free_path(&m->secrets[i].paths[k]);
+        free(m->secrets[i].paths);
+    }
+    free(m->secrets);
     for (size_t r = 0; r < m->n_rules; r++) {
         struct rule *ru = &m->rules[r];
         free(ru->name);
@@ -264,7 +293,7 @@ static int parse_hole(struct lctx *c, const char *s, size_t len, struct hole *h)
         if (h->filter == FL_NONE) {
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)(fl < 40 ? fl : 40), s + end + 1);
-            return bad(c, "unknown filter '%s' (known: service, lower, awstime)", name);
+            return bad(c, "unknown filter '%s' (known: " FILTER_LIST ")", name);
         }
     }
     size_t at = 0;
@@ -444,6 +473,70 @@ static int parse_fields(struct lctx *c, const struct gl_jval *obj, struct field 
     return GL_OK;
 }
 
+/* "when": {path: condition}; NULL is no condition. */
+static int parse_when(struct lctx *c, const struct gl_jval *when, struct cond **out, size_t *n)
+{
+    if (!when)
+        return GL_OK;
+    if (!gl_jval_is(when, GL_JT_OBJECT))
+        return bad(c, "\"when\" is an object of path: condition%s", "");
+    if (!(*out = calloc(when->len + 1, sizeof **out)))
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < when->len; i++) {
+        struct cond *cd = &(*out)[i];
+        *n = i + 1;
+        if (!when->keys[i][0])
+            return bad(c, "\"when\" has an empty path%s", "");
+        int rc = parse_path(c, when->keys[i], strlen(when->keys[i]), &cd->path);
+        if (rc)
+            return rc;
+        const struct gl_jval *x = when->vals[i];
+        if (gl_jval_is(x, GL_JT_NULL)) {
+            cd->kind = C_ABSENT;
+        } else if (gl_jval_is(x, GL_JT_BOOL)) {
+            if (!x->b)
+                return bad(c, "when %s: false is no condition (null: absent, true: present)",
+                           when->keys[i]);
+            cd->kind = C_PRESENT;
+        } else {
+            cd->kind = C_IN;
+            rc = str_list(c, x, when->keys[i], &cd->vals, &cd->n_vals);
+            if (rc)
+                return rc;
+        }
+    }
+    return GL_OK;
+}
+
+static int parse_secrets(struct lctx *c, const struct gl_jval *v, struct mapping *m)
+{
+    if (!gl_jval_is(v, GL_JT_ARRAY))
+        return bad(c, "\"secrets\" is an array of {\"when\", \"paths\"}%s", "");
+    if (!(m->secrets = calloc(v->len + 1, sizeof *m->secrets)))
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < v->len; i++) {
+        struct secrets *sc = &m->secrets[i];
+        m->n_secrets = i + 1;
+        const struct gl_jval *paths = gl_jval_get(v->vals[i], "paths", GL_JT_ARRAY);
+        if (!paths || paths->len == 0)
+            return bad(c, "secrets: each entry has \"paths\", a non-empty array%s", "");
+        int rc = parse_when(c, gl_jval_get(v->vals[i], "when", GL_JT_ANY), &sc->conds, &sc->n_conds);
+        if (rc)
+            return rc;
+        if (!(sc->paths = calloc(paths->len, sizeof *sc->paths)))
+            return GL_ERR_NOMEM;
+        for (size_t k = 0; k < paths->len; k++) {
+            if (!gl_jval_is(paths->vals[k], GL_JT_STRING))
+                return bad(c, "secrets: paths are strings%s", "");
+            sc->n_paths = k + 1;
+            rc = parse_path(c, paths->vals[k]->s, paths->vals[k]->len, &sc->paths[k]);
+            if (rc)
+                return rc;
+        }
+    }
+    return GL_OK;
+}
+
 static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, const char *mname)
 {
     r->owner = NULL; /* set once the set stops moving (gl_mappings_add) */
@@ -464,31 +557,9 @@ static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, c
             strcmp(k, "about"))
             return bad(c, "unknown key '%s' (rule, about, when, event, refuse)", k);
     }
-    const struct gl_jval *when = gl_jval_get(v, "when", GL_JT_ANY);
-    if (when && !gl_jval_is(when, GL_JT_OBJECT))
-        return bad(c, "\"when\" is an object of path: condition%s", "");
-    if (when) {
-        if (!(r->conds = calloc(when->len + 1, sizeof *r->conds)))
-            return GL_ERR_NOMEM;
-        for (size_t i = 0; i < when->len; i++) {
-            struct cond *cd = &r->conds[i];
-            r->n_conds = i + 1;
-            int rc = parse_path(c, when->keys[i], strlen(when->keys[i]), &cd->path);
-            if (rc)
-                return rc;
-            const struct gl_jval *x = when->vals[i];
-            if (gl_jval_is(x, GL_JT_NULL))
-                cd->kind = C_ABSENT;
-            else if (gl_jval_is(x, GL_JT_BOOL) && x->b)
-                cd->kind = C_PRESENT;
-            else {
-                cd->kind = C_IN;
-                rc = str_list(c, x, when->keys[i], &cd->vals, &cd->n_vals);
-                if (rc)
-                    return rc;
-            }
-        }
-    }
+    int wrc = parse_when(c, gl_jval_get(v, "when", GL_JT_ANY), &r->conds, &r->n_conds);
+    if (wrc)
+        return wrc;
     const struct gl_jval *ev = gl_jval_get(v, "event", GL_JT_ANY);
     const struct gl_jval *refuse = gl_jval_get(v, "refuse", GL_JT_ANY);
     if (!!ev == !!refuse)
@@ -516,15 +587,32 @@ static int parse_mapping(struct lctx *c, const struct gl_jval *root, struct mapp
     for (size_t i = 0; i < root->len; i++) {
         const char *k = root->keys[i];
         if (strcmp(k, "mapping") && strcmp(k, "detect") && strcmp(k, "rules") &&
-            strcmp(k, "about") && strcmp(k, "identifiers"))
-            return bad(c, "unknown key '%s' (mapping, about, detect, identifiers, rules)", k);
+            strcmp(k, "about") && strcmp(k, "identifiers") && strcmp(k, "secrets"))
+            return bad(c, "unknown key '%s' (mapping, about, detect, identifiers, secrets, rules)",
+                       k);
     }
     if (!(m->name = dup_n(name->s, name->len)))
         return GL_ERR_NOMEM;
     int rc = str_list(c, detect, "detect", &m->detect, &m->n_detect);
     const struct gl_jval *ids = gl_jval_get(root, "identifiers", GL_JT_ANY);
-    if (!rc && ids)
-        rc = str_list(c, ids, "identifiers", &m->ids, &m->n_ids);
+    if (!rc && ids && !gl_jval_is(ids, GL_JT_OBJECT))
+        rc = bad(c, "\"identifiers\" is an object of event path: secret rule name%s", "");
+    if (!rc && ids) {
+        if (!(m->ids = calloc(ids->len + 1, sizeof *m->ids)) ||
+            !(m->id_rules = calloc(ids->len + 1, sizeof *m->id_rules)))
+            return GL_ERR_NOMEM;
+        m->n_ids = ids->len;
+        for (size_t i = 0; i < ids->len && !rc; i++) {
+            if (!gl_jval_is(ids->vals[i], GL_JT_STRING))
+                rc = bad(c, "identifiers: %s: the value is the name of a secret rule", ids->keys[i]);
+            else if (!(m->ids[i] = strdup(ids->keys[i])) ||
+                     !(m->id_rules[i] = dup_n(ids->vals[i]->s, ids->vals[i]->len)))
+                return GL_ERR_NOMEM;
+        }
+    }
+    const struct gl_jval *secrets = gl_jval_get(root, "secrets", GL_JT_ANY);
+    if (!rc && secrets)
+        rc = parse_secrets(c, secrets, m);
     if (rc)
         return rc;
     if (!(m->rules = calloc(rules->len, sizeof *m->rules)))
@@ -721,45 +809,106 @@ static bool scalar_text(const msgpack_object *o, char *tmp, size_t n, const char
     return true;
 }
 
-/* CloudTrail writes some times as "Jul 30, 2024, 9:46:15 PM" (UTC): made
- * RFC 3339. Anything else is passed on for the validator to judge. */
-static size_t aws_time(const char *s, size_t len, char out[32])
+/* CloudTrail writes some times as "Jul 30, 2024, 9:46:15 PM" (UTC), in
+ * some records "Sept", "pm" or a narrow no-break space before the AM/PM, and
+ * some as epoch milliseconds: made RFC 3339 in 'out'. Text that already
+ * looks like an RFC 3339 date is passed on (*as_is, 'out' unused);
+ * anything else is unreadable (0): the field is left out, not the event. */
+static size_t aws_time(const char *s, size_t len, char out[40], bool *as_is)
 {
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char buf[64], mon[4] = {0}, ampm[3] = {0};
+    static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    *as_is = len >= 10 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) &&
+             s[4] == '-';
+    if (*as_is)
+        return len; /* RFC 3339 already: the validator judges it */
+    size_t digits = 0;
+    while (digits < len && isdigit((unsigned char)s[digits]))
+        digits++;
+    if (digits == len && len >= 1 && len <= 15) { /* epoch milliseconds */
+        long long ms = strtoll(s, NULL, 10);
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+        if (!gmtime_r(&t, &tm))
+            return 0;
+        return (size_t)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                (int)(ms % 1000));
+    }
+    /* a copy with the narrow no-break space (U+202F) made a plain space */
+    char buf[64];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < sizeof buf; i++) {
+        if (i + 2 < len && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+            (unsigned char)s[i + 2] == 0xaf) {
+            buf[n++] = ' ';
+            i += 2;
+        } else {
+            buf[n++] = s[i];
+        }
+    }
+    if (n + 1 >= sizeof buf)
+        return 0;
+    buf[n] = '\0';
+    char mon[8] = {0}, ampm[3] = {0};
     int day, year, h, mi, sec, used = 0;
-    if (len >= sizeof buf)
+    if (sscanf(buf, "%7[A-Za-z] %d, %d%*[, ]%d:%d:%d %2[APMapm]%n", mon, &day, &year, &h, &mi,
+               &sec, ampm, &used) != 7 ||
+        (size_t)used != n || strlen(mon) < 3)
         return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (sscanf(buf, "%3s %d, %d%*[, ]%d:%d:%d %2s%n", mon, &day, &year, &h, &mi, &sec, ampm,
-               &used) != 7 ||
-        (size_t)used != len)
-        return 0;
-    const char *m = strstr(months, mon);
-    if (!m || (m - months) % 3 || strlen(mon) != 3)
-        return 0;
-    bool pm = strcmp(ampm, "PM") == 0;
-    if ((!pm && strcmp(ampm, "AM")) || h < 1 || h > 12 || day < 1 || day > 31 || mi > 59 ||
+    for (char *c = mon; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    for (char *c = ampm; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    const char *m = NULL;
+    for (int k = 0; k < 12 && !m; k++)
+        if (strncmp(mon, months + 3 * k, 3) == 0)
+            m = months + 3 * k;
+    bool pm = strcmp(ampm, "pm") == 0;
+    if (!m || (!pm && strcmp(ampm, "am")) || h < 1 || h > 12 || day < 1 || day > 31 || mi > 59 ||
         mi < 0 || sec < 0 || sec > 60 || year < 1970 || year > 9999)
         return 0;
     h = h % 12 + (pm ? 12 : 0);
-    return (size_t)snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", year,
+    return (size_t)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02dZ", year,
                             (int)((m - months) / 3) + 1, day, h, mi, sec);
 }
 
+/* The first 16 bytes of the SHA-256 of a value's msgpack form, in hex: a
+ * name for a whole record that no client can choose. */
+static size_t digest_text(const msgpack_object *o, char out[40])
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    bool ok = msgpack_pack_object(&pk, *o) == 0 &&
+              EVP_Digest(sb.data ? sb.data : "", sb.size, md, &mdlen, EVP_sha256(), NULL) == 1;
+    msgpack_sbuffer_destroy(&sb);
+    if (!ok)
+        return 0;
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 32;
+}
+
 /* Writes a hole's text to 'out' (when not NULL) and returns its length, or
- * SIZE_MAX when every path of the hole is absent or not a scalar. */
+ * SIZE_MAX when every path of the hole is absent, empty or not a scalar (a
+ * container is text only through :digest), or its filter cannot read it. */
 static size_t hole_text(const struct hole *h, const msgpack_object *in, char *out)
 {
     const msgpack_object *o = NULL;
-    char tmp[40], tbuf[32];
+    char tmp[40], tbuf[40];
     const char *s = NULL;
     size_t len = 0;
     for (size_t a = 0; a < h->n_alts && !s; a++) {
         o = resolve(in, &h->alts[a]);
-        if (o && !scalar_text(o, tmp, sizeof tmp, &s, &len))
-            s = NULL; /* a container: try the next */
+        if (o && h->filter == FL_DIGEST) {
+            len = digest_text(o, tbuf);
+            s = len ? tbuf : NULL;
+        } else if (o && (!scalar_text(o, tmp, sizeof tmp, &s, &len) || len == 0)) {
+            s = NULL; /* a container or "": try the next */
+        }
     }
     if (!s)
         return SIZE_MAX;
@@ -767,9 +916,18 @@ static size_t hole_text(const struct hole *h, const msgpack_object *in, char *ou
         const char *dot = memchr(s, '.', len);
         if (dot)
             len = (size_t)(dot - s);
+    } else if (h->filter == FL_PARTITION) { /* arn:PARTITION:service:... */
+        const char *colon = len > 4 && memcmp(s, "arn:", 4) == 0 ? memchr(s + 4, ':', len - 4) : NULL;
+        if (!colon || colon == s + 4)
+            return SIZE_MAX;
+        len = (size_t)(colon - s) - 4;
+        s += 4;
     } else if (h->filter == FL_AWSTIME) {
-        size_t tl = aws_time(s, len, tbuf);
-        if (tl) {
+        bool as_is = false;
+        size_t tl = aws_time(s, len, tbuf, &as_is);
+        if (!tl)
+            return SIZE_MAX;
+        if (!as_is) {
             s = tbuf;
             len = tl;
         }
@@ -799,6 +957,8 @@ static bool render(const struct tpl *t, const msgpack_object *in, msgpack_zone *
             o = resolve(in, &h->alts[a]);
             if (o && !containers && (o->type == MSGPACK_OBJECT_MAP || o->type == MSGPACK_OBJECT_ARRAY))
                 o = NULL; /* not for a canonical field: try the next */
+            if (o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == 0)
+                o = NULL; /* "" names nothing */
         }
         if (o)
             *out = *o;
@@ -920,6 +1080,19 @@ static bool cond_holds(const struct cond *c, const msgpack_object *in)
     return false;
 }
 
+/* The first mapping whose detect keys 'in' has, or NULL. */
+static const struct mapping *detect(const struct gl_mappings *set, const msgpack_object *in)
+{
+    for (size_t i = 0; set && in->type == MSGPACK_OBJECT_MAP && i < set->n; i++) {
+        bool all = true;
+        for (size_t d = 0; d < set->v[i].n_detect && all; d++)
+            all = map_get(in, set->v[i].detect[d], strlen(set->v[i].detect[d])) != NULL;
+        if (all)
+            return &set->v[i];
+    }
+    return NULL;
+}
+
 enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const msgpack_object *in,
                                          msgpack_zone *zone, msgpack_object *out,
                                          const struct gl_mapping_rule **used, struct gl_error *err)
@@ -928,14 +1101,7 @@ enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const ms
         *used = NULL;
     if (!set || in->type != MSGPACK_OBJECT_MAP)
         return GL_MAPPING_NONE;
-    const struct mapping *m = NULL;
-    for (size_t i = 0; i < set->n && !m; i++) {
-        bool all = true;
-        for (size_t d = 0; d < set->v[i].n_detect && all; d++)
-            all = map_get(in, set->v[i].detect[d], strlen(set->v[i].detect[d])) != NULL;
-        if (all)
-            m = &set->v[i];
-    }
+    const struct mapping *m = detect(set, in);
     if (!m)
         return GL_MAPPING_NONE;
     for (size_t r = 0; r < m->n_rules; r++) {
@@ -974,11 +1140,32 @@ const char *gl_mapping_rule_label(const struct gl_mapping_rule *r)
     return r ? ((const struct rule *)r)->label : NULL;
 }
 
-bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *path)
+bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *path,
+                                const char *rule)
 {
     const struct mapping *m = r ? ((const struct rule *)r)->owner : NULL;
     for (size_t i = 0; m && i < m->n_ids; i++)
-        if (strcmp(m->ids[i], path) == 0)
+        if (strcmp(m->ids[i], path) == 0 && strcmp(m->id_rules[i], rule) == 0)
             return true;
     return false;
+}
+
+
+size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *in,
+                           const msgpack_object **out, size_t max)
+{
+    const struct mapping *m = detect(set, in);
+    size_t n = 0;
+    for (size_t i = 0; m && i < m->n_secrets; i++) {
+        const struct secrets *sc = &m->secrets[i];
+        bool ok = true;
+        for (size_t c = 0; c < sc->n_conds && ok; c++)
+            ok = cond_holds(&sc->conds[c], in);
+        for (size_t k = 0; ok && k < sc->n_paths && n < max; k++) {
+            const msgpack_object *o = resolve(in, &sc->paths[k]);
+            if (o)
+                out[n++] = o;
+        }
+    }
+    return n;
 }

@@ -7,11 +7,12 @@ Writes, next to this script:
                       key, the role session it opens for build 1841 and what the
                       session does, an EC2 instance profile's session used from
                       outside, the key deleted nine days later
-  k8s-audit.ndjson    11 Kubernetes audit events (audit.k8s.io/v1): a service
+  k8s-audit.ndjson    12 Kubernetes audit events (audit.k8s.io/v1): a service
                       account token minted (its id, the JTI, on the requests
                       made with it), its deployment patched, an exec into
                       a pod, secrets refused, a ClusterRoleBinding to
-                      cluster-admin, one RequestReceived stage to refuse
+                      cluster-admin, a Secret logged with its value, one
+                      RequestReceived stage to refuse
 
 Written for grantline, not copied: the shapes follow AWS's and Kubernetes'
 documented record formats, keys and ids are the documentation's example values
@@ -186,6 +187,14 @@ def k8s_audit():
        {"resource": "configmaps", "namespace": "prod", "name": "checkout-env", "apiVersion": "v1"}, 201,
        req={"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "checkout-env"},
             "data": {"app.properties": "db.host=payments-db\ndb.password=Tr0ub4dor-and-3-horses\n"}}, level="Request")
+    # a Secret created under an audit policy that logs Secrets at Request
+    # level: its value is in the audit log (stored as a marker, an exposure)
+    ev("7d1e0c3a-0011-4a5b-9c8d-000000000011", "ResponseComplete", "2026-03-02T09:16:30Z", "create", "admin",
+       "/api/v1/namespaces/prod/secrets",
+       {"resource": "secrets", "namespace": "prod", "name": "payments-db", "apiVersion": "v1"}, 201,
+       req={"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "payments-db"}, "type": "Opaque",
+            "data": {"db-url": "cG9zdGdyZXM6Ly9wYXltZW50czpDb3JyZWN0LUhvcnNlLTQyQHBheW1lbnRzLWRiOjU0MzIvcGF5bWVudHM="}},
+       level="Request")
     ev("7d1e0c3a-0009-4a5b-9c8d-000000000009", "ResponseComplete", "2026-03-02T09:17:00Z", "get", "system:anonymous",
        "/healthz", None, 200)
     ev("7d1e0c3a-0010-4a5b-9c8d-000000000010", "ResponseComplete", "2026-03-02T09:18:00Z", "delete", "admin",

@@ -77,6 +77,8 @@ struct gl_event {
     enum gl_status status;
     struct gl_str origin;        /* stored events: where the collector read it */
     const void *src_map;         /* decoder-internal: the decoded map (for attrs) */
+    const void *const *secret_vals; /* decoder-internal: values in src_map a mapping says */
+    size_t n_secret_vals;           /* are secrets whatever they look like */
     bool from_store;             /* decoded from the stored form */
     const struct gl_kv *add_attrs; /* extra attributes set by the collector */
     size_t n_add_attrs;
@@ -135,7 +137,8 @@ int gl_event_stored_to_json(const void *buf, size_t len, struct gl_buf *out, str
 
 /* For the quarantine: when 'buf' parses as JSON or msgpack (but failed
  * validation), appends its JSON form with every string, key and value under
- * a sensitive key redacted, as for attrs, and each secret to 'hits' (may be
+ * a sensitive key redacted, as for attrs (and the values the decoder's
+ * mappings say are secrets, whole), and each secret to 'hits' (may be
  * NULL). Returns GL_ERR_INVALID when it does not parse (the caller keeps
  * the bytes and redacts them as text). */
 int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struct gl_redactor *rd,

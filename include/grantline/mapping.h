@@ -50,10 +50,17 @@ enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const ms
 /* "mapping/rule", for messages. */
 const char *gl_mapping_rule_label(const struct gl_mapping_rule *r);
 
-/* Whether the mapped event's field 'path' ("credential.id",
- * "attrs.cloudtrail.userIdentity.accessKeyId") names a credential by design
- * in this format (the mapping's "identifiers"): a secret rule may still
- * redact it, but it is no exposure of that credential. */
-bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *path);
+/* Whether a hit of the secret rule 'rule' at the mapped event's field
+ * 'path' ("credential.id", "attrs.cloudtrail.userIdentity.accessKeyId") is a
+ * credential this format names by design (the mapping's "identifiers", each
+ * path with the one rule that may match there): redacted, but no exposure. */
+bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *path,
+                                const char *rule);
+
+/* The values of 'in' that its mapping's "secrets" say are secrets whatever
+ * they look like (a Kubernetes Secret's data): at most 'max' pointers into
+ * 'in', to be redacted whole. 0 when no mapping detects 'in'. */
+size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *in,
+                           const msgpack_object **out, size_t max);
 
 #endif

@@ -17,9 +17,11 @@ static struct gl_mappings *shipped(void)
     struct gl_error err = {0};
     int rc = gl_mappings_load(GL_SOURCE_DIR "/schemas/mappings", &m, &err);
     ck_assert_msg(rc == GL_OK, "%s", err.msg);
-    ck_assert_uint_eq(gl_mappings_count(m), 2);
-    ck_assert_str_eq(gl_mappings_name(m, 0), "cloudtrail");
-    ck_assert_str_eq(gl_mappings_name(m, 1), "k8s-audit");
+    ck_assert_uint_eq(gl_mappings_count(m), 4); /* in file name order */
+    ck_assert_str_eq(gl_mappings_name(m, 0), "cloudtrail-log-file");
+    ck_assert_str_eq(gl_mappings_name(m, 1), "cloudtrail");
+    ck_assert_str_eq(gl_mappings_name(m, 2), "k8s-audit-list");
+    ck_assert_str_eq(gl_mappings_name(m, 3), "k8s-audit");
     return m;
 }
 
@@ -82,7 +84,7 @@ START_TEST(test_cloudtrail_assume_role)
     struct gl_error err;
     ck_assert_msg(decode(d, ASSUME_ROLE, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
-    ck_assert_gstr(ev.id, "ct-0001");
+    ck_assert_gstr(ev.id, "cloudtrail:ct-0001"); /* ids of each format apart */
     ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-agent");
     ck_assert_gstr(ev.task, "arn:aws:sts::111122223333:assumed-role/ci-agent/run-42");
     ck_assert_gstr(ev.actor, "arn:aws:iam::111122223333:user/deployer");
@@ -94,10 +96,14 @@ START_TEST(test_cloudtrail_assume_role)
     ck_assert_int_eq(ev.cred_expires - ev.ts, 3600LL * 1000000);
     const struct gl_mapping_rule *r = gl_decoder_mapped(d);
     ck_assert_str_eq(gl_mapping_rule_label(r), "cloudtrail/sts-assume-role");
-    ck_assert(gl_mapping_rule_identifier(r, "credential.id"));
-    ck_assert(gl_mapping_rule_identifier(r, "attrs.cloudtrail.userIdentity.accessKeyId"));
+    ck_assert(gl_mapping_rule_identifier(r, "credential.id", "aws-access-key-id"));
+    ck_assert(gl_mapping_rule_identifier(r, "attrs.cloudtrail.userIdentity.accessKeyId",
+                                         "aws-access-key-id"));
+    /* only for the rule it names: a GitHub token there is an exposure */
+    ck_assert(!gl_mapping_rule_identifier(r, "attrs.cloudtrail.userIdentity.accessKeyId",
+                                          "github-token"));
     ck_assert(!gl_mapping_rule_identifier(
-        r, "attrs.cloudtrail.responseElements.credentials.sessionToken"));
+        r, "attrs.cloudtrail.responseElements.credentials.sessionToken", "key-sensitive"));
 
     /* the whole record is kept in attrs, redacted there: encode and look */
     struct gl_redactor *rd = NULL;
@@ -143,7 +149,7 @@ START_TEST(test_cloudtrail_calls)
         "\"arn\":\"arn:aws:iam::111122223333:role/ci-agent\"}}},\"eventTime\":"
         "\"2026-03-01T10:05:00Z\",\"eventSource\":\"secretsmanager.amazonaws.com\","
         "\"eventName\":\"GetSecretValue\",\"requestParameters\":{\"secretId\":\"prod/db\"},"
-        "\"errorCode\":\"AccessDenied\",\"eventID\":\"ct-0002\"}";
+        "\"errorCode\":\"AccessDenied\",\"eventID\":\"ct-0002\",\"eventType\":\"AwsApiCall\"}";
     ck_assert_msg(decode(d, session_call, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED);
     ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-agent");
@@ -161,7 +167,7 @@ START_TEST(test_cloudtrail_calls)
         "{\"eventVersion\":\"1.05\",\"userIdentity\":{\"type\":\"AWSService\",\"invokedBy\":"
         "\"ec2.amazonaws.com\"},\"@timestamp\":\"2026-03-01T10:06:00.000Z\",\"eventSource\":"
         "\"kms.amazonaws.com\",\"eventName\":\"Decrypt\",\"errorCode\":\"ThrottlingException\","
-        "\"eventID\":\"ct-0003\"}";
+        "\"eventID\":\"ct-0003\",\"eventType\":\"AwsApiCall\"}";
     ck_assert_msg(decode(d, service_call, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_gstr(ev.workload, "ec2.amazonaws.com");
     ck_assert_int_eq(ev.cred_id.len, 0);
@@ -177,7 +183,7 @@ START_TEST(test_cloudtrail_calls)
         "\"eventName\":\"CreateAccessKey\",\"requestParameters\":{\"userName\":\"ci-bot\"},"
         "\"responseElements\":{\"accessKey\":{\"accessKeyId\":\"AKIAI44QH8DHBEXAMPLE\","
         "\"status\":\"Active\",\"userName\":\"ci-bot\",\"createDate\":\"Mar 2, 2026 9:00:00 AM\"}},"
-        "\"eventID\":\"ct-0004\",\"recipientAccountId\":\"111122223333\"}";
+        "\"eventID\":\"ct-0004\",\"recipientAccountId\":\"111122223333\",\"eventType\":\"AwsApiCall\"}";
     ck_assert_msg(decode(d, create, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
     ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:user/ci-bot");
@@ -189,7 +195,7 @@ START_TEST(test_cloudtrail_calls)
         "\"arn:aws:iam::111122223333:user/admin\"},\"eventTime\":\"2026-03-09T09:00:00Z\","
         "\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"DeleteAccessKey\","
         "\"requestParameters\":{\"userName\":\"ci-bot\",\"accessKeyId\":\"AKIAI44QH8DHBEXAMPLE\"},"
-        "\"eventID\":\"ct-0005\",\"recipientAccountId\":\"111122223333\"}";
+        "\"eventID\":\"ct-0005\",\"recipientAccountId\":\"111122223333\",\"eventType\":\"AwsApiCall\"}";
     ck_assert_msg(decode(d, del, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
     ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:user/ci-bot");
@@ -199,9 +205,172 @@ START_TEST(test_cloudtrail_calls)
      * the rule and the field */
     const char *no_id = "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"Root\"},"
                         "\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"ListUsers\","
-                        "\"eventID\":\"ct-0006\"}";
+                        "\"eventID\":\"ct-0006\",\"eventType\":\"AwsApiCall\"}";
     ck_assert_int_eq(decode(d, no_id, &ev, &err), GL_ERR_INVALID);
     ck_assert_msg(strstr(err.msg, "cloudtrail/call") && strstr(err.msg, "ts"), "%s", err.msg);
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_cloudtrail_edges)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    /* an IAM user with a path, in another partition: named as its keys are
+     * issued (CreateAccessKey gives no path), a key id "" names no key, an
+     * authentication failure is a denial */
+    const char *user_call =
+        "{\"eventVersion\":\"1.09\",\"eventType\":\"AwsApiCall\",\"userIdentity\":{\"type\":"
+        "\"IAMUser\",\"arn\":\"arn:aws-us-gov:iam::111122223333:user/ci/deployer\",\"accountId\":"
+        "\"111122223333\",\"userName\":\"deployer\",\"accessKeyId\":\"\"},\"eventTime\":"
+        "\"2026-03-01T10:00:00Z\",\"eventSource\":\"sns.amazonaws.com\",\"eventName\":\"Publish\","
+        "\"errorCode\":\"AuthorizationError\",\"eventID\":\"ct-0100\"}";
+    ck_assert_msg(decode(d, user_call, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "arn:aws-us-gov:iam::111122223333:user/deployer");
+    ck_assert_int_eq(ev.cred_id.len, 0);
+    ck_assert_int_eq(ev.decision, GL_DECISION_DENY);
+    ck_assert_str_eq(gl_mapping_rule_label(gl_decoder_mapped(d)), "cloudtrail/iam-user-call");
+    const char *expired = "{\"eventVersion\":\"1.09\",\"eventType\":\"AwsApiCall\",\"userIdentity\":"
+                          "{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:user/u\",\"userName\":\"u\","
+                          "\"accountId\":\"1\"},\"eventTime\":\"2026-03-01T10:00:00Z\",\"eventSource\":"
+                          "\"sts.amazonaws.com\",\"eventName\":\"GetCallerIdentity\",\"errorCode\":"
+                          "\"ExpiredToken\",\"eventID\":\"ct-0101\"}";
+    ck_assert_msg(decode(d, expired, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.decision, GL_DECISION_DENY);
+
+    /* an expiry the filter cannot read leaves the expiry out, not the
+     * issuance; "Sept", lower-case "am" and epoch milliseconds are read */
+    const struct {
+        const char *exp;
+        long long want_s; /* 0: left out */
+    } exps[] = {
+        {"Sept 2, 2026, 11:00:00 AM", 1788346800},
+        {"Mar 2, 2026, 11:00:00 am", 1772449200},
+        {"Mar 2, 2026, 11:00:00\xe2\x80\xaf" "PM", 1772492400},
+        {"1772449200000", 1772449200},
+        {"next Tuesday", 0},
+    };
+    for (size_t i = 0; i < sizeof exps / sizeof *exps; i++) {
+        char rec[1024];
+        snprintf(rec, sizeof rec,
+                 "{\"eventVersion\":\"1.08\",\"eventType\":\"AwsApiCall\",\"userIdentity\":{\"type\":"
+                 "\"AWSService\",\"invokedBy\":\"ec2.amazonaws.com\"},\"eventTime\":"
+                 "\"2026-03-01T10:00:00Z\",\"eventSource\":\"sts.amazonaws.com\",\"eventName\":"
+                 "\"AssumeRole\",\"requestParameters\":{\"roleArn\":\"arn:aws:iam::1:role/r\"},"
+                 "\"responseElements\":{\"credentials\":{\"accessKeyId\":\"ASIAEXAMPLEEXAMPLE01\","
+                 "\"expiration\":\"%s\"}},\"eventID\":\"e-%zu\"}",
+                 exps[i].exp, i);
+        ck_assert_msg(decode(d, rec, &ev, &err) == GL_OK, "%s: %s", exps[i].exp, err.msg);
+        ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
+        ck_assert_msg(ev.has_cred_expires == (exps[i].want_s != 0), "%s", exps[i].exp);
+        if (exps[i].want_s)
+            ck_assert_msg(ev.cred_expires == exps[i].want_s * 1000000, "%s: %lld", exps[i].exp,
+                          (long long)ev.cred_expires);
+    }
+
+    /* what is not one call is refused with the way out */
+    const struct {
+        const char *rec, *want;
+    } refused[] = {
+        {"{\"Records\":[{\"eventVersion\":\"1.08\"}]}", "cloudtrail-log-file/split-first: a CloudTrail "
+                                                         "log file (its records in one message): give "
+                                                         "one record per line or message, e.g. jq -c"},
+        {"{\"eventVersion\":\"1.07\",\"eventID\":\"i-1\",\"eventType\":\"AwsCloudTrailInsight\","
+         "\"insightDetails\":{}}",
+         "cloudtrail/insight: a CloudTrail Insights event"},
+        {"{\"eventVersion\":\"1.08\",\"eventID\":\"i-2\",\"eventType\":\"AwsServiceEvent\"}",
+         "cloudtrail/no-identity: a AwsServiceEvent record without userIdentity"},
+        {"{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"items\":[]}",
+         "k8s-audit-list/split-first: a Kubernetes audit EventList (the webhook backend's batch)"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        ck_assert_int_eq(decode(d, refused[i].rec, &ev, &err), GL_ERR_INVALID);
+        ck_assert_msg(strncmp(err.msg, refused[i].want, strlen(refused[i].want)) == 0, "%s",
+                      err.msg);
+    }
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
+START_TEST(test_k8s_ids_and_secrets)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    /* a client may send any Audit-ID: the id also digests the record, so a
+     * second request with the same audit id is an event of its own, while
+     * the same record read twice is the same event */
+    const char *a = "{\"kind\":\"Event\",\"auditID\":\"same\",\"stage\":\"ResponseComplete\","
+                    "\"verb\":\"get\",\"user\":{\"username\":\"u\"},\"objectRef\":{\"resource\":"
+                    "\"configmaps\"},\"requestURI\":\"/api/v1/namespaces/ci/configmaps/build\","
+                    "\"responseStatus\":{\"code\":200},"
+                    "\"requestReceivedTimestamp\":\"2026-03-01T10:00:00Z\"}";
+    const char *b = "{\"kind\":\"Event\",\"auditID\":\"same\",\"stage\":\"ResponseComplete\","
+                    "\"verb\":\"get\",\"user\":{\"username\":\"u\"},\"objectRef\":{\"resource\":"
+                    "\"secrets\"},\"requestURI\":\"/api/v1/namespaces/kube-system/secrets/admin\","
+                    "\"responseStatus\":{\"code\":200},"
+                    "\"requestReceivedTimestamp\":\"2026-03-01T10:00:01Z\"}";
+    char id_a[160], id_a2[160], id_b[160];
+    ck_assert_msg(decode(d, a, &ev, &err) == GL_OK, "%s", err.msg);
+    snprintf(id_a, sizeof id_a, "%.*s", (int)ev.id.len, ev.id.ptr);
+    ck_assert_msg(decode(d, a, &ev, &err) == GL_OK, "%s", err.msg);
+    snprintf(id_a2, sizeof id_a2, "%.*s", (int)ev.id.len, ev.id.ptr);
+    ck_assert_msg(decode(d, b, &ev, &err) == GL_OK, "%s", err.msg);
+    snprintf(id_b, sizeof id_b, "%.*s", (int)ev.id.len, ev.id.ptr);
+    ck_assert_str_eq(id_a, id_a2);
+    ck_assert_str_ne(id_a, id_b);
+    ck_assert_msg(strncmp(id_a, "k8s:same:", 9) == 0 && strlen(id_a) == 9 + 32, "%s", id_a);
+
+    /* a Secret's value logged at Request level is stored as a marker, with
+     * the exposure it is */
+    const char *secret =
+        "{\"kind\":\"Event\",\"auditID\":\"s-1\",\"stage\":\"ResponseComplete\",\"level\":"
+        "\"Request\",\"verb\":\"create\",\"user\":{\"username\":\"admin\"},\"objectRef\":{"
+        "\"resource\":\"secrets\",\"namespace\":\"prod\",\"name\":\"db\"},\"requestURI\":"
+        "\"/api/v1/namespaces/prod/secrets\",\"requestObject\":{\"kind\":\"Secret\",\"data\":{"
+        "\"db-url\":\"cG9zdGdyZXM6Ly9hcHA6UzNjcjN0QGRiL2FwcA==\"}},\"responseStatus\":{\"code\":"
+        "201},\"requestReceivedTimestamp\":\"2026-03-01T10:00:00Z\"}";
+    ck_assert_msg(decode(d, secret, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_uint_eq(ev.n_secret_vals, 1);
+    struct gl_redactor *rd = NULL;
+    unsigned char key[32] = {1};
+    ck_assert_int_eq(gl_redactor_load(GL_SOURCE_DIR "/schemas/secrets.rules", key, sizeof key, &rd,
+                                      &err),
+                     GL_OK);
+    struct gl_buf out = {0}, json = {0};
+    struct gl_redact_hits hits = {0};
+    ck_assert_int_eq(gl_event_encode(&ev, rd, &out, &hits, &err), GL_OK);
+    ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
+    gl_buf_append(&json, "", 1);
+    ck_assert_msg(strstr(json.data, "cG9zdGdyZXM6") == NULL, "%s", json.data);
+    ck_assert_msg(strstr(json.data, "\"requestObject\":\"[REDACTED:key-sensitive:"), "%s", json.data);
+    ck_assert_uint_eq(hits.n, 1);
+    ck_assert_str_eq(hits.v[0].field, "attrs.k8s.requestObject");
+    /* and so is the quarantine's copy of a refused one */
+    gl_buf_reset(&json);
+    gl_redact_hits_free(&hits);
+    memset(&hits, 0, sizeof hits);
+    const char *received =
+        "{\"kind\":\"Event\",\"auditID\":\"s-2\",\"stage\":\"RequestReceived\",\"level\":"
+        "\"Request\",\"verb\":\"create\",\"user\":{\"username\":\"admin\"},\"objectRef\":{"
+        "\"resource\":\"secrets\"},\"requestObject\":{\"kind\":\"Secret\",\"data\":{"
+        "\"db-url\":\"cG9zdGdyZXM6Ly9hcHA6UzNjcjN0QGRiL2FwcA==\"}}}";
+    ck_assert_int_eq(gl_event_redact_raw(d, received, strlen(received), rd, &json, &hits, &err),
+                     GL_OK);
+    gl_buf_append(&json, "", 1);
+    ck_assert_msg(strstr(json.data, "cG9zdGdyZXM6") == NULL, "%s", json.data);
+    ck_assert_uint_eq(hits.n, 1);
+    gl_buf_free(&json);
+    gl_buf_free(&out);
+    gl_redact_hits_free(&hits);
+    gl_redactor_free(rd);
     gl_decoder_free(d);
     gl_mappings_free(m);
 }
@@ -281,7 +450,7 @@ END_TEST
 START_TEST(test_template_language)
 {
     struct gl_mappings *m = one(
-        "{\"mapping\":\"t\",\"detect\":[\"src\"],\"identifiers\":\"credential.id\",\"rules\":["
+        "{\"mapping\":\"t\",\"detect\":[\"src\"],\"identifiers\":{\"credential.id\":\"aws-access-key-id\"},\"rules\":["
         "{\"rule\":\"refused\",\"when\":{\"src.kind\":[\"bad\",\"worse\"]},"
         "\"refuse\":\"kind {src.kind} refused ({{literal}})\"},"
         "{\"rule\":\"main\",\"when\":{\"src.n\":\"7\",\"src.gone\":null,\"src.list.1\":true},"
@@ -464,7 +633,9 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_cloudtrail_assume_role);
     tcase_add_test(tc, test_cloudtrail_calls);
+    tcase_add_test(tc, test_cloudtrail_edges);
     tcase_add_test(tc, test_k8s_audit);
+    tcase_add_test(tc, test_k8s_ids_and_secrets);
     tcase_add_test(tc, test_template_language);
     tcase_add_test(tc, test_switch);
     tcase_add_test(tc, test_awstime);
