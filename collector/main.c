@@ -316,6 +316,7 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    gl_mappings_set_key(maps, key, keylen);
     if (gl_redactor_load(rules, key, keylen, &rd, &err)) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
         exit_code = 2;

@@ -4,6 +4,7 @@
 #include "grantline/mapping.h"
 
 #include "grantline/jtree.h"
+#include "grantline/tstamp.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 enum filter { FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME, FL_PARTITION, FL_DIGEST };
 
@@ -108,6 +110,8 @@ struct mapping {
 struct gl_mappings {
     struct mapping *v;
     size_t n;
+    unsigned char key[64]; /* keys :digest, so a digest tests no guess of a secret */
+    size_t keylen;
 };
 
 /* --- freeing --- */
@@ -817,15 +821,16 @@ static bool scalar_text(const msgpack_object *o, char *tmp, size_t n, const char
 static size_t aws_time(const char *s, size_t len, char out[40], bool *as_is)
 {
     static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    int64_t us;
     *as_is = len >= 10 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) &&
              s[4] == '-';
-    if (*as_is)
-        return len; /* RFC 3339 already: the validator judges it */
+    if (*as_is) /* RFC 3339 already, if it reads as one */
+        return gl_tstamp_parse(s, len, &us, NULL) == GL_OK ? len : 0;
     size_t digits = 0;
     while (digits < len && isdigit((unsigned char)s[digits]))
         digits++;
-    if (digits == len && len >= 1 && len <= 15) { /* epoch milliseconds */
-        long long ms = strtoll(s, NULL, 10);
+    if (digits == len && len >= 1 && len <= 15) { /* epoch seconds, or milliseconds */
+        long long ms = strtoll(s, NULL, 10) * (len <= 10 ? 1000 : 1);
         time_t t = (time_t)(ms / 1000);
         struct tm tm;
         if (!gmtime_r(&t, &tm))
@@ -868,13 +873,15 @@ static size_t aws_time(const char *s, size_t len, char out[40], bool *as_is)
         mi < 0 || sec < 0 || sec > 60 || year < 1970 || year > 9999)
         return 0;
     h = h % 12 + (pm ? 12 : 0);
-    return (size_t)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02dZ", year,
-                            (int)((m - months) / 3) + 1, day, h, mi, sec);
+    size_t n_out = (size_t)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02dZ", year,
+                                    (int)((m - months) / 3) + 1, day, h, mi, sec);
+    return gl_tstamp_parse(out, n_out, &us, NULL) == GL_OK ? n_out : 0; /* no Feb 31 */
 }
 
-/* The first 16 bytes of the SHA-256 of a value's msgpack form, in hex: a
- * name for a whole record that no client can choose. */
-static size_t digest_text(const msgpack_object *o, char out[40])
+/* The first 16 bytes of the HMAC-SHA256 of a value's msgpack form under the
+ * set's key, in hex: a name for a whole record that no client can choose,
+ * and, keyed, no test of a guess at a secret the record held. */
+static size_t digest_text(const struct gl_mappings *set, const msgpack_object *o, char out[40])
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -883,7 +890,8 @@ static size_t digest_text(const msgpack_object *o, char out[40])
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     bool ok = msgpack_pack_object(&pk, *o) == 0 &&
-              EVP_Digest(sb.data ? sb.data : "", sb.size, md, &mdlen, EVP_sha256(), NULL) == 1;
+              HMAC(EVP_sha256(), set->key, (int)set->keylen,
+                   (const unsigned char *)(sb.data ? sb.data : ""), sb.size, md, &mdlen) != NULL;
     msgpack_sbuffer_destroy(&sb);
     if (!ok)
         return 0;
@@ -895,7 +903,8 @@ static size_t digest_text(const msgpack_object *o, char out[40])
 /* Writes a hole's text to 'out' (when not NULL) and returns its length, or
  * SIZE_MAX when every path of the hole is absent, empty or not a scalar (a
  * container is text only through :digest), or its filter cannot read it. */
-static size_t hole_text(const struct hole *h, const msgpack_object *in, char *out)
+static size_t hole_text(const struct gl_mappings *set, const struct hole *h,
+                        const msgpack_object *in, char *out)
 {
     const msgpack_object *o = NULL;
     char tmp[40], tbuf[40];
@@ -904,7 +913,7 @@ static size_t hole_text(const struct hole *h, const msgpack_object *in, char *ou
     for (size_t a = 0; a < h->n_alts && !s; a++) {
         o = resolve(in, &h->alts[a]);
         if (o && h->filter == FL_DIGEST) {
-            len = digest_text(o, tbuf);
+            len = digest_text(set, o, tbuf);
             s = len ? tbuf : NULL;
         } else if (o && (!scalar_text(o, tmp, sizeof tmp, &s, &len) || len == 0)) {
             s = NULL; /* a container or "": try the next */
@@ -947,7 +956,8 @@ static size_t hole_text(const struct hole *h, const msgpack_object *in, char *ou
  * container only where 'containers' (under attrs), elsewhere it counts as
  * absent. False when a hole is absent (the field is left out) or memory ran
  * out (*nomem). */
-static bool render(const struct tpl *t, const msgpack_object *in, msgpack_zone *zone,
+static bool render(const struct gl_mappings *set, const struct tpl *t, const msgpack_object *in,
+                   msgpack_zone *zone,
                    bool containers, msgpack_object *out, bool *nomem)
 {
     if (t->whole) {
@@ -967,7 +977,7 @@ static bool render(const struct tpl *t, const msgpack_object *in, msgpack_zone *
     size_t total = 0;
     for (size_t i = 0; i < t->n; i++) {
         const struct piece *p = &t->pieces[i];
-        size_t l = p->lit ? p->lit_len : hole_text(&p->hole, in, NULL);
+        size_t l = p->lit ? p->lit_len : hole_text(set, &p->hole, in, NULL);
         if (l == SIZE_MAX)
             return false;
         total += l;
@@ -984,7 +994,7 @@ static bool render(const struct tpl *t, const msgpack_object *in, msgpack_zone *
             memcpy(buf + at, p->lit, p->lit_len);
             at += p->lit_len;
         } else {
-            at += hole_text(&p->hole, in, buf + at);
+            at += hole_text(set, &p->hole, in, buf + at);
         }
     }
     *out = (msgpack_object){.type = MSGPACK_OBJECT_STR};
@@ -1004,7 +1014,8 @@ static void set_str(msgpack_object *o, const char *s)
  * whose holes are absent is left out, and so is an object that has holes
  * none of which was found (a credential without an id is no credential).
  * *found and *holes tell the caller which. */
-static bool build(const struct field *f, size_t n, const msgpack_object *in, msgpack_zone *zone,
+static bool build(const struct gl_mappings *set, const struct field *f, size_t n,
+                  const msgpack_object *in, msgpack_zone *zone,
                   bool in_attrs, msgpack_object *out, bool *found, bool *holes)
 {
     msgpack_object_kv *kv = msgpack_zone_malloc(zone, (n ? n : 1) * sizeof *kv);
@@ -1015,12 +1026,12 @@ static bool build(const struct field *f, size_t n, const msgpack_object *in, msg
         msgpack_object v;
         bool have = false, nomem = false;
         if (f[i].kind == F_TPL) {
-            have = render(&f[i].tpl, in, zone, in_attrs, &v, &nomem);
+            have = render(set, &f[i].tpl, in, zone, in_attrs, &v, &nomem);
             *holes = *holes || f[i].tpl.holes;
             *found = *found || (have && f[i].tpl.holes);
         } else if (f[i].kind == F_OBJ) {
             bool sub = false, sub_holes = false;
-            if (!build(f[i].sub, f[i].n_sub, in, zone, in_attrs || strcmp(f[i].key, "attrs") == 0,
+            if (!build(set, f[i].sub, f[i].n_sub, in, zone, in_attrs || strcmp(f[i].key, "attrs") == 0,
                        &v, &sub, &sub_holes))
                 return false;
             have = sub || !sub_holes;
@@ -1032,7 +1043,7 @@ static bool build(const struct field *f, size_t n, const msgpack_object *in, msg
             const char *to = NULL, *s;
             char tmp[40];
             size_t len;
-            if (render(&f[i].tpl, in, zone, false, &subj, &nomem) &&
+            if (render(set, &f[i].tpl, in, zone, false, &subj, &nomem) &&
                 scalar_text(&subj, tmp, sizeof tmp, &s, &len)) {
                 for (size_t c = 0; c < f[i].n_cases && !to; c++)
                     if (strlen(f[i].case_from[c]) == len && memcmp(f[i].case_from[c], s, len) == 0)
@@ -1116,7 +1127,7 @@ enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const ms
         bool nomem = false, found = false, holes = false;
         if (ru->refuses) {
             msgpack_object why;
-            bool have = render(&ru->refuse, in, zone, false, &why, &nomem);
+            bool have = render(set, &ru->refuse, in, zone, false, &why, &nomem);
             if (nomem)
                 gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
             else
@@ -1125,7 +1136,7 @@ enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const ms
                              have && why.type == MSGPACK_OBJECT_STR ? why.via.str.ptr : "");
             return GL_MAPPING_REFUSED;
         }
-        if (!build(ru->fields, ru->n_fields, in, zone, false, out, &found, &holes)) {
+        if (!build(set, ru->fields, ru->n_fields, in, zone, false, out, &found, &holes)) {
             gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
             return GL_MAPPING_REFUSED;
         }
@@ -1151,6 +1162,62 @@ bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *pat
 }
 
 
+/* Every value at 'p' from segment 'at' on, following each key that matches
+ * (a record may repeat a key, or carry a key as bin in msgpack: where a
+ * secret could be, every reading counts). Appends to out[n..max). */
+static size_t resolve_all(const msgpack_object *o, const struct path *p, size_t at,
+                          const msgpack_object **out, size_t n, size_t max)
+{
+    if (n >= max || o->type == MSGPACK_OBJECT_NIL)
+        return n;
+    if (at == p->n) {
+        out[n++] = o;
+        return n;
+    }
+    const char *seg = p->seg[at];
+    size_t sl = strlen(seg);
+    if (o->type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < o->via.map.size && n < max; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            bool same = (k->type == MSGPACK_OBJECT_STR && k->via.str.size == sl &&
+                         memcmp(k->via.str.ptr, seg, sl) == 0) ||
+                        (k->type == MSGPACK_OBJECT_BIN && k->via.bin.size == sl &&
+                         memcmp(k->via.bin.ptr, seg, sl) == 0);
+            if (same)
+                n = resolve_all(&o->via.map.ptr[i].val, p, at + 1, out, n, max);
+        }
+    } else if (o->type == MSGPACK_OBJECT_ARRAY && seg[0] >= '0' && seg[0] <= '9') {
+        char *end;
+        unsigned long k = strtoul(seg, &end, 10);
+        if (!*end && k < o->via.array.size)
+            n = resolve_all(&o->via.array.ptr[k], p, at + 1, out, n, max);
+    }
+    return n;
+}
+
+/* Whether some reading of the record meets the condition (for secrets:
+ * a Secret that also says it is something else is still a Secret). */
+static bool cond_any(const struct cond *c, const msgpack_object *in)
+{
+    const msgpack_object *v[16];
+    size_t n = resolve_all(in, &c->path, 0, v, 0, 16);
+    if (c->kind == C_ABSENT)
+        return n == 0;
+    if (c->kind == C_PRESENT)
+        return n > 0;
+    for (size_t i = 0; i < n; i++) {
+        char tmp[40];
+        const char *s;
+        size_t len;
+        if (!scalar_text(v[i], tmp, sizeof tmp, &s, &len))
+            continue;
+        for (size_t j = 0; j < c->n_vals; j++)
+            if (strlen(c->vals[j]) == len && memcmp(c->vals[j], s, len) == 0)
+                return true;
+    }
+    return false;
+}
+
 size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *in,
                            const msgpack_object **out, size_t max)
 {
@@ -1160,12 +1227,17 @@ size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *
         const struct secrets *sc = &m->secrets[i];
         bool ok = true;
         for (size_t c = 0; c < sc->n_conds && ok; c++)
-            ok = cond_holds(&sc->conds[c], in);
-        for (size_t k = 0; ok && k < sc->n_paths && n < max; k++) {
-            const msgpack_object *o = resolve(in, &sc->paths[k]);
-            if (o)
-                out[n++] = o;
-        }
+            ok = cond_any(&sc->conds[c], in);
+        for (size_t k = 0; ok && k < sc->n_paths && n < max; k++)
+            n = resolve_all(in, &sc->paths[k], 0, out, n, max);
     }
     return n;
+}
+
+void gl_mappings_set_key(struct gl_mappings *set, const void *key, size_t len)
+{
+    if (!set)
+        return;
+    set->keylen = len < sizeof set->key ? len : sizeof set->key;
+    memcpy(set->key, key, set->keylen);
 }

@@ -23,6 +23,12 @@ int gl_mappings_add(struct gl_mappings **set, const char *json, size_t len, cons
                     struct gl_error *err);
 void gl_mappings_free(struct gl_mappings *set);
 
+/* The key of the :digest filter (the store's redaction key: a digest of a
+ * record that held a secret must not let a reader test guesses of it).
+ * Collectors of one group need the same key for the same record to get the
+ * same id in every store, as for redaction markers. */
+void gl_mappings_set_key(struct gl_mappings *set, const void *key, size_t len);
+
 /* How many mappings the set holds, and the name of the i-th. */
 size_t gl_mappings_count(const struct gl_mappings *set);
 const char *gl_mappings_name(const struct gl_mappings *set, size_t i);
