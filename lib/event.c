@@ -1072,7 +1072,13 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
         gl_error_prefix(err, "%s", gl_mapping_rule_label(d->mapped));
         return rc;
     }
-    ev->n_secret_vals = gl_mappings_secrets(d->maps, keep, d->secrets, GL_DECODER_SECRETS);
+    size_t ns = gl_mappings_secrets(d->maps, keep, d->secrets, GL_DECODER_SECRETS);
+    if (ns > GL_DECODER_SECRETS) /* the quarantine hides it whole */
+        return gl_error_set(err, GL_ERR_INVALID, 0,
+                            "%s: more than %d values to redact whole (a record that repeats "
+                            "keys)",
+                            gl_mapping_rule_label(d->mapped), GL_DECODER_SECRETS);
+    ev->n_secret_vals = ns;
     ev->secret_vals = (const void *const *)d->secrets;
     return GL_OK;
 }
@@ -2047,6 +2053,10 @@ int gl_event_redact_raw(struct gl_decoder *d, const void *buf, size_t len, struc
      * are secrets (a refused record of theirs keeps none of them) */
     const msgpack_object *secrets[GL_DECODER_SECRETS];
     size_t n_secrets = gl_mappings_secrets(d->maps, &root, secrets, GL_DECODER_SECRETS);
+    if (n_secrets > GL_DECODER_SECRETS) { /* too many to tell: all of it is one */
+        secrets[0] = &root;
+        n_secrets = 1;
+    }
     struct gl_buf packed = {0};
     struct enc e = {.rd = rd, .hits = hits, .err = err, .rc = GL_OK,
                     .secrets = (const void *const *)secrets, .n_secrets = n_secrets};

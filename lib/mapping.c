@@ -748,10 +748,13 @@ int gl_mappings_load(const char *dir, struct gl_mappings **out, struct gl_error 
 
 /* --- applying --- */
 
+/* A key equal to s: a string, or bin as a msgpack writer may send it. */
 static bool str_is(const msgpack_object *o, const char *s, size_t len)
 {
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
-           memcmp(o->via.str.ptr, s, len) == 0;
+    return (o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
+            memcmp(o->via.str.ptr, s, len) == 0) ||
+           (o->type == MSGPACK_OBJECT_BIN && o->via.bin.size == len &&
+            memcmp(o->via.bin.ptr, s, len) == 0);
 }
 
 static const msgpack_object *map_get(const msgpack_object *m, const char *key, size_t len)
@@ -835,9 +838,10 @@ static size_t aws_time(const char *s, size_t len, char out[40], bool *as_is)
         struct tm tm;
         if (!gmtime_r(&t, &tm))
             return 0;
-        return (size_t)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                                (int)(ms % 1000));
+        size_t n_out = (size_t)snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                        tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+        return n_out < 40 && gl_tstamp_parse(out, n_out, &us, NULL) == GL_OK ? n_out : 0;
     }
     /* a copy with the narrow no-break space (U+202F) made a plain space */
     char buf[64];
@@ -1168,24 +1172,19 @@ bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *pat
 static size_t resolve_all(const msgpack_object *o, const struct path *p, size_t at,
                           const msgpack_object **out, size_t n, size_t max)
 {
-    if (n >= max || o->type == MSGPACK_OBJECT_NIL)
+    if (o->type == MSGPACK_OBJECT_NIL)
         return n;
-    if (at == p->n) {
-        out[n++] = o;
-        return n;
+    if (at == p->n) { /* counted past max, kept up to it */
+        if (n < max)
+            out[n] = o;
+        return n + 1;
     }
     const char *seg = p->seg[at];
     size_t sl = strlen(seg);
     if (o->type == MSGPACK_OBJECT_MAP) {
-        for (uint32_t i = 0; i < o->via.map.size && n < max; i++) {
-            const msgpack_object *k = &o->via.map.ptr[i].key;
-            bool same = (k->type == MSGPACK_OBJECT_STR && k->via.str.size == sl &&
-                         memcmp(k->via.str.ptr, seg, sl) == 0) ||
-                        (k->type == MSGPACK_OBJECT_BIN && k->via.bin.size == sl &&
-                         memcmp(k->via.bin.ptr, seg, sl) == 0);
-            if (same)
+        for (uint32_t i = 0; i < o->via.map.size; i++)
+            if (str_is(&o->via.map.ptr[i].key, seg, sl))
                 n = resolve_all(&o->via.map.ptr[i].val, p, at + 1, out, n, max);
-        }
     } else if (o->type == MSGPACK_OBJECT_ARRAY && seg[0] >= '0' && seg[0] <= '9') {
         char *end;
         unsigned long k = strtoul(seg, &end, 10);
@@ -1195,27 +1194,47 @@ static size_t resolve_all(const msgpack_object *o, const struct path *p, size_t 
     return n;
 }
 
+/* Whether a value of 'in' at 'p' from segment 'at' on, under any reading
+ * (every matching key), is present (C_PRESENT) or one of c's values. */
+static bool any_at(const msgpack_object *o, const struct cond *c, size_t at)
+{
+    if (o->type == MSGPACK_OBJECT_NIL)
+        return false;
+    if (at == c->path.n) {
+        if (c->kind != C_IN)
+            return true;
+        char tmp[40];
+        const char *s;
+        size_t len;
+        if (!scalar_text(o, tmp, sizeof tmp, &s, &len))
+            return false;
+        for (size_t j = 0; j < c->n_vals; j++)
+            if (strlen(c->vals[j]) == len && memcmp(c->vals[j], s, len) == 0)
+                return true;
+        return false;
+    }
+    const char *seg = c->path.seg[at];
+    size_t sl = strlen(seg);
+    if (o->type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < o->via.map.size; i++)
+            if (str_is(&o->via.map.ptr[i].key, seg, sl) && any_at(&o->via.map.ptr[i].val, c, at + 1))
+                return true;
+    } else if (o->type == MSGPACK_OBJECT_ARRAY && seg[0] >= '0' && seg[0] <= '9') {
+        char *end;
+        unsigned long k = strtoul(seg, &end, 10);
+        if (!*end && k < o->via.array.size)
+            return any_at(&o->via.array.ptr[k], c, at + 1);
+    }
+    return false;
+}
+
 /* Whether some reading of the record meets the condition (for secrets:
  * a Secret that also says it is something else is still a Secret). */
 static bool cond_any(const struct cond *c, const msgpack_object *in)
 {
-    const msgpack_object *v[16];
-    size_t n = resolve_all(in, &c->path, 0, v, 0, 16);
-    if (c->kind == C_ABSENT)
-        return n == 0;
-    if (c->kind == C_PRESENT)
-        return n > 0;
-    for (size_t i = 0; i < n; i++) {
-        char tmp[40];
-        const char *s;
-        size_t len;
-        if (!scalar_text(v[i], tmp, sizeof tmp, &s, &len))
-            continue;
-        for (size_t j = 0; j < c->n_vals; j++)
-            if (strlen(c->vals[j]) == len && memcmp(c->vals[j], s, len) == 0)
-                return true;
-    }
-    return false;
+    bool found = any_at(in, c, 0);
+    return c->kind == C_ABSENT ? !any_at(in, &(struct cond){.path = c->path, .kind = C_PRESENT}, 0)
+                               : found;
 }
 
 size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *in,
@@ -1228,7 +1247,7 @@ size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *
         bool ok = true;
         for (size_t c = 0; c < sc->n_conds && ok; c++)
             ok = cond_any(&sc->conds[c], in);
-        for (size_t k = 0; ok && k < sc->n_paths && n < max; k++)
+        for (size_t k = 0; ok && k < sc->n_paths; k++)
             n = resolve_all(in, &sc->paths[k], 0, out, n, max);
     }
     return n;

@@ -64,8 +64,10 @@ bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *pat
                                 const char *rule);
 
 /* The values of 'in' that its mapping's "secrets" say are secrets whatever
- * they look like (a Kubernetes Secret's data): at most 'max' pointers into
- * 'in', to be redacted whole. 0 when no mapping detects 'in'. */
+ * they look like (a Kubernetes Secret's data): pointers into 'in', to be
+ * redacted whole, at most 'max' of them kept. Returns how many there are,
+ * which may exceed 'max' (a record repeating a key): then 'in' is to be
+ * hidden whole. 0 when no mapping detects 'in'. */
 size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *in,
                            const msgpack_object **out, size_t max);
 

@@ -256,6 +256,7 @@ START_TEST(test_cloudtrail_edges)
         {"next Tuesday", 0},
         {"Feb 31, 2026, 11:00:00 AM", 0},
         {"2026-02-31T11:00:00Z", 0},
+        {"999999999999999", 0}, /* a year past 9999 */
     };
     for (size_t i = 0; i < sizeof exps / sizeof *exps; i++) {
         char rec[1024];
@@ -388,6 +389,64 @@ START_TEST(test_k8s_ids_and_secrets)
     ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
     gl_buf_append(&json, "", 1);
     ck_assert_msg(strstr(json.data, "RFVQS0VZ") == NULL, "%s", json.data);
+    /* a Secret repeating its resource key past any limit: refused, and
+     * the quarantine keeps it as one marker */
+    char many[4096];
+    int at = snprintf(many, sizeof many,
+                      "{\"kind\":\"Event\",\"auditID\":\"s-4\",\"stage\":\"ResponseComplete\","
+                      "\"verb\":\"create\",\"user\":{\"username\":\"admin\"},\"objectRef\":"
+                      "{\"resource\":\"secrets\"},\"requestURI\":\"/x\",\"responseStatus\":"
+                      "{\"code\":201},\"requestReceivedTimestamp\":\"2026-03-01T10:00:00Z\"");
+    for (int i = 0; i < 40; i++)
+        at += snprintf(many + at, sizeof many - (size_t)at,
+                       ",\"requestObject\":{\"data\":{\"k\":\"TUFOWS1QTEFJTlRFWFQ=\"}}");
+    snprintf(many + at, sizeof many - (size_t)at, "}");
+    ck_assert_int_eq(decode(d, many, &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "more than 32 values to redact"), "%s", err.msg);
+    gl_buf_reset(&json);
+    ck_assert_int_eq(gl_event_redact_raw(d, many, strlen(many), rd, &json, NULL, &err), GL_OK);
+    gl_buf_append(&json, "", 1);
+    ck_assert_msg(strstr(json.data, "TUFOWS1") == NULL && json.data[0] == '"', "%s", json.data);
+    /* msgpack keys written as bin are keys too */
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    const char *kv[][2] = {{"kind", "Event"}, {"auditID", "s-5"}, {"stage", "RequestReceived"},
+                           {"verb", "create"}};
+    for (int i = 0; i < 4; i++) {
+        msgpack_pack_bin(&pk, strlen(kv[i][0]));
+        msgpack_pack_bin_body(&pk, kv[i][0], strlen(kv[i][0]));
+        msgpack_pack_str(&pk, strlen(kv[i][1]));
+        msgpack_pack_str_body(&pk, kv[i][1], strlen(kv[i][1]));
+    }
+    msgpack_pack_bin(&pk, 4);
+    msgpack_pack_bin_body(&pk, "user", 4);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_str(&pk, 8);
+    msgpack_pack_str_body(&pk, "username", 8);
+    msgpack_pack_str(&pk, 1);
+    msgpack_pack_str_body(&pk, "u", 1);
+    msgpack_pack_bin(&pk, 9);
+    msgpack_pack_bin_body(&pk, "objectRef", 9);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_bin(&pk, 8);
+    msgpack_pack_bin_body(&pk, "resource", 8);
+    msgpack_pack_str(&pk, 7);
+    msgpack_pack_str_body(&pk, "secrets", 7);
+    msgpack_pack_bin(&pk, 13);
+    msgpack_pack_bin_body(&pk, "requestObject", 13);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_str(&pk, 4);
+    msgpack_pack_str_body(&pk, "data", 4);
+    msgpack_pack_str(&pk, 20);
+    msgpack_pack_str_body(&pk, "QklOLUtFWS1QTEFJTi0x", 20);
+    gl_buf_reset(&json);
+    ck_assert_int_eq(gl_event_redact_raw(d, sb.data, sb.size, rd, &json, NULL, &err), GL_OK);
+    gl_buf_append(&json, "", 1);
+    msgpack_sbuffer_destroy(&sb);
+    ck_assert_msg(strstr(json.data, "QklOLUtF") == NULL, "%s", json.data);
     /* and so is the quarantine's copy of a refused one */
     gl_buf_reset(&json);
     gl_redact_hits_free(&hits);
