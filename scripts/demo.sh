@@ -2,7 +2,8 @@
 # The main job end to end on the embedded default: installs what is missing,
 # builds, starts librdkafka's mock Kafka cluster on loopback, produces the
 # samples into a topic with kcat (keyed by workload), collects them with
-# grantline-collector into a new store (./demo-store) and prints a summary.
+# grantline-collector into a new store (./demo-store) and prints a summary;
+# then CloudTrail and Kubernetes audit samples, mapped, into ./demo-store-audit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -15,7 +16,7 @@ work=$(mktemp -d)
 trap 'kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "== starting librdkafka mock cluster (Kafka protocol on 127.0.0.1)"
-./build/tools/grantline-mock-kafka --topic "$topic" --partitions 4 > "$work/boot" &
+./build/tools/grantline-mock-kafka --topic "$topic,audit-logs" --partitions 4 > "$work/boot" &
 mock_pid=$!
 for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
 brokers=$(head -n1 "$work/boot")
@@ -41,9 +42,25 @@ echo "== planted secrets found in the store files: $(grep -c -F -f samples/plant
 echo "== findings (grantline-analyzer findings)"
 ./build/analyzer/grantline-analyzer findings --store "$store" > "$work/findings.txt"
 grep -E '^GL-' "$work/findings.txt" | awk '{print $1, $2, $3}' | sort | uniq -c
+
+# Other audit formats as they are: CloudTrail and Kubernetes audit records
+# through the same cluster, mapped by schemas/mappings/ into a store of their own.
+audit=${AUDIT_STORE:-./demo-store-audit}
+rm -rf "$audit"
+echo "== producing samples/cloudtrail.ndjson and samples/k8s-audit.ndjson into topic audit-logs"
+cat samples/cloudtrail.ndjson samples/k8s-audit.ndjson > "$work/audit"
+kcat -P -b "$brokers" -t audit-logs -l "$work/audit"
+echo "   $(wc -l < "$work/audit") messages produced"
+echo "== collecting them into $audit (mappings: CloudTrail, Kubernetes audit)"
+./build/collector/grantline-collector --brokers "$brokers" --topic audit-logs --group grantline-demo-audit \
+    --store "$audit" --exit-at-end -X session.timeout.ms=6000 --progress 0
+echo "== the role ci-deployer's session, from CloudTrail (grantline-analyzer timeline)"
+./build/analyzer/grantline-analyzer timeline --store "$audit" \
+    --workload arn:aws:iam::111122223333:role/ci-deployer | cut -c1-150
 echo
 echo "Explore:"
 echo "  ./build/analyzer/grantline-analyzer findings --store $store"
 echo "  ./build/analyzer/grantline-analyzer timeline --store $store --workload agent:sql-runner"
 echo "  ./build/analyzer/grantline-analyzer timeline --store $store --workload agent:sql-runner --format html > sql-runner.html"
 echo "  ./build/analyzer/grantline-analyzer report --store $store --format html > report.html"
+echo "  ./build/analyzer/grantline-analyzer events --store $audit --workload system:serviceaccount:ci:deployer"
