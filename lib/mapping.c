@@ -904,27 +904,37 @@ static size_t digest_text(const struct gl_mappings *set, const msgpack_object *o
     return 32;
 }
 
-/* Writes a hole's text to 'out' (when not NULL) and returns its length, or
- * SIZE_MAX when every path of the hole is absent, empty or not a scalar (a
- * container is text only through :digest), or its filter cannot read it. */
-static size_t hole_text(const struct gl_mappings *set, const struct hole *h,
-                        const msgpack_object *in, char *out)
+/* A hole's text: 's' points into the record or into 'buf'. */
+struct text {
+    const char *s;
+    size_t len;
+    char buf[40];
+};
+
+/* Fills 't' with a hole's text. False when every path of the hole is
+ * absent, empty or not a scalar (a container is text only through :digest),
+ * or its filter cannot read it. */
+static bool hole_text(const struct gl_mappings *set, const struct hole *h,
+                      const msgpack_object *in, struct text *t)
 {
-    const msgpack_object *o = NULL;
-    char tmp[40], tbuf[40];
+    char tmp[40];
     const char *s = NULL;
     size_t len = 0;
     for (size_t a = 0; a < h->n_alts && !s; a++) {
-        o = resolve(in, &h->alts[a]);
+        const msgpack_object *o = resolve(in, &h->alts[a]);
         if (o && h->filter == FL_DIGEST) {
-            len = digest_text(set, o, tbuf);
-            s = len ? tbuf : NULL;
+            len = digest_text(set, o, t->buf);
+            s = len ? t->buf : NULL;
         } else if (o && (!scalar_text(o, tmp, sizeof tmp, &s, &len) || len == 0)) {
             s = NULL; /* a container or "": try the next */
         }
     }
     if (!s)
-        return SIZE_MAX;
+        return false;
+    if (s == tmp) { /* a number's text: keep it past this call */
+        memcpy(t->buf, tmp, len);
+        s = t->buf;
+    }
     if (h->filter == FL_SERVICE) {
         const char *dot = memchr(s, '.', len);
         if (dot)
@@ -932,37 +942,33 @@ static size_t hole_text(const struct gl_mappings *set, const struct hole *h,
     } else if (h->filter == FL_PARTITION) { /* arn:PARTITION:service:... */
         const char *colon = len > 4 && memcmp(s, "arn:", 4) == 0 ? memchr(s + 4, ':', len - 4) : NULL;
         if (!colon || colon == s + 4)
-            return SIZE_MAX;
+            return false;
         len = (size_t)(colon - s) - 4;
         s += 4;
     } else if (h->filter == FL_AWSTIME) {
         bool as_is = false;
-        size_t tl = aws_time(s, len, tbuf, &as_is);
+        char conv[40];
+        size_t tl = aws_time(s, len, conv, &as_is);
         if (!tl)
-            return SIZE_MAX;
+            return false;
         if (!as_is) {
-            s = tbuf;
+            memcpy(t->buf, conv, tl);
+            s = t->buf;
             len = tl;
         }
     }
-    if (out) {
-        memcpy(out, s, len);
-        if (h->filter == FL_LOWER)
-            for (size_t i = 0; i < len; i++)
-                if (out[i] >= 'A' && out[i] <= 'Z')
-                    out[i] = (char)(out[i] - 'A' + 'a');
-    }
-    return len;
+    t->s = s;
+    t->len = len;
+    return true;
 }
 
 /* Renders a template into the zone. A template that is one hole and
  * nothing else gives the value as it is (a number stays a number); a
  * container only where 'containers' (under attrs), elsewhere it counts as
  * absent. False when a hole is absent (the field is left out) or memory ran
- * out (*nomem). */
+ * out (*nomem). Each hole is read once (a :digest hashes the record). */
 static bool render(const struct gl_mappings *set, const struct tpl *t, const msgpack_object *in,
-                   msgpack_zone *zone,
-                   bool containers, msgpack_object *out, bool *nomem)
+                   msgpack_zone *zone, bool containers, msgpack_object *out, bool *nomem)
 {
     if (t->whole) {
         const struct hole *h = &t->pieces[0].hole;
@@ -978,13 +984,21 @@ static bool render(const struct gl_mappings *set, const struct tpl *t, const msg
             *out = *o;
         return o != NULL;
     }
+    struct text *txt = msgpack_zone_malloc(zone, t->n * sizeof *txt);
+    if (!txt) {
+        *nomem = true;
+        return false;
+    }
     size_t total = 0;
     for (size_t i = 0; i < t->n; i++) {
         const struct piece *p = &t->pieces[i];
-        size_t l = p->lit ? p->lit_len : hole_text(set, &p->hole, in, NULL);
-        if (l == SIZE_MAX)
+        if (p->lit) {
+            txt[i].s = p->lit;
+            txt[i].len = p->lit_len;
+        } else if (!hole_text(set, &p->hole, in, &txt[i])) {
             return false;
-        total += l;
+        }
+        total += txt[i].len;
     }
     char *buf = msgpack_zone_malloc(zone, total ? total : 1);
     if (!buf) {
@@ -993,13 +1007,12 @@ static bool render(const struct gl_mappings *set, const struct tpl *t, const msg
     }
     size_t at = 0;
     for (size_t i = 0; i < t->n; i++) {
-        const struct piece *p = &t->pieces[i];
-        if (p->lit) {
-            memcpy(buf + at, p->lit, p->lit_len);
-            at += p->lit_len;
-        } else {
-            at += hole_text(set, &p->hole, in, buf + at);
-        }
+        memcpy(buf + at, txt[i].s, txt[i].len);
+        if (!t->pieces[i].lit && t->pieces[i].hole.filter == FL_LOWER)
+            for (size_t k = at; k < at + txt[i].len; k++)
+                if (buf[k] >= 'A' && buf[k] <= 'Z')
+                    buf[k] = (char)(buf[k] - 'A' + 'a');
+        at += txt[i].len;
     }
     *out = (msgpack_object){.type = MSGPACK_OBJECT_STR};
     out->via.str.ptr = buf;
@@ -1077,6 +1090,20 @@ static bool build(const struct gl_mappings *set, const struct field *f, size_t n
     return true;
 }
 
+/* Whether the scalar 'o', as text, is one of a C_IN condition's values. */
+static bool value_in(const struct cond *c, const msgpack_object *o)
+{
+    char tmp[40];
+    const char *s;
+    size_t len;
+    if (!scalar_text(o, tmp, sizeof tmp, &s, &len))
+        return false;
+    for (size_t i = 0; i < c->n_vals; i++)
+        if (strlen(c->vals[i]) == len && memcmp(c->vals[i], s, len) == 0)
+            return true;
+    return false;
+}
+
 static bool cond_holds(const struct cond *c, const msgpack_object *in)
 {
     const msgpack_object *o = resolve(in, &c->path);
@@ -1084,15 +1111,7 @@ static bool cond_holds(const struct cond *c, const msgpack_object *in)
         return !o;
     if (c->kind == C_PRESENT)
         return o != NULL;
-    char tmp[40];
-    const char *s;
-    size_t len;
-    if (!o || !scalar_text(o, tmp, sizeof tmp, &s, &len))
-        return false;
-    for (size_t i = 0; i < c->n_vals; i++)
-        if (strlen(c->vals[i]) == len && memcmp(c->vals[i], s, len) == 0)
-            return true;
-    return false;
+    return o && value_in(c, o);
 }
 
 /* The first mapping whose detect keys 'in' has, or NULL. */
@@ -1200,19 +1219,8 @@ static bool any_at(const msgpack_object *o, const struct cond *c, size_t at)
 {
     if (o->type == MSGPACK_OBJECT_NIL)
         return false;
-    if (at == c->path.n) {
-        if (c->kind != C_IN)
-            return true;
-        char tmp[40];
-        const char *s;
-        size_t len;
-        if (!scalar_text(o, tmp, sizeof tmp, &s, &len))
-            return false;
-        for (size_t j = 0; j < c->n_vals; j++)
-            if (strlen(c->vals[j]) == len && memcmp(c->vals[j], s, len) == 0)
-                return true;
-        return false;
-    }
+    if (at == c->path.n)
+        return c->kind != C_IN || value_in(c, o);
     const char *seg = c->path.seg[at];
     size_t sl = strlen(seg);
     if (o->type == MSGPACK_OBJECT_MAP) {
@@ -1232,9 +1240,8 @@ static bool any_at(const msgpack_object *o, const struct cond *c, size_t at)
  * a Secret that also says it is something else is still a Secret). */
 static bool cond_any(const struct cond *c, const msgpack_object *in)
 {
-    bool found = any_at(in, c, 0);
-    return c->kind == C_ABSENT ? !any_at(in, &(struct cond){.path = c->path, .kind = C_PRESENT}, 0)
-                               : found;
+    bool found = any_at(in, c, 0); /* for C_ABSENT: some reading is present */
+    return c->kind == C_ABSENT ? !found : found;
 }
 
 size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *in,

@@ -54,6 +54,33 @@ static bool str_eq(struct gl_str s, const char *want)
     ck_assert_msg(str_eq((s), (want)), "got '%.*s', want '%s'", (int)(s).len,                 \
                   (s).ptr ? (s).ptr : "", (want))
 
+/* The shipped secret rules under a fixed key; the caller frees them. */
+static struct gl_redactor *redactor(void)
+{
+    struct gl_redactor *rd = NULL;
+    struct gl_error err = {0};
+    unsigned char key[32] = {1};
+    ck_assert_msg(gl_redactor_load(GL_SOURCE_DIR "/schemas/secrets.rules", key, sizeof key, &rd,
+                                   &err) == GL_OK,
+                  "%s", err.msg);
+    return rd;
+}
+
+/* 'ev' stored (redacted by 'rd' unless NULL, secrets added to 'hits' unless
+ * NULL) and read back as JSON, NUL-terminated; the caller frees it. */
+static char *stored_json(const struct gl_event *ev, struct gl_redactor *rd,
+                         struct gl_redact_hits *hits)
+{
+    struct gl_buf out = {0}, json = {0};
+    struct gl_error err = {0};
+    ck_assert_msg(gl_event_encode(ev, rd, &out, hits, &err) == GL_OK, "%s", err.msg);
+    ck_assert_msg(gl_event_stored_to_json(out.data, out.len, &json, &err) == GL_OK, "%s",
+                  err.msg);
+    gl_buf_append(&json, "", 1);
+    gl_buf_free(&out);
+    return json.data;
+}
+
 static int decode(struct gl_decoder *d, const char *json, struct gl_event *ev,
                   struct gl_error *err)
 {
@@ -106,27 +133,17 @@ START_TEST(test_cloudtrail_assume_role)
         r, "attrs.cloudtrail.responseElements.credentials.sessionToken", "key-sensitive"));
 
     /* the whole record is kept in attrs, redacted there: encode and look */
-    struct gl_redactor *rd = NULL;
-    unsigned char key[32] = {1};
-    ck_assert_int_eq(gl_redactor_load(GL_SOURCE_DIR "/schemas/secrets.rules", key, sizeof key, &rd,
-                                      &err),
-                     GL_OK);
-    struct gl_buf out = {0};
+    struct gl_redactor *rd = redactor();
     struct gl_redact_hits hits = {0};
-    ck_assert_int_eq(gl_event_encode(&ev, rd, &out, &hits, &err), GL_OK);
-    struct gl_buf json = {0};
-    ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
-    gl_buf_append(&json, "", 1);
-    ck_assert_msg(strstr(json.data, "\"roleSessionName\":\"run-42\"") != NULL, "%s", json.data);
-    ck_assert_msg(strstr(json.data, "IQoJb3JpZ2lu") == NULL, "session token stored: %s",
-                  json.data);
+    char *json = stored_json(&ev, rd, &hits);
+    ck_assert_msg(strstr(json, "\"roleSessionName\":\"run-42\"") != NULL, "%s", json);
+    ck_assert_msg(strstr(json, "IQoJb3JpZ2lu") == NULL, "session token stored: %s", json);
     bool token = false;
     for (size_t i = 0; i < hits.n; i++)
         token |= strcmp(hits.v[i].field,
                         "attrs.cloudtrail.responseElements.credentials.sessionToken") == 0;
     ck_assert_msg(token, "the session token was not found as a secret");
-    gl_buf_free(&json);
-    gl_buf_free(&out);
+    free(json);
     gl_redact_hits_free(&hits);
     gl_redactor_free(rd);
     gl_decoder_free(d);
@@ -358,18 +375,12 @@ START_TEST(test_k8s_ids_and_secrets)
         "201},\"requestReceivedTimestamp\":\"2026-03-01T10:00:00Z\"}";
     ck_assert_msg(decode(d, secret, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_uint_eq(ev.n_secret_vals, 1);
-    struct gl_redactor *rd = NULL;
-    unsigned char key[32] = {1};
-    ck_assert_int_eq(gl_redactor_load(GL_SOURCE_DIR "/schemas/secrets.rules", key, sizeof key, &rd,
-                                      &err),
-                     GL_OK);
-    struct gl_buf out = {0}, json = {0};
+    struct gl_redactor *rd = redactor();
     struct gl_redact_hits hits = {0};
-    ck_assert_int_eq(gl_event_encode(&ev, rd, &out, &hits, &err), GL_OK);
-    ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
-    gl_buf_append(&json, "", 1);
-    ck_assert_msg(strstr(json.data, "cG9zdGdyZXM6") == NULL, "%s", json.data);
-    ck_assert_msg(strstr(json.data, "\"requestObject\":\"[REDACTED:key-sensitive:"), "%s", json.data);
+    char *js = stored_json(&ev, rd, &hits);
+    ck_assert_msg(strstr(js, "cG9zdGdyZXM6") == NULL, "%s", js);
+    ck_assert_msg(strstr(js, "\"requestObject\":\"[REDACTED:key-sensitive:"), "%s", js);
+    free(js);
     ck_assert_uint_eq(hits.n, 1);
     ck_assert_str_eq(hits.v[0].field, "attrs.k8s.requestObject");
     /* a repeated key hides nothing: every reading of the record counts */
@@ -381,14 +392,10 @@ START_TEST(test_k8s_ids_and_secrets)
         "{\"code\":201},\"requestReceivedTimestamp\":\"2026-03-01T10:00:00Z\"}";
     ck_assert_msg(decode(d, twice, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_uint_eq(ev.n_secret_vals, 2);
-    gl_buf_reset(&out);
-    gl_buf_reset(&json);
-    gl_redact_hits_free(&hits);
-    memset(&hits, 0, sizeof hits);
-    ck_assert_int_eq(gl_event_encode(&ev, rd, &out, &hits, &err), GL_OK);
-    ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
-    gl_buf_append(&json, "", 1);
-    ck_assert_msg(strstr(json.data, "RFVQS0VZ") == NULL, "%s", json.data);
+    js = stored_json(&ev, rd, NULL);
+    ck_assert_msg(strstr(js, "RFVQS0VZ") == NULL, "%s", js);
+    free(js);
+    struct gl_buf json = {0};
     /* a Secret repeating its resource key past any limit: refused, and
      * the quarantine keeps it as one marker */
     char many[4096];
@@ -462,7 +469,6 @@ START_TEST(test_k8s_ids_and_secrets)
     ck_assert_msg(strstr(json.data, "cG9zdGdyZXM6") == NULL, "%s", json.data);
     ck_assert_uint_eq(hits.n, 1);
     gl_buf_free(&json);
-    gl_buf_free(&out);
     gl_redact_hits_free(&hits);
     gl_redactor_free(rd);
     gl_decoder_free(d);
@@ -573,14 +579,10 @@ START_TEST(test_template_language)
     ck_assert_gstr(ev.source, "true!");
     ck_assert_gstr(ev.grant_id, "s3.amazonaws.com"); /* an object is no string: the next */
     ck_assert_int_eq(ev.cred_id.len, 0);          /* an object with no hole found: left out */
-    struct gl_buf out = {0}, json = {0};
-    ck_assert_int_eq(gl_event_encode(&ev, NULL, &out, NULL, &err), GL_OK);
-    ck_assert_int_eq(gl_event_stored_to_json(out.data, out.len, &json, &err), GL_OK);
-    gl_buf_append(&json, "", 1);
-    ck_assert_msg(strstr(json.data, "\"attrs\":{\"whole\":{\"k\":[1,2]},\"dotted\":\"dot\"}"),
-                  "%s", json.data);
-    gl_buf_free(&out);
-    gl_buf_free(&json);
+    char *json = stored_json(&ev, NULL, NULL);
+    ck_assert_msg(strstr(json, "\"attrs\":{\"whole\":{\"k\":[1,2]},\"dotted\":\"dot\"}"), "%s",
+                  json);
+    free(json);
 
     ck_assert_int_eq(decode(d, "{\"src\":{\"kind\":\"worse\"}}", &ev, &err), GL_ERR_INVALID);
     ck_assert_str_eq(err.msg, "t/refused: kind worse refused ({literal})");
