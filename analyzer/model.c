@@ -2,6 +2,8 @@
  * per-credential) lists; cross-workload lookups; glob matching. */
 #include "model.h"
 
+#include "grantline/glob.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -599,38 +601,9 @@ const struct task_info *model_task(struct model *m, const char *id, struct gl_er
 
 /* --- patterns --- */
 
-static size_t utf8_len(unsigned char c)
-{
-    return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4
-                                                                                              : 1;
-}
-
 bool glob_match(const char *p, const char *t)
 {
-    /* iterative matcher: remember the last '*' and retry from one character
-     * further on a mismatch; linear in practice, never exponential */
-    const char *star = NULL, *resume = NULL;
-    while (*t) {
-        if (*p == '*') {
-            star = p++;
-            resume = t;
-        } else if (*p == '?') {
-            p++;
-            t += utf8_len((unsigned char)*t);
-        } else if (*p == *t) {
-            p++;
-            t++;
-        } else if (star) {
-            p = star + 1;
-            resume += utf8_len((unsigned char)*resume);
-            t = resume;
-        } else {
-            return false;
-        }
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
+    return gl_glob_match(p, t, strlen(t));
 }
 
 bool perm_within(const struct perm *p, const struct perm *q)

@@ -3,6 +3,7 @@
  * README.md). The rules are data; this file only reads and applies them. */
 #include "grantline/mapping.h"
 
+#include "grantline/glob.h"
 #include "grantline/jtree.h"
 #include "grantline/tstamp.h"
 
@@ -49,12 +50,15 @@ struct tpl {
     bool holes; /* has at least one hole */
 };
 
-enum fkind { F_TPL, F_OBJ, F_SWITCH };
+enum fkind { F_TPL, F_OBJ, F_SWITCH, F_FIRST, F_TIME };
 
 struct field {
     char *key;
     enum fkind kind;
-    struct tpl tpl; /* F_TPL, and F_SWITCH's subject */
+    struct tpl tpl; /* F_TPL, F_SWITCH's subject, F_TIME's time */
+    struct tpl *alts; /* F_FIRST: the templates, the first complete one wins */
+    size_t n_alts;
+    struct tpl plus; /* F_TIME: seconds (or a duration) after the time */
     struct field *sub; /* F_OBJ */
     size_t n_sub;
     char **case_from, **case_to; /* F_SWITCH */
@@ -62,12 +66,12 @@ struct field {
     char *absent, *dflt; /* F_SWITCH: when the subject is absent, when no case matches */
 };
 
-enum ckind { C_IN, C_ABSENT, C_PRESENT };
+enum ckind { C_IN, C_ABSENT, C_PRESENT, C_LIKE };
 
 struct cond {
     struct path path;
     enum ckind kind;
-    char **vals;
+    char **vals; /* C_IN: values; C_LIKE: glob patterns */
     size_t n_vals;
 };
 
@@ -146,6 +150,10 @@ static void free_fields(struct field *f, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(f[i].key);
         free_tpl(&f[i].tpl);
+        for (size_t a = 0; a < f[i].n_alts; a++)
+            free_tpl(&f[i].alts[a]);
+        free(f[i].alts);
+        free_tpl(&f[i].plus);
         free_fields(f[i].sub, f[i].n_sub);
         free_strs(f[i].case_from, f[i].n_cases);
         free_strs(f[i].case_to, f[i].n_cases);
@@ -449,6 +457,42 @@ static int parse_switch(struct lctx *c, const struct gl_jval *v, struct field *f
     return GL_OK;
 }
 
+/* {"first": ["template", ...]}: the first template whose holes are all
+ * found (a name built from two paths, else from another). */
+static int parse_first(struct lctx *c, const struct gl_jval *v, struct field *f)
+{
+    const struct gl_jval *list = gl_jval_get(v, "first", GL_JT_ARRAY);
+    if (!list || list->len == 0 || v->len != 1)
+        return bad(c, "field %s: \"first\" is a non-empty array of templates, alone", f->key);
+    f->kind = F_FIRST;
+    if (!(f->alts = calloc(list->len, sizeof *f->alts)))
+        return GL_ERR_NOMEM;
+    for (size_t i = 0; i < list->len; i++) {
+        if (!gl_jval_is(list->vals[i], GL_JT_STRING))
+            return bad(c, "field %s: \"first\" holds template strings only", f->key);
+        f->n_alts = i + 1;
+        int rc = parse_tpl(c, list->vals[i]->s, list->vals[i]->len, &f->alts[i]);
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
+}
+
+/* {"time": "template", "plus": "template"}: a time some seconds (or a
+ * duration, "768h") later, as RFC 3339: an expiry from an issue time and a
+ * time to live. */
+static int parse_time(struct lctx *c, const struct gl_jval *v, struct field *f)
+{
+    const struct gl_jval *t = gl_jval_get(v, "time", GL_JT_STRING);
+    const struct gl_jval *plus = gl_jval_get(v, "plus", GL_JT_STRING);
+    if (!t || !plus || v->len != 2)
+        return bad(c, "field %s: a time field has \"time\" and \"plus\" (templates) only",
+                   f->key);
+    f->kind = F_TIME;
+    int rc = parse_tpl(c, t->s, t->len, &f->tpl);
+    return rc ? rc : parse_tpl(c, plus->s, plus->len, &f->plus);
+}
+
 static int parse_fields(struct lctx *c, const struct gl_jval *obj, struct field **out, size_t *n)
 {
     if (!(*out = calloc(obj->len + 1, sizeof **out)))
@@ -465,11 +509,16 @@ static int parse_fields(struct lctx *c, const struct gl_jval *obj, struct field 
             rc = parse_tpl(c, v->s, v->len, &f->tpl);
         } else if (gl_jval_is(v, GL_JT_OBJECT) && gl_jval_get(v, "switch", GL_JT_ANY)) {
             rc = parse_switch(c, v, f);
+        } else if (gl_jval_is(v, GL_JT_OBJECT) && gl_jval_get(v, "first", GL_JT_ANY)) {
+            rc = parse_first(c, v, f);
+        } else if (gl_jval_is(v, GL_JT_OBJECT) && gl_jval_get(v, "plus", GL_JT_ANY)) {
+            rc = parse_time(c, v, f);
         } else if (gl_jval_is(v, GL_JT_OBJECT)) {
             f->kind = F_OBJ;
             rc = parse_fields(c, v, &f->sub, &f->n_sub);
         } else {
-            rc = bad(c, "field %s: expected a template string, an object or a switch", f->key);
+            rc = bad(c, "field %s: expected a template string, an object, a switch, a first or "
+                        "a time", f->key);
         }
         if (rc)
             return rc;
@@ -502,6 +551,15 @@ static int parse_when(struct lctx *c, const struct gl_jval *when, struct cond **
                 return bad(c, "when %s: false is no condition (null: absent, true: present)",
                            when->keys[i]);
             cd->kind = C_PRESENT;
+        } else if (gl_jval_is(x, GL_JT_OBJECT)) {
+            const struct gl_jval *like = gl_jval_get(x, "like", GL_JT_ANY);
+            if (!like || x->len != 1)
+                return bad(c, "when %s: an object condition is {\"like\": glob or [globs]}",
+                           when->keys[i]);
+            cd->kind = C_LIKE;
+            rc = str_list(c, like, when->keys[i], &cd->vals, &cd->n_vals);
+            if (rc)
+                return rc;
         } else {
             cd->kind = C_IN;
             rc = str_list(c, x, when->keys[i], &cd->vals, &cd->n_vals);
@@ -1027,6 +1085,49 @@ static void set_str(msgpack_object *o, const char *s)
     o->via.str.size = (uint32_t)strlen(s);
 }
 
+/* A scalar's text, NUL-terminated in 'buf' (false: absent, a container or
+ * too long). */
+static bool render_cstr(const struct gl_mappings *set, const struct tpl *t,
+                        const msgpack_object *in, msgpack_zone *zone, char *buf, size_t n,
+                        bool *nomem)
+{
+    msgpack_object v;
+    char tmp[40];
+    const char *s;
+    size_t len;
+    if (!render(set, t, in, zone, false, &v, nomem) || !scalar_text(&v, tmp, sizeof tmp, &s, &len) ||
+        len >= n)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return true;
+}
+
+/* F_TIME: the time plus the seconds (a number, or a duration such as
+ * "768h"), as RFC 3339 text in the zone. Absent when either is, when either
+ * cannot be read, or when the seconds are 0 or less (Vault's "no expiry"). */
+static bool time_plus(const struct gl_mappings *set, const struct field *f,
+                      const msgpack_object *in, msgpack_zone *zone, msgpack_object *out,
+                      bool *nomem)
+{
+    char when[64], plus[32];
+    int64_t us, add;
+    if (!render_cstr(set, &f->tpl, in, zone, when, sizeof when, nomem) ||
+        !render_cstr(set, &f->plus, in, zone, plus, sizeof plus, nomem) ||
+        gl_tstamp_parse(when, strlen(when), &us, NULL) != GL_OK ||
+        gl_duration_parse(plus, &add) != GL_OK || add <= 0 ||
+        add > INT64_C(100) * 366 * 86400 * 1000000) /* past a century: no expiry */
+        return false;
+    char *text = msgpack_zone_malloc(zone, 32);
+    if (!text) {
+        *nomem = true;
+        return false;
+    }
+    gl_tstamp_format(us + add, text);
+    set_str(out, text);
+    return true;
+}
+
 /* Builds the map of 'fields'. False only when memory ran out; a field
  * whose holes are absent is left out, and so is an object that has holes
  * none of which was found (a credential without an id is no credential).
@@ -1054,6 +1155,15 @@ static bool build(const struct gl_mappings *set, const struct field *f, size_t n
             have = sub || !sub_holes;
             *holes = *holes || sub_holes;
             *found = *found || sub;
+        } else if (f[i].kind == F_FIRST) {
+            *holes = true;
+            for (size_t a = 0; a < f[i].n_alts && !have && !nomem; a++)
+                have = render(set, &f[i].alts[a], in, zone, in_attrs, &v, &nomem);
+            *found = *found || have;
+        } else if (f[i].kind == F_TIME) {
+            *holes = true;
+            have = time_plus(set, &f[i], in, zone, &v, &nomem);
+            *found = *found || have;
         } else {
             *holes = true;
             msgpack_object subj;
@@ -1090,7 +1200,8 @@ static bool build(const struct gl_mappings *set, const struct field *f, size_t n
     return true;
 }
 
-/* Whether the scalar 'o', as text, is one of a C_IN condition's values. */
+/* Whether the scalar 'o', as text, is one of a C_IN condition's values or
+ * matches one of a C_LIKE condition's patterns. */
 static bool value_in(const struct cond *c, const msgpack_object *o)
 {
     char tmp[40];
@@ -1099,7 +1210,8 @@ static bool value_in(const struct cond *c, const msgpack_object *o)
     if (!scalar_text(o, tmp, sizeof tmp, &s, &len))
         return false;
     for (size_t i = 0; i < c->n_vals; i++)
-        if (strlen(c->vals[i]) == len && memcmp(c->vals[i], s, len) == 0)
+        if (c->kind == C_LIKE ? gl_glob_match(c->vals[i], s, len)
+                              : strlen(c->vals[i]) == len && memcmp(c->vals[i], s, len) == 0)
             return true;
     return false;
 }
@@ -1220,7 +1332,7 @@ static bool any_at(const msgpack_object *o, const struct cond *c, size_t at)
     if (o->type == MSGPACK_OBJECT_NIL)
         return false;
     if (at == c->path.n)
-        return c->kind != C_IN || value_in(c, o);
+        return (c->kind != C_IN && c->kind != C_LIKE) || value_in(c, o);
     const char *seg = c->path.seg[at];
     size_t sl = strlen(seg);
     if (o->type == MSGPACK_OBJECT_MAP) {

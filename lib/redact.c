@@ -23,6 +23,7 @@ struct rule {
     pcre2_code *re;
     int secret_group; /* capture group number of (?<secret>), or 0 for the whole match */
     bool on_keys;     /* "key-*": matches map key names */
+    bool keep;        /* "keep-*": a whole value a key-* rule would hide that is no secret */
     bool raw;         /* "raw-*": only on refused input that did not parse */
     bool always;      /* no triggers: runs on every string */
 };
@@ -167,6 +168,10 @@ static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const
                                 "%s:%d: rule name '%s' must be [a-z0-9-]", path, lineno, name);
     snprintf(r->name, sizeof r->name, "%s", name);
     r->on_keys = strncmp(name, "key-", 4) == 0;
+    r->keep = strncmp(name, "keep-", 5) == 0;
+    if (r->keep && triggers)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: rule %s: keep-* rules take no "
+                            "triggers (they never scan text)", path, lineno, name);
     r->raw = strncmp(name, "raw-", 4) == 0;
     if (r->raw && !triggers)
         return gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: rule %s: raw-* rules need triggers",
@@ -176,7 +181,7 @@ static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const
         return gl_error_set(err, GL_ERR_REGEX, 0, "%s:%d: rule %s: %s", path, lineno, name, why);
     int g = pcre2_substring_number_from_name(r->re, (PCRE2_SPTR) "secret");
     r->secret_group = g > 0 ? g : 0;
-    r->always = !triggers && !r->on_keys;
+    r->always = !triggers && !r->on_keys && !r->keep;
     /* the rule counts (and is freed with the redactor) from here on */
     rd->n++;
     for (const char *t = triggers; t && *t;) {
@@ -651,6 +656,19 @@ int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len)
             return (int)i;
     }
     return -1;
+}
+
+bool gl_redactor_keeps(struct gl_redactor *rd, const char *s, size_t len)
+{
+    for (size_t i = 0; i < rd->n; i++) {
+        if (!rd->rules[i].keep)
+            continue;
+        int m = pcre2_match(rd->rules[i].re, (PCRE2_SPTR)s, len, 0, 0, rd->md, rd->mctx);
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md);
+        if (m > 0 && ov[0] == 0 && ov[1] == len)
+            return true;
+    }
+    return false;
 }
 
 int gl_redactor_redact_all(struct gl_redactor *rd, int rule, const char *s, size_t len,

@@ -8,6 +8,7 @@
 #include "grantline/buf.h"
 #include "grantline/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,11 @@ int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len);
  * under a matching key (e.g. "password") is a secret as a whole. Returns the
  * rule index or -1. */
 int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len);
+
+/* Rules named "keep-*" name values that are no secret though a key-* rule
+ * would hide them (Vault's audit log writes a password as "hmac-sha256:…"):
+ * whether one matches all of s. Such a value is scanned as text instead. */
+bool gl_redactor_keeps(struct gl_redactor *rd, const char *s, size_t len);
 
 /* Replaces all of s by the marker of rule 'rule' (appended to 'out') and
  * records one hit. Returns 1 or a negative gl_err. */

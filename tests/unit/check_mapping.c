@@ -679,6 +679,76 @@ START_TEST(test_awstime)
 }
 END_TEST
 
+/* "like" conditions, "first" fields and time fields. */
+START_TEST(test_like_first_time)
+{
+    struct gl_mappings *m = one(
+        "{\"mapping\":\"v\",\"detect\":\"r\",\"rules\":["
+        "{\"rule\":\"login\",\"when\":{\"r.path\":{\"like\":[\"auth/*/login\",\"auth/*/login/?\"]}},"
+        "\"event\":{\"id\":\"{r.id}\",\"ts\":\"{r.t}\",\"type\":\"identity.issued\","
+        "\"workload\":{\"first\":[\"system:serviceaccount:{r.m.ns}:{r.m.sa}\",\"role:{r.m.role}\","
+        "\"{r.name}\"]},\"credential\":{\"id\":\"{r.acc}\",\"expires_at\":{\"time\":\"{r.t}\","
+        "\"plus\":\"{r.ttl}\"}}}},"
+        "{\"rule\":\"other\",\"refuse\":\"not a login: {r.path}\"}]}");
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    const char *rec =
+        "{\"r\":{\"id\":\"a\",\"path\":\"auth/kubernetes/login\",\"t\":\"2026-05-01T10:00:00.5Z\","
+        "\"m\":{\"ns\":\"ci\",\"sa\":\"builder\",\"role\":\"r1\"},\"acc\":\"acc-1\",\"ttl\":3600}}";
+    ck_assert_msg(decode(d, rec, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "system:serviceaccount:ci:builder");
+    ck_assert(ev.has_cred_expires);
+    ck_assert_int_eq(ev.cred_expires - ev.ts, INT64_C(3600000000));
+    /* one hole of the first template missing: the next template; a duration */
+    rec = "{\"r\":{\"id\":\"b\",\"path\":\"auth/approle/login/x\",\"t\":\"2026-05-01T10:00:00Z\","
+          "\"m\":{\"ns\":\"ci\",\"role\":\"r1\"},\"acc\":\"acc-2\",\"ttl\":\"768h\"}}";
+    ck_assert_msg(decode(d, rec, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "role:r1");
+    ck_assert_int_eq(ev.cred_expires - ev.ts, INT64_C(768) * 3600 * 1000000);
+    /* none of the first: the last; ttl 0 (Vault: never expires) and an
+     * unreadable ttl leave the expiry out, not the credential */
+    const char *ttls[] = {"0", "\"soon\"", "-5", "\"\""};
+    for (size_t i = 0; i < sizeof ttls / sizeof *ttls; i++) {
+        char buf[256];
+        snprintf(buf, sizeof buf,
+                 "{\"r\":{\"id\":\"c\",\"path\":\"auth/jwt/login\",\"t\":\"2026-05-01T10:00:00Z\","
+                 "\"name\":\"n1\",\"acc\":\"acc-3\",\"ttl\":%s}}", ttls[i]);
+        ck_assert_msg(decode(d, buf, &ev, &err) == GL_OK, "%s: %s", buf, err.msg);
+        ck_assert_gstr(ev.workload, "n1");
+        ck_assert_gstr(ev.cred_id, "acc-3");
+        ck_assert_msg(!ev.has_cred_expires, "%s", buf);
+    }
+    /* no workload at all: invalid, with the rule named */
+    rec = "{\"r\":{\"id\":\"d\",\"path\":\"auth/jwt/login\",\"t\":\"2026-05-01T10:00:00Z\","
+          "\"acc\":\"acc-4\"}}";
+    ck_assert_int_eq(decode(d, rec, &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "v/login") && strstr(err.msg, "workload"), "%s", err.msg);
+    /* like is a whole match, case sensitive */
+    const char *no[] = {"auth/kubernetes/login/a/b", "Auth/jwt/login", "xauth/jwt/login",
+                        "auth/jwt/logins"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "{\"r\":{\"id\":\"e\",\"path\":\"%s\"}}", no[i]);
+        ck_assert_int_eq(decode(d, buf, &ev, &err), GL_ERR_INVALID);
+        ck_assert_msg(strstr(err.msg, "not a login"), "%s: %s", no[i], err.msg);
+    }
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"when\":{\"a\":"
+             "{\"glob\":\"*\"}},\"event\":{}}]}",
+             "{\"like\": glob or [globs]}");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"w\":{\"first\":[]}}}]}",
+             "\"first\" is a non-empty array");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"w\":{\"plus\":\"{a}\"}}}]}",
+             "a time field has \"time\" and \"plus\"");
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
     load_bad("[]", "expected a JSON object");
@@ -739,6 +809,7 @@ int main(void)
     tcase_add_test(tc, test_switch);
     tcase_add_test(tc, test_awstime);
     tcase_add_test(tc, test_load_errors);
+    tcase_add_test(tc, test_like_first_time);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

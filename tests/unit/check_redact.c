@@ -180,7 +180,7 @@ static void oracle_load(struct oracle *o, const char *path)
         ck_assert_int_lt(nl, sizeof r->name);
         memcpy(r->name, line, nl);
         r->name[nl] = '\0';
-        r->on_keys = strncmp(r->name, "key-", 4) == 0;
+        r->on_keys = strncmp(r->name, "key-", 4) == 0 || strncmp(r->name, "keep-", 5) == 0;
         r->raw = strncmp(r->name, "raw-", 4) == 0;
         char *pat = line + nl;
         while (*pat == ' ' || *pat == '\t')
@@ -1395,6 +1395,46 @@ START_TEST(test_encode_sensitive_key)
 }
 END_TEST
 
+/* keep-vault-hmac: a Vault audit HMAC under a key naming a secret is a
+ * digest, kept (and scanned as text); anything else there is still hidden. */
+START_TEST(test_keep_rules_shipped)
+{
+    struct gl_redactor *rd = load_default();
+    const char *hmac = "hmac-sha256:5f2a0c6b9d3e8f1a4b7c0d2e5f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2a";
+    ck_assert(gl_redactor_keeps(rd, hmac, strlen(hmac)));
+    const char *near[] = {
+        "hmac-sha256:5f2a0c6b9d3e8f1a4b7c0d2e5f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2",   /* 63 */
+        "hmac-sha256:5f2a0c6b9d3e8f1a4b7c0d2e5f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2aa", /* 65 */
+        "hmac-sha256:5F2A0C6B9D3E8F1A4B7C0D2E5F8A1B4C7D0E3F6A9B2C5D8E1F4A7B0C3D6E9F2A",
+        "x hmac-sha256:5f2a0c6b9d3e8f1a4b7c0d2e5f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2a",
+        "hunter2hunter2",
+    };
+    for (size_t i = 0; i < sizeof near / sizeof *near; i++)
+        ck_assert_msg(!gl_redactor_keeps(rd, near[i], strlen(near[i])), "kept %s", near[i]);
+    /* a keep rule never scans text: the HMAC in prose is left alone anyway,
+     * and no text scan names a keep-* rule */
+    struct gl_buf out = {0};
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_redactor_scan(rd, hmac, strlen(hmac), &out, NULL, &err), 0);
+    gl_buf_free(&out);
+
+    char json[1024];
+    snprintf(json, sizeof json,
+             EV_HEAD ",\"attrs\":{\"vault\":{\"password\":\"%s\",\"api_key\":\"%.60s\","
+                     "\"token\":\"hvs.CAESIJT2KM9n2KJqg_E267EHJSY0c4NWtTRnBsNWhzUDkQZQ\"}}}",
+             hmac, near[0]);
+    struct encoded e;
+    encode_json(rd, json, &e);
+    ck_assert_msg(hit_for(&e, "attrs.vault.password") == NULL, "hits: %s", hits_list(&e));
+    ck_assert(buf_has(&e.json, hmac));
+    ck_assert_msg(hit_for(&e, "attrs.vault.api_key") != NULL, "hits: %s", hits_list(&e));
+    ck_assert_msg(hit_for(&e, "attrs.vault.token") != NULL, "hits: %s", hits_list(&e));
+    ck_assert(!buf_has(&e.json, "hvs.CAES"));
+    encoded_free(&e);
+    gl_redactor_free(rd);
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -1416,6 +1456,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_encode_redacts_attrs);
     tcase_add_test(tc, test_encode_sensitive_key);
+    tcase_add_test(tc, test_keep_rules_shipped);
     suite_add_tcase(s, tc);
     return s;
 }
