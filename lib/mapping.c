@@ -19,10 +19,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-enum filter { FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME, FL_PARTITION, FL_DIGEST };
+enum filter { FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME, FL_PARTITION, FL_DIGEST, FL_STRIP };
 
-static const char *const filter_names[] = {"", "service", "lower", "awstime", "partition", "digest"};
-#define FILTER_LIST "service, lower, awstime, partition, digest"
+static const char *const filter_names[] = {"", "service", "lower", "awstime", "partition", "digest",
+                                           "strip"};
+#define FILTER_LIST "service, lower, awstime, partition, digest, strip=PREFIX"
 
 /* A dotted path into the record; a segment of digits also indexes an array. */
 struct path {
@@ -35,6 +36,7 @@ struct hole {
     struct path *alts;
     size_t n_alts;
     enum filter filter;
+    char *arg; /* strip=PREFIX: the prefix */
 };
 
 struct piece {
@@ -134,6 +136,7 @@ static void free_tpl(struct tpl *t)
         for (size_t a = 0; a < t->pieces[i].hole.n_alts; a++)
             free_path(&t->pieces[i].hole.alts[a]);
         free(t->pieces[i].hole.alts);
+        free(t->pieces[i].hole.arg);
     }
     free(t->pieces);
 }
@@ -299,9 +302,21 @@ static int parse_hole(struct lctx *c, const char *s, size_t len, struct hole *h)
     }
     if (end < len) {
         size_t fl = len - end - 1;
+        const char *eq = memchr(s + end + 1, '=', fl);
+        if (eq) { /* a filter with an argument */
+            if (!(h->arg = dup_n(eq + 1, (size_t)(s + len - eq - 1))))
+                return GL_ERR_NOMEM;
+            fl = (size_t)(eq - s) - end - 1;
+        }
         for (int f = 1; f < (int)(sizeof filter_names / sizeof *filter_names); f++)
             if (strlen(filter_names[f]) == fl && memcmp(filter_names[f], s + end + 1, fl) == 0)
                 h->filter = (enum filter)f;
+        if (h->filter != FL_NONE && (h->filter == FL_STRIP) != (h->arg != NULL && h->arg[0])) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(fl < 40 ? fl : 40), s + end + 1);
+            return bad(c, h->arg ? "filter '%s' takes no argument" : "filter '%s' needs =PREFIX",
+                       name);
+        }
         if (h->filter == FL_NONE) {
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)(fl < 40 ? fl : 40), s + end + 1);
@@ -1003,6 +1018,12 @@ static bool hole_text(const struct gl_mappings *set, const struct hole *h,
             return false;
         len = (size_t)(colon - s) - 4;
         s += 4;
+    } else if (h->filter == FL_STRIP) { /* absent unless the text starts with the prefix */
+        size_t pl = strlen(h->arg);
+        if (len <= pl || memcmp(s, h->arg, pl) != 0)
+            return false;
+        s += pl;
+        len -= pl;
     } else if (h->filter == FL_AWSTIME) {
         bool as_is = false;
         char conv[40];

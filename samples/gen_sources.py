@@ -13,13 +13,21 @@ Writes, next to this script:
                       a pod, secrets refused, a ClusterRoleBinding to
                       cluster-admin, a Secret logged with its value, one
                       RequestReceived stage to refuse
+  vault-audit.ndjson  24 HashiCorp Vault audit entries (a request and a
+                      response entry per request): the same service account
+                      logs in to Vault, reads a secret, gets database
+                      credentials, is refused the payments secret three
+                      times; an operator mints a token without a TTL for a
+                      legacy exporter, which writes a GitHub token into a
+                      note logged in clear; the deployer's token and lease
+                      revoked; a failed AppRole login
 
-Written for grantline, not copied: the shapes follow AWS's and Kubernetes'
+Written for grantline, not copied: the shapes follow AWS's, Kubernetes' and Vault's
 documented record formats, keys and ids are the documentation's example values
 or made up, the account is 111122223333 and every address is from the
 documentation ranges. Deterministic: running it twice gives the same bytes.
 
-    python3 samples/gen_sources.py          # rewrite the two files
+    python3 samples/gen_sources.py          # rewrite the three files
     python3 samples/gen_sources.py --check  # exit 1 if the files on disk differ
 """
 
@@ -204,9 +212,129 @@ def k8s_audit():
     return out
 
 
+def vault_audit():
+    """Vault audit device entries (format json): a request entry and a response
+    entry per request, HMAC'd as Vault writes them by default (fake salt)."""
+    import hashlib
+    out = []
+
+    def h(v):
+        return "hmac-sha256:" + hashlib.sha256(("sample-audit-salt:" + v).encode()).hexdigest()
+
+    sa_meta = {"role": "ci-deployer", "service_account_name": "deployer", "service_account_namespace": "ci",
+               "service_account_secret_name": "", "service_account_uid": "3f0c6a52-1b7e-4d2a-9a61-0c5e8d7b4a19"}
+    dep = {"acc": "acc-deployer-4f1b", "tok": "hvs.deployer-token", "name": "kubernetes-ci-deployer",
+           "entity": "5b2f0d1e-7c3a-4e9b-8d6f-2a1c0e9b7d35", "meta": sa_meta, "pol": ["ci-deployer", "default"],
+           "ttl": 3600, "issued": "2026-03-02T09:11:00Z"}
+    adm = {"acc": "acc-ops-admin-77e2", "tok": "hvs.ops-admin-token", "name": "userpass-ops-admin",
+           "entity": "0c9d8e7f-6a5b-4c3d-8e1f-0a9b8c7d6e5f", "meta": {"username": "ops-admin"},
+           "pol": ["default", "token-admin"], "ttl": 28800, "issued": "2026-03-02T09:20:00Z"}
+    exp = {"acc": "acc-legacy-exporter-19c0", "tok": "hvs.legacy-exporter-token", "name": "token-legacy-exporter",
+           "entity": "", "meta": {}, "pol": ["default", "exporter"], "ttl": 0, "issued": "2026-03-02T09:21:00Z"}
+
+    def auth(who, allowed=True):
+        a = {"accessor": h(who["acc"]), "client_token": h(who["tok"]), "display_name": who["name"],
+             "policies": who["pol"], "token_policies": who["pol"], "token_type": "service",
+             "policy_results": {"allowed": allowed}}
+        if allowed:
+            a["policy_results"]["granting_policies"] = [{"type": ""}, {"name": who["pol"][0], "namespace_id": "root",
+                                                                       "type": "acl"}]
+        if who["entity"]:
+            a["entity_id"] = who["entity"]
+        if who["meta"]:
+            a["metadata"] = who["meta"]
+        if who["ttl"]:
+            a["token_ttl"] = who["ttl"]
+        a["token_issue_time"] = who["issued"]
+        return a
+
+    def new_token(who):
+        a = {"accessor": h(who["acc"]), "client_token": h(who["tok"]), "display_name": who["name"],
+             "policies": who["pol"], "token_policies": who["pol"], "token_type": "service"}
+        if who["entity"]:
+            a["entity_id"] = who["entity"]
+        if who["meta"]:
+            a["metadata"] = who["meta"]
+        if who["ttl"]:
+            a["token_ttl"] = who["ttl"]
+        return a
+
+    def pair(rid, t, who, op, path, mount, data=None, resp=None, error=None, login=None, addr="10.0.4.17"):
+        """The request entry at t (nanoseconds .118934512), the response 4 ms later."""
+        req = {"id": rid, "operation": op, "mount_type": mount, "mount_point": path.split("/")[0] + "/",
+               "namespace": {"id": "root"}, "path": path, "remote_address": addr, "remote_port": 53122}
+        if mount in ("kubernetes", "userpass", "approle", "token"):
+            req["mount_point"] = "auth/" + path.split("/")[1] + "/"
+            req["mount_class"] = "auth"
+        else:
+            req["mount_class"] = "secret"
+        if who:
+            req["client_token"] = h(who["tok"] + "/internal")
+            req["client_token_accessor"] = h(who["acc"])
+            req["client_id"] = who["entity"] or "Zm9yLXRva2Vucy13aXRob3V0LWFuLWVudGl0eQ=="
+        if data is not None:
+            req["data"] = data
+        denied = error is not None and "permission denied" in error
+        a = auth(who, not denied) if who else {"policy_results": {"allowed": True}, "token_type": "default"}
+        e1 = {"auth": a, "request": req, "time": t.replace("Z", ".118934512Z"), "type": "request"}
+        if denied:
+            e1["error"] = error
+        out.append(e1)
+        r = {"mount_type": mount, "mount_point": req["mount_point"], "mount_class": req["mount_class"]}
+        if resp:
+            r.update(resp)
+        if error:
+            r["data"] = {"error": h(error)}
+        e2 = {"auth": new_token(login) if login else a, "request": req, "response": r,
+              "time": t.replace("Z", ".123408771Z"), "type": "response"}
+        if login:
+            e2["response"]["auth"] = new_token(login)
+        if error:
+            e2["error"] = error
+        out.append(e2)
+
+    rid = lambda n: f"6c1f3e2a-{n:04d}-4b7d-9e8f-1a2b3c4d5e{n:02d}"
+    # the CI deployer's service account logs in with its Kubernetes token
+    pair(rid(1), "2026-03-02T09:11:00Z", None, "update", "auth/kubernetes/login", "kubernetes",
+         data={"jwt": h("eyJhbGciOi...deployer-sa-jwt"), "role": h("ci-deployer")}, login=dep)
+    pair(rid(2), "2026-03-02T09:11:05Z", dep, "read", "secret/data/ci/registry", "kv",
+         resp={"data": {"data": {"username": h("ci-push"), "password": h("registry-password")},
+                        "metadata": {"version": 3}}})
+    lease = "database/creds/ci-readonly/Xw3Qm8ZrT0pLkVbN2sYcHd4E"
+    pair(rid(3), "2026-03-02T09:12:00Z", dep, "read", "database/creds/ci-readonly", "database",
+         resp={"secret": {"lease_id": lease},
+               "data": {"username": h("v-kubernetes-ci-readonly-8Hq2"), "password": h("A1a-generated-pass")}})
+    for j in range(3):  # three reads of the payments secret, refused
+        pair(rid(4 + j), f"2026-03-02T09:14:1{j}Z", dep, "read", "secret/data/prod/payments", "kv",
+             error="1 error occurred:\n\t* permission denied\n\n")
+    # an operator logs in, and mints a token for a legacy exporter, with no TTL
+    pair(rid(7), "2026-03-02T09:20:00Z", None, "update", "auth/userpass/login/ops-admin", "userpass",
+         data={"password": h("correct horse")}, login=adm, addr="10.0.9.3")
+    pair(rid(8), "2026-03-02T09:21:00Z", adm, "update", "auth/token/create", "token",
+         data={"display_name": h("legacy-exporter"), "policies": [h("exporter")]}, login=None,
+         resp={"auth": new_token(exp)}, addr="10.0.9.3")
+    # the exporter writes a note on a mount tuned with audit_non_hmac_request_keys=note:
+    # the GitHub token pasted in it is in the audit log in clear
+    pair(rid(9), "2026-03-02T09:25:00Z", exp, "create", "secret/data/exporter/config", "kv",
+         data={"data": {"endpoint": h("https://exports.example.com"),
+                        "note": "rotate monthly; push with ghp_R2d2C3poBb8Ewok5Yoda0Leia9Luke7Han1Solo"}},
+         resp={"data": {"version": 1}}, addr="10.0.7.21")
+    # the operator revokes the deployer's token by its accessor, then its database lease
+    pair(rid(10), "2026-03-02T09:30:00Z", adm, "update", "auth/token/revoke-accessor", "token",
+         data={"accessor": h(dep["acc"])}, addr="10.0.9.3")
+    pair(rid(11), "2026-03-02T09:40:00Z", adm, "update", "sys/leases/revoke/" + lease, "system",
+         data={"sync": False}, addr="10.0.9.3")
+    # an AppRole login with a wrong secret id
+    pair(rid(12), "2026-03-02T09:45:00Z", None, "update", "auth/approle/login", "approle",
+         data={"role_id": h("billing-sync-role-id"), "secret_id": h("wrong-secret-id")},
+         error="invalid role or secret ID", addr="198.51.100.23")
+    return out
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    files = {"cloudtrail.ndjson": cloudtrail(), "k8s-audit.ndjson": k8s_audit()}
+    files = {"cloudtrail.ndjson": cloudtrail(), "k8s-audit.ndjson": k8s_audit(),
+             "vault-audit.ndjson": vault_audit()}
     check = "--check" in sys.argv[1:]
     differ = False
     for name, recs in files.items():
