@@ -19,7 +19,7 @@ clang++ $flags -DGL_RULES="\"$PWD/schemas/secrets.rules\"" -DGL_SOURCE_SCHEMAS="
 # seeds: every sample, valid, invalid and malformed line as its own file
 i=0
 for f in samples/agents.ndjson samples/malformed.ndjson samples/cloudtrail.ndjson \
-         samples/k8s-audit.ndjson tests/data/valid_events.ndjson; do
+         samples/k8s-audit.ndjson samples/vault-audit.ndjson tests/data/valid_events.ndjson; do
   while IFS= read -r line; do i=$((i + 1)); printf '%s' "$line" > "$out/corpus/seed-$i"; done < "$f"
 done
 cut -f2- tests/data/invalid_events.tsv | while IFS= read -r line; do

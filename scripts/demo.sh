@@ -43,20 +43,23 @@ echo "== findings (grantline-analyzer findings)"
 ./build/analyzer/grantline-analyzer findings --store "$store" > "$work/findings.txt"
 grep -E '^GL-' "$work/findings.txt" | awk '{print $1, $2, $3}' | sort | uniq -c
 
-# Other audit formats as they are: CloudTrail and Kubernetes audit records
+# Other audit formats as they are: CloudTrail, Kubernetes and Vault audit records
 # through the same cluster, mapped by schemas/mappings/ into a store of their own.
 audit=${AUDIT_STORE:-./demo-store-audit}
 rm -rf "$audit"
-echo "== producing samples/cloudtrail.ndjson and samples/k8s-audit.ndjson into topic audit-logs"
-cat samples/cloudtrail.ndjson samples/k8s-audit.ndjson > "$work/audit"
+echo "== producing samples/cloudtrail.ndjson, k8s-audit.ndjson and vault-audit.ndjson into topic audit-logs"
+cat samples/cloudtrail.ndjson samples/k8s-audit.ndjson samples/vault-audit.ndjson > "$work/audit"
 kcat -P -b "$brokers" -t audit-logs -l "$work/audit"
 echo "   $(wc -l < "$work/audit") messages produced"
-echo "== collecting them into $audit (mappings: CloudTrail, Kubernetes audit)"
+echo "== collecting them into $audit (mappings: CloudTrail, Kubernetes audit, Vault audit)"
 ./build/collector/grantline-collector --brokers "$brokers" --topic audit-logs --group grantline-demo-audit \
     --store "$audit" --exit-at-end -X session.timeout.ms=6000 --progress 0
 echo "== the role ci-deployer's session, from CloudTrail (grantline-analyzer timeline)"
 ./build/analyzer/grantline-analyzer timeline --store "$audit" \
     --workload arn:aws:iam::111122223333:role/ci-deployer | cut -c1-150
+echo "== the service account ci:deployer in Kubernetes and in Vault, one timeline"
+./build/analyzer/grantline-analyzer timeline --store "$audit" \
+    --workload system:serviceaccount:ci:deployer | grep -v '^ *!!' | cut -c1-150
 echo
 echo "Explore:"
 echo "  ./build/analyzer/grantline-analyzer findings --store $store"

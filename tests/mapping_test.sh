@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Source mappings end to end: the CloudTrail and Kubernetes audit samples
+# Source mappings end to end: the CloudTrail, Kubernetes and Vault audit samples
 # through the collector (counts, identity linking, no secret at rest, the
 # refusal reason), --mappings none and a broken mapping folder; then, when the
 # project's shared datasets are beside the checkout, the real public logs
@@ -17,13 +17,13 @@ check() { # check DESCRIPTION COMMAND...
 status() { "$@" >/dev/null 2>&1; echo $?; }
 
 python3 "$src/samples/gen_sources.py" --check
-check "samples/cloudtrail.ndjson and k8s-audit.ndjson are gen_sources.py's output" test $? = 0
+check "samples/cloudtrail.ndjson, k8s-audit.ndjson and vault-audit.ndjson are gen_sources.py's output" test $? = 0
 
 # --- CloudTrail sample ---
 ct=$tmp/ct
 "$collector" --input "$src/samples/cloudtrail.ndjson" --store "$ct" 2>"$tmp/ct.log"
 check "cloudtrail sample: exits 0" test $? = 0
-grep -q "mappings: cloudtrail-log-file, cloudtrail, k8s-audit-list, k8s-audit" "$tmp/ct.log"
+grep -q "mappings: cloudtrail-log-file, cloudtrail, k8s-audit-list, k8s-audit, vault-audit" "$tmp/ct.log"
 check "the collector names the mappings it loaded" test $? = 0
 grep -q "read 13, stored 13, duplicates 0, quarantined 0, secrets redacted [0-9]*, exposure events 3," "$tmp/ct.log"
 check "cloudtrail sample: 13 stored, 3 exposures (two session tokens, a Slack token)" test $? = 0
@@ -122,6 +122,62 @@ assert all(e["id"].startswith("k8s:") and len(e["id"]) == 36 and e["attrs"]["k8s
            for e in evs if e["type"] != "credential.exposed"), [e["id"] for e in evs]
 PY
 check "k8s sample: a Secret logged with its value is a marker and an exposure; ids digest the record" test $? = 0
+
+# --- Vault audit sample (with the Kubernetes one: one service account, two sources) ---
+va=$tmp/va
+"$collector" --input "$src/samples/vault-audit.ndjson" --store "$va" 2>"$tmp/va.log"
+check "vault sample: exits 0" test $? = 0
+grep -q "read 24, stored 16, duplicates 5, quarantined 3, secrets redacted 3, exposure events 1," "$tmp/va.log"
+check "vault sample: 16 stored, each response of a plain request a duplicate, 3 login requests refused" test $? = 0
+"$analyzer" quarantine --store "$va" --format json > "$tmp/va.q"
+test "$(grep -c "vault-audit/login-request: a login's request entry" "$tmp/va.q")" = 3
+check "vault sample: a login's request entry is refused with the reason" test $? = 0
+cat "$src/samples/k8s-audit.ndjson" "$src/samples/vault-audit.ndjson" |
+  "$collector" --input - --store "$tmp/kv" 2>"$tmp/kv.log"
+"$analyzer" events --store "$tmp/kv" > "$tmp/kv.json"
+python3 - "$tmp/kv.json" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+v = [e for e in evs if e.get("source") == "vault"]
+sa = "system:serviceaccount:ci:deployer"
+dep = [(e["type"], e.get("permission", {}).get("action"), e.get("decision")) for e in v if e["workload"] == sa]
+assert dep == [
+    ("identity.issued", None, None),                  # kubernetes auth login: the token
+    ("action.performed", "vault:read", "allow"),
+    ("action.performed", "vault:read", "allow"),      # database/creds/ci-readonly ...
+    ("identity.issued", None, None),                  # ... and the lease it issued
+    ("action.performed", "vault:read", "deny"),
+    ("action.performed", "vault:read", "deny"),
+    ("action.performed", "vault:read", "deny"),
+], dep
+login = next(e for e in v if e["workload"] == sa and e["type"] == "identity.issued")
+acc = login["credential"]["id"]
+assert acc.startswith("hmac-sha256:") and login["credential"]["expires_at"] == "2026-03-02T10:11:00.123408Z", login
+# the token's accessor links its requests, and the operator's revoke-accessor, to the login
+assert all(e["credential"]["id"] == acc for e in v if e["workload"] == sa and e["type"] == "action.performed")
+rev = [e for e in v if e["type"] == "credential.revoked"]
+assert [r["credential"]["id"] for r in rev] == [acc, "database/creds/ci-readonly/Xw3Qm8ZrT0pLkVbN2sYcHd4E"], rev
+assert all(r["workload"] == "vault:userpass-ops-admin" for r in rev), rev
+lease = next(e for e in v if e["id"].endswith(":lease"))
+assert lease["credential"] == {"id": "database/creds/ci-readonly/Xw3Qm8ZrT0pLkVbN2sYcHd4E", "kind": "secret"}, lease
+tok = next(e for e in v if e["id"].endswith(":token"))
+assert tok["workload"] == "vault:token-legacy-exporter" and tok["actor"] == "vault:userpass-ops-admin", tok
+assert "expires_at" not in tok["credential"], tok                        # created without a TTL
+failed = next(e for e in v if e.get("permission", {}).get("resource") == "auth/approle/login")
+assert failed["workload"] == "vault:unauthenticated@198.51.100.23" and failed["decision"] == "deny", failed
+# Vault's HMACs under keys naming secrets are kept (no exposure); the one exposure is the GitHub token
+exp = [e for e in evs if e["type"] == "credential.exposed" and e["workload"].startswith("vault:")]
+assert [(e["attrs"]["rule"], e["attrs"]["field"]) for e in exp] == [
+    ("github-token", "attrs.vault.request.data.data.note")], exp
+kv = next(e for e in v if e.get("permission", {}).get("resource") == "secret/data/ci/registry")
+assert kv["attrs"]["vault"]["request"]["client_token_accessor"] == acc, kv
+# one workload, two sources: the Kubernetes token and the Vault token of the same account
+k = [e for e in evs if e["workload"] == sa and e["id"].startswith("k8s:")]
+assert len(k) == 7, [e["id"] for e in k]
+PY
+check "vault sample: tokens, leases and revocations link by accessor; one account across Kubernetes and Vault" test $? = 0
+n=$(strings "$tmp/kv"/*.mdb "$va"/*.mdb | grep -c -F "ghp_R2d2C3po")
+check "vault sample: the GitHub token logged in clear is not in the store ($n found)" test "$n" = 0
 
 # --- switches and errors ---
 # a key-id field holding a real token: an identifier only for the rule it

@@ -17,11 +17,12 @@ static struct gl_mappings *shipped(void)
     struct gl_error err = {0};
     int rc = gl_mappings_load(GL_SOURCE_DIR "/schemas/mappings", &m, &err);
     ck_assert_msg(rc == GL_OK, "%s", err.msg);
-    ck_assert_uint_eq(gl_mappings_count(m), 4); /* in file name order */
+    ck_assert_uint_eq(gl_mappings_count(m), 5); /* in file name order */
     ck_assert_str_eq(gl_mappings_name(m, 0), "cloudtrail-log-file");
     ck_assert_str_eq(gl_mappings_name(m, 1), "cloudtrail");
     ck_assert_str_eq(gl_mappings_name(m, 2), "k8s-audit-list");
     ck_assert_str_eq(gl_mappings_name(m, 3), "k8s-audit");
+    ck_assert_str_eq(gl_mappings_name(m, 4), "vault-audit");
     return m;
 }
 
@@ -749,6 +750,109 @@ START_TEST(test_like_first_time)
 }
 END_TEST
 
+#define H1 "hmac-sha256:d4f4e30a932a0580a83e4486a38f7682364c59af0103c8775f78de603ef175c5"
+#define H2 "hmac-sha256:041a17e266dc6d22b5119df83745c22e91e38d14f36b0942ffbe9abe2298ebf3"
+#define H3 "hmac-sha256:11376dc841da0c8e7b50efb9f73b0719f0fd3d427e675ff6733c4c87e730a9ce"
+
+/* Vault audit entries shaped as Vault 1.19/1.20 and 1.9 write them (a
+ * Kubernetes login response and a denied transit call, as published). */
+START_TEST(test_vault_audit)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+    const char *login =
+        "{\"auth\":{\"accessor\":\"" H1 "\",\"client_token\":\"" H2 "\",\"display_name\":"
+        "\"kubernetes-default-vault\",\"entity_id\":\"481c4eec-74be-2fd5-2c78-ce8108a69fef\","
+        "\"metadata\":{\"role\":\"webapp\",\"service_account_name\":\"vault\","
+        "\"service_account_namespace\":\"default\",\"service_account_secret_name\":\"\"},"
+        "\"token_ttl\":86400,\"token_type\":\"service\"},\"request\":{\"data\":{\"jwt\":\"" H2 "\"},"
+        "\"id\":\"087dcbfb-3065-5fe5-227a-9d4853f558f3\",\"mount_type\":\"kubernetes\","
+        "\"namespace\":{\"id\":\"root\"},\"operation\":\"update\",\"path\":\"auth/kubernetes/login\","
+        "\"remote_address\":\"10.244.0.35\"},\"response\":{\"auth\":{\"accessor\":\"" H1 "\","
+        "\"client_token\":\"" H2 "\",\"display_name\":\"kubernetes-default-vault\",\"metadata\":{"
+        "\"service_account_name\":\"vault\",\"service_account_namespace\":\"default\"},"
+        "\"token_ttl\":86400,\"token_type\":\"service\"},\"mount_type\":\"kubernetes\"},"
+        "\"time\":\"2025-04-16T08:43:21.060132801Z\",\"type\":\"response\"}";
+    ck_assert_msg(decode(d, login, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
+    ck_assert_gstr(ev.id, "vault:087dcbfb-3065-5fe5-227a-9d4853f558f3");
+    ck_assert_gstr(ev.workload, "system:serviceaccount:default:vault");
+    ck_assert_gstr(ev.cred_id, H1);
+    ck_assert_gstr(ev.cred_kind, "token");
+    ck_assert(ev.has_cred_expires);
+    ck_assert_int_eq(ev.cred_expires - ev.ts, INT64_C(86400000000));
+    ck_assert_str_eq(gl_mapping_rule_label(gl_decoder_mapped(d)), "vault-audit/login");
+
+    /* its request entry names no one: refused with the reason */
+    char req[4096];
+    snprintf(req, sizeof req, "%s", login);
+    char *resp = strstr(req, ",\"response\":");
+    char *tail = strstr(req, ",\"time\":");
+    memmove(resp, tail, strlen(tail) + 1);
+    char *type = strstr(req, "\"type\":\"response\"");
+    memcpy(type, "\"type\":\"request\" ", 17);
+    ck_assert_int_eq(decode(d, req, &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "vault-audit/login-request: a login's request entry "
+                                  "(auth/kubernetes/login)"), "%s", err.msg);
+
+    const char *denied =
+        "{\"time\":\"2022-01-13T19:27:00.594173635Z\",\"type\":\"response\",\"auth\":{"
+        "\"client_token\":\"" H2 "\",\"accessor\":\"" H3 "\",\"display_name\":\"approle\","
+        "\"metadata\":{\"role_name\":\"hwapp\"},\"entity_id\":\"fb3e9a7d-e8a3-96da-d1e0-348622d71a3a\","
+        "\"token_type\":\"service\",\"token_ttl\":86400},\"request\":{\"id\":"
+        "\"adc24b63-a11c-21ea-1c3c-b96b99d7465d\",\"operation\":\"update\",\"mount_type\":\"transit\","
+        "\"client_token_accessor\":\"" H3 "\",\"namespace\":{\"id\":\"root\"},\"path\":"
+        "\"transit/decrypt/payout\",\"data\":{\"ciphertext\":\"" H1 "\"}},\"response\":{"
+        "\"mount_type\":\"transit\",\"data\":{\"error\":\"" H2 "\"}},"
+        "\"error\":\"1 error occurred:\\n\\t* permission denied\\n\\n\"}";
+    ck_assert_msg(decode(d, denied, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED);
+    ck_assert_int_eq(ev.decision, GL_DECISION_DENY);
+    ck_assert_gstr(ev.workload, "vault:approle:hwapp");
+    ck_assert_gstr(ev.cred_id, H3);
+    ck_assert_gstr(ev.perms[0].action, "vault:update");
+    ck_assert_gstr(ev.perms[0].resource, "transit/decrypt/payout");
+    ck_assert_gstr(ev.id, "vault:adc24b63-a11c-21ea-1c3c-b96b99d7465d");
+
+    /* a batch token has no accessor: its HMAC'd token names it; a namespace
+     * prefixes the path; policy_results says denied without an error */
+    const char *batch =
+        "{\"time\":\"2026-01-02T03:04:05Z\",\"type\":\"request\",\"auth\":{\"client_token\":\"" H2 "\","
+        "\"display_name\":\"jwt-repo:acme/api:ref:refs/heads/main\",\"token_type\":\"batch\","
+        "\"policy_results\":{\"allowed\":false}},\"request\":{\"id\":\"r-3\",\"operation\":\"read\","
+        "\"namespace\":{\"id\":\"x1\",\"path\":\"team-a/\"},\"path\":\"kv/data/deploy\"}}";
+    ck_assert_msg(decode(d, batch, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "vault:jwt-repo:acme/api:ref:refs/heads/main");
+    ck_assert_gstr(ev.cred_id, H2);
+    ck_assert_gstr(ev.perms[0].resource, "team-a/kv/data/deploy");
+    ck_assert_int_eq(ev.decision, GL_DECISION_DENY);
+
+    /* revoke-self retires the caller's own token; a lease revoked by its
+     * path form names the lease */
+    const char *self =
+        "{\"time\":\"2026-01-02T03:04:06Z\",\"type\":\"response\",\"auth\":{\"accessor\":\"" H3 "\","
+        "\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"}},\"request\":{\"id\":\"r-4\","
+        "\"operation\":\"update\",\"path\":\"auth/token/revoke-self\"},\"response\":{}}";
+    ck_assert_msg(decode(d, self, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
+    ck_assert_gstr(ev.cred_id, H3);
+    ck_assert_gstr(ev.id, "vault:r-4:revoked");
+    const char *lease =
+        "{\"time\":\"2026-01-02T03:04:07Z\",\"type\":\"response\",\"auth\":{\"accessor\":\"" H3 "\","
+        "\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"}},\"request\":{\"id\":\"r-5\","
+        "\"operation\":\"update\",\"path\":\"sys/leases/revoke/aws/creds/deploy/AbC\"},\"response\":{}}";
+    ck_assert_msg(decode(d, lease, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
+    ck_assert_gstr(ev.cred_id, "aws/creds/deploy/AbC");
+    ck_assert_gstr(ev.cred_kind, "secret");
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
     load_bad("[]", "expected a JSON object");
@@ -810,6 +914,7 @@ int main(void)
     tcase_add_test(tc, test_awstime);
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_like_first_time);
+    tcase_add_test(tc, test_vault_audit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
