@@ -511,6 +511,17 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
         }
         if (!c->known || e->ts >= c->retired)
             continue;
+        /* a renewal: its owner issuing it again while it is active, with a
+         * later expiry (Vault's renew-self), moves the expiry; any other
+         * repeated issue changes nothing */
+        if (issues) {
+            if (c->has_expires && e->has_cred_expires && e->cred_expires > c->expires &&
+                e->workload && c->owner && strcmp(e->workload, c->owner) == 0) {
+                c->expires = e->cred_expires;
+                c->retired = e->cred_expires;
+            }
+            continue;
+        }
         /* a retirement counts from the issue on (a revoke before it is noise) */
         bool revoked = e->type == GL_EV_CREDENTIAL_REVOKED && e->cred && strcmp(e->cred, id) == 0;
         bool rotated_out = e->type == GL_EV_CREDENTIAL_ROTATED && e->previous &&

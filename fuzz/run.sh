@@ -8,7 +8,7 @@ secs=${1:-60}
 out=build-fuzz
 mkdir -p "$out/corpus"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_XOPEN_SOURCE=700 -Iinclude"
-srcs="lib/arena.c lib/buf.c lib/error.c lib/event.c lib/jtree.c lib/log.c lib/mapping.c lib/redact.c lib/schemas.c lib/tstamp.c"
+srcs="lib/arena.c lib/buf.c lib/error.c lib/event.c lib/jtree.c lib/log.c lib/mapping.c lib/glob.c lib/redact.c lib/schemas.c lib/tstamp.c"
 clang++ $flags -std=c++17 $(pkg-config --cflags simdjson) -c lib/json_parse.cpp \
   -o "$out/json_parse.o"
 # linked by clang++: the C++ shim needs the C++ parts of the sanitizer runtimes

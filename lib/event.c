@@ -1595,9 +1595,10 @@ static bool key_is_ci(const msgpack_object *k, const char *name)
     return k->via.str.size == n && strncasecmp(k->via.str.ptr, name, n) == 0;
 }
 
+static void put_free_body(struct enc *e, const msgpack_object *o, char *path, size_t plen);
+
 static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t plen)
 {
-    size_t base = strlen(path);
     if (e->n_secrets && e->rd && forced_secret(e, o)) {
         int rule = forced_rule(e->rd);
         if (rule >= 0) {
@@ -1605,6 +1606,13 @@ static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t 
             return;
         }
     }
+    put_free_body(e, o, path, plen);
+}
+
+/* put_free without the mapping's forced secrets check for 'o' itself. */
+static void put_free_body(struct enc *e, const msgpack_object *o, char *path, size_t plen)
+{
+    size_t base = strlen(path);
     switch (o->type) {
     case MSGPACK_OBJECT_STR:
         put_str(e, path, o->via.str.ptr, o->via.str.size);
@@ -1680,10 +1688,38 @@ static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack
  * values, a number, an object) is the secret as a whole: one marker of
  * 'rule' replaces it, fingerprinted over its msgpack bytes when it is not a
  * string. */
+/* Whether every leaf of 'o' is a string a keep-* rule keeps (or null): a
+ * value made only of digests (Vault HMACs each string of a list or map it
+ * logs) hides no secret. Numbers and booleans are not digests. */
+static bool all_kept(struct gl_redactor *rd, const msgpack_object *o, int depth)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR:
+        return gl_redactor_keeps(rd, o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_NIL:
+        return true;
+    case MSGPACK_OBJECT_ARRAY:
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            if (depth > GL_EVENT_MAX_DEPTH || !all_kept(rd, &o->via.array.ptr[i], depth + 1))
+                return false;
+        return o->via.array.size > 0;
+    case MSGPACK_OBJECT_MAP:
+        for (uint32_t i = 0; i < o->via.map.size; i++)
+            if (depth > GL_EVENT_MAX_DEPTH || o->via.map.ptr[i].key.type != MSGPACK_OBJECT_STR ||
+                !all_kept(rd, &o->via.map.ptr[i].val, depth + 1))
+                return false;
+        return o->via.map.size > 0;
+    default:
+        return false;
+    }
+}
+
 static void put_whole(struct enc *e, int rule, const msgpack_object *val, const char *path)
 {
-    if (val->type == MSGPACK_OBJECT_STR && gl_redactor_keeps(e->rd, val->via.str.ptr, val->via.str.size)) {
-        put_str(e, path, val->via.str.ptr, val->via.str.size); /* a digest, not the secret */
+    if (all_kept(e->rd, val, 0)) { /* digests, not the secret: scanned as text */
+        char scratch[128];
+        snprintf(scratch, sizeof scratch, "%s", path);
+        put_free_body(e, val, scratch, sizeof scratch);
         return;
     }
     const char *bytes = val->via.str.ptr;

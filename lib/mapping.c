@@ -58,7 +58,7 @@ struct field {
     char *key;
     enum fkind kind;
     struct tpl tpl; /* F_TPL, F_SWITCH's subject, F_TIME's time */
-    struct tpl *alts; /* F_FIRST: the templates, the first complete one wins */
+    struct alt *alts; /* F_FIRST: the templates, the first complete one wins */
     size_t n_alts;
     struct tpl plus; /* F_TIME: seconds (or a duration) after the time */
     struct field *sub; /* F_OBJ */
@@ -68,13 +68,21 @@ struct field {
     char *absent, *dflt; /* F_SWITCH: when the subject is absent, when no case matches */
 };
 
-enum ckind { C_IN, C_ABSENT, C_PRESENT, C_LIKE };
+enum ckind { C_IN, C_ABSENT, C_PRESENT, C_LIKE, C_UNLIKE };
 
 struct cond {
     struct path path;
     enum ckind kind;
-    char **vals; /* C_IN: values; C_LIKE: glob patterns */
+    char **vals; /* C_IN: values; C_LIKE, C_UNLIKE: glob patterns */
     size_t n_vals;
+};
+
+/* One template of a "first" field, with the conditions under which it may
+ * be taken. */
+struct alt {
+    struct tpl tpl;
+    struct cond *conds;
+    size_t n_conds;
 };
 
 /* "secrets": when the conditions hold, the values at these paths are
@@ -148,13 +156,24 @@ static void free_strs(char **v, size_t n)
     free(v);
 }
 
+static void free_conds(struct cond *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free_path(&c[i].path);
+        free_strs(c[i].vals, c[i].n_vals);
+    }
+    free(c);
+}
+
 static void free_fields(struct field *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(f[i].key);
         free_tpl(&f[i].tpl);
-        for (size_t a = 0; a < f[i].n_alts; a++)
-            free_tpl(&f[i].alts[a]);
+        for (size_t a = 0; a < f[i].n_alts; a++) {
+            free_tpl(&f[i].alts[a].tpl);
+            free_conds(f[i].alts[a].conds, f[i].alts[a].n_conds);
+        }
         free(f[i].alts);
         free_tpl(&f[i].plus);
         free_fields(f[i].sub, f[i].n_sub);
@@ -173,11 +192,7 @@ static void free_mapping(struct mapping *m)
     free_strs(m->ids, m->n_ids);
     free_strs(m->id_rules, m->n_ids);
     for (size_t i = 0; i < m->n_secrets; i++) {
-        for (size_t c = 0; c < m->secrets[i].n_conds; c++) {
-            free_path(&m->secrets[i].conds[c].path);
-            free_strs(m->secrets[i].conds[c].vals, m->secrets[i].conds[c].n_vals);
-        }
-        free(m->secrets[i].conds);
+        free_conds(m->secrets[i].conds, m->secrets[i].n_conds);
         for (size_t k = 0; k < m->secrets[i].n_paths; k++)
             free_path(&m->secrets[i].paths[k]);
         free(m->secrets[i].paths);
@@ -187,11 +202,7 @@ static void free_mapping(struct mapping *m)
         struct rule *ru = &m->rules[r];
         free(ru->name);
         free(ru->label);
-        for (size_t c = 0; c < ru->n_conds; c++) {
-            free_path(&ru->conds[c].path);
-            free_strs(ru->conds[c].vals, ru->conds[c].n_vals);
-        }
-        free(ru->conds);
+        free_conds(ru->conds, ru->n_conds);
         free_tpl(&ru->refuse);
         free_fields(ru->fields, ru->n_fields);
     }
@@ -314,7 +325,8 @@ static int parse_hole(struct lctx *c, const char *s, size_t len, struct hole *h)
         if (h->filter != FL_NONE && (h->filter == FL_STRIP) != (h->arg != NULL && h->arg[0])) {
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)(fl < 40 ? fl : 40), s + end + 1);
-            return bad(c, h->arg ? "filter '%s' takes no argument" : "filter '%s' needs =PREFIX",
+            return bad(c, h->filter == FL_STRIP ? "filter '%s' needs a non-empty =PREFIX"
+                                                : "filter '%s' takes no argument",
                        name);
         }
         if (h->filter == FL_NONE) {
@@ -472,8 +484,11 @@ static int parse_switch(struct lctx *c, const struct gl_jval *v, struct field *f
     return GL_OK;
 }
 
-/* {"first": ["template", ...]}: the first template whose holes are all
- * found (a name built from two paths, else from another). */
+static int parse_when(struct lctx *c, const struct gl_jval *when, struct cond **out, size_t *n);
+
+/* {"first": ["template", {"when": {...}, "value": "template"}, ...]}: the
+ * first template whose conditions hold and whose holes are all found (a
+ * name built from two paths, else from another). */
 static int parse_first(struct lctx *c, const struct gl_jval *v, struct field *f)
 {
     const struct gl_jval *list = gl_jval_get(v, "first", GL_JT_ARRAY);
@@ -483,10 +498,22 @@ static int parse_first(struct lctx *c, const struct gl_jval *v, struct field *f)
     if (!(f->alts = calloc(list->len, sizeof *f->alts)))
         return GL_ERR_NOMEM;
     for (size_t i = 0; i < list->len; i++) {
-        if (!gl_jval_is(list->vals[i], GL_JT_STRING))
-            return bad(c, "field %s: \"first\" holds template strings only", f->key);
+        const struct gl_jval *x = list->vals[i], *tv = x;
         f->n_alts = i + 1;
-        int rc = parse_tpl(c, list->vals[i]->s, list->vals[i]->len, &f->alts[i]);
+        if (gl_jval_is(x, GL_JT_OBJECT)) {
+            tv = gl_jval_get(x, "value", GL_JT_STRING);
+            const struct gl_jval *when = gl_jval_get(x, "when", GL_JT_OBJECT);
+            if (!tv || !when || x->len != 2)
+                return bad(c, "field %s: an entry of \"first\" is a template or "
+                              "{\"when\": {...}, \"value\": template}", f->key);
+            int rc = parse_when(c, when, &f->alts[i].conds, &f->alts[i].n_conds);
+            if (rc)
+                return rc;
+        } else if (!gl_jval_is(x, GL_JT_STRING)) {
+            return bad(c, "field %s: \"first\" holds templates or {\"when\", \"value\"}",
+                       f->key);
+        }
+        int rc = parse_tpl(c, tv->s, tv->len, &f->alts[i].tpl);
         if (rc)
             return rc;
     }
@@ -526,7 +553,8 @@ static int parse_fields(struct lctx *c, const struct gl_jval *obj, struct field 
             rc = parse_switch(c, v, f);
         } else if (gl_jval_is(v, GL_JT_OBJECT) && gl_jval_get(v, "first", GL_JT_ANY)) {
             rc = parse_first(c, v, f);
-        } else if (gl_jval_is(v, GL_JT_OBJECT) && gl_jval_get(v, "plus", GL_JT_ANY)) {
+        } else if (gl_jval_is(v, GL_JT_OBJECT) &&
+                   (gl_jval_get(v, "plus", GL_JT_ANY) || gl_jval_get(v, "time", GL_JT_ANY))) {
             rc = parse_time(c, v, f);
         } else if (gl_jval_is(v, GL_JT_OBJECT)) {
             f->kind = F_OBJ;
@@ -568,11 +596,13 @@ static int parse_when(struct lctx *c, const struct gl_jval *when, struct cond **
             cd->kind = C_PRESENT;
         } else if (gl_jval_is(x, GL_JT_OBJECT)) {
             const struct gl_jval *like = gl_jval_get(x, "like", GL_JT_ANY);
-            if (!like || x->len != 1)
-                return bad(c, "when %s: an object condition is {\"like\": glob or [globs]}",
+            const struct gl_jval *unlike = gl_jval_get(x, "unlike", GL_JT_ANY);
+            if (!!like == !!unlike || x->len != 1)
+                return bad(c, "when %s: an object condition is {\"like\": glob or [globs]} or "
+                              "{\"unlike\": ...}",
                            when->keys[i]);
-            cd->kind = C_LIKE;
-            rc = str_list(c, like, when->keys[i], &cd->vals, &cd->n_vals);
+            cd->kind = like ? C_LIKE : C_UNLIKE;
+            rc = str_list(c, like ? like : unlike, when->keys[i], &cd->vals, &cd->n_vals);
             if (rc)
                 return rc;
         } else {
@@ -1144,10 +1174,15 @@ static bool time_plus(const struct gl_mappings *set, const struct field *f,
         *nomem = true;
         return false;
     }
+    /* past year 9999 is no RFC 3339 time: no expiry, not a refused record */
+    if (us + add >= INT64_C(253402300800000000))
+        return false;
     gl_tstamp_format(us + add, text);
     set_str(out, text);
     return true;
 }
+
+static bool cond_holds(const struct cond *c, const msgpack_object *in);
 
 /* Builds the map of 'fields'. False only when memory ran out; a field
  * whose holes are absent is left out, and so is an object that has holes
@@ -1178,8 +1213,12 @@ static bool build(const struct gl_mappings *set, const struct field *f, size_t n
             *found = *found || sub;
         } else if (f[i].kind == F_FIRST) {
             *holes = true;
-            for (size_t a = 0; a < f[i].n_alts && !have && !nomem; a++)
-                have = render(set, &f[i].alts[a], in, zone, in_attrs, &v, &nomem);
+            for (size_t a = 0; a < f[i].n_alts && !have && !nomem; a++) {
+                bool ok = true;
+                for (size_t c = 0; c < f[i].alts[a].n_conds && ok; c++)
+                    ok = cond_holds(&f[i].alts[a].conds[c], in);
+                have = ok && render(set, &f[i].alts[a].tpl, in, zone, in_attrs, &v, &nomem);
+            }
             *found = *found || have;
         } else if (f[i].kind == F_TIME) {
             *holes = true;
@@ -1231,7 +1270,7 @@ static bool value_in(const struct cond *c, const msgpack_object *o)
     if (!scalar_text(o, tmp, sizeof tmp, &s, &len))
         return false;
     for (size_t i = 0; i < c->n_vals; i++)
-        if (c->kind == C_LIKE ? gl_glob_match(c->vals[i], s, len)
+        if (c->kind != C_IN ? gl_glob_match(c->vals[i], s, len)
                               : strlen(c->vals[i]) == len && memcmp(c->vals[i], s, len) == 0)
             return true;
     return false;
@@ -1244,6 +1283,8 @@ static bool cond_holds(const struct cond *c, const msgpack_object *in)
         return !o;
     if (c->kind == C_PRESENT)
         return o != NULL;
+    if (c->kind == C_UNLIKE) /* absent, or a value none of the patterns matches */
+        return !o || !value_in(c, o);
     return o && value_in(c, o);
 }
 
@@ -1353,7 +1394,7 @@ static bool any_at(const msgpack_object *o, const struct cond *c, size_t at)
     if (o->type == MSGPACK_OBJECT_NIL)
         return false;
     if (at == c->path.n)
-        return (c->kind != C_IN && c->kind != C_LIKE) || value_in(c, o);
+        return c->kind == C_PRESENT || c->kind == C_ABSENT || value_in(c, o);
     const char *seg = c->path.seg[at];
     size_t sl = strlen(seg);
     if (o->type == MSGPACK_OBJECT_MAP) {
@@ -1373,8 +1414,9 @@ static bool any_at(const msgpack_object *o, const struct cond *c, size_t at)
  * a Secret that also says it is something else is still a Secret). */
 static bool cond_any(const struct cond *c, const msgpack_object *in)
 {
-    bool found = any_at(in, c, 0); /* for C_ABSENT: some reading is present */
-    return c->kind == C_ABSENT ? !found : found;
+    /* C_ABSENT: no reading is present; C_UNLIKE: no reading matches */
+    bool found = any_at(in, c, 0);
+    return c->kind == C_ABSENT || c->kind == C_UNLIKE ? !found : found;
 }
 
 size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *in,

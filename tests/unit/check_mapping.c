@@ -738,6 +738,30 @@ START_TEST(test_like_first_time)
     gl_decoder_free(d);
     gl_mappings_free(m);
 
+    /* a "first" entry with conditions; "unlike" holds when absent or no match */
+    m = one("{\"mapping\":\"u\",\"detect\":\"r\",\"rules\":[{\"rule\":\"a\",\"event\":{"
+            "\"id\":\"{r.id}\",\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"action.performed\","
+            "\"workload\":{\"first\":[{\"when\":{\"r.dn\":{\"unlike\":[\"token\",\"token-*\"]}},"
+            "\"value\":\"sa:{r.sa}\"},\"dn:{r.dn}\"]},\"permission\":{\"action\":\"do\"},"
+            "\"decision\":\"allow\"}}]}");
+    d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    const struct {
+        const char *rec, *want;
+    } un[] = {
+        {"{\"r\":{\"id\":\"1\",\"sa\":\"s\",\"dn\":\"kubernetes-ci-s\"}}", "sa:s"},
+        {"{\"r\":{\"id\":\"2\",\"sa\":\"s\",\"dn\":\"token-x\"}}", "dn:token-x"},
+        {"{\"r\":{\"id\":\"3\",\"sa\":\"s\",\"dn\":\"token\"}}", "dn:token"},
+        {"{\"r\":{\"id\":\"4\",\"sa\":\"s\"}}", "sa:s"},
+        {"{\"r\":{\"id\":\"5\",\"dn\":\"tokens\"}}", "dn:tokens"},
+    };
+    for (size_t i = 0; i < sizeof un / sizeof *un; i++) {
+        ck_assert_msg(decode(d, un[i].rec, &ev, &err) == GL_OK, "%s: %s", un[i].rec, err.msg);
+        ck_assert_gstr(ev.workload, un[i].want);
+    }
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"when\":{\"a\":"
              "{\"glob\":\"*\"}},\"event\":{}}]}",
              "{\"like\": glob or [globs]}");
@@ -747,6 +771,18 @@ START_TEST(test_like_first_time)
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
              "{\"w\":{\"plus\":\"{a}\"}}}]}",
              "a time field has \"time\" and \"plus\"");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"w\":{\"time\":\"{a}\"}}}]}",
+             "a time field has \"time\" and \"plus\"");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"w\":\"{a:strip=}\"}}]}",
+             "filter 'strip' needs a non-empty =PREFIX");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"w\":\"{a:lower=x}\"}}]}",
+             "filter 'lower' takes no argument");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
+             "{\"w\":{\"first\":[{\"value\":\"{a}\"}]}}}]}",
+             "an entry of \"first\" is a template or");
 }
 END_TEST
 
@@ -848,6 +884,32 @@ START_TEST(test_vault_audit)
     ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
     ck_assert_gstr(ev.cred_id, "aws/creds/deploy/AbC");
     ck_assert_gstr(ev.cred_kind, "secret");
+
+    /* a renewal issues the same token again with its new TTL (the analyzer
+     * moves the expiry); a created token whose creator set metadata naming
+     * a service account is named by its display name, not by that metadata */
+    const char *renew =
+        "{\"time\":\"2026-01-02T03:50:00Z\",\"type\":\"response\",\"auth\":{\"accessor\":\"" H3 "\","
+        "\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"}},\"request\":{\"id\":\"r-6\","
+        "\"operation\":\"update\",\"path\":\"auth/token/renew-self\"},\"response\":{\"auth\":{"
+        "\"accessor\":\"" H3 "\",\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"},"
+        "\"token_ttl\":3600}}}";
+    ck_assert_msg(decode(d, renew, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
+    ck_assert_gstr(ev.workload, "vault:approle:hwapp");
+    ck_assert_gstr(ev.cred_id, H3);
+    ck_assert_int_eq(ev.cred_expires - ev.ts, INT64_C(3600000000));
+    const char *spoof =
+        "{\"time\":\"2026-01-02T03:51:00Z\",\"type\":\"response\",\"auth\":{\"accessor\":\"" H1 "\","
+        "\"display_name\":\"token-x\",\"metadata\":{\"service_account_namespace\":\"ci\","
+        "\"service_account_name\":\"deployer\",\"role_name\":\"hwapp\"}},\"request\":{\"id\":\"r-7\","
+        "\"operation\":\"read\",\"path\":\"secret/data/x\"},\"response\":{}}";
+    ck_assert_msg(decode(d, spoof, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "vault:token-x");
+    /* an entry without its time is refused as one */
+    ck_assert_int_eq(decode(d, "{\"type\":\"response\",\"request\":{\"id\":\"r-8\"}}", &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "vault-audit/no-time"), "%s", err.msg);
     gl_decoder_free(d);
     gl_mappings_free(m);
 }

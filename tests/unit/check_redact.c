@@ -1418,7 +1418,7 @@ START_TEST(test_keep_rules_shipped)
     ck_assert_int_eq(gl_redactor_scan(rd, hmac, strlen(hmac), &out, NULL, &err), 0);
     gl_buf_free(&out);
 
-    char json[1024];
+    char json[2048];
     snprintf(json, sizeof json,
              EV_HEAD ",\"attrs\":{\"vault\":{\"password\":\"%s\",\"api_key\":\"%.60s\","
                      "\"token\":\"hvs.CAESIJT2KM9n2KJqg_E267EHJSY0c4NWtTRnBsNWhzUDkQZQ\"}}}",
@@ -1430,6 +1430,23 @@ START_TEST(test_keep_rules_shipped)
     ck_assert_msg(hit_for(&e, "attrs.vault.api_key") != NULL, "hits: %s", hits_list(&e));
     ck_assert_msg(hit_for(&e, "attrs.vault.token") != NULL, "hits: %s", hits_list(&e));
     ck_assert(!buf_has(&e.json, "hvs.CAES"));
+    encoded_free(&e);
+
+    /* Vault HMACs every string of a list or map: digests all the way down
+     * are kept; one value that is no digest hides the whole value */
+    snprintf(json, sizeof json,
+             EV_HEAD ",\"attrs\":{\"h\":{\"authorization\":[\"%s\"],\"password\":[\"%s\",\"%s\"],"
+                     "\"client_secret\":{\"primary\":\"%s\"}},\"m\":{\"password\":[\"%s\","
+                     "\"plain-secret-1\"],\"api_key\":[],\"secret\":{\"pin\":1234}}}}",
+             hmac, hmac, hmac, hmac, hmac);
+    encode_json(rd, json, &e);
+    ck_assert_msg(hit_for(&e, "attrs.h.authorization") == NULL, "hits: %s", hits_list(&e));
+    ck_assert_msg(hit_for(&e, "attrs.h.password") == NULL, "hits: %s", hits_list(&e));
+    ck_assert_msg(hit_for(&e, "attrs.h.client_secret") == NULL, "hits: %s", hits_list(&e));
+    ck_assert_msg(hit_for(&e, "attrs.m.password") != NULL, "hits: %s", hits_list(&e));
+    ck_assert_msg(hit_for(&e, "attrs.m.secret") != NULL, "hits: %s", hits_list(&e));
+    ck_assert(!buf_has(&e.json, "plain-secret-1"));
+    ck_assert(!buf_has(&e.json, "1234"));
     encoded_free(&e);
     gl_redactor_free(rd);
 }
