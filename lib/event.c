@@ -1652,8 +1652,17 @@ static void put_free_body(struct enc *e, const msgpack_object *o, char *path, si
                 put_entry(e, k->via.str.ptr, k->via.str.size, &o->via.map.ptr[i].val, path, plen,
                           pair_rule >= 0 && key_is_ci(k, "value") ? pair_rule : -1);
             } else {
-                msgpack_pack_object(&e->pk, *k);
-                put_free(e, &o->via.map.ptr[i].val, path, plen);
+                /* a key sent as msgpack bin names a secret as a string would */
+                const msgpack_object *v = &o->via.map.ptr[i].val;
+                int rule = e->rd && k->type == MSGPACK_OBJECT_BIN && v->type != MSGPACK_OBJECT_NIL
+                               ? gl_redactor_match_key(e->rd, k->via.bin.ptr, k->via.bin.size)
+                               : -1;
+                if (msgpack_pack_object(&e->pk, *k))
+                    e->rc = GL_ERR_NOMEM;
+                if (rule >= 0)
+                    put_whole(e, rule, v, path);
+                else
+                    put_free(e, v, path, plen);
             }
             path[base] = '\0';
         }

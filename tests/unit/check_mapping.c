@@ -455,6 +455,24 @@ START_TEST(test_k8s_ids_and_secrets)
     gl_buf_append(&json, "", 1);
     msgpack_sbuffer_destroy(&sb);
     ck_assert_msg(strstr(json.data, "QklOLUtF") == NULL, "%s", json.data);
+    /* a bin key naming a secret hides its value as a string key would */
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str(&pk, 4);
+    msgpack_pack_str_body(&pk, "note", 4);
+    msgpack_pack_str(&pk, 2);
+    msgpack_pack_str_body(&pk, "hi", 2);
+    msgpack_pack_bin(&pk, 8);
+    msgpack_pack_bin_body(&pk, "password", 8);
+    msgpack_pack_str(&pk, 16);
+    msgpack_pack_str_body(&pk, "hunter2hunter2-x", 16);
+    gl_buf_reset(&json);
+    ck_assert_int_eq(gl_event_redact_raw(d, sb.data, sb.size, rd, &json, NULL, &err), GL_OK);
+    gl_buf_append(&json, "", 1);
+    msgpack_sbuffer_destroy(&sb);
+    ck_assert_msg(strstr(json.data, "hunter2") == NULL && strstr(json.data, "[REDACTED:key-"),
+                  "%s", json.data);
     /* and so is the quarantine's copy of a refused one */
     gl_buf_reset(&json);
     gl_redact_hits_free(&hits);
