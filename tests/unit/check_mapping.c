@@ -910,7 +910,7 @@ START_TEST(test_vault_audit)
         "{\"time\":\"2026-01-02T03:50:00Z\",\"type\":\"response\",\"auth\":{\"accessor\":\"" H3 "\","
         "\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"}},\"request\":{\"id\":\"r-6\","
         "\"operation\":\"update\",\"path\":\"auth/token/renew-self\"},\"response\":{\"auth\":{"
-        "\"accessor\":\"" H3 "\",\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"},"
+        "\"accessor\":\"" H3 "\",\"client_token\":\"" H2 "\",\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"},"
         "\"token_ttl\":3600}}}";
     ck_assert_msg(decode(d, renew, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
