@@ -346,11 +346,12 @@ int main(int argc, char **argv)
     /* The summary is the result of the run: always printed, even with --quiet. */
     gl_log_write(GL_LOG_INFO, "summary",
             "read %llu, stored %llu, duplicates %llu, quarantined %llu, "
-            "secrets redacted %llu, exposure events %llu, %.1f s, %.0f ev/s "
+            "secrets redacted %llu, exposure events %llu, record events %llu, %.1f s, %.0f ev/s "
             "(%.0f ev/s from the first message to the last stored)%s",
             (unsigned long long)cnt->read, (unsigned long long)cnt->stored,
             (unsigned long long)cnt->duplicates, (unsigned long long)cnt->quarantined,
-            (unsigned long long)cnt->secrets, (unsigned long long)cnt->derived, secs,
+            (unsigned long long)cnt->secrets, (unsigned long long)cnt->derived,
+            (unsigned long long)cnt->more, secs,
             secs > 0 ? (double)cnt->read / secs : 0.0,
             gl_pipeline_busy(p) > 0 ? (double)cnt->read / gl_pipeline_busy(p) : 0.0,
             stop_flag ? " (stopped by signal)" : "");

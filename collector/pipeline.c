@@ -3,7 +3,8 @@
  * overlap with parsing). At most one batch is in flight; results, counters
  * and the durable callback are handled in the caller's thread.
  * Accounting identity: read = stored + duplicates + quarantined (derived
- * exposure events are counted apart). */
+ * exposure events, and the events a mapped record gives beside its first,
+ * are counted apart). */
 #include "pipeline.h"
 
 #include "grantline/event.h"
@@ -16,10 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a queued event is, for the counters. */
+enum kind { K_INPUT, K_EXPOSURE, K_MORE };
+
 /* A batch and what the pipeline must remember about its events. */
 struct slot {
     struct gl_store_batch *batch;
-    bool *derived; /* per queued event: added by redaction */
+    unsigned char *derived; /* per queued event: its enum kind */
     bool *dups;    /* per queued event: set by the commit */
     size_t flags_cap;
     size_t n_events;
@@ -161,14 +165,14 @@ static int grow_flags(struct slot *s)
     if (s->n_events < s->flags_cap)
         return GL_OK;
     size_t nc = s->flags_cap ? s->flags_cap * 2 : 1024;
-    bool *d = realloc(s->derived, nc * sizeof *d);
+    unsigned char *d = realloc(s->derived, nc * sizeof *d);
     if (!d)
         return GL_ERR_NOMEM;
     s->derived = d;
-    d = realloc(s->dups, nc * sizeof *d);
-    if (!d)
+    bool *dups = realloc(s->dups, nc * sizeof *dups);
+    if (!dups)
         return GL_ERR_NOMEM;
-    s->dups = d;
+    s->dups = dups;
     s->flags_cap = nc;
     return GL_OK;
 }
@@ -176,7 +180,7 @@ static int grow_flags(struct slot *s)
 /* Index keys (workload, task, credential, previous, delegate) must be the
  * redacted names, never the input's: when redaction touched the record, the
  * names are read back from the record itself. */
-static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, bool derived,
+static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, enum kind derived,
                        bool redacted)
 {
     struct gl_event stored;
@@ -192,7 +196,7 @@ static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, bool de
         rc = gl_store_batch_add(s->batch, ev, p->rec.data, p->rec.len);
     if (rc)
         return rc;
-    s->derived[s->n_events++] = derived;
+    s->derived[s->n_events++] = (unsigned char)derived;
     return GL_OK;
 }
 
@@ -358,7 +362,7 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
         p->derived_hits.n = 0;
         int rc = gl_event_encode(&ev, p->rd, &p->rec, &p->derived_hits, err);
         if (!rc)
-            rc = queue_event(p, &ev, true, p->derived_hits.n > 0);
+            rc = queue_event(p, &ev, K_EXPOSURE, p->derived_hits.n > 0);
         if (rc)
             return rc;
     }
@@ -412,12 +416,33 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
     rc = gl_event_encode(&ev, p->rd, &p->rec, &p->hits, err);
     if (rc)
         return rc;
-    rc = queue_event(p, &ev, false, p->hits.n > 0);
+    rc = queue_event(p, &ev, K_INPUT, p->hits.n > 0);
     if (rc)
         return gl_error_set(err, rc, 0, "out of memory");
     if (p->hits.n) {
         p->c.secrets += p->hits.n;
         rc = add_derived(p, &ev, err);
+    }
+    /* a mapped record that is several events: the others, validated with
+     * the first (each decode replaces the views of the one before) */
+    for (size_t i = 0; !rc && i < gl_decoder_more(p->dec); i++) {
+        rc = gl_decoder_decode_more(p->dec, i, &ev, &why);
+        if (rc)
+            return gl_error_set(err, rc, 0, "%s", why.msg);
+        ev.origin.ptr = at->origin;
+        ev.origin.len = strlen(at->origin);
+        gl_buf_reset(&p->rec);
+        p->hits.n = 0;
+        rc = gl_event_encode(&ev, p->rd, &p->rec, &p->hits, err);
+        if (rc)
+            return rc;
+        rc = queue_event(p, &ev, K_MORE, p->hits.n > 0);
+        if (rc)
+            return gl_error_set(err, rc, 0, "out of memory");
+        if (p->hits.n) {
+            p->c.secrets += p->hits.n;
+            rc = add_derived(p, &ev, err);
+        }
     }
     return rc;
 }
@@ -508,8 +533,10 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
     if (!s || rc)
         return rc; /* a failed batch stays in flight: nothing after it may commit */
     for (size_t i = 0; i < s->n_events; i++) {
-        if (s->derived[i])
+        if (s->derived[i] == K_EXPOSURE)
             p->c.derived += !s->dups[i];
+        else if (s->derived[i] == K_MORE)
+            p->c.more += !s->dups[i];
         else if (s->dups[i])
             p->c.duplicates++;
         else

@@ -30,6 +30,7 @@ struct gl_pipeline_counters {
     uint64_t duplicates;  /* input events already stored, refused input already kept */
     uint64_t quarantined; /* refused input kept */
     uint64_t derived;     /* credential.exposed events added by redaction */
+    uint64_t more;        /* events a mapped record gave beside its first, stored */
     uint64_t secrets;     /* secrets redacted */
     uint64_t bytes;
     uint64_t batches;

@@ -130,6 +130,14 @@ struct gl_decoder {
     const struct gl_mappings *maps; /* borrowed: records of other formats */
     const struct gl_mapping_rule *mapped; /* the rule that mapped the last message, or NULL */
     const msgpack_object *secrets[GL_DECODER_SECRETS]; /* its values that are secrets */
+    size_t n_secrets;
+    /* The events a mapped record gives beside the first (rules marked
+     * "continue"), validated, in the zone; with the rule of each. */
+    msgpack_object *more[GL_DECODER_MORE];
+    const struct gl_mapping_rule *more_rule[GL_DECODER_MORE];
+    const struct gl_mapping_rule *first_rule;
+    size_t n_more;
+    bool more_utf8; /* the record was msgpack: strings are checked */
 };
 
 struct gl_decoder *gl_decoder_new(void)
@@ -1045,6 +1053,7 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     *keep = root;
     d->mapped = NULL;
+    d->n_more = 0;
     rc = decode_map(d, keep, &v, ev);
     /* A refused record whose type is none of ours (or absent) may be
      * another format's: tried only then, so canonical events pay nothing,
@@ -1067,18 +1076,77 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     case GL_MAPPING_DONE:
         break;
     }
+    /* The other events of the record, each validated now, so a record is
+     * taken whole or refused whole. Decoding reuses the decoder's arrays:
+     * the first event is decoded last, and the others again on demand. */
+    d->first_rule = d->mapped;
+    for (const struct gl_mapping_rule *r = d->mapped; gl_mapping_rule_continues(r);) {
+        msgpack_object *o = msgpack_zone_malloc(&d->zone, sizeof *o);
+        if (!o)
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        const struct gl_mapping_rule *next = NULL;
+        enum gl_mapping_result res = gl_mappings_apply_next(d->maps, r, keep, &d->zone, o, &next,
+                                                            &merr);
+        if (res == GL_MAPPING_NONE)
+            break;
+        if (res == GL_MAPPING_REFUSED) {
+            if (err)
+                *err = merr;
+            return merr.code ? merr.code : GL_ERR_INVALID;
+        }
+        if (d->n_more == GL_DECODER_MORE)
+            return gl_error_set(err, GL_ERR_INVALID, 0,
+                                "%s: a record gives at most %d events (its rules continue "
+                                "further)",
+                                gl_mapping_rule_label(next), GL_DECODER_MORE + 1);
+        struct gl_event other;
+        rc = decode_map(d, o, &v, &other);
+        if (rc) {
+            gl_error_prefix(err, "%s", gl_mapping_rule_label(next));
+            return rc;
+        }
+        d->more[d->n_more] = o;
+        d->more_rule[d->n_more++] = next;
+        r = next;
+    }
+    d->more_utf8 = v.check_utf8;
+    d->mapped = d->first_rule;
     rc = decode_map(d, mapped, &v, ev);
     if (rc) {
         gl_error_prefix(err, "%s", gl_mapping_rule_label(d->mapped));
+        d->n_more = 0;
         return rc;
     }
     size_t ns = gl_mappings_secrets(d->maps, keep, d->secrets, GL_DECODER_SECRETS);
-    if (ns > GL_DECODER_SECRETS) /* the quarantine hides it whole */
+    if (ns > GL_DECODER_SECRETS) { /* the quarantine hides it whole */
+        d->n_more = 0;
         return gl_error_set(err, GL_ERR_INVALID, 0,
                             "%s: more than %d values to redact whole (a record that repeats "
                             "keys)",
                             gl_mapping_rule_label(d->mapped), GL_DECODER_SECRETS);
+    }
+    d->n_secrets = ns;
     ev->n_secret_vals = ns;
+    ev->secret_vals = (const void *const *)d->secrets;
+    return GL_OK;
+}
+
+size_t gl_decoder_more(const struct gl_decoder *d)
+{
+    return d->n_more;
+}
+
+int gl_decoder_decode_more(struct gl_decoder *d, size_t i, struct gl_event *ev,
+                           struct gl_error *err)
+{
+    if (i >= d->n_more)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "no event %zu beside the first", i + 1);
+    struct vctx v = {.stored = false, .check_utf8 = d->more_utf8, .err = err};
+    d->mapped = d->more_rule[i];
+    int rc = decode_map(d, d->more[i], &v, ev);
+    if (rc)
+        return rc;
+    ev->n_secret_vals = d->n_secrets;
     ev->secret_vals = (const void *const *)d->secrets;
     return GL_OK;
 }

@@ -103,6 +103,8 @@ struct rule {
     size_t n_conds;
     struct tpl refuse; /* a refusing rule's reason (no fields) */
     bool refuses;
+    bool continues; /* "continue": the record also gives the next rule's event */
+    size_t index;   /* its place among its mapping's rules */
     struct field *fields;
     size_t n_fields;
     char *label; /* "mapping/rule" */
@@ -661,9 +663,13 @@ static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, c
     for (size_t i = 0; i < v->len; i++) {
         const char *k = v->keys[i];
         if (strcmp(k, "rule") && strcmp(k, "when") && strcmp(k, "event") && strcmp(k, "refuse") &&
-            strcmp(k, "about"))
-            return bad(c, "unknown key '%s' (rule, about, when, event, refuse)", k);
+            strcmp(k, "about") && strcmp(k, "continue"))
+            return bad(c, "unknown key '%s' (rule, about, when, event, refuse, continue)", k);
     }
+    const struct gl_jval *cont = gl_jval_get(v, "continue", GL_JT_ANY);
+    if (cont && !gl_jval_is(cont, GL_JT_BOOL))
+        return bad(c, "\"continue\" is true or false%s", "");
+    r->continues = cont && cont->b;
     int wrc = parse_when(c, gl_jval_get(v, "when", GL_JT_ANY), &r->conds, &r->n_conds);
     if (wrc)
         return wrc;
@@ -672,6 +678,8 @@ static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, c
     if (!!ev == !!refuse)
         return bad(c, "a rule has either \"event\" or \"refuse\"%s", "");
     if (refuse) {
+        if (r->continues)
+            return bad(c, "a refusing rule cannot continue%s", "");
         if (!gl_jval_is(refuse, GL_JT_STRING))
             return bad(c, "\"refuse\" is a reason (a template string)%s", "");
         r->refuses = true;
@@ -731,9 +739,14 @@ static int parse_mapping(struct lctx *c, const struct gl_jval *root, struct mapp
                  rn ? ")" : "");
         c->where = where;
         m->n_rules = i + 1;
+        m->rules[i].index = i;
         rc = parse_rule(c, rules->vals[i], &m->rules[i], m->name);
         if (rc)
             return rc;
+    }
+    if (m->n_rules && m->rules[m->n_rules - 1].continues) {
+        c->where = NULL;
+        return bad(c, "the last rule cannot continue: no rule follows it%s", "");
     }
     c->where = NULL;
     return GL_OK;
@@ -1301,6 +1314,12 @@ static const struct mapping *detect(const struct gl_mappings *set, const msgpack
     return NULL;
 }
 
+static enum gl_mapping_result apply_from(const struct gl_mappings *set, const struct mapping *m,
+                                         size_t start, const msgpack_object *in,
+                                         msgpack_zone *zone, msgpack_object *out,
+                                         const struct gl_mapping_rule **used,
+                                         struct gl_error *err);
+
 enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const msgpack_object *in,
                                          msgpack_zone *zone, msgpack_object *out,
                                          const struct gl_mapping_rule **used, struct gl_error *err)
@@ -1312,7 +1331,43 @@ enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const ms
     const struct mapping *m = detect(set, in);
     if (!m)
         return GL_MAPPING_NONE;
-    for (size_t r = 0; r < m->n_rules; r++) {
+    enum gl_mapping_result res = apply_from(set, m, 0, in, zone, out, used, err);
+    if (res == GL_MAPPING_NONE) {
+        gl_error_set(err, GL_ERR_INVALID, 0, "%s: no rule matches this record", m->name);
+        return GL_MAPPING_REFUSED;
+    }
+    return res;
+}
+
+enum gl_mapping_result gl_mappings_apply_next(const struct gl_mappings *set,
+                                              const struct gl_mapping_rule *after,
+                                              const msgpack_object *in, msgpack_zone *zone,
+                                              msgpack_object *out,
+                                              const struct gl_mapping_rule **used,
+                                              struct gl_error *err)
+{
+    const struct rule *prev = (const struct rule *)after;
+    if (used)
+        *used = NULL;
+    if (!set || !prev || !prev->continues)
+        return GL_MAPPING_NONE;
+    /* NONE: no later rule holds, the record gave what it gives */
+    return apply_from(set, prev->owner, prev->index + 1, in, zone, out, used, err);
+}
+
+bool gl_mapping_rule_continues(const struct gl_mapping_rule *r)
+{
+    return r && ((const struct rule *)r)->continues;
+}
+
+/* The event of the first rule from 'start' on whose conditions hold. */
+static enum gl_mapping_result apply_from(const struct gl_mappings *set, const struct mapping *m,
+                                         size_t start, const msgpack_object *in,
+                                         msgpack_zone *zone, msgpack_object *out,
+                                         const struct gl_mapping_rule **used,
+                                         struct gl_error *err)
+{
+    for (size_t r = start; r < m->n_rules; r++) {
         const struct rule *ru = &m->rules[r];
         bool ok = true;
         for (size_t c = 0; c < ru->n_conds && ok; c++)
@@ -1339,8 +1394,7 @@ enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const ms
         }
         return GL_MAPPING_DONE;
     }
-    gl_error_set(err, GL_ERR_INVALID, 0, "%s: no rule matches this record", m->name);
-    return GL_MAPPING_REFUSED;
+    return GL_MAPPING_NONE;
 }
 
 const char *gl_mapping_rule_label(const struct gl_mapping_rule *r)

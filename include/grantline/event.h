@@ -103,8 +103,17 @@ void gl_decoder_free(struct gl_decoder *dec);
 struct gl_mappings;
 struct gl_mapping_rule;
 void gl_decoder_set_mappings(struct gl_decoder *dec, const struct gl_mappings *maps);
-/* The rule that mapped the last message decoded, or NULL (a canonical one). */
+/* The rule that mapped the last event decoded, or NULL (a canonical one). */
 const struct gl_mapping_rule *gl_decoder_mapped(const struct gl_decoder *dec);
+
+/* A mapped record can be several events (its rules "continue"): the first
+ * is what gl_decoder_decode gives, the others, validated with it, are
+ * decoded one at a time by gl_decoder_decode_more (i from 0 to
+ * gl_decoder_more() - 1), each replacing the views of the one before. */
+#define GL_DECODER_MORE 3
+size_t gl_decoder_more(const struct gl_decoder *dec);
+int gl_decoder_decode_more(struct gl_decoder *dec, size_t i, struct gl_event *ev,
+                           struct gl_error *err);
 
 /* Decodes one input message: a JSON object or a msgpack map (detected from
  * the first byte), validated against the v1 contract. On success fills 'ev'

@@ -53,6 +53,22 @@ enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const ms
                                          const struct gl_mapping_rule **rule,
                                          struct gl_error *err);
 
+/* After a rule marked "continue" gave an event, the event of the next rule
+ * of the same mapping whose conditions hold: a record that is two events
+ * (a CloudTrail AssumeRole: the role's new key, and the caller's call).
+ * GL_MAPPING_NONE when 'after' does not continue or no later rule holds;
+ * GL_MAPPING_REFUSED when a refusing rule takes the record (err says why:
+ * the whole record is refused). */
+enum gl_mapping_result gl_mappings_apply_next(const struct gl_mappings *set,
+                                              const struct gl_mapping_rule *after,
+                                              const msgpack_object *in, msgpack_zone *zone,
+                                              msgpack_object *out,
+                                              const struct gl_mapping_rule **rule,
+                                              struct gl_error *err);
+
+/* Whether the rule is marked "continue". */
+bool gl_mapping_rule_continues(const struct gl_mapping_rule *r);
+
 /* "mapping/rule", for messages. */
 const char *gl_mapping_rule_label(const struct gl_mapping_rule *r);
 
