@@ -309,7 +309,8 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t
 
 /* One credential.exposed per distinct secret, with an id derived from the
  * source event id and the fingerprint, so replays deduplicate it. */
-static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct gl_error *err)
+static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct gl_str src_id,
+                       struct gl_error *err)
 {
     for (size_t i = 0; i < p->hits.n; i++) {
         const struct gl_redact_hit *h = &p->hits.v[i];
@@ -330,7 +331,7 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
         unsigned int mdlen = 0;
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-                 EVP_DigestUpdate(ctx, src->id.ptr, src->id.len) &&
+                 EVP_DigestUpdate(ctx, src_id.ptr, src_id.len) &&
                  EVP_DigestUpdate(ctx, "|", 1) && EVP_DigestUpdate(ctx, h->fp, strlen(h->fp)) &&
                  EVP_DigestFinal_ex(ctx, md, &mdlen);
         EVP_MD_CTX_free(ctx);
@@ -341,10 +342,10 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
         for (int k = 0; k < 12; k++)
             at += snprintf(id + at, sizeof id - (size_t)at, "%02x", md[k]);
         snprintf(cred, sizeof cred, "redacted:%s:%s", h->rule, h->fp);
-        char src_id[GL_EVENT_ID_MAX + 1];
-        snprintf(src_id, sizeof src_id, "%.*s", (int)src->id.len, src->id.ptr);
+        char src_text[GL_EVENT_ID_MAX + 1];
+        snprintf(src_text, sizeof src_text, "%.*s", (int)src_id.len, src_id.ptr);
         struct gl_kv attrs[] = {
-            {"rule", h->rule}, {"field", h->field}, {"source_event", src_id}};
+            {"rule", h->rule}, {"field", h->field}, {"source_event", src_text}};
         struct gl_event ev = {
             .id = {id, strlen(id)},
             .ts = src->ts,
@@ -421,10 +422,14 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
         return gl_error_set(err, rc, 0, "out of memory");
     if (p->hits.n) {
         p->c.secrets += p->hits.n;
-        rc = add_derived(p, &ev, err);
+        rc = add_derived(p, &ev, ev.id, err);
     }
     /* a mapped record that is several events: the others, validated with
-     * the first (each decode replaces the views of the one before) */
+     * the first (each decode replaces the views of the one before). A
+     * secret of the record is one exposure, named after the first event. */
+    char first_id[GL_EVENT_ID_MAX + 1];
+    size_t first_len = ev.id.len < GL_EVENT_ID_MAX ? ev.id.len : GL_EVENT_ID_MAX;
+    memcpy(first_id, ev.id.ptr, first_len);
     for (size_t i = 0; !rc && i < gl_decoder_more(p->dec); i++) {
         rc = gl_decoder_decode_more(p->dec, i, &ev, &why);
         if (rc)
@@ -441,7 +446,7 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
             return gl_error_set(err, rc, 0, "out of memory");
         if (p->hits.n) {
             p->c.secrets += p->hits.n;
-            rc = add_derived(p, &ev, err);
+            rc = add_derived(p, &ev, (struct gl_str){first_id, first_len}, err);
         }
     }
     return rc;

@@ -112,7 +112,7 @@ START_TEST(test_cloudtrail_assume_role)
     struct gl_error err;
     ck_assert_msg(decode(d, ASSUME_ROLE, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
-    ck_assert_gstr(ev.id, "cloudtrail:ct-0001"); /* ids of each format apart */
+    ck_assert_gstr(ev.id, "cloudtrail:ct-0001:issued"); /* ids of each format apart */
     ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-agent");
     ck_assert_gstr(ev.task, "arn:aws:sts::111122223333:assumed-role/ci-agent/run-42");
     ck_assert_gstr(ev.actor, "arn:aws:iam::111122223333:user/deployer");
@@ -124,6 +124,22 @@ START_TEST(test_cloudtrail_assume_role)
     ck_assert_int_eq(ev.cred_expires - ev.ts, 3600LL * 1000000);
     const struct gl_mapping_rule *r = gl_decoder_mapped(d);
     ck_assert_str_eq(gl_mapping_rule_label(r), "cloudtrail/sts-assume-role");
+    /* and the caller's call, the record's second event */
+    ck_assert_uint_eq(gl_decoder_more(d), 1);
+    struct gl_event call;
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &call, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(call.type, GL_EV_ACTION_PERFORMED);
+    ck_assert_gstr(call.id, "cloudtrail:ct-0001");
+    ck_assert_gstr(call.workload, "arn:aws:iam::111122223333:user/deployer");
+    ck_assert_gstr(call.cred_id, "AKIAIOSFODNN7EXAMPLE");
+    ck_assert_gstr(call.perms[0].action, "sts:AssumeRole");
+    ck_assert_gstr(call.perms[0].resource, "arn:aws:iam::111122223333:role/ci-agent");
+    ck_assert_int_eq(call.decision, GL_DECISION_ALLOW);
+    ck_assert_str_eq(gl_mapping_rule_label(gl_decoder_mapped(d)), "cloudtrail/iam-user-call");
+    ck_assert_int_eq(gl_decoder_decode_more(d, 1, &call, &err), GL_ERR_INVALID);
+    /* the first event again */
+    ck_assert_msg(decode(d, ASSUME_ROLE, &ev, &err) == GL_OK, "%s", err.msg);
+    r = gl_decoder_mapped(d);
     ck_assert(gl_mapping_rule_identifier(r, "credential.id", "aws-access-key-id"));
     ck_assert(gl_mapping_rule_identifier(r, "attrs.cloudtrail.userIdentity.accessKeyId",
                                          "aws-access-key-id"));
