@@ -49,7 +49,11 @@ audit=${AUDIT_STORE:-./demo-store-audit}
 rm -rf "$audit"
 echo "== producing samples/cloudtrail.ndjson, k8s-audit.ndjson and vault-audit.ndjson into topic audit-logs"
 cat samples/cloudtrail.ndjson samples/k8s-audit.ndjson samples/vault-audit.ndjson > "$work/audit"
-kcat -P -b "$brokers" -t audit-logs -l "$work/audit"
+# keyed by source, as a shipper would: one partition per log keeps its order
+# (a Vault response entry after its request entry)
+awk '{ k = /"eventVersion"/ ? "cloudtrail" : /"auditID"/ ? "k8s" : "vault"; print k "\t" $0 }' \
+    "$work/audit" > "$work/audit.keyed"
+kcat -P -b "$brokers" -t audit-logs -K $'\t' -l "$work/audit.keyed"
 echo "   $(wc -l < "$work/audit") messages produced"
 echo "== collecting them into $audit (mappings: CloudTrail, Kubernetes audit, Vault audit)"
 ./build/collector/grantline-collector --brokers "$brokers" --topic audit-logs --group grantline-demo-audit \
