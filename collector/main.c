@@ -49,8 +49,8 @@ static void usage(FILE *out)
             "                          event over several lines, as jq . prints it, too)\n"
             "      --from-start        --input: ignore the stored position, reread the file\n"
             "      --mappings DIR|none records of other formats (CloudTrail, Kubernetes\n"
-            "                          audit) made canonical events by the rules in DIR\n"
-            "                          (default: schemas/mappings)\n"
+            "                          and Vault audit) made canonical events by the rules\n"
+            "                          in DIR (default: schemas/mappings)\n"
             "  -e, --exit-at-end       stop when every assigned partition (or the file) is\n"
             "                          drained\n"
             "Store:\n"
@@ -76,6 +76,10 @@ static void usage(FILE *out)
             "  -h, --help              this help\n"
             "  -V, --version           print the version\n"
             "\n"
+            "Summary: read = stored + duplicates + quarantined (every message accounted\n"
+            "for); exposure events (one per secret found) and record events (the second\n"
+            "event of a record such as a CloudTrail AssumeRole) are stored beside them.\n"
+            "\n"
             "Examples:\n"
             "  grantline-collector --brokers kafka:9092 --topic nhi-events --group grantline \\\n"
             "      --store /var/lib/grantline/store\n"
@@ -84,6 +88,7 @@ static void usage(FILE *out)
             "      -X sasl.username=grantline -X sasl.password=... -X ssl.ca.location=/etc/ca.pem\n"
             "  grantline-collector --input samples/agents.ndjson --store ./store\n"
             "  jq -c '.Records[]' cloudtrail/*.json | grantline-collector --input - --store ./store\n"
+            "  grantline-collector --input /var/log/vault/audit.log --store ./store\n"
             "  zcat events.ndjson.gz | grantline-collector --input - --store ./store\n");
 }
 
