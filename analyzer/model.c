@@ -511,11 +511,12 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
         }
         if (!c->known || e->ts >= c->retired)
             continue;
-        /* a renewal: its owner issuing it again while it is active, with a
-         * later expiry (Vault's renew-self), moves the expiry; any other
-         * repeated issue changes nothing */
+        /* a renewal: its owner issuing it again while it is active, with an
+         * expiry still ahead (Vault's renew-self, which may also shorten
+         * it), moves the expiry there; any other repeated issue changes
+         * nothing */
         if (issues) {
-            if (c->has_expires && e->has_cred_expires && e->cred_expires > c->expires &&
+            if (c->has_expires && e->has_cred_expires && e->cred_expires > e->ts &&
                 e->workload && c->owner && strcmp(e->workload, c->owner) == 0) {
                 c->expires = e->cred_expires;
                 c->retired = e->cred_expires;

@@ -444,10 +444,8 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
         rc = queue_event(p, &ev, K_MORE, p->hits.n > 0);
         if (rc)
             return gl_error_set(err, rc, 0, "out of memory");
-        if (p->hits.n) {
-            p->c.secrets += p->hits.n;
+        if (p->hits.n) /* the record's secrets, counted with its first event */
             rc = add_derived(p, &ev, (struct gl_str){first_id, first_len}, err);
-        }
     }
     return rc;
 }

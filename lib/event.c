@@ -135,7 +135,6 @@ struct gl_decoder {
      * "continue"), validated, in the zone; with the rule of each. */
     msgpack_object *more[GL_DECODER_MORE];
     const struct gl_mapping_rule *more_rule[GL_DECODER_MORE];
-    const struct gl_mapping_rule *first_rule;
     size_t n_more;
     bool more_utf8; /* the record was msgpack: strings are checked */
 };
@@ -1026,10 +1025,128 @@ static bool is_msgpack_map_byte(unsigned char c)
     return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
 }
 
+/* Appends 'suffix' to the "id" of a mapped event (a map built in the zone):
+ * the id of a record's further event ("continue": ":call"). */
+static int add_id_suffix(msgpack_zone *zone, msgpack_object *o, const char *suffix)
+{
+    for (uint32_t i = 0; o->type == MSGPACK_OBJECT_MAP && i < o->via.map.size; i++) {
+        msgpack_object_kv *kv = &o->via.map.ptr[i];
+        if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size != 2 ||
+            memcmp(kv->key.via.str.ptr, "id", 2) || kv->val.type != MSGPACK_OBJECT_STR)
+            continue;
+        size_t a = kv->val.via.str.size, b = strlen(suffix);
+        char *t = msgpack_zone_malloc(zone, a + b + 1);
+        if (!t)
+            return GL_ERR_NOMEM;
+        memcpy(t, kv->val.via.str.ptr, a);
+        memcpy(t + a, suffix, b + 1);
+        kv->val.via.str.ptr = t;
+        kv->val.via.str.size = (uint32_t)(a + b);
+    }
+    return GL_OK;
+}
+
+/* The events of a mapped record: 'first' (from gl_mappings_apply, its rule
+ * in d->mapped), then those of the rules that continue. All are validated
+ * now, so a record is taken whole or refused whole; a revocation goes after
+ * the record's other events (a key deleted with itself is used, then
+ * retired); two events of one id are a mapping's fault. Decoding reuses
+ * the decoder's arrays: the first event is decoded last into 'ev', the
+ * others again on demand (gl_decoder_decode_more). */
+static int map_record(struct gl_decoder *d, const msgpack_object *keep, msgpack_object *first,
+                      struct vctx *v, struct gl_event *ev, struct gl_error *err)
+{
+    msgpack_object *objs[GL_DECODER_MORE + 1];
+    const struct gl_mapping_rule *rules[GL_DECODER_MORE + 1];
+    bool last[GL_DECODER_MORE + 1];
+    struct gl_str ids[GL_DECODER_MORE + 1];
+    size_t n = 0;
+    objs[n] = first;
+    rules[n++] = d->mapped;
+    for (const struct gl_mapping_rule *r = d->mapped; gl_mapping_rule_continues(r);) {
+        msgpack_object *o = msgpack_zone_malloc(&d->zone, sizeof *o);
+        if (!o)
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        const struct gl_mapping_rule *next = NULL;
+        struct gl_error merr = {0};
+        enum gl_mapping_result res =
+            gl_mappings_apply_next(d->maps, r, keep, &d->zone, o, &next, &merr);
+        if (res == GL_MAPPING_NONE)
+            break;
+        if (res == GL_MAPPING_REFUSED) {
+            if (err)
+                *err = merr;
+            return merr.code ? merr.code : GL_ERR_INVALID;
+        }
+        if (n == GL_DECODER_MORE + 1)
+            return gl_error_set(err, GL_ERR_INVALID, 0,
+                                "%s: a record gives at most %d events (its rules continue "
+                                "further)",
+                                gl_mapping_rule_label(next), GL_DECODER_MORE + 1);
+        const char *suffix = gl_mapping_rule_continue_suffix(r);
+        if (suffix && add_id_suffix(&d->zone, o, suffix))
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        objs[n] = o;
+        rules[n++] = next;
+        r = next;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct gl_event e;
+        d->mapped = rules[i];
+        int rc = decode_map(d, objs[i], v, &e);
+        if (rc) {
+            gl_error_prefix(err, "%s", gl_mapping_rule_label(rules[i]));
+            return rc;
+        }
+        last[i] = e.type == GL_EV_CREDENTIAL_REVOKED || e.type == GL_EV_ACCESS_REVOKED;
+        ids[i] = e.id; /* a view into the record's map, in the zone */
+        for (size_t j = 0; j < i; j++)
+            if (ids[j].len == e.id.len && memcmp(ids[j].ptr, e.id.ptr, e.id.len) == 0)
+                return gl_error_set(err, GL_ERR_INVALID, 0,
+                                    "%s: gives the id %.*s of an event of the same record "
+                                    "(each needs its own)",
+                                    gl_mapping_rule_label(rules[i]),
+                                    (int)(e.id.len < 80 ? e.id.len : 80), e.id.ptr);
+    }
+    d->n_more = 0;
+    size_t at = 0;
+    msgpack_object *order[GL_DECODER_MORE + 1];
+    const struct gl_mapping_rule *order_rules[GL_DECODER_MORE + 1];
+    for (int pass = 0; pass < 2; pass++) /* revocations last, else in rule order */
+        for (size_t i = 0; i < n; i++)
+            if (last[i] == (pass == 1)) {
+                order[at] = objs[i];
+                order_rules[at++] = rules[i];
+            }
+    for (size_t i = 1; i < n; i++) {
+        d->more[d->n_more] = order[i];
+        d->more_rule[d->n_more++] = order_rules[i];
+    }
+    d->more_utf8 = v->check_utf8;
+    d->mapped = order_rules[0];
+    int rc = decode_map(d, order[0], v, ev);
+    if (rc) { /* validated above: cannot happen */
+        gl_error_prefix(err, "%s", gl_mapping_rule_label(d->mapped));
+        return rc;
+    }
+    size_t ns = gl_mappings_secrets(d->maps, keep, d->secrets, GL_DECODER_SECRETS);
+    if (ns > GL_DECODER_SECRETS) /* the quarantine hides it whole */
+        return gl_error_set(err, GL_ERR_INVALID, 0,
+                            "%s: more than %d values to redact whole (a record that repeats "
+                            "keys)",
+                            gl_mapping_rule_label(d->mapped), GL_DECODER_SECRETS);
+    d->n_secrets = ns;
+    ev->n_secret_vals = ns;
+    ev->secret_vals = (const void *const *)d->secrets;
+    return GL_OK;
+}
+
 int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct gl_event *ev,
                       struct gl_error *err)
 {
     const unsigned char *p = buf;
+    d->n_more = 0; /* the views of a record before are gone with this one */
+    d->mapped = NULL;
     size_t ws = 0;
     while (ws < len && (p[ws] == ' ' || p[ws] == '\t' || p[ws] == '\r' || p[ws] == '\n'))
         ws++;
@@ -1076,59 +1193,12 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     case GL_MAPPING_DONE:
         break;
     }
-    /* The other events of the record, each validated now, so a record is
-     * taken whole or refused whole. Decoding reuses the decoder's arrays:
-     * the first event is decoded last, and the others again on demand. */
-    d->first_rule = d->mapped;
-    for (const struct gl_mapping_rule *r = d->mapped; gl_mapping_rule_continues(r);) {
-        msgpack_object *o = msgpack_zone_malloc(&d->zone, sizeof *o);
-        if (!o)
-            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-        const struct gl_mapping_rule *next = NULL;
-        enum gl_mapping_result res = gl_mappings_apply_next(d->maps, r, keep, &d->zone, o, &next,
-                                                            &merr);
-        if (res == GL_MAPPING_NONE)
-            break;
-        if (res == GL_MAPPING_REFUSED) {
-            if (err)
-                *err = merr;
-            return merr.code ? merr.code : GL_ERR_INVALID;
-        }
-        if (d->n_more == GL_DECODER_MORE)
-            return gl_error_set(err, GL_ERR_INVALID, 0,
-                                "%s: a record gives at most %d events (its rules continue "
-                                "further)",
-                                gl_mapping_rule_label(next), GL_DECODER_MORE + 1);
-        struct gl_event other;
-        rc = decode_map(d, o, &v, &other);
-        if (rc) {
-            gl_error_prefix(err, "%s", gl_mapping_rule_label(next));
-            return rc;
-        }
-        d->more[d->n_more] = o;
-        d->more_rule[d->n_more++] = next;
-        r = next;
-    }
-    d->more_utf8 = v.check_utf8;
-    d->mapped = d->first_rule;
-    rc = decode_map(d, mapped, &v, ev);
+    rc = map_record(d, keep, mapped, &v, ev, err);
     if (rc) {
-        gl_error_prefix(err, "%s", gl_mapping_rule_label(d->mapped));
         d->n_more = 0;
-        return rc;
+        d->mapped = NULL;
     }
-    size_t ns = gl_mappings_secrets(d->maps, keep, d->secrets, GL_DECODER_SECRETS);
-    if (ns > GL_DECODER_SECRETS) { /* the quarantine hides it whole */
-        d->n_more = 0;
-        return gl_error_set(err, GL_ERR_INVALID, 0,
-                            "%s: more than %d values to redact whole (a record that repeats "
-                            "keys)",
-                            gl_mapping_rule_label(d->mapped), GL_DECODER_SECRETS);
-    }
-    d->n_secrets = ns;
-    ev->n_secret_vals = ns;
-    ev->secret_vals = (const void *const *)d->secrets;
-    return GL_OK;
+    return rc;
 }
 
 size_t gl_decoder_more(const struct gl_decoder *d)
@@ -1630,7 +1700,8 @@ static void path_set(char *path, size_t plen, size_t base, char sep, const char 
         path[at++] = sep;
     if (n > plen - at - 1)
         n = plen - at - 1;
-    memcpy(path + at, text, n);
+    if (n) /* an empty key may come with no bytes at all */
+        memcpy(path + at, text, n);
     path[at + n] = '\0';
 }
 
@@ -2054,7 +2125,8 @@ static void json_str(struct gl_buf *out, const char *s, size_t len)
             gl_buf_append(out, esc, 6);
         }
     }
-    gl_buf_append(out, s + run, len - run);
+    if (len > run) /* "" may come as a NULL pointer */
+        gl_buf_append(out, s + run, len - run);
     gl_buf_append(out, "\"", 1);
 }
 

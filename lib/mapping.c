@@ -104,6 +104,7 @@ struct rule {
     struct tpl refuse; /* a refusing rule's reason (no fields) */
     bool refuses;
     bool continues; /* "continue": the record also gives the next rule's event */
+    char *suffix;   /* "continue": ":call": appended to that event's id */
     size_t index;   /* its place among its mapping's rules */
     struct field *fields;
     size_t n_fields;
@@ -204,6 +205,7 @@ static void free_mapping(struct mapping *m)
         struct rule *ru = &m->rules[r];
         free(ru->name);
         free(ru->label);
+        free(ru->suffix);
         free_conds(ru->conds, ru->n_conds);
         free_tpl(&ru->refuse);
         free_fields(ru->fields, ru->n_fields);
@@ -667,9 +669,17 @@ static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, c
             return bad(c, "unknown key '%s' (rule, about, when, event, refuse, continue)", k);
     }
     const struct gl_jval *cont = gl_jval_get(v, "continue", GL_JT_ANY);
-    if (cont && !gl_jval_is(cont, GL_JT_BOOL))
-        return bad(c, "\"continue\" is true or false%s", "");
-    r->continues = cont && cont->b;
+    if (cont && gl_jval_is(cont, GL_JT_STRING)) {
+        if (cont->len == 0)
+            return bad(c, "\"continue\": an empty suffix; true keeps the next event's id%s", "");
+        if (!(r->suffix = dup_n(cont->s, cont->len)))
+            return GL_ERR_NOMEM;
+        r->continues = true;
+    } else if (cont && !gl_jval_is(cont, GL_JT_BOOL)) {
+        return bad(c, "\"continue\" is true, false or a suffix for the next event's id%s", "");
+    } else {
+        r->continues = cont && cont->b;
+    }
     int wrc = parse_when(c, gl_jval_get(v, "when", GL_JT_ANY), &r->conds, &r->n_conds);
     if (wrc)
         return wrc;
@@ -1358,6 +1368,11 @@ enum gl_mapping_result gl_mappings_apply_next(const struct gl_mappings *set,
 bool gl_mapping_rule_continues(const struct gl_mapping_rule *r)
 {
     return r && ((const struct rule *)r)->continues;
+}
+
+const char *gl_mapping_rule_continue_suffix(const struct gl_mapping_rule *r)
+{
+    return r ? ((const struct rule *)r)->suffix : NULL;
 }
 
 /* The event of the first rule from 'start' on whose conditions hold. */

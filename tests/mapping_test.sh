@@ -118,8 +118,9 @@ assert len(sec) == 1 and sec[0]["attrs"]["k8s"]["requestObject"].startswith("[RE
 exp = [e for e in evs if e["type"] == "credential.exposed"]
 assert sorted(e["attrs"]["field"] for e in exp) == [
     "attrs.k8s.requestObject", "attrs.k8s.requestObject.data.app.properties"], exp
-assert all(e["id"].startswith("k8s:") and len(e["id"]) == 36 and e["attrs"]["k8s"]["auditID"]
-           for e in evs if e["type"] != "credential.exposed"), [e["id"] for e in evs]
+assert all(e["id"].startswith("k8s:") and len(e["id"].removesuffix(":call")) == 36 and
+           e["attrs"]["k8s"]["auditID"] for e in evs if e["type"] != "credential.exposed"), \
+    [e["id"] for e in evs]
 PY
 check "k8s sample: a Secret logged with its value is a marker and an exposure; ids digest the record" test $? = 0
 
@@ -127,8 +128,8 @@ check "k8s sample: a Secret logged with its value is a marker and an exposure; i
 va=$tmp/va
 "$collector" --input "$src/samples/vault-audit.ndjson" --store "$va" 2>"$tmp/va.log"
 check "vault sample: exits 0" test $? = 0
-grep -q "read 24, stored 16, duplicates 5, quarantined 3, secrets redacted 4, exposure events 1, record events 0," "$tmp/va.log"
-check "vault sample: 16 stored, each response of a plain request a duplicate, 3 login requests refused" test $? = 0
+grep -q "read 24, stored 14, duplicates 7, quarantined 3, secrets redacted 3, exposure events 1, record events 2," "$tmp/va.log"
+check "vault sample: 14 stored and 2 revocations beside their calls, responses of calls duplicates, 3 login requests refused" test $? = 0
 "$analyzer" quarantine --store "$va" --format json > "$tmp/va.q"
 test "$(grep -c "vault-audit/login-request: a login's request entry" "$tmp/va.q")" = 3
 check "vault sample: a login's request entry is refused with the reason" test $? = 0
@@ -198,11 +199,16 @@ python3 - "$tmp/ct.json" <<'PY'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
 calls = {e["id"]: e for e in evs if e["type"] == "action.performed"}
-for e in evs:
-    if e["id"].endswith((":issued", ":revoked")):
-        c = calls[e["id"].rsplit(":", 1)[0]]      # cloudtrail:EVENTID is the caller's call
+byid = {e["id"]: e for e in evs}
+n = 0
+for c in calls.values():
+    if c["id"].endswith(":call"):             # cloudtrail:EVENTID:call, beside the issue or revocation
+        e = byid[c["id"].removesuffix(":call")]
+        assert e["type"] in ("identity.issued", "credential.revoked"), e
         assert c["attrs"]["cloudtrail"]["eventName"] == e["attrs"]["cloudtrail"]["eventName"], (e, c)
         assert c["workload"] != e["workload"] or e["type"] == "credential.revoked", (e, c)
+        n += 1
+assert n == 3, n
 ar = [c for c in calls.values() if c["permission"]["action"] == "sts:AssumeRole"]
 assert len(ar) == 1 and ar[0]["workload"] == "arn:aws:iam::111122223333:user/ci-bot", ar
 assert ar[0]["permission"]["resource"] == "arn:aws:iam::111122223333:role/ci-deployer", ar

@@ -66,8 +66,10 @@ enum gl_mapping_result gl_mappings_apply_next(const struct gl_mappings *set,
                                               const struct gl_mapping_rule **rule,
                                               struct gl_error *err);
 
-/* Whether the rule is marked "continue". */
+/* Whether the rule is marked "continue", and the suffix ("continue":
+ * ":call") the next event's id takes, or NULL ("continue": true). */
 bool gl_mapping_rule_continues(const struct gl_mapping_rule *r);
+const char *gl_mapping_rule_continue_suffix(const struct gl_mapping_rule *r);
 
 /* "mapping/rule", for messages. */
 const char *gl_mapping_rule_label(const struct gl_mapping_rule *r);

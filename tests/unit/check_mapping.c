@@ -112,7 +112,7 @@ START_TEST(test_cloudtrail_assume_role)
     struct gl_error err;
     ck_assert_msg(decode(d, ASSUME_ROLE, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_IDENTITY_ISSUED);
-    ck_assert_gstr(ev.id, "cloudtrail:ct-0001:issued"); /* ids of each format apart */
+    ck_assert_gstr(ev.id, "cloudtrail:ct-0001"); /* ids of each format apart */
     ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-agent");
     ck_assert_gstr(ev.task, "arn:aws:sts::111122223333:assumed-role/ci-agent/run-42");
     ck_assert_gstr(ev.actor, "arn:aws:iam::111122223333:user/deployer");
@@ -129,7 +129,7 @@ START_TEST(test_cloudtrail_assume_role)
     struct gl_event call;
     ck_assert_msg(gl_decoder_decode_more(d, 0, &call, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(call.type, GL_EV_ACTION_PERFORMED);
-    ck_assert_gstr(call.id, "cloudtrail:ct-0001");
+    ck_assert_gstr(call.id, "cloudtrail:ct-0001:call");
     ck_assert_gstr(call.workload, "arn:aws:iam::111122223333:user/deployer");
     ck_assert_gstr(call.cred_id, "AKIAIOSFODNN7EXAMPLE");
     ck_assert_gstr(call.perms[0].action, "sts:AssumeRole");
@@ -231,7 +231,15 @@ START_TEST(test_cloudtrail_calls)
         "\"requestParameters\":{\"userName\":\"ci-bot\",\"accessKeyId\":\"AKIAI44QH8DHBEXAMPLE\"},"
         "\"eventID\":\"ct-0005\",\"recipientAccountId\":\"111122223333\",\"eventType\":\"AwsApiCall\"}";
     ck_assert_msg(decode(d, del, &ev, &err) == GL_OK, "%s", err.msg);
+    /* a revocation comes after the record's call (a key deleted with itself
+     * is used, then retired) */
+    ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED);
+    ck_assert_gstr(ev.id, "cloudtrail:ct-0005:call");
+    ck_assert_gstr(ev.perms[0].action, "iam:DeleteAccessKey");
+    ck_assert_uint_eq(gl_decoder_more(d), 1);
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
+    ck_assert_gstr(ev.id, "cloudtrail:ct-0005");
     ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:user/ci-bot");
     ck_assert_gstr(ev.cred_id, "AKIAI44QH8DHBEXAMPLE");
 
@@ -796,6 +804,59 @@ START_TEST(test_like_first_time)
     gl_decoder_free(d);
     gl_mappings_free(m);
 
+    /* a record of several events: "continue" with a suffix, a revocation
+     * after the others, ids that collide, a chain too long, and nothing of
+     * it left after the next decode fails */
+#define EV_OF(id_, type_) "\"id\":\"" id_ "\",\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"" type_ "\"," \
+                          "\"workload\":\"w\""
+#define CALL_FIELDS ",\"permission\":{\"action\":\"do\"},\"decision\":\"allow\""
+    m = one("{\"mapping\":\"c\",\"detect\":\"c\",\"rules\":["
+            "{\"rule\":\"rev\",\"when\":{\"c\":\"rev\"},\"continue\":\":call\",\"event\":{"
+            EV_OF("{n}", "credential.revoked") ",\"credential\":{\"id\":\"k\"}}},"
+            "{\"rule\":\"same\",\"when\":{\"c\":\"same\"},\"continue\":true,\"event\":{"
+            EV_OF("{n}", "action.performed") CALL_FIELDS "}},"
+            "{\"rule\":\"chain\",\"when\":{\"c\":\"chain\"},\"continue\":\"-1\",\"event\":{"
+            EV_OF("{n}", "action.performed") CALL_FIELDS "}},"
+            "{\"rule\":\"chain2\",\"when\":{\"c\":\"chain\"},\"continue\":\"-2\",\"event\":{"
+            EV_OF("{n}", "action.performed") CALL_FIELDS "}},"
+            "{\"rule\":\"chain3\",\"when\":{\"c\":\"chain\"},\"continue\":\"-3\",\"event\":{"
+            EV_OF("{n}", "action.performed") CALL_FIELDS "}},"
+            "{\"rule\":\"chain4\",\"when\":{\"c\":\"chain\"},\"continue\":\"-4\",\"event\":{"
+            EV_OF("{n}", "action.performed") CALL_FIELDS "}},"
+            "{\"rule\":\"call\",\"event\":{" EV_OF("{n}", "action.performed") CALL_FIELDS "}}]}");
+    d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    ck_assert_msg(decode(d, "{\"c\":\"rev\",\"n\":\"e1\"}", &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED); /* the call first */
+    ck_assert_gstr(ev.id, "e1:call");
+    ck_assert_uint_eq(gl_decoder_more(d), 1);
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
+    ck_assert_gstr(ev.id, "e1");
+    ck_assert_int_eq(decode(d, "{\"c\":\"same\",\"n\":\"e2\"}", &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "c/call: gives the id e2 of an event of the same record"), "%s",
+                  err.msg);
+    ck_assert_uint_eq(gl_decoder_more(d), 0);
+    ck_assert_int_eq(decode(d, "{\"c\":\"chain\",\"n\":\"e3\"}", &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "a record gives at most 4 events"), "%s", err.msg);
+    ck_assert_msg(decode(d, "{\"c\":\"rev\",\"n\":\"e4\"}", &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_uint_eq(gl_decoder_more(d), 1);
+    ck_assert_int_eq(decode(d, "{\"c\":[1,2", &ev, &err), GL_ERR_INVALID);
+    ck_assert_uint_eq(gl_decoder_more(d), 0);
+    ck_assert_ptr_null(gl_decoder_mapped(d));
+    ck_assert_int_eq(gl_decoder_decode_more(d, 0, &ev, &err), GL_ERR_INVALID);
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"continue\":true,"
+             "\"event\":{}}]}",
+             "the last rule cannot continue");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"continue\":\"\","
+             "\"event\":{}},{\"rule\":\"s\",\"event\":{}}]}",
+             "an empty suffix");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"continue\":true,"
+             "\"refuse\":\"no\"},{\"rule\":\"s\",\"event\":{}}]}",
+             "a refusing rule cannot continue");
+
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"when\":{\"a\":"
              "{\"glob\":\"*\"}},\"event\":{}}]}",
              "{\"like\": glob or [globs]}");
@@ -907,6 +968,9 @@ START_TEST(test_vault_audit)
         "\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"}},\"request\":{\"id\":\"r-4\","
         "\"operation\":\"update\",\"path\":\"auth/token/revoke-self\"},\"response\":{}}";
     ck_assert_msg(decode(d, self, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED); /* the call, then the revocation */
+    ck_assert_gstr(ev.id, "vault:r-4");
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
     ck_assert_gstr(ev.cred_id, H3);
     ck_assert_gstr(ev.id, "vault:r-4:revoked");
@@ -915,6 +979,7 @@ START_TEST(test_vault_audit)
         "\"display_name\":\"approle\",\"metadata\":{\"role_name\":\"hwapp\"}},\"request\":{\"id\":\"r-5\","
         "\"operation\":\"update\",\"path\":\"sys/leases/revoke/aws/creds/deploy/AbC\"},\"response\":{}}";
     ck_assert_msg(decode(d, lease, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_int_eq(ev.type, GL_EV_CREDENTIAL_REVOKED);
     ck_assert_gstr(ev.cred_id, "aws/creds/deploy/AbC");
     ck_assert_gstr(ev.cred_kind, "secret");
