@@ -333,6 +333,17 @@ PY
   check "real datasets: session keys link minting to use; exposures are tokens and object data only" test $? = 0
   n=$(strings "$tmp/real"/*.mdb | grep -c 'IQoJb3JpZ2lu')
   check "real datasets: no STS session token in the store ($n found)" test "$n" = 0
+  # Stratus' persistence techniques attach AdministratorAccess to a new user
+  # and to a backdoor role: grants of everything, GL-002
+  "$analyzer" findings --store "$tmp/real" --rule GL-002 --format json > "$tmp/real.gl002"
+  python3 - "$tmp/real.gl002" <<'PY'
+import json, sys
+fs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+got = sorted(f["workload"] for f in fs)
+assert got == ["arn:aws:iam::229654561268:user/malicious-iam-user",
+               "arn:aws:iam::609418236337:role/stratus-red-team-malicious-iam-role"], got
+PY
+  check "real datasets: AdministratorAccess attached to a user and a role are wildcard grants (GL-002)" test $? = 0
 else
   echo "skip real datasets: not found beside the checkout (set GRANTLINE_DATASETS=DIR)"
 fi

@@ -871,7 +871,7 @@ START_TEST(test_like_first_time)
              "a time field has \"time\" and \"plus\"");
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
              "{\"w\":\"{a:strip=}\"}}]}",
-             "filter 'strip' needs a non-empty =PREFIX");
+             "filter 'strip' needs a non-empty argument");
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
              "{\"w\":\"{a:lower=x}\"}}]}",
              "filter 'lower' takes no argument");
@@ -1014,6 +1014,67 @@ START_TEST(test_vault_audit)
 }
 END_TEST
 
+/* A known AWS managed policy attached is a grant of the user or role (the
+ * call beside it); detached, the grant ends after the call; another policy
+ * is the call only. */
+START_TEST(test_cloudtrail_policies)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+#define IAM_CALL(name, params, id)                                                             \
+    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":"               \
+    "\"arn:aws:iam::111122223333:user/ops/admin\",\"accountId\":\"111122223333\","             \
+    "\"userName\":\"admin\",\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"},\"eventTime\":"          \
+    "\"2026-03-02T09:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"" name "\"," \
+    "\"requestParameters\":{" params "},\"eventID\":\"" id "\",\"eventType\":\"AwsApiCall\","    \
+    "\"recipientAccountId\":\"111122223333\"}"
+    const char *attach = IAM_CALL("AttachRolePolicy",
+                                  "\"roleName\":\"ci-deployer\",\"policyArn\":"
+                                  "\"arn:aws:iam::aws:policy/AmazonS3FullAccess\"", "p-1");
+    ck_assert_msg(decode(d, attach, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACCESS_GRANTED);
+    ck_assert_gstr(ev.id, "cloudtrail:p-1");
+    ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-deployer");
+    ck_assert_gstr(ev.actor, "arn:aws:iam::111122223333:user/admin"); /* named as its calls */
+    ck_assert_gstr(ev.grant_id, "arn:aws:iam::111122223333:role/ci-deployer|"
+                                "arn:aws:iam::aws:policy/AmazonS3FullAccess");
+    ck_assert_uint_eq(ev.n_perms, 1);
+    ck_assert_gstr(ev.perms[0].action, "s3:*");
+    ck_assert_gstr(ev.perms[0].resource, "*");
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.id, "cloudtrail:p-1:call");
+    ck_assert_gstr(ev.perms[0].action, "iam:AttachRolePolicy");
+    const char *detach = IAM_CALL("DetachUserPolicy",
+                                  "\"userName\":\"ci-bot\",\"policyArn\":"
+                                  "\"arn:aws-us-gov:iam::aws:policy/AdministratorAccess\"", "p-2");
+    ck_assert_msg(decode(d, detach, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED); /* the call, then the revocation */
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACCESS_REVOKED);
+    ck_assert_gstr(ev.workload, "arn:aws-us-gov:iam::111122223333:user/ci-bot");
+    ck_assert_gstr(ev.grant_id, "arn:aws-us-gov:iam::111122223333:user/ci-bot|"
+                                "arn:aws-us-gov:iam::aws:policy/AdministratorAccess");
+    const char *other[] = {
+        IAM_CALL("AttachRolePolicy", "\"roleName\":\"r\",\"policyArn\":"
+                 "\"arn:aws:iam::111122223333:policy/AdministratorAccess\"", "p-3"),
+        IAM_CALL("AttachRolePolicy", "\"roleName\":\"r\",\"policyArn\":"
+                 "\"arn:aws:iam::aws:policy/service-role/AWSLambdaRole\"", "p-4"),
+        IAM_CALL("AttachGroupPolicy", "\"groupName\":\"g\",\"policyArn\":"
+                 "\"arn:aws:iam::aws:policy/AdministratorAccess\"", "p-5"),
+    };
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        ck_assert_msg(decode(d, other[i], &ev, &err) == GL_OK, "%s", err.msg);
+        ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED);
+        ck_assert_uint_eq(gl_decoder_more(d), 0);
+    }
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
     load_bad("[]", "expected a JSON object");
@@ -1076,6 +1137,7 @@ int main(void)
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_like_first_time);
     tcase_add_test(tc, test_vault_audit);
+    tcase_add_test(tc, test_cloudtrail_policies);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
