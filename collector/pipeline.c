@@ -23,7 +23,7 @@ enum kind { K_INPUT, K_EXPOSURE, K_MORE };
 /* A batch and what the pipeline must remember about its events. */
 struct slot {
     struct gl_store_batch *batch;
-    unsigned char *derived; /* per queued event: its enum kind */
+    unsigned char *kinds; /* per queued event: its enum kind */
     bool *dups;    /* per queued event: set by the commit */
     size_t flags_cap;
     size_t n_events;
@@ -149,7 +149,7 @@ void gl_pipeline_free(struct gl_pipeline *p)
     gl_decoder_free(p->dec_stored);
     for (int i = 0; i < 2; i++) {
         gl_store_batch_free(p->slots[i].batch);
-        free(p->slots[i].derived);
+        free(p->slots[i].kinds);
         free(p->slots[i].dups);
     }
     gl_buf_free(&p->rec);
@@ -165,10 +165,10 @@ static int grow_flags(struct slot *s)
     if (s->n_events < s->flags_cap)
         return GL_OK;
     size_t nc = s->flags_cap ? s->flags_cap * 2 : 1024;
-    unsigned char *d = realloc(s->derived, nc * sizeof *d);
+    unsigned char *d = realloc(s->kinds, nc * sizeof *d);
     if (!d)
         return GL_ERR_NOMEM;
-    s->derived = d;
+    s->kinds = d;
     bool *dups = realloc(s->dups, nc * sizeof *dups);
     if (!dups)
         return GL_ERR_NOMEM;
@@ -180,7 +180,7 @@ static int grow_flags(struct slot *s)
 /* Index keys (workload, task, credential, previous, delegate) must be the
  * redacted names, never the input's: when redaction touched the record, the
  * names are read back from the record itself. */
-static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, enum kind derived,
+static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, enum kind kind,
                        bool redacted)
 {
     struct gl_event stored;
@@ -196,7 +196,7 @@ static int queue_event(struct gl_pipeline *p, const struct gl_event *ev, enum ki
         rc = gl_store_batch_add(s->batch, ev, p->rec.data, p->rec.len);
     if (rc)
         return rc;
-    s->derived[s->n_events++] = (unsigned char)derived;
+    s->kinds[s->n_events++] = (unsigned char)kind;
     return GL_OK;
 }
 
@@ -307,8 +307,9 @@ static int quarantine(struct gl_pipeline *p, const void *buf, size_t len, size_t
     return GL_OK;
 }
 
-/* One credential.exposed per distinct secret, with an id derived from the
- * source event id and the fingerprint, so replays deduplicate it. */
+/* One credential.exposed per distinct secret of 'src', with an id derived
+ * from 'src_id' (the id of its record's first event) and the fingerprint, so
+ * replays, and the other events of the same record, deduplicate it. */
 static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct gl_str src_id,
                        struct gl_error *err)
 {
@@ -536,9 +537,9 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
     if (!s || rc)
         return rc; /* a failed batch stays in flight: nothing after it may commit */
     for (size_t i = 0; i < s->n_events; i++) {
-        if (s->derived[i] == K_EXPOSURE)
+        if (s->kinds[i] == K_EXPOSURE)
             p->c.derived += !s->dups[i];
-        else if (s->derived[i] == K_MORE)
+        else if (s->kinds[i] == K_MORE)
             p->c.more += !s->dups[i];
         else if (s->dups[i])
             p->c.duplicates++;
