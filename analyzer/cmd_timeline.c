@@ -223,7 +223,7 @@ static const char *cred_note(struct ctx *c, const struct ev *e, char *out, size_
         snprintf(out, n, "%s (never issued)", e->cred);
     else if (strcmp(ci->owner, c->eng.w.workload) != 0)
         snprintf(out, n, "%s (issued to %s)", e->cred, ci->owner);
-    else if (e->ts >= ci->retired)
+    else if (cred_retired_at(ci, e))
         snprintf(out, n, "%s (%s before)", e->cred, ci->retired_how ? ci->retired_how : "retired");
     else
         snprintf(out, n, "%s", e->cred);

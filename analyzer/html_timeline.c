@@ -531,7 +531,7 @@ static const char *action_note(const struct page *p, const struct ev *e)
         return "never issued";
     if (strcmp(ci->owner, p->w->workload) != 0)
         return "issued to another workload";
-    if (e->ts >= ci->retired)
+    if (cred_retired_at(ci, e))
         return ci->retired_how && strcmp(ci->retired_how, "revoked") == 0 ? "used after revocation"
                : ci->retired_how && strcmp(ci->retired_how, "rotated") == 0 ? "used after rotation"
                                                                             : "used after expiry";

@@ -503,6 +503,7 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
             c->issue_event = e->id;
             c->has_expires = e->has_cred_expires;
             c->expires = e->cred_expires;
+            c->longest = e->cred_expires;
             if (c->has_expires) {
                 c->retired = e->cred_expires;
                 c->retired_how = "expired";
@@ -520,6 +521,8 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
                 e->workload && c->owner && strcmp(e->workload, c->owner) == 0) {
                 c->expires = e->cred_expires;
                 c->retired = e->cred_expires;
+                if (e->cred_expires > c->longest) /* a shorter renewal hides no lifetime */
+                    c->longest = e->cred_expires;
             }
             continue;
         }
@@ -529,12 +532,19 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
                            strcmp(e->previous, id) == 0;
         if (revoked || rotated_out) {
             c->retired = e->ts;
+            c->retire_order = e->order + 1;
             c->retired_how = revoked ? "revoked" : "rotated";
             c->retire_event = e->id;
         }
     }
     if (c->has_expires && c->retired == c->expires)
         c->retire_event = NULL;
+}
+
+bool cred_retired_at(const struct cred_info *ci, const struct ev *e)
+{
+    return e->ts > ci->retired ||
+           (e->ts == ci->retired && (ci->retire_order == 0 || e->order >= ci->retire_order));
 }
 
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err)

@@ -131,11 +131,18 @@ struct cred_info {
     const char *issue_event;
     int64_t issued;
     bool has_expires;
-    int64_t expires;
+    int64_t expires;      /* now (a renewal moves it) */
+    int64_t longest;      /* the latest expiry it ever had: its lifetime for GL-005 */
     int64_t retired; /* INT64_MAX while active */
+    uint64_t retire_order; /* arrival of the retiring event, plus 1; 0: its expiry */
     const char *retired_how; /* "revoked", "rotated", "expired" or NULL */
     const char *retire_event;
 };
+
+/* Whether 'e' comes at or after the credential's retirement: later, or at
+ * the same instant and after the retiring event by arrival (DESIGN.md §3.1,
+ * ties by arrival order: a key deleted with itself was used, then retired). */
+bool cred_retired_at(const struct cred_info *ci, const struct ev *e);
 
 /* Looks a credential up (cached). Never NULL unless out of memory. */
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err);

@@ -727,7 +727,7 @@ static int credential_metrics(struct report *r, const char *id)
         mt->lifetime_retired[bucket(ci.retired - ci.issued)]++;
     }
     if (ci.has_expires)
-        mt->ttl[bucket(ci.expires - ci.issued)]++;
+        mt->ttl[bucket(ci.longest - ci.issued)]++;
     else
         mt->creds_no_expiry++;
     if (ci.task) {

@@ -421,16 +421,21 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
     rc = queue_event(p, &ev, K_INPUT, p->hits.n > 0);
     if (rc)
         return gl_error_set(err, rc, 0, "out of memory");
+    /* A secret of a record that is several events is one exposure, named
+     * after the event of its mapping's first rule (the id such records had
+     * when they were one event: replays from older stores deduplicate). */
+    struct gl_str rid = gl_decoder_record_id(p->dec);
+    if (!rid.ptr)
+        rid = ev.id;
+    char first_id[GL_EVENT_ID_MAX + 1];
+    size_t first_len = rid.len < GL_EVENT_ID_MAX ? rid.len : GL_EVENT_ID_MAX;
+    memcpy(first_id, rid.ptr, first_len);
     if (p->hits.n) {
         p->c.secrets += p->hits.n;
-        rc = add_derived(p, &ev, ev.id, err);
+        rc = add_derived(p, &ev, (struct gl_str){first_id, first_len}, err);
     }
-    /* a mapped record that is several events: the others, validated with
-     * the first (each decode replaces the views of the one before). A
-     * secret of the record is one exposure, named after the first event. */
-    char first_id[GL_EVENT_ID_MAX + 1];
-    size_t first_len = ev.id.len < GL_EVENT_ID_MAX ? ev.id.len : GL_EVENT_ID_MAX;
-    memcpy(first_id, ev.id.ptr, first_len);
+    /* the record's other events, validated with the first (each decode
+     * replaces the views of the one before) */
     for (size_t i = 0; !rc && i < gl_decoder_more(p->dec); i++) {
         rc = gl_decoder_decode_more(p->dec, i, &ev, &why);
         if (rc)

@@ -136,7 +136,8 @@ struct gl_decoder {
     msgpack_object *more[GL_DECODER_MORE];
     const struct gl_mapping_rule *more_rule[GL_DECODER_MORE];
     size_t n_more;
-    bool more_utf8; /* the record was msgpack: strings are checked */
+    bool more_utf8;        /* the record was msgpack: strings are checked */
+    struct gl_str record_id; /* the id of the event its first rule gave */
 };
 
 struct gl_decoder *gl_decoder_new(void)
@@ -1109,6 +1110,7 @@ static int map_record(struct gl_decoder *d, const msgpack_object *keep, msgpack_
                                     (int)(e.id.len < 80 ? e.id.len : 80), e.id.ptr);
     }
     d->n_more = 0;
+    d->record_id = ids[0];
     size_t at = 0;
     msgpack_object *order[GL_DECODER_MORE + 1];
     const struct gl_mapping_rule *order_rules[GL_DECODER_MORE + 1];
@@ -1147,6 +1149,7 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     const unsigned char *p = buf;
     d->n_more = 0; /* the views of a record before are gone with this one */
     d->mapped = NULL;
+    d->record_id = (struct gl_str){NULL, 0};
     size_t ws = 0;
     while (ws < len && (p[ws] == ' ' || p[ws] == '\t' || p[ws] == '\r' || p[ws] == '\n'))
         ws++;
@@ -1204,6 +1207,11 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
 size_t gl_decoder_more(const struct gl_decoder *d)
 {
     return d->n_more;
+}
+
+struct gl_str gl_decoder_record_id(const struct gl_decoder *d)
+{
+    return d->record_id;
 }
 
 int gl_decoder_decode_more(struct gl_decoder *d, size_t i, struct gl_event *ev,

@@ -20,12 +20,14 @@
 #include <openssl/hmac.h>
 
 enum filter {
-    FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME, FL_PARTITION, FL_DIGEST, FL_STRIP, FL_AFTER_LAST
+    FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME, FL_PARTITION, FL_ACCOUNT, FL_DIGEST, FL_STRIP,
+    FL_AFTER_LAST
 };
 
-static const char *const filter_names[] = {"", "service", "lower", "awstime", "partition", "digest",
-                                           "strip", "after-last"};
-#define FILTER_LIST "service, lower, awstime, partition, digest, strip=PREFIX, after-last=SEP"
+static const char *const filter_names[] = {"", "service", "lower", "awstime", "partition", "account",
+                                           "digest", "strip", "after-last"};
+#define FILTER_LIST                                                                            \
+    "service, lower, awstime, partition, account, digest, strip=PREFIX, after-last=SEP"
 
 /* A dotted path into the record; a segment of digits also indexes an array. */
 struct path {
@@ -320,9 +322,13 @@ static int parse_hole(struct lctx *c, const char *s, size_t len, struct hole *h)
     if (end < len) {
         size_t fl = len - end - 1;
         const char *eq = memchr(s + end + 1, '=', fl);
-        if (eq) { /* a filter with an argument */
-            if (!(h->arg = dup_n(eq + 1, (size_t)(s + len - eq - 1))))
+        if (eq) { /* a filter with an argument; "\:" is a colon in it */
+            size_t al = (size_t)(s + len - eq - 1), k = 0;
+            if (!(h->arg = malloc(al + 1)))
                 return GL_ERR_NOMEM;
+            for (size_t i = 0; i < al; i++)
+                h->arg[k++] = eq[1 + i] == '\\' && i + 1 < al ? eq[1 + ++i] : eq[1 + i];
+            h->arg[k] = '\0';
             fl = (size_t)(eq - s) - end - 1;
         }
         for (int f = 1; f < (int)(sizeof filter_names / sizeof *filter_names); f++)
@@ -1068,12 +1074,22 @@ static bool hole_text(const struct gl_mappings *set, const struct hole *h,
         const char *dot = memchr(s, '.', len);
         if (dot)
             len = (size_t)(dot - s);
-    } else if (h->filter == FL_PARTITION) { /* arn:PARTITION:service:... */
-        const char *colon = len > 4 && memcmp(s, "arn:", 4) == 0 ? memchr(s + 4, ':', len - 4) : NULL;
-        if (!colon || colon == s + 4)
+    } else if (h->filter == FL_PARTITION || h->filter == FL_ACCOUNT) {
+        /* arn:PARTITION:service:region:ACCOUNT:resource */
+        if (len <= 4 || memcmp(s, "arn:", 4) != 0)
             return false;
-        len = (size_t)(colon - s) - 4;
-        s += 4;
+        const char *f = s + 4, *end = s + len;
+        for (int skip = h->filter == FL_PARTITION ? 0 : 3; skip > 0; skip--) {
+            const char *c = memchr(f, ':', (size_t)(end - f));
+            if (!c)
+                return false;
+            f = c + 1;
+        }
+        const char *colon = memchr(f, ':', (size_t)(end - f));
+        if (!colon || colon == f)
+            return false;
+        s = f;
+        len = (size_t)(colon - f);
     } else if (h->filter == FL_STRIP) { /* absent unless the text starts with the prefix */
         size_t pl = strlen(h->arg);
         if (len <= pl || memcmp(s, h->arg, pl) != 0)

@@ -48,7 +48,7 @@ static int long_lived(struct rule_ctx *c, const struct cred *cr)
     const struct cred_info *ci = &cr->info;
     if (!ci->known)
         return GL_OK;
-    if (ci->has_expires && ci->expires - ci->issued <= c->pol->max_ttl)
+    if (ci->has_expires && ci->longest - ci->issued <= c->pol->max_ttl)
         return GL_OK;
     struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
     set_span(&f, ci->issued, ci->issued);
@@ -56,7 +56,7 @@ static int long_lived(struct rule_ctx *c, const struct cred *cr)
     char d[32], m[32];
     if (ci->has_expires)
         snprintf(f.detail, sizeof f.detail, "credential %s was issued for %s (max_ttl %s)",
-                 ci->id, fmt_dur(ci->expires - ci->issued, d), fmt_dur(c->pol->max_ttl, m));
+                 ci->id, fmt_dur(ci->longest - ci->issued, d), fmt_dur(c->pol->max_ttl, m));
     else
         snprintf(f.detail, sizeof f.detail, "credential %s was issued without an expiry",
                  ci->id);
@@ -157,7 +157,7 @@ static int use_after_retire(struct rule_ctx *c, const struct cred *cr)
         return GL_OK;
     for (size_t i = 0; i < cr->evs.n; i++) {
         const struct ev *e = &cr->evs.v[i];
-        if (!is_use(e, ci->id) || e->ts < ci->retired)
+        if (!is_use(e, ci->id) || !cred_retired_at(ci, e))
             continue;
         struct finding f = {.workload = e->workload, .task = e->task, .credential = ci->id};
         set_span(&f, e->ts, e->ts);

@@ -112,6 +112,10 @@ const struct gl_mapping_rule *gl_decoder_mapped(const struct gl_decoder *dec);
  * gl_decoder_more() - 1), each replacing the views of the one before. */
 #define GL_DECODER_MORE 3
 size_t gl_decoder_more(const struct gl_decoder *dec);
+/* The id of the event a mapped record's first rule gave (its revocation,
+ * stored after its call, comes first here): what names the record, for
+ * the exposures of its secrets. Empty for a canonical event. */
+struct gl_str gl_decoder_record_id(const struct gl_decoder *dec);
 int gl_decoder_decode_more(struct gl_decoder *dec, size_t i, struct gl_event *ev,
                            struct gl_error *err);
 

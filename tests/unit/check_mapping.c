@@ -857,6 +857,21 @@ START_TEST(test_like_first_time)
              "\"refuse\":\"no\"},{\"rule\":\"s\",\"event\":{}}]}",
              "a refusing rule cannot continue");
 
+    /* filters with arguments: \\: is a colon; :account */
+    m = one("{\"mapping\":\"f\",\"detect\":\"r\",\"rules\":[{\"rule\":\"a\",\"event\":{"
+            "\"id\":\"{r.id}\",\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"action.performed\","
+            "\"workload\":\"{r.arn:after-last=\\\\:}|{r.arn:account}|{r.arn:partition}\","
+            "\"permission\":{\"action\":\"do\"},\"decision\":\"allow\"}}]}");
+    d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    ck_assert_msg(decode(d, "{\"r\":{\"id\":\"1\",\"arn\":\"arn:aws-cn:iam::123456789012:role/x\"}}",
+                         &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "role/x|123456789012|aws-cn");
+    ck_assert_int_eq(decode(d, "{\"r\":{\"id\":\"2\",\"arn\":\"arn:aws:iam\"}}", &ev, &err),
+                     GL_ERR_INVALID); /* no account field: the workload is absent */
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"when\":{\"a\":"
              "{\"glob\":\"*\"}},\"event\":{}}]}",
              "{\"like\": glob or [globs]}");
@@ -1047,6 +1062,18 @@ START_TEST(test_cloudtrail_policies)
     ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_gstr(ev.id, "cloudtrail:p-1:call");
     ck_assert_gstr(ev.perms[0].action, "iam:AttachRolePolicy");
+    /* the role's own calls name it the same way, its path left out */
+    const char *role_call =
+        "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\",\"accountId\":"
+        "\"111122223333\",\"accessKeyId\":\"ASIAQEXAMPLEKEY12345\",\"arn\":"
+        "\"arn:aws:sts::111122223333:assumed-role/ci-deployer/s1\",\"sessionContext\":{"
+        "\"sessionIssuer\":{\"type\":\"Role\",\"arn\":"
+        "\"arn:aws:iam::111122223333:role/service-role/ci-deployer\",\"accountId\":"
+        "\"111122223333\",\"userName\":\"ci-deployer\"}}},\"eventTime\":\"2026-03-02T09:10:00Z\","
+        "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"eventID\":\"p-9\","
+        "\"eventType\":\"AwsApiCall\"}";
+    ck_assert_msg(decode(d, role_call, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "arn:aws:iam::111122223333:role/ci-deployer");
     const char *detach = IAM_CALL("DetachUserPolicy",
                                   "\"userName\":\"ci-bot\",\"policyArn\":"
                                   "\"arn:aws-us-gov:iam::aws:policy/AdministratorAccess\"", "p-2");
