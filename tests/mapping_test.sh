@@ -97,13 +97,17 @@ assert kinds == [
     ("action.performed", "k8s:list:secrets", "deny"),
     ("action.performed", "k8s:list:secrets", "deny"),
     ("action.performed", "k8s:get:secrets", "deny"),
+    ("access.granted", None, None),                     # bound to cluster-admin
     ("action.performed", "k8s:delete:pods", "allow"),   # admin impersonating the account
 ], kinds
+g = evs[-2]
+assert g["permissions"] == [{"action": "k8s:*", "resource": "*"}] and g["actor"] == "admin", g
+assert g["grant_id"] == "k8s:clusterrolebindings/deployer-admin", g
 assert evs[0]["credential"]["expires_at"] == "2026-03-02T10:10:00Z", evs[0]
 # the token's id (its JTI) links the account's own requests to it
 jti = "JTI=5a7c3f0e-9d41-4e8b-b2c6-1f0a9e3d7c55"
 assert evs[0]["credential"]["id"] == jti, evs[0]
-assert all(e["credential"]["id"] == jti for e in evs[1:-1]), evs[1:-1]
+assert all(e["credential"]["id"] == jti for e in evs[1:-2]), evs[1:-2]
 assert evs[-1]["actor"] == "admin" and "credential" not in evs[-1], evs[-1]
 PY
 check "k8s sample: the service account's token, its requests and decisions, impersonation" test $? = 0
@@ -174,7 +178,7 @@ kv = next(e for e in v if e.get("permission", {}).get("resource") == "secret/dat
 assert kv["attrs"]["vault"]["request"]["client_token_accessor"] == acc, kv
 # one workload, two sources: the Kubernetes token and the Vault token of the same account
 k = [e for e in evs if e["workload"] == sa and e["id"].startswith("k8s:")]
-assert len(k) == 7, [e["id"] for e in k]
+assert len(k) == 8, [e["id"] for e in k]
 PY
 check "vault sample: tokens, leases and revocations link by accessor; one account across Kubernetes and Vault" test $? = 0
 # response entries alone give the same actions (a response that issues or
@@ -334,16 +338,17 @@ PY
   n=$(strings "$tmp/real"/*.mdb | grep -c 'IQoJb3JpZ2lu')
   check "real datasets: no STS session token in the store ($n found)" test "$n" = 0
   # Stratus' persistence techniques attach AdministratorAccess to a new user
-  # and to a backdoor role: grants of everything, GL-002
+  # and to a backdoor role, Falco's trace binds a user to cluster-admin:
+  # grants of everything, GL-002
   "$analyzer" findings --store "$tmp/real" --rule GL-002 --format json > "$tmp/real.gl002"
   python3 - "$tmp/real.gl002" <<'PY'
 import json, sys
 fs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 got = sorted(f["workload"] for f in fs)
 assert got == ["arn:aws:iam::229654561268:user/malicious-iam-user",
-               "arn:aws:iam::609418236337:role/stratus-red-team-malicious-iam-role"], got
+               "arn:aws:iam::609418236337:role/stratus-red-team-malicious-iam-role", "minikube"], got
 PY
-  check "real datasets: AdministratorAccess attached to a user and a role are wildcard grants (GL-002)" test $? = 0
+  check "real datasets: AdministratorAccess on a user and a role, cluster-admin bound to a user: wildcard grants (GL-002)" test $? = 0
 else
   echo "skip real datasets: not found beside the checkout (set GRANTLINE_DATASETS=DIR)"
 fi

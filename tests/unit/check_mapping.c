@@ -1102,6 +1102,56 @@ START_TEST(test_cloudtrail_policies)
 }
 END_TEST
 
+/* A binding to cluster-admin is a grant of everything to its first
+ * subject: everywhere for a ClusterRoleBinding, in its namespace for a
+ * RoleBinding; other roles and Group subjects are the request only. */
+START_TEST(test_k8s_cluster_admin_binding)
+{
+    struct gl_mappings *m = shipped();
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    struct gl_error err;
+#define BINDING(res, ns, role, kind, subj)                                                      \
+    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Request\",\"auditID\":"   \
+    "\"b-1\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/apis/rbac.authorization.k8s.io/v1/" \
+    res "\",\"verb\":\"create\",\"user\":{\"username\":\"admin\"},\"objectRef\":{\"resource\":\""  \
+    res "\"," ns "\"name\":\"b\",\"apiGroup\":\"rbac.authorization.k8s.io\"},\"responseStatus\":"  \
+    "{\"code\":201},\"requestObject\":{\"kind\":\"X\",\"metadata\":{\"name\":\"b\"},\"roleRef\":"  \
+    "{\"kind\":\"ClusterRole\",\"name\":\"" role "\"},\"subjects\":[{\"kind\":\"" kind "\"," subj  \
+    "}]},\"requestReceivedTimestamp\":\"2026-03-02T09:15:00Z\"}"
+    const char *rb = BINDING("rolebindings", "\"namespace\":\"prod\",", "cluster-admin",
+                             "ServiceAccount", "\"name\":\"deployer\",\"namespace\":\"ci\"");
+    ck_assert_msg(decode(d, rb, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACCESS_GRANTED);
+    ck_assert_gstr(ev.workload, "system:serviceaccount:ci:deployer");
+    ck_assert_gstr(ev.grant_id, "k8s:rolebindings/prod/b");
+    ck_assert_gstr(ev.perms[0].action, "k8s:*");
+    ck_assert_gstr(ev.perms[0].resource, "/api*/namespaces/prod/*");
+    ck_assert_uint_eq(gl_decoder_more(d), 1);
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.perms[0].action, "k8s:create:rolebindings");
+    ck_assert_gstr(ev.workload, "admin");
+    const char *crb = BINDING("clusterrolebindings", "", "cluster-admin", "User",
+                              "\"name\":\"alice@example.com\"");
+    ck_assert_msg(decode(d, crb, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "alice@example.com");
+    ck_assert_gstr(ev.grant_id, "k8s:clusterrolebindings/b");
+    ck_assert_gstr(ev.perms[0].resource, "*");
+    const char *other[] = {
+        BINDING("clusterrolebindings", "", "view", "User", "\"name\":\"bob\""),
+        BINDING("clusterrolebindings", "", "cluster-admin", "Group", "\"name\":\"devs\""),
+    };
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        ck_assert_msg(decode(d, other[i], &ev, &err) == GL_OK, "%s", err.msg);
+        ck_assert_int_eq(ev.type, GL_EV_ACTION_PERFORMED);
+        ck_assert_uint_eq(gl_decoder_more(d), 0);
+    }
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
     load_bad("[]", "expected a JSON object");
@@ -1165,6 +1215,7 @@ int main(void)
     tcase_add_test(tc, test_like_first_time);
     tcase_add_test(tc, test_vault_audit);
     tcase_add_test(tc, test_cloudtrail_policies);
+    tcase_add_test(tc, test_k8s_cluster_admin_binding);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
