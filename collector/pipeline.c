@@ -371,6 +371,29 @@ static int add_derived(struct gl_pipeline *p, const struct gl_event *src, struct
     return GL_OK;
 }
 
+/* Encodes a decoded event (redacted) into the batch, with the exposures of
+ * its secrets named after 'record'. A record's secrets are counted with its
+ * first event only. */
+static int store_event(struct gl_pipeline *p, struct gl_event *ev, const struct gl_pipeline_at *at,
+                       enum kind kind, struct gl_str record, struct gl_error *err)
+{
+    ev->origin.ptr = at->origin;
+    ev->origin.len = strlen(at->origin);
+    gl_buf_reset(&p->rec);
+    p->hits.n = 0;
+    int rc = gl_event_encode(ev, p->rd, &p->rec, &p->hits, err);
+    if (rc)
+        return rc;
+    rc = queue_event(p, ev, kind, p->hits.n > 0);
+    if (rc)
+        return gl_error_set(err, rc, 0, "out of memory");
+    if (!p->hits.n)
+        return GL_OK;
+    if (kind == K_INPUT)
+        p->c.secrets += p->hits.n;
+    return add_derived(p, ev, record, err);
+}
+
 int gl_pipeline_ingest(struct gl_pipeline *p, const void *buf, size_t len,
                        const struct gl_pipeline_at *at, struct gl_error *err)
 {
@@ -411,47 +434,21 @@ int gl_pipeline_ingest_cut(struct gl_pipeline *p, const void *buf, size_t len, s
         return quarantine(p, buf, len, len, at, why.msg, err);
     if (rc)
         return gl_error_set(err, rc, 0, "%s", why.msg);
-    ev.origin.ptr = at->origin;
-    ev.origin.len = strlen(at->origin);
-    gl_buf_reset(&p->rec);
-    p->hits.n = 0;
-    rc = gl_event_encode(&ev, p->rd, &p->rec, &p->hits, err);
-    if (rc)
-        return rc;
-    rc = queue_event(p, &ev, K_INPUT, p->hits.n > 0);
-    if (rc)
-        return gl_error_set(err, rc, 0, "out of memory");
     /* A secret of a record that is several events is one exposure, named
      * after the event of its mapping's first rule (the id such records had
-     * when they were one event: replays from older stores deduplicate). */
-    struct gl_str rid = gl_decoder_record_id(p->dec);
-    if (!rid.ptr)
-        rid = ev.id;
-    char first_id[GL_EVENT_ID_MAX + 1];
-    size_t first_len = rid.len < GL_EVENT_ID_MAX ? rid.len : GL_EVENT_ID_MAX;
-    memcpy(first_id, rid.ptr, first_len);
-    if (p->hits.n) {
-        p->c.secrets += p->hits.n;
-        rc = add_derived(p, &ev, (struct gl_str){first_id, first_len}, err);
-    }
+     * when they were one event: replays from older stores deduplicate). The
+     * view stays valid until the next message is decoded. */
+    struct gl_str record = gl_decoder_record_id(p->dec);
+    if (!record.ptr)
+        record = ev.id;
+    rc = store_event(p, &ev, at, K_INPUT, record, err);
     /* the record's other events, validated with the first (each decode
      * replaces the views of the one before) */
     for (size_t i = 0; !rc && i < gl_decoder_more(p->dec); i++) {
         rc = gl_decoder_decode_more(p->dec, i, &ev, &why);
         if (rc)
             return gl_error_set(err, rc, 0, "%s", why.msg);
-        ev.origin.ptr = at->origin;
-        ev.origin.len = strlen(at->origin);
-        gl_buf_reset(&p->rec);
-        p->hits.n = 0;
-        rc = gl_event_encode(&ev, p->rd, &p->rec, &p->hits, err);
-        if (rc)
-            return rc;
-        rc = queue_event(p, &ev, K_MORE, p->hits.n > 0);
-        if (rc)
-            return gl_error_set(err, rc, 0, "out of memory");
-        if (p->hits.n) /* the record's secrets, counted with its first event */
-            rc = add_derived(p, &ev, (struct gl_str){first_id, first_len}, err);
+        rc = store_event(p, &ev, at, K_MORE, record, err);
     }
     return rc;
 }

@@ -232,23 +232,8 @@ def vault_audit():
     exp = {"acc": "acc-legacy-exporter-19c0", "tok": "hvs.legacy-exporter-token", "name": "token-legacy-exporter",
            "entity": "", "meta": {}, "pol": ["default", "exporter"], "ttl": 0, "issued": "2026-03-02T09:21:00Z"}
 
-    def auth(who, allowed=True):
-        a = {"accessor": h(who["acc"]), "client_token": h(who["tok"]), "display_name": who["name"],
-             "policies": who["pol"], "token_policies": who["pol"], "token_type": "service",
-             "policy_results": {"allowed": allowed}}
-        if allowed:
-            a["policy_results"]["granting_policies"] = [{"type": ""}, {"name": who["pol"][0], "namespace_id": "root",
-                                                                       "type": "acl"}]
-        if who["entity"]:
-            a["entity_id"] = who["entity"]
-        if who["meta"]:
-            a["metadata"] = who["meta"]
-        if who["ttl"]:
-            a["token_ttl"] = who["ttl"]
-        a["token_issue_time"] = who["issued"]
-        return a
-
     def new_token(who):
+        """The auth object of a token as Vault logs it."""
         a = {"accessor": h(who["acc"]), "client_token": h(who["tok"]), "display_name": who["name"],
              "policies": who["pol"], "token_policies": who["pol"], "token_type": "service"}
         if who["entity"]:
@@ -257,6 +242,16 @@ def vault_audit():
             a["metadata"] = who["meta"]
         if who["ttl"]:
             a["token_ttl"] = who["ttl"]
+        return a
+
+    def auth(who, allowed=True):
+        """The caller's auth object: its token, the policy decision, its issue time."""
+        a = new_token(who)
+        a["policy_results"] = {"allowed": allowed}
+        if allowed:
+            a["policy_results"]["granting_policies"] = [{"type": ""}, {"name": who["pol"][0], "namespace_id": "root",
+                                                                       "type": "acl"}]
+        a["token_issue_time"] = who["issued"]
         return a
 
     def pair(rid, t, who, op, path, mount, data=None, resp=None, error=None, login=None, addr="10.0.4.17"):

@@ -114,7 +114,8 @@ const struct gl_mapping_rule *gl_decoder_mapped(const struct gl_decoder *dec);
 size_t gl_decoder_more(const struct gl_decoder *dec);
 /* The id of the event a mapped record's first rule gave (its revocation,
  * stored after its call, comes first here): what names the record, for
- * the exposures of its secrets. Empty for a canonical event. */
+ * the exposures of its secrets. Empty for a canonical event. A view valid
+ * until the next gl_decoder_decode (gl_decoder_decode_more keeps it). */
 struct gl_str gl_decoder_record_id(const struct gl_decoder *dec);
 int gl_decoder_decode_more(struct gl_decoder *dec, size_t i, struct gl_event *ev,
                            struct gl_error *err);
