@@ -74,6 +74,7 @@ static int on_event(uint64_t seq, const void *rec, size_t len, void *arg)
         .previous = dupv(a, ev.previous),
         .grant_id = dupv(a, ev.grant_id),
         .delegate = dupv(a, ev.delegate),
+        .authority = dupv(a, ev.authority),
         .has_cred_expires = ev.has_cred_expires,
         .cred_expires = ev.cred_expires,
         .has_expires = ev.has_expires,

@@ -29,6 +29,7 @@ struct ev {
     enum gl_event_type type;
     const char *workload, *task, *actor, *source;
     const char *cred, *previous, *grant_id, *delegate;
+    const char *authority; /* NULL: the stream holds its credentials and grants */
     bool has_cred_expires, has_expires;
     int64_t cred_expires, expires;
     const struct perm *perms;

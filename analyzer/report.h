@@ -72,6 +72,7 @@ struct rep_metrics {
     uint64_t grants, grants_used, perms, perms_used;
     /* actions bound to a credential issued to the acting workload */
     uint64_t actions, actions_bound, actions_no_cred, actions_unknown_cred, actions_foreign_cred;
+    uint64_t actions_authority; /* of actions_bound: bound by their authority, not a credential */
     /* task-scoped grants and credentials: decided = the task completed at
      * least linger_grace before H; ended = not active at completed + grace */
     uint64_t task_grants, task_grants_ended, task_grants_pending;

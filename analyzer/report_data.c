@@ -635,14 +635,17 @@ static int workload_metrics(struct report *r, const struct wl *w)
             continue;
         rw->actions++;
         mt->actions++;
-        if (!e->cred) {
-            mt->actions_no_cred++;
-            continue;
-        }
-        const struct cred_info *ci = model_cred(m, e->cred, r->err);
-        if (!ci)
+        const struct cred_info *ci = NULL;
+        if (e->cred && !(ci = model_cred(m, e->cred, r->err)))
             return r->err->code ? r->err->code : GL_ERR_NOMEM;
-        if (!ci->known) {
+        if (e->authority && (!ci || !ci->known)) {
+            /* bound by the system that authenticated it, as GL-011 reads it */
+            rw->actions_bound++;
+            mt->actions_bound++;
+            mt->actions_authority++;
+        } else if (!ci) {
+            mt->actions_no_cred++;
+        } else if (!ci->known) {
             mt->actions_unknown_cred++;
         } else if (strcmp(ci->owner, w->workload) != 0) {
             mt->actions_foreign_cred++;

@@ -288,9 +288,11 @@ static void metrics(FILE *f, const struct report *r)
     fputs(",\"ttl\":", f);
     hist(f, m->ttl);
     fprintf(f,
-            "},\"bound_actions\":{\"actions\":%llu,\"bound\":%llu,\"no_credential\":%llu,"
-            "\"unknown_credential\":%llu,\"other_workload_credential\":%llu,\"ratio\":",
+            "},\"bound_actions\":{\"actions\":%llu,\"bound\":%llu,\"by_authority\":%llu,"
+            "\"no_credential\":%llu,\"unknown_credential\":%llu,"
+            "\"other_workload_credential\":%llu,\"ratio\":",
             (unsigned long long)m->actions, (unsigned long long)m->actions_bound,
+            (unsigned long long)m->actions_authority,
             (unsigned long long)m->actions_no_cred, (unsigned long long)m->actions_unknown_cred,
             (unsigned long long)m->actions_foreign_cred);
     ratio(f, m->actions_bound, m->actions);

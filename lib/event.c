@@ -368,6 +368,7 @@ enum key_id {
     K_DECISION,
     K_DELEGATE,
     K_STATUS,
+    K_AUTHORITY,
     K_ATTRS,
     K_V,      /* stored form only */
     K_ORIGIN, /* stored form only */
@@ -377,8 +378,8 @@ enum key_id {
 static const char *const key_names[K__COUNT] = {
     "",          "id",     "ts",    "type",       "workload", "task",   "actor",
     "source",    "credential", "previous", "grant_id", "permission", "permissions",
-    "scope",     "expires_at", "decision", "delegate", "status",     "attrs",
-    "v",         "origin",
+    "scope",     "expires_at", "decision", "delegate", "status",     "authority",
+    "attrs",     "v",          "origin",
 };
 
 /* Runs for every key of every event: a handful of compares at most. */
@@ -809,6 +810,9 @@ static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct v
             break;
         case K_SOURCE:
             rc = get_str(v, val, "source", GL_EVENT_NAME_MAX, &ev->source);
+            break;
+        case K_AUTHORITY:
+            rc = get_str(v, val, "authority", GL_EVENT_NAME_MAX, &ev->authority);
             break;
         case K_CREDENTIAL:
             rc = get_credential(v, val, ev);
@@ -1492,6 +1496,9 @@ int gl_decoder_view_stored(struct gl_decoder *d, const void *buf, size_t len,
         case K_TASK: rc = get_str(&v, &val, "task", GL_EVENT_NAME_MAX, &ev->task); break;
         case K_ACTOR: rc = get_str(&v, &val, "actor", GL_EVENT_NAME_MAX, &ev->actor); break;
         case K_SOURCE: rc = get_str(&v, &val, "source", GL_EVENT_NAME_MAX, &ev->source); break;
+        case K_AUTHORITY:
+            rc = get_str(&v, &val, "authority", GL_EVENT_NAME_MAX, &ev->authority);
+            break;
         case K_PREVIOUS:
             rc = get_str(&v, &val, "previous", GL_EVENT_NAME_MAX, &ev->previous);
             break;
@@ -2011,7 +2018,7 @@ int gl_event_encode(const struct gl_event *ev, struct gl_redactor *rd, struct gl
     uint32_t n = 5 + !!ev->task.ptr + !!ev->actor.ptr + !!ev->source.ptr + !!ev->cred_id.ptr +
                  !!ev->previous.ptr + !!ev->grant_id.ptr + !!ev->n_perms + ev->has_scope +
                  ev->has_expires + (ev->decision != GL_DECISION_NONE) + !!ev->delegate.ptr +
-                 (ev->status != GL_STATUS_NONE) + !!ev->origin.ptr + attrs;
+                 (ev->status != GL_STATUS_NONE) + !!ev->authority.ptr + !!ev->origin.ptr + attrs;
     msgpack_pack_map(&e.pk, n);
     put_cstr(&e, "v");
     msgpack_pack_uint8(&e.pk, 1);
@@ -2093,6 +2100,10 @@ int gl_event_encode(const struct gl_event *ev, struct gl_redactor *rd, struct gl
     if (ev->status != GL_STATUS_NONE) {
         put_cstr(&e, "status");
         put_cstr(&e, gl_status_name(ev->status));
+    }
+    if (ev->authority.ptr) {
+        put_cstr(&e, "authority");
+        put_gstr(&e, "authority", ev->authority);
     }
     if (ev->origin.ptr) {
         put_cstr(&e, "origin");

@@ -221,6 +221,53 @@ check "cloudtrail sample: the user that assumed the role has the sts:AssumeRole 
 n=$(strings "$tmp/kv"/*.mdb "$va"/*.mdb | grep -c -F "ghp_R2d2C3po")
 check "vault sample: the GitHub token logged in clear is not in the store ($n found)" test "$n" = 0
 
+# Every call a source authenticated itself names that authority; the ones it
+# did not (an anonymous request, a failed login, a key AWS did not
+# recognise) name none, and only they are GL-011/GL-012 on the samples
+for s in "$ct" "$k8" "$va"; do "$analyzer" events --store "$s"; done > "$tmp/all.json"
+for s in "$ct" "$k8" "$va"; do "$analyzer" findings --store "$s" --format json; done > "$tmp/all.f"
+python3 - "$tmp/all.json" "$tmp/all.f" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+acts = [e for e in evs if e["type"] == "action.performed"]
+want = {"cloudtrail": "aws-iam", "kubernetes": "kubernetes", "vault": "vault"}
+none = set()
+for e in acts:
+    fmt = "kubernetes" if e["source"] == "kubernetes" else "vault" if e["source"] == "vault" else "cloudtrail"
+    if e.get("authority") is None:
+        none.add((e["workload"], e["permission"]["action"]))
+    else:
+        assert e["authority"] == want[fmt], e
+assert none == {("system:anonymous", "k8s:get"),
+                ("vault:unauthenticated@198.51.100.23", "vault:update")}, none
+fs = [json.loads(l) for l in open(sys.argv[2])]
+got = sorted((f["rule"], f["workload"]) for f in fs if f["rule"] in ("GL-011", "GL-012"))
+assert got == [("GL-011", "system:anonymous"), ("GL-011", "vault:unauthenticated@198.51.100.23"),
+               ("GL-012", "system:anonymous")], got
+PY
+check "samples: calls carry their authority (aws-iam, kubernetes, vault) unless it did not authenticate them; only those are GL-011/GL-012" test $? = 0
+# an authentication failure is no authority's call
+python3 - "$src/samples/cloudtrail.ndjson" > "$tmp/ctfail.ndjson" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+for i, (code, msg) in enumerate([("InvalidClientTokenId", "The security token included in the request is invalid."),
+                                 ("ExpiredToken", "The security token included in the request is expired"),
+                                 ("AccessDenied", "not authorized")]):
+    r2 = dict(r, eventID="00000000-0000-4000-8000-00000000000%d" % i, errorCode=code, errorMessage=msg,
+              eventName="ListBuckets", eventSource="s3.amazonaws.com", responseElements=None)
+    print(json.dumps(r2))
+PY
+"$collector" --input "$tmp/ctfail.ndjson" --store "$tmp/ctfail" 2>/dev/null
+"$analyzer" events --store "$tmp/ctfail" | python3 -c '
+import json, sys
+a = {e["attrs"]["cloudtrail"]["errorCode"]: e for e in map(json.loads, sys.stdin)}
+assert sorted(a) == ["AccessDenied", "ExpiredToken", "InvalidClientTokenId"], sorted(a)
+assert all(e["decision"] == "deny" for e in a.values())
+assert "authority" not in a["InvalidClientTokenId"] and "authority" not in a["ExpiredToken"], a
+assert a["AccessDenied"]["authority"] == "aws-iam", a["AccessDenied"]
+'
+check "cloudtrail: a call refused for its key (invalid, expired) has no authority; a denial by policy has" test $? = 0
+
 # --- switches and errors ---
 # a key-id field holding a real token: an identifier only for the rule it
 # names, and the token elsewhere in the record is one exposure either way
@@ -349,6 +396,18 @@ assert got == ["arn:aws:iam::229654561268:user/malicious-iam-user",
                "arn:aws:iam::609418236337:role/stratus-red-team-malicious-iam-role", "minikube"], got
 PY
   check "real datasets: AdministratorAccess on a user and a role, cluster-admin bound to a user: wildcard grants (GL-002)" test $? = 0
+  # AWS and the API server authenticated and authorized every call but one
+  # (Falco's anonymous namespace creation): keys issued before the logs
+  # began and policies not in them are no GL-011/GL-012 (808 findings before)
+  "$analyzer" findings --store "$tmp/real" --rule GL-011 --rule GL-012 --format json > "$tmp/real.gl011"
+  python3 - "$tmp/real.gl011" <<'PY'
+import json, sys
+fs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+got = sorted((f["rule"], f["workload"], f["detail"].split(" on ")[0]) for f in fs)
+assert got == [("GL-011", "system:anonymous", "allowed k8s:create:namespaces"),
+               ("GL-012", "system:anonymous", "allowed k8s:create:namespaces")], got
+PY
+  check "real datasets: only the anonymous request is an unbound and ungranted action" test $? = 0
 else
   echo "skip real datasets: not found beside the checkout (set GRANTLINE_DATASETS=DIR)"
 fi

@@ -109,6 +109,7 @@ def check_json(path, findings_path, suppressed=0):
           "bound_actions.actions != action.performed events")
     check(ba["actions"] == ba["bound"] + ba["no_credential"] + ba["unknown_credential"]
           + ba["other_workload_credential"], "bound_actions parts do not add up")
+    check(0 <= ba["by_authority"] <= ba["bound"], "bound_actions.by_authority > bound")
     cr = m["credentials"]
     check(sum(cr["age_active"]) == cr["active"], "age histogram != active credentials")
     check(sum(cr["age_active"]) + sum(cr["lifetime_retired"]) == cr["issued"],

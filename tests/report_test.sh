@@ -61,6 +61,23 @@ done
 check "default format is md" bash -c "'$analyzer' report --store '$s' | cmp -s - '$tmp/r.md'"
 
 check "json: parses, tallies add up, agrees with findings" rc json "$tmp/r.json" "$tmp/findings.json"
+
+# the audit samples (CloudTrail, Kubernetes, Vault, mapped): calls their
+# authority authenticated count as bound, as GL-011 reads them
+cat "$src/samples/cloudtrail.ndjson" "$src/samples/k8s-audit.ndjson" "$src/samples/vault-audit.ndjson" |
+  "$collector" -q --input - --store "$tmp/audit" 2>/dev/null
+"$analyzer" findings --store "$tmp/audit" --format json > "$tmp/audit.f"
+"$analyzer" report --store "$tmp/audit" --format json > "$tmp/audit.json"
+check "json on the mapped audit samples: tallies add up, unbound actions = GL-011" \
+  rc json "$tmp/audit.json" "$tmp/audit.f"
+"$python" - "$tmp/audit.json" <<'PY2'
+import json, sys
+ba = json.load(open(sys.argv[1]))["metrics"]["bound_actions"]
+# two calls no authority vouched for (the anonymous request, the failed
+# login); 7 without a key the stream saw issued, bound by their authority
+assert ba["actions"] - ba["bound"] == 2 and ba["by_authority"] == 7, ba
+PY2
+check "json on the mapped audit samples: authority-bound calls are counted apart" test $? = 0
 check "html: self-contained, inline SVG charts, print CSS" rc html "$tmp/r.html"
 check "md: sections and table shapes" rc md "$tmp/r.md"
 "$python" - "$tmp/r.json" <<'PY' && ok "json: the samples' figures" || fail "json: the samples' figures"

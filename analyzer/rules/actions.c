@@ -21,6 +21,12 @@ static int unbound(struct rule_ctx *c, const struct wl *w)
             if (ci->known && strcmp(ci->owner, w->workload) == 0)
                 continue;
         }
+        /* An authority (AWS IAM, the API server, Vault) verified the caller
+         * itself: a key issued before the log began, or no credential in
+         * its record, is not an unbound action. A credential the stream saw
+         * issued to another workload still is. */
+        if (e->authority && (!ci || !ci->known))
+            continue;
         struct finding f = {.workload = w->workload, .task = e->task, .credential = e->cred};
         set_span(&f, e->ts, e->ts);
         add_evidence(&f, e->id);
@@ -46,7 +52,11 @@ static int ungranted(struct rule_ctx *c, const struct wl *w)
 {
     for (size_t i = 0; i < w->evs.n; i++) {
         const struct ev *e = &w->evs.v[i];
-        if (!own_action(w, e) || e->decision != GL_DECISION_ALLOW || w->cover[i] >= 0)
+        /* An authority decided with policies the stream shows only in part
+         * (a CloudTrail log has no IAM policies): no grant seen is not no
+         * grant held. */
+        if (!own_action(w, e) || e->decision != GL_DECISION_ALLOW || w->cover[i] >= 0 ||
+            e->authority)
             continue;
         struct finding f = {.workload = w->workload, .task = e->task, .credential = e->cred};
         set_span(&f, e->ts, e->ts);
@@ -107,7 +117,8 @@ const struct gl_rule gl_rule_unbound_action = {
     .id = "GL-011",
     .name = "unbound-action",
     .default_severity = SEV_HIGH,
-    .summary = "an action with no credential, an unknown one, or one issued to another workload",
+    .summary = "an action with no credential, an unknown one, or one issued to another workload "
+               "(with an authority: only the last)",
     .on_workload = unbound,
 };
 
@@ -115,7 +126,8 @@ const struct gl_rule gl_rule_ungranted_action = {
     .id = "GL-012",
     .name = "ungranted-action",
     .default_severity = SEV_HIGH,
-    .summary = "an allowed action that no active grant of its workload covers",
+    .summary = "an allowed action that no active grant of its workload covers (not judged "
+               "for an action decided by an authority)",
     .on_workload = ungranted,
 };
 

@@ -66,6 +66,10 @@ struct gl_event {
     bool has_cred_expires;
     int64_t cred_expires;
     struct gl_str previous, grant_id, delegate;
+    /* The system that authenticated the workload and decided the action
+     * itself (aws-iam, kubernetes, vault), against credentials and policies
+     * the stream may show only in part (docs/rules.md, "authority"). */
+    struct gl_str authority;
     const struct gl_perm *perms; /* permission and permissions, in that order */
     size_t n_perms;
     const struct gl_perm *scope;

@@ -194,6 +194,7 @@ static void same_event(const struct gl_event *a, const struct gl_event *b, const
     same_str(a->previous, b->previous, "previous", ctx);
     same_str(a->grant_id, b->grant_id, "grant_id", ctx);
     same_str(a->delegate, b->delegate, "delegate", ctx);
+    same_str(a->authority, b->authority, "authority", ctx);
     same_perms(a->perms, a->n_perms, b->perms, b->n_perms, "perms", ctx);
     ck_assert_msg(a->has_scope == b->has_scope, "%s: has_scope %d vs %d", ctx, a->has_scope,
                   b->has_scope);
@@ -449,6 +450,10 @@ START_TEST(test_decode_fields_hand_checked)
     decode_valid_line(39, &ev);
     ck_assert_i64(ev.ts, INT64_C(1714564810000000));
     ck_assert_gstr(ev.task, "build-993");
+
+    decode_valid_line(40, &ev);
+    ck_assert_gstr(ev.authority, "aws-iam");
+    ck_assert_gstr(ev.source, NULL);
 }
 END_TEST
 
@@ -1381,7 +1386,8 @@ static const char *const ALL_FIELDS_JSON =
     "\"permissions\":[{\"action\":\"s3:PutObject\"},{\"action\":\"kms:Decrypt\",\"resource\":\"\"}],"
     "\"scope\":[{\"action\":\"s3:*\"},{\"action\":\"kms:*\",\"resource\":\"k/1\"}],"
     "\"expires_at\":1714568400000,\"decision\":\"deny\",\"delegate\":\"agent-b\","
-    "\"status\":\"cancelled\",\"attrs\":{\"x\":1},\"extra\":\"kept\"}";
+    "\"status\":\"cancelled\",\"authority\":\"aws-iam\",\"attrs\":{\"x\":1},"
+    "\"extra\":\"kept\"}";
 
 static void check_all_fields(const struct gl_event *ev)
 {
@@ -1416,6 +1422,7 @@ static void check_all_fields(const struct gl_event *ev)
     ck_assert_int_eq(ev->decision, GL_DECISION_DENY);
     ck_assert_gstr(ev->delegate, "agent-b");
     ck_assert_int_eq(ev->status, GL_STATUS_CANCELLED);
+    ck_assert_gstr(ev->authority, "aws-iam");
 }
 
 START_TEST(test_encode_roundtrip_all_fields)
