@@ -86,8 +86,9 @@ static int parse(int argc, char **argv, const char *name, bool state, struct opt
                        "                                   [--from T0] [--to T1] [--format "
                        "text|json|html]\n"
                        "W's events in time order: each action with the grant that covered it\n"
-                       "(or none) and the credential it used, grant and credential lifetimes,\n"
-                       "and findings marked where their evidence is.\n"
+                       "(none, or \"by aws-iam\" when the authority that decided it keeps its\n"
+                       "policies outside the stream) and the credential it used, grant and\n"
+                       "credential lifetimes, and findings marked where their evidence is.\n"
                        "--format html writes one self-contained page (no network) with a lane\n"
                        "per credential, grant and task, the actions, and the findings; zoomable.\n"
                        "\nExample:\n  grantline-analyzer timeline --store ./store --workload "
@@ -242,6 +243,11 @@ static void describe(struct ctx *c, size_t i, char *out, size_t n)
                      e->decision == GL_DECISION_ALLOW ? "ALLOW" : "DENY ",
                      perm_str(&e->perms[0], p, sizeof p), w->grants[w->cover[i]].key,
                      cred_note(c, e, cn, sizeof cn));
+        else if (e->authority) /* its policies are not in the stream: GL-012 does not judge */
+            snprintf(out, n, "%s %s  by %s  cred %s",
+                     e->decision == GL_DECISION_ALLOW ? "ALLOW" : "DENY ",
+                     perm_str(&e->perms[0], p, sizeof p), e->authority,
+                     cred_note(c, e, cn, sizeof cn));
         else
             snprintf(out, n, "%s %s  NO GRANT  cred %s",
                      e->decision == GL_DECISION_ALLOW ? "ALLOW" : "DENY ",
@@ -346,6 +352,10 @@ int gl_cmd_timeline(int argc, char **argv)
                     jstr(w->grants[w->cover[i]].key);
                 else
                     printf("null");
+                if (e->authority) {
+                    printf(",\"authority\":");
+                    jstr(e->authority);
+                }
             }
             printf(",\"summary\":");
             jstr(d);
@@ -497,12 +507,19 @@ int gl_cmd_state(int argc, char **argv)
                 jstr(w->grants[w->cover[i]].key);
             else
                 printf("null");
+            if (e->authority) {
+                printf(",\"authority\":");
+                jstr(e->authority);
+            }
             printf("}");
         } else {
-            printf("  %s %-5s %-50s %s\n", gl_tstamp_format(e->ts, t),
+            bool by = w->cover[i] < 0 && e->authority;
+            printf("  %s %-5s %-50s %s%s\n", gl_tstamp_format(e->ts, t),
                    e->decision == GL_DECISION_ALLOW ? "allow" : "deny",
-                   perm_str(&e->perms[0], p, sizeof p),
-                   w->cover[i] >= 0 ? w->grants[w->cover[i]].key : "NO GRANT");
+                   perm_str(&e->perms[0], p, sizeof p), by ? "by " : "",
+                   w->cover[i] >= 0 ? w->grants[w->cover[i]].key
+                   : by            ? e->authority
+                                   : "NO GRANT");
             n++;
         }
     }

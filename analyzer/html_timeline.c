@@ -558,6 +558,7 @@ static void write_actions_lane(struct page *p)
             jkv(f, "a", e->n_perms ? e->perms[0].action : "");
             jkv(f, "r", e->n_perms && e->perms[0].resource ? e->perms[0].resource : "");
             jkv(f, "grant", w->cover[i] >= 0 ? w->grants[w->cover[i]].key : NULL);
+            jkv(f, "auth", e->authority);
             jkv(f, "cred", e->cred);
             jkv(f, "note", action_note(p, e));
         } else {
@@ -974,7 +975,7 @@ static const char page_js[] =
     "            a++;\n"
     "        else\n"
     "            dn++;\n"
-    "        if (m.grant === null)\n"
+    "        if (m.grant === null && m.auth === null)\n"
     "            ng++;\n"
     "    });\n"
     "    return n + ' actions: ' + a + ' allowed, ' + dn + ' denied, ' + ng + ' without a grant';\n"
@@ -1021,7 +1022,8 @@ static const char page_js[] =
     "    if (m.k === 'action') {\n"
     "        L.push({ b: true, s: m.d.toUpperCase() + ' ' + m.a + ' ' + m.r });\n"
     "        L.push({ s: m.ts + '  ' + m.ev });\n"
-    "        L.push({ s: 'grant: ' + (m.grant === null ? 'NONE covered it' : m.grant) });\n"
+    "        L.push({ s: 'grant: ' + (m.grant !== null ? m.grant : m.auth !== null ? 'none seen, "
+    "decided by ' + m.auth : 'NONE covered it') });\n"
     "        L.push({ s: 'credential: ' + (m.cred === null ? 'none' : m.cred + (m.note ? ' (' + "
     "m.note + ')' : '')) });\n"
     "        if (m.task)\n"
@@ -1260,7 +1262,7 @@ static const char page_js[] =
     "        e = el('g', { 'data-tick': m.d }, g);\n"
     "        el('rect', { x: px - 1.5, y: y0, width: 3, height: y1 - y0, fill: m.d === 'allow' ? "
     "'var(--allow)' : 'var(--deny)' }, e);\n"
-    "        if (m.grant === null)\n"
+    "        if (m.grant === null && m.auth === null)\n"
     "            el('path', { d: 'M' + (px - 4.5) + ' ' + (y0 - 3) + 'h9l-4.5 7z', fill: '#212529' "
     "}, e);\n"
     "        el('rect', { x: px - 5, y: y0 - 3, width: 10, height: y1 - y0 + 6, fill: "
@@ -1617,7 +1619,7 @@ static const char page_js[] =
     "                return;\n"
     "            nAct++;\n"
     "            nDeny += m.d === 'deny' ? 1 : 0;\n"
-    "            nNo += m.grant === null ? 1 : 0;\n"
+    "            nNo += m.grant === null && m.auth === null ? 1 : 0;\n"
     "        });\n"
     "    });\n"
     "    var n = function (k, word) {\n"

@@ -246,6 +246,12 @@ assert got == [("GL-011", "system:anonymous"), ("GL-011", "vault:unauthenticated
                ("GL-012", "system:anonymous")], got
 PY
 check "samples: calls carry their authority (aws-iam, kubernetes, vault) unless it did not authenticate them; only those are GL-011/GL-012" test $? = 0
+"$analyzer" timeline --store "$ct" --workload arn:aws:iam::111122223333:role/ci-deployer > "$tmp/ctt.txt"
+"$analyzer" timeline --store "$ct" --workload arn:aws:iam::111122223333:role/ci-deployer --format json |
+  grep '"type":"action.performed"' > "$tmp/ctt.json"
+check "timeline: a call no grant covers reads 'by aws-iam', not NO GRANT (text and json)" \
+  test "$(grep -c '  by aws-iam  ' "$tmp/ctt.txt")" = 7 -a "$(grep -c 'NO GRANT' "$tmp/ctt.txt")" = 0 \
+  -a "$(grep -c '"covered_by":null,"authority":"aws-iam"' "$tmp/ctt.json")" = 7
 # an authentication failure is no authority's call
 python3 - "$src/samples/cloudtrail.ndjson" > "$tmp/ctfail.ndjson" <<'PY'
 import json, sys
