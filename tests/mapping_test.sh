@@ -262,17 +262,24 @@ for i, (code, msg) in enumerate([("InvalidClientTokenId", "The security token in
     r2 = dict(r, eventID="00000000-0000-4000-8000-00000000000%d" % i, errorCode=code, errorMessage=msg,
               eventName="ListBuckets", eventSource="s3.amazonaws.com", responseElements=None)
     print(json.dumps(r2))
+r3 = dict(r, eventID="00000000-0000-4000-8000-000000000009", eventName="ConsoleLogin",
+          eventSource="signin.amazonaws.com", errorMessage="Failed authentication",
+          responseElements={"ConsoleLogin": "Failure"})
+r3["userIdentity"] = {k: v for k, v in r["userIdentity"].items() if k != "accessKeyId"}
+print(json.dumps(r3))
 PY
 "$collector" --input "$tmp/ctfail.ndjson" --store "$tmp/ctfail" 2>/dev/null
 "$analyzer" events --store "$tmp/ctfail" | python3 -c '
 import json, sys
-a = {e["attrs"]["cloudtrail"]["errorCode"]: e for e in map(json.loads, sys.stdin)}
-assert sorted(a) == ["AccessDenied", "ExpiredToken", "InvalidClientTokenId"], sorted(a)
+a = {e["attrs"]["cloudtrail"].get("errorCode", e["attrs"]["cloudtrail"]["eventName"]): e
+     for e in map(json.loads, sys.stdin)}
+assert sorted(a) == ["AccessDenied", "ConsoleLogin", "ExpiredToken", "InvalidClientTokenId"], sorted(a)
+assert "authority" not in a["ConsoleLogin"], a["ConsoleLogin"]
 assert all(e["decision"] == "deny" for e in a.values())
 assert "authority" not in a["InvalidClientTokenId"] and "authority" not in a["ExpiredToken"], a
 assert a["AccessDenied"]["authority"] == "aws-iam", a["AccessDenied"]
 '
-check "cloudtrail: a call refused for its key (invalid, expired) has no authority; a denial by policy has" test $? = 0
+check "cloudtrail: a call refused for its key (invalid, expired) or a failed console sign-in is denied without authority; a denial by policy has one" test $? = 0
 
 # --- switches and errors ---
 # a key-id field holding a real token: an identifier only for the rule it
