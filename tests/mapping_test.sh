@@ -246,7 +246,7 @@ assert got == [("GL-011", "system:anonymous"), ("GL-011", "vault:unauthenticated
                ("GL-012", "system:anonymous")], got
 PY
 check "samples: calls carry their authority (aws-iam, kubernetes, vault) unless it did not authenticate them; only those are GL-011/GL-012" test $? = 0
-"$analyzer" timeline --store "$ct" --workload arn:aws:iam::111122223333:role/ci-deployer > "$tmp/ctt.txt"
+"$analyzer" timeline --store "$ct" --workload arn:aws:iam::111122223333:role/ci-deployer > "$tmp/ctt.txt" 2>/dev/null
 "$analyzer" timeline --store "$ct" --workload arn:aws:iam::111122223333:role/ci-deployer --format json |
   grep '"type":"action.performed"' > "$tmp/ctt.json"
 check "timeline: a call no grant covers reads 'by aws-iam', not NO GRANT (text and json)" \
@@ -280,6 +280,47 @@ assert "authority" not in a["InvalidClientTokenId"] and "authority" not in a["Ex
 assert a["AccessDenied"]["authority"] == "aws-iam", a["AccessDenied"]
 '
 check "cloudtrail: a call refused for its key (invalid, expired) or a failed console sign-in is denied without authority; a denial by policy has one" test $? = 0
+# a console password: set by an administrator, used by sign-ins, removed; a
+# sign-in after that uses a retired credential (denied: GL-009 low)
+python3 - "$src/samples/cloudtrail.ndjson" > "$tmp/ctlp.ndjson" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())       # admin's CreateAccessKey for ci-bot
+admin = r["userIdentity"]
+bot = {"type": "IAMUser", "principalId": "AIDACIBOTXXXXXXEXAMP", "accountId": "111122223333",
+       "arn": "arn:aws:iam::111122223333:user/ci-bot", "userName": "ci-bot"}
+def rec(i, t, name, ident, **kw):
+    x = dict(r, eventID="00000000-0000-4000-8000-0000000001%02d" % i, eventTime=t, eventName=name,
+             userIdentity=ident, requestParameters=None, responseElements=None)
+    x.update(kw)
+    return x
+print(json.dumps(rec(1, "2026-03-03T09:00:00Z", "CreateLoginProfile", admin,
+                     requestParameters={"userName": "ci-bot", "passwordResetRequired": False},
+                     responseElements={"loginProfile": {"userName": "ci-bot"}})))
+print(json.dumps(rec(2, "2026-03-03T09:05:00Z", "ConsoleLogin", bot, eventSource="signin.amazonaws.com",
+                     responseElements={"ConsoleLogin": "Success"})))
+print(json.dumps(rec(3, "2026-03-03T10:00:00Z", "DeleteLoginProfile", admin,
+                     requestParameters={"userName": "ci-bot"})))
+print(json.dumps(rec(4, "2026-03-03T10:05:00Z", "ConsoleLogin", bot, eventSource="signin.amazonaws.com",
+                     errorMessage="Failed authentication", responseElements={"ConsoleLogin": "Failure"})))
+PY
+"$collector" --input "$tmp/ctlp.ndjson" --store "$tmp/ctlp" 2>/dev/null
+"$analyzer" events --store "$tmp/ctlp" > "$tmp/ctlp.json"
+"$analyzer" findings --store "$tmp/ctlp" --format json > "$tmp/ctlp.f"
+python3 - "$tmp/ctlp.json" "$tmp/ctlp.f" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+pw = "console-password:arn:aws:iam::111122223333:user/ci-bot"
+got = [(e["type"], e["workload"].rsplit("/", 1)[-1], e.get("decision")) for e in evs
+       if e.get("credential", {}).get("id") == pw]
+assert got == [("identity.issued", "ci-bot", None), ("action.performed", "ci-bot", "allow"),
+               ("credential.revoked", "ci-bot", None), ("action.performed", "ci-bot", "deny")], got
+assert [e["credential"].get("kind") for e in evs if e["type"] == "identity.issued"] == ["password"]
+fs = [json.loads(l) for l in open(sys.argv[2])]
+g9 = [f for f in fs if f["rule"] == "GL-009"]
+assert len(g9) == 1 and g9[0]["severity"] == "low" and "ConsoleLogin" in g9[0]["detail"], g9
+assert not [f for f in fs if f["rule"] in ("GL-007", "GL-012")], fs
+PY
+check "cloudtrail: a console password is issued, used by sign-ins and revoked; a sign-in after that is GL-009" test $? = 0
 
 # --- switches and errors ---
 # a key-id field holding a real token: an identifier only for the rule it
@@ -421,6 +462,10 @@ assert got == [("GL-011", "system:anonymous", "allowed k8s:create:namespaces"),
                ("GL-012", "system:anonymous", "allowed k8s:create:namespaces")], got
 PY
   check "real datasets: only the anonymous request is an unbound and ungranted action" test $? = 0
+  "$analyzer" events --store "$tmp/real" --credential \
+      console-password:arn:aws:iam::070411556318:user/stratus-red-team-login-profile-user > "$tmp/real.lp"
+  check "real datasets: Stratus' login profile is a console password issued to its user" \
+    grep -q '"type": *"identity.issued".*"kind": *"password"' "$tmp/real.lp"
 else
   echo "skip real datasets: not found beside the checkout (set GRANTLINE_DATASETS=DIR)"
 fi
