@@ -348,13 +348,22 @@ int main(int argc, char **argv)
     ran = true;
     const struct gl_pipeline_counters *cnt = gl_pipeline_counters(p);
     double secs = gl_pipeline_elapsed(p);
+    /* Messages of batches the store did not commit (a failed commit): they
+     * are counted read, and the source position stays before them. */
+    uint64_t done_n = cnt->stored + cnt->duplicates + cnt->quarantined;
+    char lost_note[160] = "";
+    if (cnt->read > done_n)
+        snprintf(lost_note, sizeof lost_note,
+                 ", not committed %llu (the store kept none of them and its source position "
+                 "stays before them: the next run reads them again)",
+                 (unsigned long long)(cnt->read - done_n));
     /* The summary is the result of the run: always printed, even with --quiet. */
     gl_log_write(GL_LOG_INFO, "summary",
-            "read %llu, stored %llu, duplicates %llu, quarantined %llu, "
+            "read %llu, stored %llu, duplicates %llu, quarantined %llu%s, "
             "secrets redacted %llu, exposure events %llu, record events %llu, %.1f s, %.0f ev/s "
             "(%.0f ev/s from the first message to the last stored)%s",
             (unsigned long long)cnt->read, (unsigned long long)cnt->stored,
-            (unsigned long long)cnt->duplicates, (unsigned long long)cnt->quarantined,
+            (unsigned long long)cnt->duplicates, (unsigned long long)cnt->quarantined, lost_note,
             (unsigned long long)cnt->secrets, (unsigned long long)cnt->derived,
             (unsigned long long)cnt->more, secs,
             secs > 0 ? (double)cnt->read / secs : 0.0,

@@ -501,5 +501,33 @@ python3 -c 'print("{\"id\":\"big\",\"junk\":\"" + "B" * 10000 + "\"}")' >> "$tmp
 grep -q "duplicates [0-9]*, quarantined 0," "$tmp/log.al"
 check "an over-long line read from two buffer alignments is one quarantine entry" test $? = 0
 
+# A full disk (here a file size limit, so the store's writes fail with EFBIG
+# as they would with ENOSPC): the collector exits 3, names the messages it
+# read but could not commit, keeps the store intact, and a run with room
+# stores exactly the rest
+python3 -c '
+import json
+for i in range(30000):
+    print(json.dumps({"id": "disk-%06d" % i, "ts": 1772442000000 + i, "type": "action.performed",
+                      "workload": "agent:filler-%d" % (i % 50), "permission": {"action": "kb:read",
+                      "resource": "kb:acme/doc/%d" % i}, "decision": "allow", "attrs": {"pad": "x" * 300}}))
+' > "$tmp/fill.ndjson"
+# a store of the first tenth, then room for about four times its file
+"$collector" -q --input <(head -n 3000 "$tmp/fill.ndjson") --store "$tmp/sdisk" 2>/dev/null
+lim=$(( $(stat -c %s "$tmp/sdisk/data.mdb") * 4 / 1024 ))
+(ulimit -f "$lim"; trap '' XFSZ; exec "$collector" -q --input "$tmp/fill.ndjson" --store "$tmp/sdisk" \
+  --batch 1000) 2>"$tmp/disk.log"
+check "disk full: exits 3" test $? = 3
+grep -q "not committed [1-9][0-9]* (the store kept none of them" "$tmp/disk.log"
+check "disk full: the summary names what was read but not committed" test $? = 0
+"$analyzer" verify --store "$tmp/sdisk" >/dev/null 2>&1
+check "disk full: the store verifies" test $? = 0
+"$collector" -q --input "$tmp/fill.ndjson" --store "$tmp/sdisk" 2>"$tmp/disk2.log"
+check "disk full: with room, the next run exits 0" test $? = 0
+n=$("$analyzer" events --store "$tmp/sdisk" | grep -c '"id": *"disk-')
+u=$("$analyzer" events --store "$tmp/sdisk" | grep -o '"id": *"disk-[0-9]*"' | sort -u | wc -l)
+check "disk full: every event stored once in the end ($n records, $u ids of 30000)" \
+  test "$n" = 30000 -a "$u" = 30000
+
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
