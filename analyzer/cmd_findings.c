@@ -8,6 +8,7 @@
 #include "rules.h"
 
 #include "grantline/buf.h"
+#include "grantline/kvconf.h"
 #include "grantline/tstamp.h"
 
 #include <errno.h>
@@ -39,6 +40,8 @@ static void usage(FILE *out)
             "                         publish each finding (keyed by workload) instead of\n"
             "                         printing; waits for delivery, exit 3 if any failed\n"
             "  -X KEY=VALUE           librdkafka setting for the sink (SASL, TLS, ...)\n"
+            "  -F, --kafka-config FILE  the sink's librdkafka settings, key=value per line (a\n"
+            "                         SASL password off the command line); -X overrides\n"
             "      --new-only         emit only findings not emitted before, and once more as\n"
             "                         resolved those that went away (needs --state)\n"
             "      --state FILE       what was emitted so far (rewritten after delivery)\n"
@@ -204,6 +207,7 @@ int gl_cmd_findings(int argc, char **argv)
 {
     enum { OPT_AT = 256, OPT_RULE, OPT_MINSEV, OPT_POLICY, OPT_FAILON, OPT_LIST, OPT_SUPP,
            OPT_SHOWSUPP, OPT_SYSLOG, OPT_SINK, OPT_NEWONLY, OPT_STATE };
+    const char *kafka_conf = NULL;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
     static const struct option opts[] = {
@@ -222,6 +226,7 @@ int gl_cmd_findings(int argc, char **argv)
         {"sink", required_argument, 0, OPT_SINK},
         {"new-only", no_argument, 0, OPT_NEWONLY},
         {"state", required_argument, 0, OPT_STATE},
+        {"kafka-config", required_argument, 0, 'F'},
         {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -237,7 +242,7 @@ int gl_cmd_findings(int argc, char **argv)
     int min_sev = SEV_INFO, fail_on = -1;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "s:w:f:hX:j:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:w:f:hX:F:j:", opts, NULL)) != -1) {
         switch (ch) {
         case 's':
             if (gl_store_args_add(&sa, optarg, "findings"))
@@ -312,6 +317,9 @@ int gl_cmd_findings(int argc, char **argv)
             jobs = (int)v;
             break;
         }
+        case 'F':
+            kafka_conf = optarg;
+            break;
         case 'X':
             if (n_props == 64) {
                 fprintf(stderr, "grantline-analyzer findings: at most 64 -X settings\n");
@@ -342,6 +350,11 @@ int gl_cmd_findings(int argc, char **argv)
         fprintf(stderr, "grantline-analyzer findings: --new-only needs --state FILE\n");
         return GL_EXIT_USAGE;
     }
+    if ((kafka_conf || n_props) && !sink_url) {
+        fprintf(stderr, "grantline-analyzer findings: -X and --kafka-config set the --sink's "
+                        "client: give --sink\n");
+        return GL_EXIT_USAGE;
+    }
     if (sink_url && !json)
         fmt = gl_output_find("json"); /* text is for terminals; a topic gets NDJSON */
     if (!any_rule)
@@ -349,6 +362,27 @@ int gl_cmd_findings(int argc, char **argv)
             enabled[i] = true;
 
     struct gl_error err = {0};
+    /* the sink's settings: the file's first, so -X overrides them */
+    struct gl_kvconf *kvc = NULL;
+    const char **sink_props = props;
+    size_t n_sink_props = n_props;
+    if (kafka_conf) {
+        if (gl_kvconf_load(kafka_conf, &kvc, &err) == GL_OK &&
+            !(sink_props = calloc(kvc->n + n_props + 1, sizeof *sink_props)))
+            gl_error_set(&err, GL_ERR_NOMEM, 0, "out of memory");
+        if (!kvc || !sink_props) {
+            fprintf(stderr, "grantline-analyzer findings: --kafka-config %s\n", err.msg);
+            gl_kvconf_free(kvc);
+            return GL_EXIT_USAGE;
+        }
+        if (kvc->others_can_read)
+            fprintf(stderr, "grantline-analyzer: warning: --kafka-config %s is readable by its "
+                            "group or others; if it holds a password, chmod 600 it\n",
+                    kafka_conf);
+        memcpy(sink_props, kvc->items, kvc->n * sizeof *sink_props);
+        memcpy(sink_props + kvc->n, props, n_props * sizeof *sink_props);
+        n_sink_props += kvc->n;
+    }
     struct policy pol;
     struct controls ctl = {0};
     struct suppressions supp = {0};
@@ -356,6 +390,9 @@ int gl_cmd_findings(int argc, char **argv)
         (supp_path && suppressions_load(&supp, supp_path, &err))) {
         fprintf(stderr, "grantline-analyzer: %s\n", err.msg);
         controls_free(&ctl);
+        if (kvc)
+            free(sink_props);
+        gl_kvconf_free(kvc);
         return GL_EXIT_USAGE;
     }
     int64_t now = gl_tstamp_now();
@@ -402,7 +439,7 @@ int gl_cmd_findings(int argc, char **argv)
             rc = gl_error_set(&err, GL_ERR_NOMEM, 0, "out of memory");
     }
     if (!rc && sink_url)
-        rc = kafka_sink_open(sink_url, props, n_props, &pr.sink, &err);
+        rc = kafka_sink_open(sink_url, sink_props, n_sink_props, &pr.sink, &err);
     eng.flush = print_batch;
     eng.flush_arg = &pr;
     /* output streams workload by workload (then credential by credential
@@ -491,6 +528,9 @@ int gl_cmd_findings(int argc, char **argv)
 out:
     for (size_t i = 0; i < sa.n_dirs; i++)
         gl_store_close(stores[i]);
+    if (kvc)
+        free(sink_props);
+    gl_kvconf_free(kvc);
     controls_free(&ctl);
     suppressions_free(&supp);
     return code;

@@ -492,6 +492,7 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
     memset(c, 0, sizeof *c);
     c->id = id;
     c->retired = INT64_MAX;
+    c->unissued_retired = INT64_MAX;
     for (size_t i = 0; i < evs->n; i++) {
         const struct ev *e = &evs->v[i];
         bool issues = (e->type == GL_EV_IDENTITY_ISSUED || e->type == GL_EV_CREDENTIAL_ROTATED) &&
@@ -511,7 +512,18 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
             }
             continue;
         }
-        if (!c->known || e->ts >= c->retired)
+        if (!c->known) {
+            bool out = (e->type == GL_EV_CREDENTIAL_REVOKED && e->cred && strcmp(e->cred, id) == 0) ||
+                       (e->type == GL_EV_CREDENTIAL_ROTATED && e->previous &&
+                        strcmp(e->previous, id) == 0);
+            if (out && c->unissued_retired == INT64_MAX) {
+                c->unissued_retired = e->ts;
+                c->unissued_retire_order = e->order + 1;
+                c->unissued_retire_event = e->id;
+            }
+            continue;
+        }
+        if (e->ts >= c->retired)
             continue;
         /* a renewal: its owner issuing it again while it is active, with an
          * expiry still ahead (Vault's renew-self, which may also shorten
@@ -540,6 +552,16 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
     }
     if (c->has_expires && c->retired == c->expires)
         c->retire_event = NULL;
+}
+
+bool authority_binds(const struct cred_info *ci, const struct ev *e)
+{
+    if (!e->authority)
+        return false;
+    if (!ci)
+        return true;
+    return !ci->known && !(e->ts > ci->unissued_retired ||
+                           (e->ts == ci->unissued_retired && e->order >= ci->unissued_retire_order));
 }
 
 bool cred_retired_at(const struct cred_info *ci, const struct ev *e)

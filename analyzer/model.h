@@ -138,12 +138,23 @@ struct cred_info {
     uint64_t retire_order; /* arrival of the retiring event, plus 1; 0: its expiry */
     const char *retired_how; /* "revoked", "rotated", "expired" or NULL */
     const char *retire_event;
+    /* Never issued, but revoked or rotated out (a key made before the log
+     * began, deactivated in it): the first such event. INT64_MAX: none. */
+    int64_t unissued_retired;
+    uint64_t unissued_retire_order;
+    const char *unissued_retire_event;
 };
 
 /* Whether 'e' comes at or after the credential's retirement: later, or at
  * the same instant and after the retiring event by arrival (DESIGN.md §3.1,
  * ties by arrival order: a key deleted with itself was used, then retired). */
 bool cred_retired_at(const struct cred_info *ci, const struct ev *e);
+
+/* Whether an authority bound action 'e' (its 'authority' verified the caller,
+ * docs/rules.md): it names one, and its credential is absent, or never
+ * issued and not retired before it in the stream. 'ci' is e's credential
+ * (NULL: none). GL-011 and the report's bound actions read it alike. */
+bool authority_binds(const struct cred_info *ci, const struct ev *e);
 
 /* Looks a credential up (cached). Never NULL unless out of memory. */
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err);

@@ -638,7 +638,7 @@ static int workload_metrics(struct report *r, const struct wl *w)
         const struct cred_info *ci = NULL;
         if (e->cred && !(ci = model_cred(m, e->cred, r->err)))
             return r->err->code ? r->err->code : GL_ERR_NOMEM;
-        if (e->authority && (!ci || !ci->known)) {
+        if (authority_binds(ci, e)) {
             /* bound by the system that authenticated it, as GL-011 reads it */
             rw->actions_bound++;
             mt->actions_bound++;

@@ -625,12 +625,14 @@ static void metrics(FILE *f, const struct report *r)
     fprintf(f,
             "<p><b>%s</b> of %llu actions were bound: %llu used a credential issued to the "
             "acting workload, %llu were authenticated by their authority (AWS IAM, Kubernetes, "
-            "Vault) with a credential the stream did not see issued. Not bound: %llu without a "
+            "Vault) without a credential the stream saw issued (most log none). Not bound: %llu "
+            "without a "
             "credential, %llu with a credential never issued, %llu with another workload's "
             "credential.</p>\n",
             rep_pct(m->actions_bound, m->actions, p), (unsigned long long)m->actions,
             (unsigned long long)(m->actions_bound - m->actions_authority),
-            (unsigned long long)m->actions_authority, (unsigned long long)m->actions_no_cred, (unsigned long long)m->actions_unknown_cred,
+            (unsigned long long)m->actions_authority, (unsigned long long)m->actions_no_cred,
+            (unsigned long long)m->actions_unknown_cred,
             (unsigned long long)m->actions_foreign_cred);
 
     fputs("<h3>Task-scoped access that ended with its task</h3>\n", f);

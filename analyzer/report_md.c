@@ -328,12 +328,14 @@ static void metrics(FILE *f, const struct report *r)
     fprintf(f,
             "### Actions bound to a verified credential\n\n%s of %llu actions were bound: "
             "%llu used a credential issued to the acting workload, %llu were authenticated by "
-            "their authority (AWS IAM, Kubernetes, Vault) with a credential the stream did not "
-            "see issued. Not bound: %llu without a credential, %llu with a credential never "
+            "their authority (AWS IAM, Kubernetes, Vault) without a credential the stream saw "
+            "issued (most log none). Not bound: %llu without a credential, %llu with a credential "
+            "never "
             "issued, %llu with another workload's credential.\n\n",
             rep_pct(m->actions_bound, m->actions, a), (unsigned long long)m->actions,
             (unsigned long long)(m->actions_bound - m->actions_authority),
-            (unsigned long long)m->actions_authority, (unsigned long long)m->actions_no_cred, (unsigned long long)m->actions_unknown_cred,
+            (unsigned long long)m->actions_authority, (unsigned long long)m->actions_no_cred,
+            (unsigned long long)m->actions_unknown_cred,
             (unsigned long long)m->actions_foreign_cred);
     fprintf(f, "### Task-scoped access that ended with its task\n\n");
     fprintf(f, "| | decided | ended with task | share | task still open |\n"

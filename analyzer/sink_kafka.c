@@ -2,6 +2,7 @@
  * counted, and a final flush that says how many findings did not arrive. */
 #include "sink_kafka.h"
 
+#include "grantline/kvconf.h"
 #include "grantline/log.h"
 
 #include <librdkafka/rdkafka.h>
@@ -55,23 +56,30 @@ int kafka_sink_open(const char *url, const char **props, size_t n_props, struct 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     int rc = GL_OK;
     /* idempotence: a retried send never duplicates a finding in the topic */
-    const char *defaults[][2] = {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"},
-                                 {"linger.ms", "20"}};
-    for (size_t i = 0; !rc && i < 3; i++)
+    const char *defaults[][2] = {{"enable.idempotence", "true"}, {"linger.ms", "20"}};
+    for (size_t i = 0; !rc && i < 2; i++)
         if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof errstr))
             rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", errstr);
     for (size_t i = 0; !rc && i < n_props; i++) {
-        char kv[1024];
-        snprintf(kv, sizeof kv, "%s", props[i]);
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %s: expected key=value", kv);
-            break;
-        }
-        *eq = '\0';
-        if (rd_kafka_conf_set(conf, kv, eq + 1, errstr, sizeof errstr))
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%s: %s", kv, eq + 1, errstr);
+        const char *eq = strchr(props[i], '=');
+        char *key = eq ? strndup(props[i], (size_t)(eq - props[i])) : NULL;
+        rd_kafka_conf_res_t res = RD_KAFKA_CONF_OK;
+        if (!eq)
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %.200s: expected key=value", props[i]);
+        else if (!key)
+            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        else if ((res = rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof errstr)))
+            /* an unknown key may be a mistyped password setting */
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%.200s: %s", key,
+                              res == RD_KAFKA_CONF_UNKNOWN || gl_kvconf_secret_key(key)
+                                  ? "(hidden)"
+                                  : eq + 1,
+                              errstr);
+        free(key);
     }
+    /* the --sink URL names the brokers, whatever a settings file says */
+    if (!rc && rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof errstr))
+        rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", errstr);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         free(s);

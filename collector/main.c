@@ -4,6 +4,7 @@
 #include "pipeline.h"
 #include "source.h"
 
+#include "grantline/kvconf.h"
 #include "grantline/log.h"
 #include "grantline/redact.h"
 #include "grantline/schemas.h"
@@ -45,6 +46,9 @@ static void usage(FILE *out)
             "  -X KEY=VALUE            any librdkafka setting (repeatable): SASL, TLS, ...;\n"
             "                          prefetch defaults here: queued.min.messages=1000000,\n"
             "                          queued.max.messages.kbytes=131072 (128 MiB)\n"
+            "  -F, --kafka-config FILE librdkafka settings, one key=value per line (# starts\n"
+            "                          a comment): keeps a SASL password off the command\n"
+            "                          line; -X overrides it; may name bootstrap.servers\n"
             "  -i, --input FILE|-      read NDJSON from a file or stdin instead of Kafka (an\n"
             "                          event over several lines, as jq . prints it, too)\n"
             "      --from-start        --input: ignore the stored position, reread the file\n"
@@ -83,9 +87,9 @@ static void usage(FILE *out)
             "Examples:\n"
             "  grantline-collector --brokers kafka:9092 --topic nhi-events --group grantline \\\n"
             "      --store /var/lib/grantline/store\n"
-            "  grantline-collector -b kafka:9093 -t nhi-events -g grantline -s ./store \\\n"
-            "      -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 \\\n"
-            "      -X sasl.username=grantline -X sasl.password=... -X ssl.ca.location=/etc/ca.pem\n"
+            "  grantline-collector -F /etc/grantline/kafka.conf -t nhi-events -g grantline -s ./store\n"
+            "      (kafka.conf, mode 600: bootstrap.servers=kafka:9093, security.protocol=SASL_SSL,\n"
+            "       sasl.mechanisms=SCRAM-SHA-512, sasl.username=..., sasl.password=..., one a line)\n"
             "  grantline-collector --input samples/agents.ndjson --store ./store\n"
             "  jq -c '.Records[]' cloudtrail/*.json | grantline-collector --input - --store ./store\n"
             "  grantline-collector --input /var/log/vault/audit.log --store ./store\n"
@@ -122,7 +126,7 @@ int main(int argc, char **argv)
         OPT_LOGFMT,
         OPT_FROM_START,
         OPT_REDACT_KEY,
-        OPT_MAPPINGS
+        OPT_MAPPINGS,
     };
     static const struct option opts[] = {
         {"brokers", required_argument, 0, 'b'},  {"topic", required_argument, 0, 't'},
@@ -138,12 +142,15 @@ int main(int argc, char **argv)
         {"from-start", no_argument, 0, OPT_FROM_START},
         {"redact-key-file", required_argument, 0, OPT_REDACT_KEY},
         {"mappings", required_argument, 0, OPT_MAPPINGS},
+        {"kafka-config", required_argument, 0, 'F'},
         {"quiet", no_argument, 0, 'q'},          {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     struct gl_source_cfg cfg = {0};
     const char *store_dir = NULL, *rules = NULL, *key_file = NULL, *maps_dir = NULL;
+    const char *kafka_conf = NULL;
+    struct gl_kvconf *kvc = NULL;
     struct gl_mappings *maps = NULL;
     const char **props = calloc((size_t)argc, sizeof *props);
     struct gl_pipeline_opts popts = {.batch_max = 50000,
@@ -154,7 +161,7 @@ int main(int argc, char **argv)
     uint64_t map_mib = 0, num = 0;
     int quiet = 0, verbose = 0, json = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "b:t:g:i:s:eX:qvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:t:g:i:s:eX:F:qvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             cfg.brokers = optarg;
@@ -226,6 +233,9 @@ int main(int argc, char **argv)
         case OPT_MAPPINGS:
             maps_dir = optarg;
             break;
+        case 'F':
+            kafka_conf = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -247,8 +257,32 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    cfg.kafka_props = props;
     gl_log_setup(quiet ? GL_LOG_ERROR : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
+    if (kafka_conf) {
+        /* the file's settings first, so -X overrides them */
+        struct gl_error kerr = {0};
+        const char **all = NULL;
+        if (gl_kvconf_load(kafka_conf, &kvc, &kerr) == GL_OK &&
+            !(all = calloc(kvc->n + cfg.n_kafka_props + 1, sizeof *all)))
+            gl_error_set(&kerr, GL_ERR_NOMEM, 0, "out of memory");
+        if (!all) {
+            fprintf(stderr, "grantline-collector: --kafka-config %s\n", kerr.msg);
+            gl_kvconf_free(kvc);
+            free(props);
+            return 2;
+        }
+        if (kvc->others_can_read)
+            gl_log(GL_LOG_WARN, "collector",
+                   "--kafka-config %s is readable by its group or others; if it holds a "
+                   "password, chmod 600 it",
+                   kafka_conf);
+        memcpy(all, kvc->items, kvc->n * sizeof *all);
+        memcpy(all + kvc->n, props, cfg.n_kafka_props * sizeof *all);
+        cfg.n_kafka_props += kvc->n;
+        free(props);
+        props = all;
+    }
+    cfg.kafka_props = props;
     if (optind < argc || !store_dir || popts.batch_max == 0 ||
         popts.batch_max > 10000000 || popts.max_message == 0) {
         const char *why = optind < argc ? "unexpected argument"
@@ -284,7 +318,7 @@ int main(int argc, char **argv)
     bool ran = false;
     if (src->check && src->check(&cfg, &err)) {
         gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
-        exit_code = 3;
+        exit_code = err.code == GL_ERR_INVALID ? 2 : 3; /* a bad setting, or an unreadable input */
         goto done;
     }
     /* configuration first: a broken mapping creates no store */
@@ -400,5 +434,6 @@ done:
     gl_mappings_free(maps);
     gl_store_close(st);
     free(props);
+    gl_kvconf_free(kvc);
     return exit_code;
 }

@@ -5,6 +5,7 @@
  * committed in LMDB. enable.auto.offset.store is forced off. */
 #include "source.h"
 
+#include "grantline/kvconf.h"
 #include "grantline/log.h"
 #include "grantline/tstamp.h"
 
@@ -270,8 +271,12 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, struct gl_error *err)
 {
     char errstr[512];
-    if (rd_kafka_conf_set(conf, key, val, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%s: %s", key, val, errstr);
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, key, val, errstr, sizeof errstr);
+    /* an unknown key may be a mistyped password setting: its value too */
+    if (res != RD_KAFKA_CONF_OK)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%.200s: %s", key,
+                            res == RD_KAFKA_CONF_UNKNOWN || gl_kvconf_secret_key(key) ? "(hidden)" : val,
+                            errstr);
     return GL_OK;
 }
 
@@ -412,19 +417,26 @@ static bool kafka_selected(const struct gl_source_cfg *cfg)
     return cfg->brokers != NULL || cfg->topics != NULL;
 }
 
-static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
-                     volatile sig_atomic_t *stop, struct gl_error *err)
+/* The consumer's settings: ours, then --kafka-config and -X in order, then
+ * the one no setting may change. NULL with err set on a refused setting. */
+static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_error *err)
 {
-    if (!cfg->topics || !cfg->group)
-        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: --topic and --group are required");
-    struct kafka_ctx k = {.p = p, .st = st, .cfg = cfg};
-    char errstr[512];
-    int rc = GL_OK;
-    rd_kafka_topic_partition_list_t *subs = NULL;
+    if (!cfg->topics || !cfg->group) {
+        gl_error_set(err, GL_ERR_INVALID, 0, "kafka: --topic and --group are required");
+        return NULL;
+    }
+    bool bootstrap = cfg->brokers != NULL;
+    for (size_t i = 0; i < cfg->n_kafka_props && !bootstrap; i++)
+        bootstrap = strncmp(cfg->kafka_props[i], "bootstrap.servers=", 18) == 0 ||
+                    strncmp(cfg->kafka_props[i], "metadata.broker.list=", 21) == 0;
+    if (!bootstrap) {
+        gl_error_set(err, GL_ERR_INVALID, 0,
+                     "kafka: no brokers: give --brokers, or bootstrap.servers in "
+                     "--kafka-config or -X");
+        return NULL;
+    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rc = cfg->brokers ? conf_set(conf, "bootstrap.servers", cfg->brokers, err) : GL_OK;
-    if (!rc)
-        rc = conf_set(conf, "group.id", cfg->group, err);
+    int rc = conf_set(conf, "group.id", cfg->group, err);
     if (!rc)
         rc = conf_set(conf, "auto.offset.reset", "earliest", err);
     if (!rc)
@@ -442,23 +454,51 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     if (!rc)
         rc = conf_set(conf, "queued.max.messages.kbytes", "131072", err);
     for (size_t i = 0; !rc && i < cfg->n_kafka_props; i++) {
-        char kv[1024];
-        snprintf(kv, sizeof kv, "%s", cfg->kafka_props[i]);
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %s: expected key=value", kv);
-            break;
-        }
-        *eq = '\0';
-        rc = conf_set(conf, kv, eq + 1, err);
+        const char *kv = cfg->kafka_props[i], *eq = strchr(kv, '=');
+        char *key = eq ? strndup(kv, (size_t)(eq - kv)) : NULL;
+        if (!eq)
+            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %.200s: expected key=value", kv);
+        else if (!key)
+            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        else
+            rc = conf_set(conf, key, eq + 1, err);
+        free(key);
     }
+    /* --brokers and --group win over a settings file (and -X) */
+    if (!rc && cfg->brokers)
+        rc = conf_set(conf, "bootstrap.servers", cfg->brokers, err);
+    if (!rc)
+        rc = conf_set(conf, "group.id", cfg->group, err);
     /* Offsets may only move after the store committed: not negotiable. */
     if (!rc)
         rc = conf_set(conf, "enable.auto.offset.store", "false", err);
     if (rc) {
         rd_kafka_conf_destroy(conf);
-        return rc;
+        return NULL;
     }
+    return conf;
+}
+
+/* Refuses settings before the store is opened, so a typo creates no store. */
+static int kafka_check(const struct gl_source_cfg *cfg, struct gl_error *err)
+{
+    rd_kafka_conf_t *conf = make_conf(cfg, err);
+    if (!conf)
+        return err && err->code ? err->code : GL_ERR_INVALID;
+    rd_kafka_conf_destroy(conf);
+    return GL_OK;
+}
+
+static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
+                     volatile sig_atomic_t *stop, struct gl_error *err)
+{
+    struct kafka_ctx k = {.p = p, .st = st, .cfg = cfg};
+    char errstr[512];
+    int rc = GL_OK;
+    rd_kafka_topic_partition_list_t *subs = NULL;
+    rd_kafka_conf_t *conf = make_conf(cfg, err);
+    if (!conf)
+        return err && err->code ? err->code : GL_ERR_INVALID;
     rd_kafka_conf_set_opaque(conf, &k);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
@@ -609,5 +649,6 @@ const struct gl_source_ops gl_src_kafka = {
     .name = "kafka",
     .description = "Kafka consumer group (--brokers, --topic, --group)",
     .selected = kafka_selected,
+    .check = kafka_check,
     .run = kafka_run,
 };

@@ -26,6 +26,30 @@ done
 check "collector missing input exits 3" test "$(status "$collector" --input "$tmp/none" --store "$tmp/s0")" = 3
 check "collector missing input creates no store" test ! -e "$tmp/s0"
 check "collector input that is a directory exits 3" test "$(status "$collector" --input "$tmp" --store "$tmp/s0")" = 3
+# --kafka-config: refusals come before any store or connection, and a
+# value that may be a password (a mistyped key's too) never reaches stderr
+printf 'bootstrap.servers=127.0.0.1:9\nsasl.pasword = hunter2-secret\n' > "$tmp/typo.conf"
+printf 'bootstrap.servers=127.0.0.1:9\nsession.timeout.ms\n' > "$tmp/noeq.conf"
+chmod 600 "$tmp/typo.conf" "$tmp/noeq.conf"
+"$collector" -F "$tmp/typo.conf" -t t -g g -s "$tmp/sk1" -e 2>"$tmp/kc.err"
+check "collector --kafka-config with an unknown key exits 2" test $? = 2
+check "... names the key, not its value, and creates no store" \
+  test "$(grep -c 'sasl.pasword=(hidden)' "$tmp/kc.err")" = 1 \
+  -a "$(grep -c hunter2 "$tmp/kc.err")" = 0 -a ! -e "$tmp/sk1"
+"$collector" -F "$tmp/noeq.conf" -t t -g g -s "$tmp/sk1" 2>"$tmp/kc.err"
+check "collector --kafka-config with a line without '=' exits 2, naming file and line" \
+  test $? = 2 -a "$(grep -c 'noeq.conf:2: expected key=value' "$tmp/kc.err")" = 1
+check "collector --kafka-config missing exits 2" \
+  test "$(status "$collector" -F "$tmp/none.conf" -t t -g g -s "$tmp/sk1")" = 2
+check "collector without --brokers or bootstrap.servers exits 2, no store" \
+  test "$(status "$collector" -t t -g g -s "$tmp/sk1")" = 2 -a ! -e "$tmp/sk1"
+"$collector" -X sasl.password=hunter2-secret -X security.protocol=NOPE -b 127.0.0.1:9 -t t -g g \
+  -s "$tmp/sk1" 2>"$tmp/kc.err"
+check "collector: a bad -X value is shown, a password never" \
+  test "$(grep -c 'NOPE' "$tmp/kc.err")" -ge 1 -a "$(grep -c hunter2 "$tmp/kc.err")" = 0
+check "analyzer findings --kafka-config without --sink exits 2" \
+  test "$(status "$analyzer" findings --store "$tmp/none" -F "$tmp/typo.conf")" = 2
+
 check "analyzer --help exits 0" test "$(status "$analyzer" --help)" = 0
 check "analyzer unknown command exits 2" test "$(status "$analyzer" frobnicate)" = 2
 check "analyzer stats missing store exits 3" test "$(status "$analyzer" stats --store "$tmp/nothing")" = 3

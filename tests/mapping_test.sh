@@ -258,7 +258,11 @@ import json, sys
 r = json.loads(open(sys.argv[1]).readline())
 for i, (code, msg) in enumerate([("InvalidClientTokenId", "The security token included in the request is invalid."),
                                  ("ExpiredToken", "The security token included in the request is expired"),
-                                 ("AccessDenied", "not authorized")]):
+                                 ("AccessDenied", "not authorized"),
+                                 ("InvalidSignatureException", "The request signature we calculated does not match"),
+                                 ("Client.RequestExpired", "Request has expired."),
+                                 ("InvalidToken", "The provided token is malformed or otherwise invalid."),
+                                 ("InvalidIdentityTokenException", "Couldn't retrieve verification key")]):
     r2 = dict(r, eventID="00000000-0000-4000-8000-00000000000%d" % i, errorCode=code, errorMessage=msg,
               eventName="ListBuckets", eventSource="s3.amazonaws.com", responseElements=None)
     print(json.dumps(r2))
@@ -267,19 +271,39 @@ r3 = dict(r, eventID="00000000-0000-4000-8000-000000000009", eventName="ConsoleL
           responseElements={"ConsoleLogin": "Failure"})
 r3["userIdentity"] = {k: v for k, v in r["userIdentity"].items() if k != "accessKeyId"}
 print(json.dumps(r3))
+# S3 logs an anonymous read as an "AWSAccount" whose account is ANONYMOUS_PRINCIPAL
+r4 = dict(r, eventID="00000000-0000-4000-8000-000000000010", eventName="GetObject",
+          eventSource="s3.amazonaws.com", sourceIPAddress="203.0.113.9", responseElements=None,
+          requestParameters={"bucketName": "public-bkt", "key": "a.txt"},
+          userIdentity={"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"})
+print(json.dumps(r4))
 PY
 "$collector" --input "$tmp/ctfail.ndjson" --store "$tmp/ctfail" 2>/dev/null
 "$analyzer" events --store "$tmp/ctfail" | python3 -c '
 import json, sys
 a = {e["attrs"]["cloudtrail"].get("errorCode", e["attrs"]["cloudtrail"]["eventName"]): e
      for e in map(json.loads, sys.stdin)}
-assert sorted(a) == ["AccessDenied", "ConsoleLogin", "ExpiredToken", "InvalidClientTokenId"], sorted(a)
-assert "authority" not in a["ConsoleLogin"], a["ConsoleLogin"]
-assert all(e["decision"] == "deny" for e in a.values())
-assert "authority" not in a["InvalidClientTokenId"] and "authority" not in a["ExpiredToken"], a
+anon = a.pop("GetObject")
+assert anon["workload"] == "aws:anonymous@203.0.113.9" and "authority" not in anon, anon
+assert sorted(a) == ["AccessDenied", "Client.RequestExpired", "ConsoleLogin", "ExpiredToken",
+                     "InvalidClientTokenId", "InvalidIdentityTokenException",
+                     "InvalidSignatureException", "InvalidToken"], sorted(a)
+assert all(e["decision"] == "deny" for e in a.values()), [(k, e["decision"]) for k, e in a.items()]
+assert [k for k, e in a.items() if "authority" in e] == ["AccessDenied"], a
 assert a["AccessDenied"]["authority"] == "aws-iam", a["AccessDenied"]
 '
-check "cloudtrail: a call refused for its key (invalid, expired) or a failed console sign-in is denied without authority; a denial by policy has one" test $? = 0
+check "cloudtrail: a call refused for its key or signature, a failed console sign-in and an anonymous S3 read have no authority (the refused ones denied); a denial by policy has one" test $? = 0
+# Vault before 1.x logs an unauthenticated request with empty token fields:
+# no authority (GL-011), and an empty value is no exposure
+cat > "$tmp/vempty.ndjson" <<'EOF'
+{"time":"2026-03-02T09:46:00Z","type":"request","auth":{"client_token":"","accessor":"","display_name":"","policies":null,"metadata":null},"request":{"id":"aaaaaaaa-0000-4000-8000-0000000000e1","operation":"read","client_token":"","client_token_accessor":"","path":"secret/data/prod/db","data":null,"remote_address":"198.51.100.77"},"error":"permission denied"}
+EOF
+"$collector" --input "$tmp/vempty.ndjson" --store "$tmp/vempty" 2>"$tmp/vempty.log"
+grep -q "read 1, stored 1, duplicates 0, quarantined 0, secrets redacted 0, exposure events 0," "$tmp/vempty.log" &&
+  "$analyzer" events --store "$tmp/vempty" | grep -q '"workload": *"vault:unauthenticated@198.51.100.77"' &&
+  ! "$analyzer" events --store "$tmp/vempty" | grep -q '"authority"' &&
+  "$analyzer" findings --store "$tmp/vempty" --rule GL-011 --format json | grep -q '"GL-011"'
+check "vault: empty token fields are no authority and no exposure; the request is GL-011" test $? = 0
 # a console password: set by an administrator, used by sign-ins, removed; a
 # sign-in after that uses a retired credential (denied: GL-009 low)
 python3 - "$src/samples/cloudtrail.ndjson" > "$tmp/ctlp.ndjson" <<'PY'

@@ -24,8 +24,8 @@ static int unbound(struct rule_ctx *c, const struct wl *w)
         /* An authority (AWS IAM, the API server, Vault) verified the caller
          * itself: a key issued before the log began, or no credential in
          * its record, is not an unbound action. A credential the stream saw
-         * issued to another workload still is. */
-        if (e->authority && (!ci || !ci->known))
+         * issued to another workload, or retired, still is. */
+        if (authority_binds(ci, e))
             continue;
         struct finding f = {.workload = w->workload, .task = e->task, .credential = e->cred};
         set_span(&f, e->ts, e->ts);
@@ -35,6 +35,11 @@ static int unbound(struct rule_ctx *c, const struct wl *w)
         const char *dec = e->decision == GL_DECISION_ALLOW ? "allowed" : "denied";
         if (!e->cred)
             snprintf(f.detail, sizeof f.detail, "%s %s with no credential", dec, p);
+        else if (!ci->known && e->authority)
+            snprintf(f.detail, sizeof f.detail,
+                     "%s %s with credential %s, never issued and retired by %s before, accepted "
+                     "by %s",
+                     dec, p, e->cred, ci->unissued_retire_event, e->authority);
         else if (!ci->known)
             snprintf(f.detail, sizeof f.detail, "%s %s with credential %s, never issued", dec, p,
                      e->cred);

@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 #include <msgpack.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -268,6 +269,38 @@ START_TEST(test_kafka_every_event_once)
     uint64_t q2;
     ck_assert_uint_eq(assert_exactly_once(store, &in, in.n, &q2), 9);
     ck_assert_uint_eq(q2, q);
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
+/* The brokers and a setting from a --kafka-config file, none on the command
+ * line (a SASL password would sit there). */
+START_TEST(test_kafka_config_file)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    produce(&m, &in, 0, in.n);
+    char *store = gl_test_tmpdir("kafka-conf");
+    char conf[4200], bin[4096];
+    snprintf(conf, sizeof conf, "%s.conf", store);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "# the cluster\n  bootstrap.servers = %s  \n\nsession.timeout.ms=6000\n", m.boot);
+    fclose(f);
+    ck_assert_int_eq(chmod(conf, 0600), 0);
+    snprintf(bin, sizeof bin, "%s/collector/grantline-collector", GL_BUILD_DIR);
+    char *argv[] = {bin, "--kafka-config", conf, "--topic", TOPIC, "--group", "grantline-conf",
+                    "--store", store, "--batch-ms", "20", "-q", "--exit-at-end", NULL};
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, bin, NULL, NULL, argv, environ), 0);
+    ck_assert_int_eq(wait_exit(pid, 120), 0);
+    uint64_t q;
+    ck_assert_uint_eq(assert_exactly_once(store, &in, in.n, &q), 9);
+    ck_assert_uint_eq(q, 20);
+    unlink(conf);
     free_lines(&in);
     free(store);
     mock_stop(&m);
@@ -603,6 +636,7 @@ static Suite *kafka_suite(void)
     TCase *tc = tcase_create("mock_cluster");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_kafka_every_event_once);
+    tcase_add_test(tc, test_kafka_config_file);
     tcase_add_test(tc, test_kafka_restart_midstream);
     tcase_add_test(tc, test_kafka_second_cluster);
     tcase_add_test(tc, test_kafka_log_replaced);

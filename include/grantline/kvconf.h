@@ -1,0 +1,33 @@
+/* Client settings from a file of key=value lines (librdkafka properties for
+ * the collector's source and the analyzer's sink), so SASL passwords and
+ * key locations need not sit on a command line that ps(1) shows. */
+#ifndef GL_KVCONF_H
+#define GL_KVCONF_H
+
+#include "grantline/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The settings of one file, in file order, as "key=value" strings. */
+struct gl_kvconf {
+    char **items; /* owned: "key=value", key and value trimmed */
+    size_t n;
+    bool others_can_read; /* the file is readable by its group or by others */
+};
+
+/* Reads 'path': one key=value per line; blank lines and lines starting with
+ * '#' are skipped, spaces around the key and the value are dropped. A line
+ * without '=' or with an empty key is refused with "PATH:LINE: ...", and so
+ * is a file over 1 MiB. On success *out is owned by the caller
+ * (gl_kvconf_free). */
+int gl_kvconf_load(const char *path, struct gl_kvconf **out, struct gl_error *err);
+void gl_kvconf_free(struct gl_kvconf *c);
+
+/* Whether the value of setting 'key' may be a secret (sasl.password,
+ * ssl.key.password, sasl.oauthbearer.config, ...): such values stay out of
+ * error messages and logs. A caller also hides the value of a key the
+ * client does not know, which may be a mistyped password setting. */
+bool gl_kvconf_secret_key(const char *key);
+
+#endif
