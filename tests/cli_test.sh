@@ -553,5 +553,19 @@ u=$("$analyzer" events --store "$tmp/sdisk" | grep -o '"id": *"disk-[0-9]*"' | s
 check "disk full: every event stored once in the end ($n records, $u ids of 30000)" \
   test "$n" = 30000 -a "$u" = 30000
 
+# the systemd unit in contrib/: valid, and its sandbox rated "OK" or better
+if command -v systemd-analyze >/dev/null 2>&1; then
+  sed "s|/usr/local/bin/grantline-collector|$collector|" \
+    "$src/contrib/systemd/grantline-collector.service" > "$tmp/grantline-collector.service"
+  systemd-analyze verify "$tmp/grantline-collector.service" >"$tmp/unit.log" 2>&1
+  check "systemd unit: systemd-analyze verify passes" test $? = 0 -a ! -s "$tmp/unit.log"
+  systemd-analyze security --offline=yes --threshold=20 "$tmp/grantline-collector.service" \
+    >"$tmp/unit.sec" 2>&1
+  check "systemd unit: exposure at most 2.0 ($(grep -o 'level for [^:]*: [0-9.]*' "$tmp/unit.sec"))" \
+    test $? = 0
+else
+  echo "skip systemd unit checks: systemd-analyze not installed"
+fi
+
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
