@@ -21,13 +21,14 @@
 
 enum filter {
     FL_NONE, FL_SERVICE, FL_LOWER, FL_AWSTIME, FL_PARTITION, FL_ACCOUNT, FL_DIGEST, FL_STRIP,
-    FL_AFTER_LAST
+    FL_AFTER_LAST, FL_BEFORE_LAST
 };
 
 static const char *const filter_names[] = {"", "service", "lower", "awstime", "partition", "account",
-                                           "digest", "strip", "after-last"};
+                                           "digest", "strip", "after-last", "before-last"};
 #define FILTER_LIST                                                                            \
-    "service, lower, awstime, partition, account, digest, strip=PREFIX, after-last=SEP"
+    "service, lower, awstime, partition, account, digest, strip=PREFIX, after-last=SEP, "  \
+    "before-last=SEP"
 
 /* A dotted path into the record; a segment of digits also indexes an array. */
 struct path {
@@ -334,7 +335,8 @@ static int parse_hole(struct lctx *c, const char *s, size_t len, struct hole *h)
         for (int f = 1; f < (int)(sizeof filter_names / sizeof *filter_names); f++)
             if (strlen(filter_names[f]) == fl && memcmp(filter_names[f], s + end + 1, fl) == 0)
                 h->filter = (enum filter)f;
-        bool takes = h->filter == FL_STRIP || h->filter == FL_AFTER_LAST;
+        bool takes =
+            h->filter == FL_STRIP || h->filter == FL_AFTER_LAST || h->filter == FL_BEFORE_LAST;
         if (h->filter != FL_NONE && takes != (h->arg != NULL && h->arg[0])) {
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)(fl < 40 ? fl : 40), s + end + 1);
@@ -1096,16 +1098,25 @@ static bool hole_text(const struct gl_mappings *set, const struct hole *h,
             return false;
         s += pl;
         len -= pl;
-    } else if (h->filter == FL_AFTER_LAST) { /* absent unless the separator is in it */
+    } else if (h->filter == FL_AFTER_LAST || h->filter == FL_BEFORE_LAST) {
+        /* absent unless the separator is in it with text on that side */
         size_t sl = strlen(h->arg);
         const char *hit = NULL;
         for (size_t i = 0; sl <= len && i + sl <= len; i++)
             if (memcmp(s + i, h->arg, sl) == 0)
                 hit = s + i;
-        if (!hit || hit + sl == s + len)
+        if (!hit)
             return false;
-        len -= (size_t)(hit + sl - s);
-        s = hit + sl;
+        if (h->filter == FL_BEFORE_LAST) {
+            if (hit == s)
+                return false;
+            len = (size_t)(hit - s);
+        } else {
+            if (hit + sl == s + len)
+                return false;
+            len -= (size_t)(hit + sl - s);
+            s = hit + sl;
+        }
     } else if (h->filter == FL_AWSTIME) {
         bool as_is = false;
         char conv[40];

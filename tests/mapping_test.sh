@@ -304,6 +304,33 @@ grep -q "read 1, stored 1, duplicates 0, quarantined 0, secrets redacted 0, expo
   ! "$analyzer" events --store "$tmp/vempty" | grep -q '"authority"' &&
   "$analyzer" findings --store "$tmp/vempty" --rule GL-011 --format json | grep -q '"GL-011"'
 check "vault: empty token fields are no authority and no exposure; the request is GL-011" test $? = 0
+# a service account token Secret (the long-lived kind): issued to the
+# account its annotation names (Request level), or by the token controller
+# of old clusters (Metadata level); deleting NAME-token-XXXXX revokes it
+cat > "$tmp/k8tok.ndjson" <<'EOF'
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"7d1e0c3a-00aa-4a5b-9c8d-0000000000a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ci/secrets","verb":"create","user":{"username":"admin","groups":["system:masters","system:authenticated"]},"objectRef":{"resource":"secrets","namespace":"ci","name":"builder-token-x7k2q","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"requestObject":{"kind":"Secret","apiVersion":"v1","type":"kubernetes.io/service-account-token","metadata":{"name":"builder-token-x7k2q","namespace":"ci","annotations":{"kubernetes.io/service-account.name":"builder"}}},"requestReceivedTimestamp":"2026-03-02T09:00:00.100000Z","stageTimestamp":"2026-03-02T09:00:00.180000Z"}
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"7d1e0c3a-00aa-4a5b-9c8d-0000000000a2","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ci/secrets","verb":"create","user":{"username":"system:kube-controller-manager","groups":["system:authenticated"]},"objectRef":{"resource":"secrets","namespace":"ci","name":"default-token-p9q8r","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"requestReceivedTimestamp":"2026-03-02T09:01:00.100000Z","stageTimestamp":"2026-03-02T09:01:00.180000Z"}
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"7d1e0c3a-00aa-4a5b-9c8d-0000000000a3","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ci/secrets/builder-token-x7k2q","verb":"delete","user":{"username":"admin","groups":["system:masters","system:authenticated"]},"objectRef":{"resource":"secrets","namespace":"ci","name":"builder-token-x7k2q","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-03-02T10:00:00.100000Z","stageTimestamp":"2026-03-02T10:00:00.180000Z"}
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"7d1e0c3a-00aa-4a5b-9c8d-0000000000a4","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ci/secrets","verb":"create","user":{"username":"admin","groups":["system:masters","system:authenticated"]},"objectRef":{"resource":"secrets","namespace":"ci","name":"registry-creds","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"requestReceivedTimestamp":"2026-03-02T10:01:00.100000Z","stageTimestamp":"2026-03-02T10:01:00.180000Z"}
+EOF
+"$collector" --input "$tmp/k8tok.ndjson" --store "$tmp/k8tok" 2>"$tmp/k8tok.log"
+"$analyzer" events --store "$tmp/k8tok" > "$tmp/k8tok.json"
+"$analyzer" findings --store "$tmp/k8tok" --rule GL-005 --format json > "$tmp/k8tok.f"
+python3 - "$tmp/k8tok.json" "$tmp/k8tok.f" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+got = sorted((e["type"], e["workload"], e["credential"]["id"]) for e in evs
+             if e["type"] in ("identity.issued", "credential.revoked"))
+assert got == [("credential.revoked", "system:serviceaccount:ci:builder", "k8s-secret:ci/builder-token-x7k2q"),
+               ("identity.issued", "system:serviceaccount:ci:builder", "k8s-secret:ci/builder-token-x7k2q"),
+               ("identity.issued", "system:serviceaccount:ci:default", "k8s-secret:ci/default-token-p9q8r")], got
+# each is also the requester's request; an ordinary Secret is only a request
+assert sum(e["id"].endswith(":call") for e in evs) == 3
+assert len([e for e in evs if e["type"] == "action.performed"]) == 4
+fs = sorted(json.loads(l)["credential"] for l in open(sys.argv[2]))
+assert fs == ["k8s-secret:ci/builder-token-x7k2q", "k8s-secret:ci/default-token-p9q8r"], fs
+PY
+check "k8s: service account token Secrets are never-expiring tokens of their account (GL-005), deleting one revokes it" test $? = 0
 # a console password: set by an administrator, used by sign-ins, removed; a
 # sign-in after that uses a retired credential (denied: GL-009 low)
 python3 - "$src/samples/cloudtrail.ndjson" > "$tmp/ctlp.ndjson" <<'PY'
@@ -490,6 +517,9 @@ PY
       console-password:arn:aws:iam::070411556318:user/stratus-red-team-login-profile-user > "$tmp/real.lp"
   check "real datasets: Stratus' login profile is a console password issued to its user" \
     grep -q '"type": *"identity.issued".*"kind": *"password"' "$tmp/real.lp"
+  "$analyzer" events --store "$tmp/real" --credential k8s-secret:test2/default-token-7v4pb > "$tmp/real.sat"
+  check "real datasets: Falco's token Secret from the controller is a token of system:serviceaccount:test2:default" \
+    grep -q '"type": *"identity.issued", *"workload": *"system:serviceaccount:test2:default"' "$tmp/real.sat"
 else
   echo "skip real datasets: not found beside the checkout (set GRANTLINE_DATASETS=DIR)"
 fi

@@ -872,6 +872,24 @@ START_TEST(test_like_first_time)
     gl_decoder_free(d);
     gl_mappings_free(m);
 
+    /* :before-last=SEP keeps the text before the last SEP, absent without
+     * it or with nothing before it */
+    m = one("{\"mapping\":\"f\",\"detect\":\"r\",\"rules\":[{\"rule\":\"a\",\"event\":{"
+            "\"id\":\"{r.id}\",\"ts\":\"2026-01-01T00:00:00Z\",\"type\":\"action.performed\","
+            "\"workload\":\"sa:{r.name:before-last=-token-}\","
+            "\"permission\":{\"action\":\"do\"},\"decision\":\"allow\"}}]}");
+    d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    ck_assert_msg(decode(d, "{\"r\":{\"id\":\"1\",\"name\":\"my-token-sa-token-x7k2q\"}}",
+                         &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "sa:my-token-sa");
+    ck_assert_int_eq(decode(d, "{\"r\":{\"id\":\"2\",\"name\":\"-token-x7k2q\"}}", &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_int_eq(decode(d, "{\"r\":{\"id\":\"3\",\"name\":\"registry-creds\"}}", &ev, &err),
+                     GL_ERR_INVALID);
+    gl_decoder_free(d);
+    gl_mappings_free(m);
+
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"when\":{\"a\":"
              "{\"glob\":\"*\"}},\"event\":{}}]}",
              "{\"like\": glob or [globs]}");
