@@ -554,6 +554,43 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
         c->retire_event = NULL;
 }
 
+struct unattributed_ctx {
+    struct model *m;
+    const char *workload;
+    bool found;
+    struct gl_error *err;
+};
+
+static int on_unattributed(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+    struct unattributed_ctx *c = arg;
+    struct gl_event ev;
+    if (gl_decoder_view_stored(c->m->dec, rec, len, &ev, c->err))
+        return gl_error_prefix(c->err, "stored event %llu", (unsigned long long)seq);
+    if (ev.type != GL_EV_ACTION_PERFORMED || !ev.authority.ptr || ev.cred_id.ptr ||
+        ev.workload.len != strlen(c->workload) ||
+        memcmp(ev.workload.ptr, c->workload, ev.workload.len) != 0)
+        return GL_OK;
+    c->found = true;
+    return 1; /* enough: stops the scan */
+}
+
+int model_unattributed_use(struct model *m, const char *workload, int64_t from, int64_t to,
+                           bool *found, struct gl_error *err)
+{
+    struct unattributed_ctx c = {m, workload, false, err};
+    if (to > m->horizon)
+        to = m->horizon;
+    for (size_t i = 0; i < m->n_stores && !c.found; i++) {
+        int rc = gl_store_scan_index(m->stores[i], GL_IDX_WORKLOAD, workload, strlen(workload),
+                                     from, to, on_unattributed, &c, err);
+        if (rc < 0)
+            return rc;
+    }
+    *found = c.found;
+    return GL_OK;
+}
+
 bool authority_binds(const struct cred_info *ci, const struct ev *e)
 {
     if (!e->authority)

@@ -156,6 +156,13 @@ bool cred_retired_at(const struct cred_info *ci, const struct ev *e);
  * (NULL: none). GL-011 and the report's bound actions read it alike. */
 bool authority_binds(const struct cred_info *ci, const struct ev *e);
 
+/* Whether 'workload' performed in [from, to] an action that an authority
+ * bound without naming any credential (a Kubernetes service account's
+ * request before 1.29): a use of one of its credentials the log does not
+ * attribute. Reads only that stretch of the workload's index. */
+int model_unattributed_use(struct model *m, const char *workload, int64_t from, int64_t to,
+                           bool *found, struct gl_error *err);
+
 /* Looks a credential up (cached). Never NULL unless out of memory. */
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err);
 
