@@ -404,6 +404,14 @@ int gl_cmd_findings(int argc, char **argv)
                     i + 1, supp.v[i].rule, supp.v[i].owner, supp.v[i].reason, supp.v[i].expires);
     struct gl_store *stores[64] = {0};
     int code = GL_EXIT_OK;
+    /* the sink first: a refused setting is a usage error, found before any
+     * analysis (and it never gets to see a finding) */
+    struct kafka_sink *sink = NULL;
+    if (sink_url && kafka_sink_open(sink_url, sink_props, n_sink_props, &sink, &err)) {
+        fprintf(stderr, "grantline-analyzer: %s\n", err.msg);
+        code = err.code == GL_ERR_INVALID ? GL_EXIT_USAGE : GL_EXIT_STORE;
+        goto out;
+    }
     for (size_t i = 0; i < sa.n_dirs; i++) {
         if (gl_store_open(sa.dirs[i], GL_STORE_RDONLY, 0, &stores[i], &err)) {
             fprintf(stderr, "grantline-analyzer: %s\n", err.msg);
@@ -426,7 +434,9 @@ int gl_cmd_findings(int argc, char **argv)
                          .min_sev = min_sev,
                          .show_suppressed = show_suppressed,
                          .now = now,
-                         .worst = -1};
+                         .worst = -1,
+                         .sink = sink};
+    sink = NULL; /* the printer's now */
     gethostname(pr.out.host, sizeof pr.out.host - 1);
     int rc = model_init(&m, stores, sa.n_dirs, sa.at, sa.has_at, &err);
     if (!rc)
@@ -438,8 +448,6 @@ int gl_cmd_findings(int argc, char **argv)
         if (!rc && !pr.new_lines)
             rc = gl_error_set(&err, GL_ERR_NOMEM, 0, "out of memory");
     }
-    if (!rc && sink_url)
-        rc = kafka_sink_open(sink_url, sink_props, n_sink_props, &pr.sink, &err);
     eng.flush = print_batch;
     eng.flush_arg = &pr;
     /* output streams workload by workload (then credential by credential
@@ -526,6 +534,8 @@ int gl_cmd_findings(int argc, char **argv)
     model_free(&m);
     out_ctx_free(&pr.out);
 out:
+    if (sink) /* a store did not open */
+        kafka_sink_close(sink, 0, NULL, NULL, NULL);
     for (size_t i = 0; i < sa.n_dirs; i++)
         gl_store_close(stores[i]);
     if (kvc)

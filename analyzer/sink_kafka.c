@@ -2,7 +2,7 @@
  * counted, and a final flush that says how many findings did not arrive. */
 #include "sink_kafka.h"
 
-#include "grantline/kvconf.h"
+#include "grantline/kafka_conf.h"
 #include "grantline/log.h"
 
 #include <librdkafka/rdkafka.h>
@@ -15,6 +15,8 @@ struct kafka_sink {
     char topic[256];
     uint64_t delivered, failed;
     char last_error[256];
+    const char *const *props; /* borrowed until kafka_sink_close (masks its log) */
+    size_t n_props;
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -31,9 +33,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    (void)rk;
+    /* librdkafka quotes a setting it cannot parse, a secret one too */
+    const struct kafka_sink *s = rd_kafka_opaque(rk);
+    char masked[1024];
+    gl_kafka_conf_mask(s ? s->props : NULL, s ? s->n_props : 0, buf, masked, sizeof masked);
     gl_log(level <= 3 ? GL_LOG_ERROR : level <= 4 ? GL_LOG_WARN : GL_LOG_DEBUG, "kafka-sink",
-           "%s: %s", fac, buf);
+           "%s: %s", fac, masked);
 }
 
 int kafka_sink_open(const char *url, const char **props, size_t n_props, struct kafka_sink **out,
@@ -60,23 +65,8 @@ int kafka_sink_open(const char *url, const char **props, size_t n_props, struct 
     for (size_t i = 0; !rc && i < 2; i++)
         if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof errstr))
             rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", errstr);
-    for (size_t i = 0; !rc && i < n_props; i++) {
-        const char *eq = strchr(props[i], '=');
-        char *key = eq ? strndup(props[i], (size_t)(eq - props[i])) : NULL;
-        rd_kafka_conf_res_t res = RD_KAFKA_CONF_OK;
-        if (!eq)
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %.200s: expected key=value", props[i]);
-        else if (!key)
-            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-        else if ((res = rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof errstr)))
-            /* an unknown key may be a mistyped password setting */
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%.200s: %s", key,
-                              res == RD_KAFKA_CONF_UNKNOWN || gl_kvconf_secret_key(key)
-                                  ? "(hidden)"
-                                  : eq + 1,
-                              errstr);
-        free(key);
-    }
+    if (!rc)
+        rc = gl_kafka_conf_apply(conf, props, n_props, err);
     /* the --sink URL names the brokers, whatever a settings file says */
     if (!rc && rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof errstr))
         rc = gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", errstr);
@@ -88,11 +78,15 @@ int kafka_sink_open(const char *url, const char **props, size_t n_props, struct 
     rd_kafka_conf_set_opaque(conf, s);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_log_cb(conf, on_log);
+    s->props = props;
+    s->n_props = n_props;
     s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!s->rk) {
+        char masked[512];
+        gl_kafka_conf_mask(props, n_props, errstr, masked, sizeof masked);
         rd_kafka_conf_destroy(conf);
         free(s);
-        return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", errstr);
+        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", masked);
     }
     *out = s;
     return GL_OK;

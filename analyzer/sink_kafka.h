@@ -10,7 +10,8 @@
 
 struct kafka_sink;
 
-/* 'props' are "key=value" librdkafka settings (-X), borrowed. */
+/* 'props' are "key=value" librdkafka settings (--kafka-config, -X), borrowed
+ * until kafka_sink_close. */
 int kafka_sink_open(const char *url, const char **props, size_t n_props, struct kafka_sink **out,
                     struct gl_error *err);
 /* Queues one message (copied). */

@@ -258,30 +258,6 @@ int main(int argc, char **argv)
         }
     }
     gl_log_setup(quiet ? GL_LOG_ERROR : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
-    if (kafka_conf) {
-        /* the file's settings first, so -X overrides them */
-        struct gl_error kerr = {0};
-        const char **all = NULL;
-        if (gl_kvconf_load(kafka_conf, &kvc, &kerr) == GL_OK &&
-            !(all = calloc(kvc->n + cfg.n_kafka_props + 1, sizeof *all)))
-            gl_error_set(&kerr, GL_ERR_NOMEM, 0, "out of memory");
-        if (!all) {
-            fprintf(stderr, "grantline-collector: --kafka-config %s\n", kerr.msg);
-            gl_kvconf_free(kvc);
-            free(props);
-            return 2;
-        }
-        if (kvc->others_can_read)
-            gl_log(GL_LOG_WARN, "collector",
-                   "--kafka-config %s is readable by its group or others; if it holds a "
-                   "password, chmod 600 it",
-                   kafka_conf);
-        memcpy(all, kvc->items, kvc->n * sizeof *all);
-        memcpy(all + kvc->n, props, cfg.n_kafka_props * sizeof *all);
-        cfg.n_kafka_props += kvc->n;
-        free(props);
-        props = all;
-    }
     cfg.kafka_props = props;
     if (optind < argc || !store_dir || popts.batch_max == 0 ||
         popts.batch_max > 10000000 || popts.max_message == 0) {
@@ -310,6 +286,37 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (src != &gl_src_kafka && (kafka_conf || cfg.n_kafka_props)) {
+        fprintf(stderr, "grantline-collector: -X and --kafka-config set the Kafka client; "
+                        "--input reads a file\n");
+        free(props);
+        return 2;
+    }
+    if (kafka_conf) {
+        /* the file's settings first, so -X overrides them */
+        struct gl_error kerr = {0};
+        const char **all = NULL;
+        if (gl_kvconf_load(kafka_conf, &kvc, &kerr) == GL_OK &&
+            !(all = calloc(kvc->n + cfg.n_kafka_props + 1, sizeof *all)))
+            gl_error_set(&kerr, GL_ERR_NOMEM, 0, "out of memory");
+        if (!all) {
+            fprintf(stderr, "grantline-collector: --kafka-config %s\n", kerr.msg);
+            gl_kvconf_free(kvc);
+            free(props);
+            return 2;
+        }
+        if (kvc->others_can_read)
+            gl_log(GL_LOG_WARN, "collector",
+                   "--kafka-config %s is readable by its group or others; if it holds a "
+                   "password, chmod 600 it",
+                   kafka_conf);
+        memcpy(all, kvc->items, kvc->n * sizeof *all);
+        memcpy(all + kvc->n, props, cfg.n_kafka_props * sizeof *all);
+        cfg.n_kafka_props += kvc->n;
+        free(props);
+        props = all;
+    }
+    cfg.kafka_props = props;
     struct gl_error err = {0};
     struct gl_store *st = NULL;
     struct gl_redactor *rd = NULL;
@@ -385,11 +392,14 @@ int main(int argc, char **argv)
     /* Messages of batches the store did not commit (a failed commit): they
      * are counted read, and the source position stays before them. */
     uint64_t done_n = cnt->stored + cnt->duplicates + cnt->quarantined;
-    char lost_note[160] = "";
+    char lost_note[200] = "";
+    bool from_pipe = cfg.input && strcmp(cfg.input, "-") == 0;
     if (cnt->read > done_n)
         snprintf(lost_note, sizeof lost_note,
-                 ", not committed %llu (the store kept none of them and its source position "
-                 "stays before them: the next run reads them again)",
+                 from_pipe ? ", not committed %llu (the store kept none of them; stdin cannot be "
+                             "read again: feed the input again, what is stored is skipped)"
+                           : ", not committed %llu (the store kept none of them and its source "
+                             "position stays before them: the next run reads them again)",
                  (unsigned long long)(cnt->read - done_n));
     /* The summary is the result of the run: always printed, even with --quiet. */
     gl_log_write(GL_LOG_INFO, "summary",

@@ -5,7 +5,7 @@
  * committed in LMDB. enable.auto.offset.store is forced off. */
 #include "source.h"
 
-#include "grantline/kvconf.h"
+#include "grantline/kafka_conf.h"
 #include "grantline/log.h"
 #include "grantline/tstamp.h"
 
@@ -261,23 +261,27 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    (void)rk;
     enum gl_log_level l = level <= 3 ? GL_LOG_ERROR : level <= 4 ? GL_LOG_WARN
                                                   : level <= 6 ? GL_LOG_INFO
                                                                : GL_LOG_DEBUG;
-    gl_log(l, "rdkafka", "%s: %s", fac, buf);
+    /* librdkafka quotes a setting it cannot parse, a secret one too */
+    const struct kafka_ctx *k = rd_kafka_opaque(rk);
+    char masked[1024];
+    gl_kafka_conf_mask(k ? k->cfg->kafka_props : NULL, k ? k->cfg->n_kafka_props : 0, buf, masked,
+                   sizeof masked);
+    gl_log(l, "rdkafka", "%s: %s", fac, masked);
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, struct gl_error *err)
+/* The check's client says nothing: its errors come back in errstr. */
+static void silent_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    char errstr[512];
-    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, key, val, errstr, sizeof errstr);
-    /* an unknown key may be a mistyped password setting: its value too */
-    if (res != RD_KAFKA_CONF_OK)
-        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%.200s: %s", key,
-                            res == RD_KAFKA_CONF_UNKNOWN || gl_kvconf_secret_key(key) ? "(hidden)" : val,
-                            errstr);
-    return GL_OK;
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const struct gl_source_cfg *cfg, const char *key,
+                    const char *val, struct gl_error *err)
+{
+    return gl_kafka_conf_set(conf, key, val, cfg->kafka_props, cfg->n_kafka_props, err);
 }
 
 static int64_t total_lag(struct kafka_ctx *k)
@@ -425,10 +429,12 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
         gl_error_set(err, GL_ERR_INVALID, 0, "kafka: --topic and --group are required");
         return NULL;
     }
-    bool bootstrap = cfg->brokers != NULL;
+    bool bootstrap = cfg->brokers != NULL && cfg->brokers[0];
     for (size_t i = 0; i < cfg->n_kafka_props && !bootstrap; i++)
-        bootstrap = strncmp(cfg->kafka_props[i], "bootstrap.servers=", 18) == 0 ||
-                    strncmp(cfg->kafka_props[i], "metadata.broker.list=", 21) == 0;
+        bootstrap = (strncmp(cfg->kafka_props[i], "bootstrap.servers=", 18) == 0 &&
+                     cfg->kafka_props[i][18]) ||
+                    (strncmp(cfg->kafka_props[i], "metadata.broker.list=", 21) == 0 &&
+                     cfg->kafka_props[i][21]);
     if (!bootstrap) {
         gl_error_set(err, GL_ERR_INVALID, 0,
                      "kafka: no brokers: give --brokers, or bootstrap.servers in "
@@ -436,13 +442,13 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
         return NULL;
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    int rc = conf_set(conf, "group.id", cfg->group, err);
+    int rc = conf_set(conf, cfg, "group.id", cfg->group, err);
     if (!rc)
-        rc = conf_set(conf, "auto.offset.reset", "earliest", err);
+        rc = conf_set(conf, cfg, "auto.offset.reset", "earliest", err);
     if (!rc)
-        rc = conf_set(conf, "enable.auto.commit", "true", err);
+        rc = conf_set(conf, cfg, "enable.auto.commit", "true", err);
     if (!rc)
-        rc = conf_set(conf, "enable.partition.eof", "true", err); /* see check_end */
+        rc = conf_set(conf, cfg, "enable.partition.eof", "true", err); /* see check_end */
     /* The high-level consumer's prefetch limits apply to its one queue for
      * all partitions, and once the fetcher pauses at a limit it waits ~1 s
      * before fetching again: at the defaults (100,000 messages, 64 MiB)
@@ -450,28 +456,19 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
      * then for 0.2 s after every 200,000 events. 128 MiB covers the pause
      * at the rate the collector reads; -X overrides both. */
     if (!rc)
-        rc = conf_set(conf, "queued.min.messages", "1000000", err);
+        rc = conf_set(conf, cfg, "queued.min.messages", "1000000", err);
     if (!rc)
-        rc = conf_set(conf, "queued.max.messages.kbytes", "131072", err);
-    for (size_t i = 0; !rc && i < cfg->n_kafka_props; i++) {
-        const char *kv = cfg->kafka_props[i], *eq = strchr(kv, '=');
-        char *key = eq ? strndup(kv, (size_t)(eq - kv)) : NULL;
-        if (!eq)
-            rc = gl_error_set(err, GL_ERR_INVALID, 0, "-X %.200s: expected key=value", kv);
-        else if (!key)
-            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-        else
-            rc = conf_set(conf, key, eq + 1, err);
-        free(key);
-    }
+        rc = conf_set(conf, cfg, "queued.max.messages.kbytes", "131072", err);
+    if (!rc)
+        rc = gl_kafka_conf_apply(conf, cfg->kafka_props, cfg->n_kafka_props, err);
     /* --brokers and --group win over a settings file (and -X) */
     if (!rc && cfg->brokers)
-        rc = conf_set(conf, "bootstrap.servers", cfg->brokers, err);
+        rc = conf_set(conf, cfg, "bootstrap.servers", cfg->brokers, err);
     if (!rc)
-        rc = conf_set(conf, "group.id", cfg->group, err);
+        rc = conf_set(conf, cfg, "group.id", cfg->group, err);
     /* Offsets may only move after the store committed: not negotiable. */
     if (!rc)
-        rc = conf_set(conf, "enable.auto.offset.store", "false", err);
+        rc = conf_set(conf, cfg, "enable.auto.offset.store", "false", err);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -479,13 +476,25 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
     return conf;
 }
 
-/* Refuses settings before the store is opened, so a typo creates no store. */
+/* Refuses settings before the store is opened, so a typo creates no store
+ * (and systemd does not restart a collector that cannot start). Some are
+ * judged only when a client is made (an unsupported SASL mechanism, a CA
+ * file that is not there): one is made and dropped, before it has joined
+ * anything. */
 static int kafka_check(const struct gl_source_cfg *cfg, struct gl_error *err)
 {
     rd_kafka_conf_t *conf = make_conf(cfg, err);
     if (!conf)
         return err && err->code ? err->code : GL_ERR_INVALID;
-    rd_kafka_conf_destroy(conf);
+    char errstr[512], masked[512];
+    rd_kafka_conf_set_log_cb(conf, silent_log_cb);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        gl_kafka_conf_mask(cfg->kafka_props, cfg->n_kafka_props, errstr, masked, sizeof masked);
+        return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", masked);
+    }
+    rd_kafka_destroy(rk);
     return GL_OK;
 }
 
@@ -504,8 +513,10 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     rd_kafka_conf_set_log_cb(conf, log_cb);
     k.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!k.rk) {
+        char masked[512];
         rd_kafka_conf_destroy(conf);
-        return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", errstr);
+        gl_kafka_conf_mask(cfg->kafka_props, cfg->n_kafka_props, errstr, masked, sizeof masked);
+        return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", masked);
     }
     conf = NULL; /* owned by k.rk now */
     char *cid = rd_kafka_clusterid(k.rk, 10000);

@@ -47,6 +47,21 @@ check "collector without --brokers or bootstrap.servers exits 2, no store" \
   -s "$tmp/sk1" 2>"$tmp/kc.err"
 check "collector: a bad -X value is shown, a password never" \
   test "$(grep -c 'NOPE' "$tmp/kc.err")" -ge 1 -a "$(grep -c hunter2 "$tmp/kc.err")" = 0
+"$collector" -X 'sasl.password:hunter2-secret' -b 127.0.0.1:9 -t t -g g -s "$tmp/sk1" 2>"$tmp/kc.err"
+check "collector: -X with ':' for '=' exits 2 without echoing it" \
+  test $? = 2 -a "$(grep -c hunter2 "$tmp/kc.err")" = 0 -a ! -e "$tmp/sk1"
+"$collector" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=NOPE -b 127.0.0.1:9 -t t -g g \
+  -s "$tmp/sk1" -e 2>"$tmp/kc.err"
+check "collector: a setting librdkafka refuses only when making a client exits 2, no store" \
+  test $? = 2 -a ! -e "$tmp/sk1" -a "$(grep -c 'Unsupported SASL mechanism' "$tmp/kc.err")" = 1
+printf 'bootstrap.servers=\n' > "$tmp/empty.conf"
+check "collector: an empty bootstrap.servers is no broker (exit 2)" \
+  test "$(status "$collector" -F "$tmp/empty.conf" -t t -g g -s "$tmp/sk1" -e)" = 2 -a ! -e "$tmp/sk1"
+check "collector: -X with --input exits 2" \
+  test "$(status "$collector" -X client.id=x --input /dev/null -s "$tmp/sk1")" = 2
+"$analyzer" findings --store "$tmp/none" --sink kafka://127.0.0.1:9/t -F "$tmp/typo.conf" 2>"$tmp/kc.err"
+check "analyzer findings: a refused sink setting exits 2 before reading stores, value hidden" \
+  test $? = 2 -a "$(grep -c hunter2 "$tmp/kc.err")" = 0 -a "$(grep -c 'sasl.pasword' "$tmp/kc.err")" = 1
 check "analyzer findings --kafka-config without --sink exits 2" \
   test "$(status "$analyzer" findings --store "$tmp/none" -F "$tmp/typo.conf")" = 2
 

@@ -30,4 +30,16 @@ void gl_kvconf_free(struct gl_kvconf *c);
  * client does not know, which may be a mistyped password setting. */
 bool gl_kvconf_secret_key(const char *key);
 
+/* Whether [key, key+len) is made of the characters setting names use
+ * (letters, digits, '.', '_', '-'); a key with others is not echoed in a
+ * message (it may be a password typed with ':' instead of '='). */
+bool gl_kvconf_key_ok(const char *key, size_t len);
+
+/* Copies 'text' (a client's log or error line) into out[outlen] with every
+ * word of 4 bytes or more that occurs in the value of a secret setting of
+ * 'props' ("key=value" strings) replaced by "(hidden)": librdkafka quotes
+ * parts of a setting it cannot parse. */
+void gl_kvconf_mask(const char *const *props, size_t n_props, const char *text, char *out,
+                    size_t outlen);
+
 #endif

@@ -107,6 +107,49 @@ START_TEST(test_kvconf_secret_keys)
 }
 END_TEST
 
+START_TEST(test_kvconf_bom_badkey_fifo)
+{
+    char *dir = gl_test_tmpdir("kvconf");
+    struct gl_kvconf *c = NULL;
+    struct gl_error err = {0};
+    char *p = write_conf(dir, "bom.conf", "\xef\xbb\xbf" "bootstrap.servers=k:9092\n", 0600);
+    ck_assert_int_eq(gl_kvconf_load(p, &c, &err), GL_OK);
+    ck_assert_uint_eq(c->n, 1);
+    ck_assert_str_eq(c->items[0], "bootstrap.servers=k:9092");
+    gl_kvconf_free(c);
+    free(p);
+    /* a password typed with ':' where '=' belongs: refused, never echoed */
+    p = write_conf(dir, "colon.conf", "sasl.password: hunter=2x\n", 0600);
+    ck_assert_int_eq(gl_kvconf_load(p, &c, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "colon.conf:1: the key has a character") && !strstr(err.msg, "hunter"),
+                  "%s", err.msg);
+    free(p);
+    char fifo[4200];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(gl_kvconf_load(fifo, &c, &err), GL_ERR_IO); /* refused, not waited on */
+    ck_assert_msg(strstr(err.msg, "not a regular file"), "%s", err.msg);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_kvconf_mask)
+{
+    const char *props[] = {"bootstrap.servers=kafka-1:9093",
+                           "sasl.oauthbearer.config=principal=admin hunter2SECRET",
+                           "sasl.password=Tr0ub4dor&3"};
+    char out[256];
+    gl_kvconf_mask(props, 3, "Unrecognized sasl.oauthbearer.config beginning at: hunter2SECRET",
+                   out, sizeof out);
+    ck_assert_str_eq(out, "Unrecognized sasl.oauthbearer.config beginning at: (hidden)");
+    gl_kvconf_mask(props, 3, "auth failed for \"Tr0ub4dor&3\", broker kafka-1:9093", out,
+                   sizeof out);
+    ck_assert_str_eq(out, "auth failed for \"(hidden)\", broker kafka-1:9093");
+    gl_kvconf_mask(props, 3, "a long line", out, 5); /* cut to fit, terminated */
+    ck_assert_str_eq(out, "a lo");
+}
+END_TEST
+
 static Suite *kvconf_suite(void)
 {
     Suite *s = suite_create("kvconf");
@@ -115,6 +158,8 @@ static Suite *kvconf_suite(void)
     tcase_add_test(tc, test_kvconf_refusals);
     tcase_add_test(tc, test_kvconf_others_can_read);
     tcase_add_test(tc, test_kvconf_secret_keys);
+    tcase_add_test(tc, test_kvconf_bom_badkey_fifo);
+    tcase_add_test(tc, test_kvconf_mask);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,47 @@
+/* librdkafka settings applied with care for secrets (include/grantline/kafka_conf.h). */
+#include "grantline/kafka_conf.h"
+
+#include "grantline/kvconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void gl_kafka_conf_mask(const char *const *props, size_t n_props, const char *text, char *out,
+                        size_t outlen)
+{
+    gl_kvconf_mask(props, n_props, text, out, outlen);
+}
+
+int gl_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
+                      const char *const *props, size_t n_props, struct gl_error *err)
+{
+    char errstr[512], masked[512];
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, key, val, errstr, sizeof errstr);
+    if (res == RD_KAFKA_CONF_OK)
+        return GL_OK;
+    gl_kvconf_mask(props, n_props, errstr, masked, sizeof masked);
+    return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%.200s: %s", key,
+                        res == RD_KAFKA_CONF_UNKNOWN || gl_kvconf_secret_key(key) ? "(hidden)" : val,
+                        masked);
+}
+
+int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t n_props,
+                        struct gl_error *err)
+{
+    int rc = GL_OK;
+    for (size_t i = 0; !rc && i < n_props; i++) {
+        const char *kv = props[i], *eq = strchr(kv, '=');
+        /* "sasl.password:s3cret" is a mistake that holds a password */
+        if (!eq || !gl_kvconf_key_ok(kv, (size_t)(eq - kv)))
+            return gl_error_set(err, GL_ERR_INVALID, 0,
+                                "kafka setting %zu: expected key=value with a setting name as "
+                                "the key (not shown: it may hold a secret)",
+                                i + 1);
+        char *key = strndup(kv, (size_t)(eq - kv));
+        if (!key)
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        rc = gl_kafka_conf_set(conf, key, eq + 1, props, n_props, err);
+        free(key);
+    }
+    return rc;
+}
