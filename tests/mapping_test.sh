@@ -304,6 +304,17 @@ grep -q "read 1, stored 1, duplicates 0, quarantined 0, secrets redacted 0, expo
   ! "$analyzer" events --store "$tmp/vempty" | grep -q '"authority"' &&
   "$analyzer" findings --store "$tmp/vempty" --rule GL-011 --format json | grep -q '"GL-011"'
 check "vault: empty token fields are no authority and no exposure; the request is GL-011" test $? = 0
+# an administrator creating a userpass user named "login" is no login: its
+# request entry names the caller and is not refused, its entries are one
+# allowed action of the administrator
+cat > "$tmp/vlogin.ndjson" <<'EOF'
+{"time":"2026-03-02T09:50:00Z","type":"request","auth":{"accessor":"hmac-sha256:1111111111111111111111111111111111111111111111111111111111111111","display_name":"userpass-ops-admin","policies":["admin"],"token_type":"service","policy_results":{"allowed":true}},"request":{"id":"aaaaaaaa-0000-4000-8000-0000000000f1","operation":"update","mount_type":"userpass","path":"auth/userpass/users/login","remote_address":"10.0.4.9","data":{"password":"hmac-sha256:2222222222222222222222222222222222222222222222222222222222222222"}}}
+{"time":"2026-03-02T09:50:00.01Z","type":"response","auth":{"accessor":"hmac-sha256:1111111111111111111111111111111111111111111111111111111111111111","display_name":"userpass-ops-admin","policies":["admin"],"token_type":"service","policy_results":{"allowed":true}},"request":{"id":"aaaaaaaa-0000-4000-8000-0000000000f1","operation":"update","mount_type":"userpass","path":"auth/userpass/users/login","remote_address":"10.0.4.9","data":{"password":"hmac-sha256:2222222222222222222222222222222222222222222222222222222222222222"}},"response":{"mount_type":"userpass"}}
+EOF
+"$collector" --input "$tmp/vlogin.ndjson" --store "$tmp/vlogin" 2>"$tmp/vlogin.log"
+grep -q "read 2, stored 1, duplicates 1, quarantined 0," "$tmp/vlogin.log" &&
+  "$analyzer" events --store "$tmp/vlogin" | grep -q '"workload": *"vault:userpass-ops-admin".*"decision": *"allow"'
+check "vault: writing auth/userpass/users/login is the administrator's action, not a login" test $? = 0
 # a service account token Secret (the long-lived kind): issued to the
 # account its annotation names (Request level), or by the token controller
 # of old clusters (Metadata level); deleting NAME-token-XXXXX revokes it
