@@ -80,6 +80,8 @@ struct cond {
     enum ckind kind;
     char **vals; /* C_IN: values; C_LIKE, C_UNLIKE: glob patterns */
     size_t n_vals;
+    char **not_vals; /* C_LIKE with "unlike" too: patterns it must also miss */
+    size_t n_not_vals;
 };
 
 /* One template of a "first" field, with the conditions under which it may
@@ -169,6 +171,7 @@ static void free_conds(struct cond *c, size_t n)
     for (size_t i = 0; i < n; i++) {
         free_path(&c[i].path);
         free_strs(c[i].vals, c[i].n_vals);
+        free_strs(c[i].not_vals, c[i].n_not_vals);
     }
     free(c);
 }
@@ -612,12 +615,14 @@ static int parse_when(struct lctx *c, const struct gl_jval *when, struct cond **
         } else if (gl_jval_is(x, GL_JT_OBJECT)) {
             const struct gl_jval *like = gl_jval_get(x, "like", GL_JT_ANY);
             const struct gl_jval *unlike = gl_jval_get(x, "unlike", GL_JT_ANY);
-            if (!!like == !!unlike || x->len != 1)
-                return bad(c, "when %s: an object condition is {\"like\": glob or [globs]} or "
-                              "{\"unlike\": ...}",
+            if ((!like && !unlike) || x->len != (size_t)(!!like + !!unlike))
+                return bad(c, "when %s: an object condition is {\"like\": glob or [globs]}, "
+                              "{\"unlike\": ...} or both",
                            when->keys[i]);
             cd->kind = like ? C_LIKE : C_UNLIKE;
             rc = str_list(c, like ? like : unlike, when->keys[i], &cd->vals, &cd->n_vals);
+            if (!rc && like && unlike) /* both: matches one of like and none of unlike */
+                rc = str_list(c, unlike, when->keys[i], &cd->not_vals, &cd->n_not_vals);
             if (rc)
                 return rc;
         } else {
@@ -1324,7 +1329,8 @@ static bool build(const struct gl_mappings *set, const struct field *f, size_t n
 }
 
 /* Whether the scalar 'o', as text, is one of a C_IN condition's values or
- * matches one of a C_LIKE condition's patterns. */
+ * matches one of a C_LIKE condition's patterns (and none of its "unlike"
+ * ones). */
 static bool value_in(const struct cond *c, const msgpack_object *o)
 {
     char tmp[40];
@@ -1332,6 +1338,9 @@ static bool value_in(const struct cond *c, const msgpack_object *o)
     size_t len;
     if (!scalar_text(o, tmp, sizeof tmp, &s, &len))
         return false;
+    for (size_t i = 0; i < c->n_not_vals; i++)
+        if (gl_glob_match(c->not_vals[i], s, len))
+            return false;
     for (size_t i = 0; i < c->n_vals; i++)
         if (c->kind != C_IN ? gl_glob_match(c->vals[i], s, len)
                               : strlen(c->vals[i]) == len && memcmp(c->vals[i], s, len) == 0)

@@ -315,6 +315,15 @@ EOF
 grep -q "read 2, stored 1, duplicates 1, quarantined 0," "$tmp/vlogin.log" &&
   "$analyzer" events --store "$tmp/vlogin" | grep -q '"workload": *"vault:userpass-ops-admin".*"decision": *"allow"'
 check "vault: writing auth/userpass/users/login is the administrator's action, not a login" test $? = 0
+# a login sent with the caller's own token (VAULT_TOKEN set): still a login,
+# whose response issues the new token
+cat > "$tmp/vltok.ndjson" <<'EOF'
+{"time":"2026-03-02T09:50:00Z","type":"request","auth":{"accessor":"hmac-sha256:1111111111111111111111111111111111111111111111111111111111111111","client_token":"hmac-sha256:3333333333333333333333333333333333333333333333333333333333333333","display_name":"root","policies":["root"],"token_type":"service","policy_results":{"allowed":true}},"request":{"id":"aaaaaaaa-0000-4000-8000-0000000000f2","operation":"update","mount_type":"approle","path":"auth/approle/login","remote_address":"10.0.4.9"}}
+{"time":"2026-03-02T09:50:00.01Z","type":"response","auth":{"accessor":"hmac-sha256:6666666666666666666666666666666666666666666666666666666666666666","client_token":"hmac-sha256:7777777777777777777777777777777777777777777777777777777777777777","display_name":"approle","metadata":{"role_name":"web"},"policies":["default","web"],"token_type":"service","token_ttl":3600},"request":{"id":"aaaaaaaa-0000-4000-8000-0000000000f2","operation":"update","mount_type":"approle","path":"auth/approle/login","remote_address":"10.0.4.9"},"response":{"auth":{"accessor":"hmac-sha256:6666666666666666666666666666666666666666666666666666666666666666","client_token":"hmac-sha256:7777777777777777777777777777777777777777777777777777777777777777","display_name":"approle","metadata":{"role_name":"web"},"policies":["default","web"],"token_type":"service","token_ttl":3600},"mount_type":"approle"}}
+EOF
+"$collector" --input "$tmp/vltok.ndjson" --store "$tmp/vltok" 2>/dev/null
+"$analyzer" events --store "$tmp/vltok" | grep -q '"type": *"identity.issued", *"workload": *"vault:approle:web"'
+check "vault: a login sent with the caller's token still issues the new token" test $? = 0
 # a service account token Secret (the long-lived kind): issued to the
 # account its annotation names (Request level), or by the token controller
 # of old clusters (Metadata level); deleting NAME-token-XXXXX revokes it
