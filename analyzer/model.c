@@ -503,6 +503,7 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
             c->task = e->task;
             c->issued = e->ts;
             c->issue_event = e->id;
+            c->issue_authority = e->authority;
             c->has_expires = e->has_cred_expires;
             c->expires = e->cred_expires;
             c->longest = e->cred_expires;
@@ -556,7 +557,7 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
 
 struct unattributed_ctx {
     struct model *m;
-    const char *workload;
+    const char *workload, *authority;
     bool found;
     struct gl_error *err;
 };
@@ -568,6 +569,8 @@ static int on_unattributed(uint64_t seq, const void *rec, size_t len, void *arg)
     if (gl_decoder_view_stored(c->m->dec, rec, len, &ev, c->err))
         return gl_error_prefix(c->err, "stored event %llu", (unsigned long long)seq);
     if (ev.type != GL_EV_ACTION_PERFORMED || !ev.authority.ptr || ev.cred_id.ptr ||
+        ev.authority.len != strlen(c->authority) ||
+        memcmp(ev.authority.ptr, c->authority, ev.authority.len) != 0 ||
         ev.workload.len != strlen(c->workload) ||
         memcmp(ev.workload.ptr, c->workload, ev.workload.len) != 0)
         return GL_OK;
@@ -575,10 +578,10 @@ static int on_unattributed(uint64_t seq, const void *rec, size_t len, void *arg)
     return 1; /* enough: stops the scan */
 }
 
-int model_unattributed_use(struct model *m, const char *workload, int64_t from, int64_t to,
-                           bool *found, struct gl_error *err)
+int model_unattributed_use(struct model *m, const char *workload, const char *authority,
+                           int64_t from, int64_t to, bool *found, struct gl_error *err)
 {
-    struct unattributed_ctx c = {m, workload, false, err};
+    struct unattributed_ctx c = {m, workload, authority, false, err};
     if (to > m->horizon)
         to = m->horizon;
     for (size_t i = 0; i < m->n_stores && !c.found; i++) {

@@ -130,6 +130,9 @@ struct cred_info {
     const char *owner;      /* workload of the issuing event */
     const char *task;       /* task of the issuing event */
     const char *issue_event;
+    /* the authority named by the issuing event: the system that verifies
+     * this credential, whose log may not name it where it is used */
+    const char *issue_authority;
     int64_t issued;
     bool has_expires;
     int64_t expires;      /* now (a renewal moves it) */
@@ -156,12 +159,13 @@ bool cred_retired_at(const struct cred_info *ci, const struct ev *e);
  * (NULL: none). GL-011 and the report's bound actions read it alike. */
 bool authority_binds(const struct cred_info *ci, const struct ev *e);
 
-/* Whether 'workload' performed in [from, to] an action that an authority
+/* Whether 'workload' performed in [from, to] an action that 'authority'
  * bound without naming any credential (a Kubernetes service account's
- * request before 1.29): a use of one of its credentials the log does not
- * attribute. Reads only that stretch of the workload's index. */
-int model_unattributed_use(struct model *m, const char *workload, int64_t from, int64_t to,
-                           bool *found, struct gl_error *err);
+ * request before 1.29, an AWS console sign-in): a use of a credential that
+ * authority verifies, which its log does not attribute. Reads only that
+ * stretch of the workload's index. */
+int model_unattributed_use(struct model *m, const char *workload, const char *authority,
+                           int64_t from, int64_t to, bool *found, struct gl_error *err);
 
 /* Looks a credential up (cached). Never NULL unless out of memory. */
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err);

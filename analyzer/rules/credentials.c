@@ -93,15 +93,19 @@ static int unused(struct rule_ctx *c, const struct cred *cr)
             return GL_OK;
         last = e;
     }
-    /* Its owner acted in the window through an authority whose log names
-     * no credential (a Kubernetes service account before 1.29): a use of
-     * this one cannot be told from none, so "unused" is not claimed. */
-    bool unattributed = false;
-    int rc = model_unattributed_use(c->m, ci->owner, H - win + 1, H, &unattributed, c->err);
-    if (rc)
-        return rc;
-    if (unattributed)
-        return GL_OK;
+    /* Its owner acted in the window through the authority that verifies
+     * this credential, and that authority's log named no credential (a
+     * Kubernetes service account before 1.29, an AWS console sign-in): a
+     * use of this one cannot be told from none, so "unused" is not claimed. */
+    if (ci->issue_authority) {
+        bool unattributed = false;
+        int rc = model_unattributed_use(c->m, ci->owner, ci->issue_authority, H - win + 1, H,
+                                        &unattributed, c->err);
+        if (rc)
+            return rc;
+        if (unattributed)
+            return GL_OK;
+    }
     struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
     set_span(&f, ci->issued, H);
     add_evidence(&f, ci->issue_event);
