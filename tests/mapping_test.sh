@@ -360,6 +360,25 @@ assert fs == ["k8s-secret:ci/build-robot-secret", "k8s-secret:ci/builder-token-x
 PY
 [ $? = 0 ] && grep -q "read 8, stored 8, duplicates 0, quarantined 0," "$tmp/k8tok.log"
 check "k8s: service account token Secrets are never-expiring tokens of their account (GL-005), deleting a Secret revokes it, dry runs and server-named ones are only requests" test $? = 0
+# a password-guessing run against user names AWS does not know (logged as
+# HIDDEN_DUE_TO_SECURITY_REASONS, no ARN): one workload per address, whose
+# denials make a burst (GL-014) instead of quarantined records
+python3 - > "$tmp/bf.ndjson" <<'PY'
+import json
+for i in range(12):
+    print(json.dumps({"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "principalId": "",
+        "accountId": "111122223333", "accessKeyId": "", "userName": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+        "eventTime": "2026-03-02T10:00:%02dZ" % i, "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin", "sourceIPAddress": "198.51.100.66", "requestParameters": None,
+        "responseElements": {"ConsoleLogin": "Failure"}, "eventType": "AwsConsoleSignIn",
+        "eventID": "bf000000-0000-4000-8000-0000000000%02d" % i, "recipientAccountId": "111122223333",
+        "errorMessage": "No username found in supplied account"}))
+PY
+"$collector" --input "$tmp/bf.ndjson" --store "$tmp/bf" 2>"$tmp/bf.log"
+grep -q "read 12, stored 12, duplicates 0, quarantined 0," "$tmp/bf.log" &&
+  "$analyzer" findings --store "$tmp/bf" --rule GL-014 --format json |
+  grep -q '"workload": *"aws:unknown-user@198.51.100.66"'
+check "cloudtrail: failed sign-ins of unknown user names are aws:unknown-user@ADDRESS, a burst (GL-014)" test $? = 0
 # console passwords: set by an administrator for three users, one signs in
 # a month later, one's is removed. A sign-in names no credential, but AWS,
 # the authority that issued the password, decided it: no GL-007 for the
