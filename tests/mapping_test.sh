@@ -569,6 +569,10 @@ PY
       console-password:arn:aws:iam::070411556318:user/stratus-red-team-login-profile-user > "$tmp/real.lp"
   check "real datasets: Stratus' login profile is a console password issued to its user" \
     grep -q '"type": *"identity.issued".*"kind": *"password"' "$tmp/real.lp"
+  "$analyzer" events --store "$tmp/real" --credential \
+      console-password:arn:aws:iam::763751499319:user/stratus-red-team-update-login-profile-user > "$tmp/real.ulp"
+  check "real datasets: Stratus' password reset of another user is that user's password, set by the attacker" \
+    grep -q '"type": *"identity.issued", *"workload": *"arn:aws:iam::763751499319:user/stratus-red-team-update-login-profile-user", *"actor": *"arn:aws:iam::763751499319:user/christophe"' "$tmp/real.ulp"
   "$analyzer" events --store "$tmp/real" --credential k8s-secret:test2/default-token-7v4pb > "$tmp/real.sat"
   check "real datasets: Falco's token Secret from the controller is a token of system:serviceaccount:test2:default" \
     grep -q '"type": *"identity.issued", *"workload": *"system:serviceaccount:test2:default"' "$tmp/real.sat"
