@@ -367,21 +367,16 @@ int gl_cmd_findings(int argc, char **argv)
     const char **sink_props = props;
     size_t n_sink_props = n_props;
     if (kafka_conf) {
-        if (gl_kvconf_load(kafka_conf, &kvc, &err) == GL_OK &&
-            !(sink_props = calloc(kvc->n + n_props + 1, sizeof *sink_props)))
-            gl_error_set(&err, GL_ERR_NOMEM, 0, "out of memory");
-        if (!kvc || !sink_props) {
+        if (gl_kvconf_load_with(kafka_conf, props, n_props, &kvc, &err)) {
             fprintf(stderr, "grantline-analyzer findings: --kafka-config %s\n", err.msg);
-            gl_kvconf_free(kvc);
             return GL_EXIT_USAGE;
         }
         if (kvc->others_can_read)
             fprintf(stderr, "grantline-analyzer: warning: --kafka-config %s is readable by its "
                             "group or others; if it holds a password, chmod 600 it\n",
                     kafka_conf);
-        memcpy(sink_props, kvc->items, kvc->n * sizeof *sink_props);
-        memcpy(sink_props + kvc->n, props, n_props * sizeof *sink_props);
-        n_sink_props += kvc->n;
+        sink_props = (const char **)kvc->items;
+        n_sink_props = kvc->n;
     }
     struct policy pol;
     struct controls ctl = {0};
@@ -390,8 +385,6 @@ int gl_cmd_findings(int argc, char **argv)
         (supp_path && suppressions_load(&supp, supp_path, &err))) {
         fprintf(stderr, "grantline-analyzer: %s\n", err.msg);
         controls_free(&ctl);
-        if (kvc)
-            free(sink_props);
         gl_kvconf_free(kvc);
         return GL_EXIT_USAGE;
     }
@@ -538,8 +531,6 @@ out:
         kafka_sink_close(sink, 0, NULL, NULL, NULL);
     for (size_t i = 0; i < sa.n_dirs; i++)
         gl_store_close(stores[i]);
-    if (kvc)
-        free(sink_props);
     gl_kvconf_free(kvc);
     controls_free(&ctl);
     suppressions_free(&supp);

@@ -3,6 +3,7 @@
 #include "sink_kafka.h"
 
 #include "grantline/kafka_conf.h"
+#include "grantline/kvconf.h"
 #include "grantline/log.h"
 
 #include <librdkafka/rdkafka.h>
@@ -36,7 +37,7 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     /* librdkafka quotes a setting it cannot parse, a secret one too */
     const struct kafka_sink *s = rd_kafka_opaque(rk);
     char masked[1024];
-    gl_kafka_conf_mask(s ? s->props : NULL, s ? s->n_props : 0, buf, masked, sizeof masked);
+    gl_kvconf_mask(s ? s->props : NULL, s ? s->n_props : 0, buf, masked, sizeof masked);
     gl_log(level <= 3 ? GL_LOG_ERROR : level <= 4 ? GL_LOG_WARN : GL_LOG_DEBUG, "kafka-sink",
            "%s: %s", fac, masked);
 }
@@ -83,7 +84,7 @@ int kafka_sink_open(const char *url, const char **props, size_t n_props, struct 
     s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!s->rk) {
         char masked[512];
-        gl_kafka_conf_mask(props, n_props, errstr, masked, sizeof masked);
+        gl_kvconf_mask(props, n_props, errstr, masked, sizeof masked);
         rd_kafka_conf_destroy(conf);
         free(s);
         return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", masked);

@@ -293,15 +293,9 @@ int main(int argc, char **argv)
         return 2;
     }
     if (kafka_conf) {
-        /* the file's settings first, so -X overrides them */
         struct gl_error kerr = {0};
-        const char **all = NULL;
-        if (gl_kvconf_load(kafka_conf, &kvc, &kerr) == GL_OK &&
-            !(all = calloc(kvc->n + cfg.n_kafka_props + 1, sizeof *all)))
-            gl_error_set(&kerr, GL_ERR_NOMEM, 0, "out of memory");
-        if (!all) {
+        if (gl_kvconf_load_with(kafka_conf, props, cfg.n_kafka_props, &kvc, &kerr)) {
             fprintf(stderr, "grantline-collector: --kafka-config %s\n", kerr.msg);
-            gl_kvconf_free(kvc);
             free(props);
             return 2;
         }
@@ -310,13 +304,9 @@ int main(int argc, char **argv)
                    "--kafka-config %s is readable by its group or others; if it holds a "
                    "password, chmod 600 it",
                    kafka_conf);
-        memcpy(all, kvc->items, kvc->n * sizeof *all);
-        memcpy(all + kvc->n, props, cfg.n_kafka_props * sizeof *all);
-        cfg.n_kafka_props += kvc->n;
-        free(props);
-        props = all;
+        cfg.kafka_props = (const char **)kvc->items; /* the file's, then -X */
+        cfg.n_kafka_props = kvc->n;
     }
-    cfg.kafka_props = props;
     struct gl_error err = {0};
     struct gl_store *st = NULL;
     struct gl_redactor *rd = NULL;

@@ -6,6 +6,7 @@
 #include "source.h"
 
 #include "grantline/kafka_conf.h"
+#include "grantline/kvconf.h"
 #include "grantline/log.h"
 #include "grantline/tstamp.h"
 
@@ -267,7 +268,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     /* librdkafka quotes a setting it cannot parse, a secret one too */
     const struct kafka_ctx *k = rd_kafka_opaque(rk);
     char masked[1024];
-    gl_kafka_conf_mask(k ? k->cfg->kafka_props : NULL, k ? k->cfg->n_kafka_props : 0, buf, masked,
+    gl_kvconf_mask(k ? k->cfg->kafka_props : NULL, k ? k->cfg->n_kafka_props : 0, buf, masked,
                    sizeof masked);
     gl_log(l, "rdkafka", "%s: %s", fac, masked);
 }
@@ -442,9 +443,7 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
         return NULL;
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    int rc = conf_set(conf, cfg, "group.id", cfg->group, err);
-    if (!rc)
-        rc = conf_set(conf, cfg, "auto.offset.reset", "earliest", err);
+    int rc = conf_set(conf, cfg, "auto.offset.reset", "earliest", err);
     if (!rc)
         rc = conf_set(conf, cfg, "enable.auto.commit", "true", err);
     if (!rc)
@@ -491,7 +490,7 @@ static int kafka_check(const struct gl_source_cfg *cfg, struct gl_error *err)
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        gl_kafka_conf_mask(cfg->kafka_props, cfg->n_kafka_props, errstr, masked, sizeof masked);
+        gl_kvconf_mask(cfg->kafka_props, cfg->n_kafka_props, errstr, masked, sizeof masked);
         return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s", masked);
     }
     rd_kafka_destroy(rk);
@@ -515,7 +514,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     if (!k.rk) {
         char masked[512];
         rd_kafka_conf_destroy(conf);
-        gl_kafka_conf_mask(cfg->kafka_props, cfg->n_kafka_props, errstr, masked, sizeof masked);
+        gl_kvconf_mask(cfg->kafka_props, cfg->n_kafka_props, errstr, masked, sizeof masked);
         return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", masked);
     }
     conf = NULL; /* owned by k.rk now */

@@ -1755,9 +1755,9 @@ static void put_free(struct enc *e, const msgpack_object *o, char *path, size_t 
 {
     /* an empty value hides nothing (Vault logs "client_token": "" for a
      * request without a token): no marker, no exposure */
-    bool empty = (o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN) &&
-                 o->via.str.size == 0;
-    if (e->n_secrets && e->rd && !empty && forced_secret(e, o)) {
+    if (e->n_secrets && e->rd && forced_secret(e, o) &&
+        !((o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN) &&
+          o->via.str.size == 0)) {
         int rule = forced_rule(e->rd);
         if (rule >= 0) {
             put_whole(e, rule, o, path);

@@ -6,12 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void gl_kafka_conf_mask(const char *const *props, size_t n_props, const char *text, char *out,
-                        size_t outlen)
-{
-    gl_kvconf_mask(props, n_props, text, out, outlen);
-}
-
 int gl_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
                       const char *const *props, size_t n_props, struct gl_error *err)
 {
@@ -20,9 +14,9 @@ int gl_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
     if (res == RD_KAFKA_CONF_OK)
         return GL_OK;
     gl_kvconf_mask(props, n_props, errstr, masked, sizeof masked);
-    return gl_error_set(err, GL_ERR_INVALID, 0, "kafka: %s=%.200s: %s", key,
-                        res == RD_KAFKA_CONF_UNKNOWN || gl_kvconf_secret_key(key) ? "(hidden)" : val,
-                        masked);
+    return gl_error_set(
+        err, GL_ERR_INVALID, 0, "kafka: %s=%.200s: %s", key,
+        res == RD_KAFKA_CONF_UNKNOWN || gl_kvconf_secret_key(key) ? "(hidden)" : val, masked);
 }
 
 int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t n_props,

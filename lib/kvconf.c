@@ -108,21 +108,29 @@ static void trim(const char **s, const char **e)
         (*e)--;
 }
 
-static int add(struct gl_kvconf *c, const char *k, size_t kl, const char *v, size_t vl)
+/* Appends 'kv' (owned: freed here on failure). */
+static int add_owned(struct gl_kvconf *c, char *kv)
 {
-    char **items = realloc(c->items, (c->n + 1) * sizeof *items);
-    if (!items)
+    char **items = kv ? realloc(c->items, (c->n + 1) * sizeof *items) : NULL;
+    if (!items) {
+        free(kv);
         return GL_ERR_NOMEM;
+    }
     c->items = items;
-    char *kv = malloc(kl + vl + 2);
-    if (!kv)
-        return GL_ERR_NOMEM;
-    memcpy(kv, k, kl);
-    kv[kl] = '=';
-    memcpy(kv + kl + 1, v, vl);
-    kv[kl + 1 + vl] = '\0';
     c->items[c->n++] = kv;
     return GL_OK;
+}
+
+static int add(struct gl_kvconf *c, const char *k, size_t kl, const char *v, size_t vl)
+{
+    char *kv = malloc(kl + vl + 2);
+    if (kv) {
+        memcpy(kv, k, kl);
+        kv[kl] = '=';
+        memcpy(kv + kl + 1, v, vl);
+        kv[kl + 1 + vl] = '\0';
+    }
+    return add_owned(c, kv);
 }
 
 static int parse(struct gl_kvconf *c, const char *path, const char *buf, size_t len,
@@ -203,4 +211,18 @@ int gl_kvconf_load(const char *path, struct gl_kvconf **out, struct gl_error *er
     }
     *out = c;
     return GL_OK;
+}
+
+int gl_kvconf_load_with(const char *path, const char *const *extra, size_t n_extra,
+                        struct gl_kvconf **out, struct gl_error *err)
+{
+    int rc = gl_kvconf_load(path, out, err);
+    for (size_t i = 0; !rc && i < n_extra; i++) /* as given: checked when applied */
+        if (add_owned(*out, strdup(extra[i])))
+            rc = gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    if (rc) {
+        gl_kvconf_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }

@@ -21,8 +21,4 @@ int gl_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
 int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t n_props,
                         struct gl_error *err);
 
-/* librdkafka's text (an errstr, a log line) masked against 'props', into out. */
-void gl_kafka_conf_mask(const char *const *props, size_t n_props, const char *text, char *out,
-                        size_t outlen);
-
 #endif

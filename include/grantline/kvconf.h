@@ -22,6 +22,12 @@ struct gl_kvconf {
  * is a file over 1 MiB. On success *out is owned by the caller
  * (gl_kvconf_free). */
 int gl_kvconf_load(const char *path, struct gl_kvconf **out, struct gl_error *err);
+
+/* gl_kvconf_load, then copies of 'extra' ("key=value" from -X) after the
+ * file's settings, so they override them: items is what the client is
+ * given, in order. */
+int gl_kvconf_load_with(const char *path, const char *const *extra, size_t n_extra,
+                        struct gl_kvconf **out, struct gl_error *err);
 void gl_kvconf_free(struct gl_kvconf *c);
 
 /* Whether the value of setting 'key' may be a secret (sasl.password,
