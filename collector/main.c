@@ -72,7 +72,7 @@ static void usage(FILE *out)
             "      --batch-ms MS       longest wait before a partial batch commits (default 500)\n"
             "      --max-message BYTES larger messages are quarantined (default 1048576)\n"
             "Output:\n"
-            "  -q, --quiet             only errors and the final summary on stderr\n"
+            "  -q, --quiet             no progress: only warnings, errors and the final summary\n"
             "      --progress SEC      progress line interval (default 5, 0 = off)\n"
             "      --log-format F      text (default) or json\n"
             "  -v, --verbose           debug logging (librdkafka and per-message reasons);\n"
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    gl_log_setup(quiet ? GL_LOG_ERROR : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
+    gl_log_setup(quiet ? GL_LOG_WARN : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
     cfg.kafka_props = props;
     if (optind < argc || !store_dir || popts.batch_max == 0 ||
         popts.batch_max > 10000000 || popts.max_message == 0) {

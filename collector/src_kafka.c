@@ -568,7 +568,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                 else if (pt)
                     pt->eof = true;
             } else if (m->err) {
-                gl_log(rd_kafka_message_errstr(m) ? GL_LOG_WARN : GL_LOG_WARN, "kafka",
+                gl_log(GL_LOG_WARN, "kafka",
                        "consumer: %s", rd_kafka_message_errstr(m));
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
                     char fe[512];

@@ -54,6 +54,12 @@ check "collector: -X with ':' for '=' exits 2 without echoing it" \
   -s "$tmp/sk1" -e 2>"$tmp/kc.err"
 check "collector: a setting librdkafka refuses only when making a client exits 2, no store" \
   test $? = 2 -a ! -e "$tmp/sk1" -a "$(grep -c 'Unsupported SASL mechanism' "$tmp/kc.err")" = 1
+printf 'bootstrap.servers=127.0.0.1:9\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanisms=NOPE\n' \
+  > "$tmp/open.conf"
+chmod 644 "$tmp/open.conf"
+"$collector" -q -F "$tmp/open.conf" -t t -g g -s "$tmp/sk1" -e 2>"$tmp/kc.err"
+check "collector -q still warns that a --kafka-config file is readable by others" \
+  test "$(grep -c 'open.conf is readable by its group or others' "$tmp/kc.err")" = 1
 printf 'bootstrap.servers=\n' > "$tmp/empty.conf"
 check "collector: an empty bootstrap.servers is no broker (exit 2)" \
   test "$(status "$collector" -F "$tmp/empty.conf" -t t -g g -s "$tmp/sk1" -e)" = 2 -a ! -e "$tmp/sk1"
