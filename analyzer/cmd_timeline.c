@@ -218,14 +218,15 @@ static const char *cred_note(struct ctx *c, const struct ev *e, char *out, size_
         return out;
     }
     const struct cred_info *ci = model_cred(&c->m, e->cred, &c->err);
+    const struct cred_life *l = ci ? cred_life_at(ci, e) : NULL; /* its life at e */
     if (!ci)
         snprintf(out, n, "%s", e->cred);
     else if (!ci->known)
         snprintf(out, n, "%s (never issued)", e->cred);
-    else if (strcmp(ci->owner, c->eng.w.workload) != 0)
-        snprintf(out, n, "%s (issued to %s)", e->cred, ci->owner);
+    else if (strcmp(l->owner, c->eng.w.workload) != 0)
+        snprintf(out, n, "%s (issued to %s)", e->cred, l->owner);
     else if (cred_retired_at(ci, e))
-        snprintf(out, n, "%s (%s before)", e->cred, ci->retired_how ? ci->retired_how : "retired");
+        snprintf(out, n, "%s (%s before)", e->cred, l->retired_how ? l->retired_how : "retired");
     else
         snprintf(out, n, "%s", e->cred);
     return out;
@@ -281,7 +282,9 @@ static void describe(struct ctx *c, size_t i, char *out, size_t n)
         const struct cred_info *ci = model_cred(&c->m, e->cred, &c->err);
         snprintf(out, n, "%s%s%s  %s", e->cred, e->previous ? " replaces " : "",
                  e->previous ? e->previous : "",
-                 ci ? until_str(ci->retired, ci->retired_how, u, sizeof u) : "");
+                 ci ? until_str(cred_life_at(ci, e)->retired, cred_life_at(ci, e)->retired_how, u,
+                                sizeof u)
+                    : "");
         break;
     }
     case GL_EV_TASK_STARTED:
@@ -443,21 +446,22 @@ int gl_cmd_state(int argc, char **argv)
             strcmp(e->workload, o.workload) != 0)
             continue;
         const struct cred_info *ci = model_cred(&c->m, e->cred, &c->err);
-        /* the issuing event itself, not a repeated issue */
-        if (!ci || !ci->known || strcmp(ci->issue_event, e->id) != 0)
+        /* the issuing event of a life, not a repeated issue */
+        const struct cred_life *l = ci && ci->known ? cred_life_at(ci, e) : NULL;
+        if (!l || strcmp(l->issue_event, e->id) != 0)
             continue;
-        if (!(ci->issued <= T && T < ci->retired))
+        if (!(l->issued <= T && T < l->retired))
             continue;
         if (o.json) {
             printf("%s{\"credential\":", n++ ? "," : "");
             jstr(ci->id);
-            printf(",\"issued\":\"%s\"", gl_tstamp_format(ci->issued, t));
-            if (ci->has_expires)
-                printf(",\"expires_at\":\"%s\"", gl_tstamp_format(ci->expires, t));
+            printf(",\"issued\":\"%s\"", gl_tstamp_format(l->issued, t));
+            if (l->has_expires)
+                printf(",\"expires_at\":\"%s\"", gl_tstamp_format(l->expires, t));
             printf("}");
         } else {
-            printf("  %-40s issued %s, %s\n", ci->id, gl_tstamp_format(ci->issued, t),
-                   ci->has_expires ? until_str(ci->expires, "expires", u, sizeof u)
+            printf("  %-40s issued %s, %s\n", ci->id, gl_tstamp_format(l->issued, t),
+                   l->has_expires ? until_str(l->expires, "expires", u, sizeof u)
                                    : "no expiry");
             n++;
         }

@@ -183,8 +183,9 @@ static int owned_credentials(struct engine *e, const struct wl *w)
         rc = model_key_events(e->m, GL_IDX_CREDENTIAL, names[k], &head, e->a, &cr.evs, e->err);
         if (rc)
             break;
-        model_cred_from_events(&cr.info, names[k], &cr.evs);
-        rc = credential_rules(e, &cr);
+        rc = model_cred_from_events(&cr.info, names[k], &cr.evs, e->a, e->err);
+        if (!rc)
+            rc = credential_rules(e, &cr);
     }
     free(cr.evs.v);
     free(names);
@@ -287,9 +288,11 @@ int engine_credential(struct engine *e, const char *credential)
     struct cred cr = {0};
     int rc = model_load(e->m, GL_IDX_CREDENTIAL, credential, e->a, &cr.evs, e->err);
     if (!rc) {
-        model_cred_from_events(&cr.info, model_full_name(&cr.evs, GL_IDX_CREDENTIAL, credential),
-                               &cr.evs);
-        rc = credential_rules(e, &cr);
+        rc = model_cred_from_events(&cr.info,
+                                    model_full_name(&cr.evs, GL_IDX_CREDENTIAL, credential),
+                                    &cr.evs, e->a, e->err);
+        if (!rc)
+            rc = credential_rules(e, &cr);
     }
     free(cr.evs.v);
     return rc ? rc : engine_flush(e);

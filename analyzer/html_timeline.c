@@ -395,15 +395,32 @@ static int write_cred_lane(struct page *p, const struct cred_info *ci)
     fputs("{\"kind\":\"credential\",\"id\":", f);
     jstr(f, ci->id);
     fprintf(f, ",\"known\":%s", ci->known ? "true" : "false");
-    jkv(f, "owner", ci->known ? ci->owner : NULL);
-    jkv(f, "task", ci->known ? ci->task : NULL);
-    jtime(f, "start", ci->known ? ci->issued : INT64_MIN);
+    /* the lane's own fields are the life at the horizon; "lives" has every
+     * life (a credential issued again after it retired), each a bar */
+    const struct cred_life *l = ci->cur;
+    jkv(f, "owner", ci->known ? l->owner : NULL);
+    jkv(f, "task", ci->known ? l->task : NULL);
+    jtime(f, "start", ci->known ? l->issued : INT64_MIN);
     /* a retirement after the horizon has not happened yet as of H */
-    bool ended = ci->known && ci->retired <= H;
-    jtime(f, "end", ended ? ci->retired : INT64_MAX);
-    jkv(f, "end_how", ended ? ci->retired_how : NULL);
-    jtime(f, "expires", ci->known && ci->has_expires ? ci->expires : INT64_MAX);
-    fputs(",\"marks\":[", f);
+    bool ended = ci->known && l->retired <= H;
+    jtime(f, "end", ended ? l->retired : INT64_MAX);
+    jkv(f, "end_how", ended ? l->retired_how : NULL);
+    jtime(f, "expires", ci->known && l->has_expires ? l->expires : INT64_MAX);
+    fputs(",\"lives\":[", f);
+    for (size_t k = 0; k < ci->n_lives; k++) {
+        const struct cred_life *lk = &ci->lives[k];
+        bool lk_ended = lk->retired <= H;
+        fputs(k ? ",{" : "{", f);
+        fputs("\"owner\":", f);
+        jstr(f, lk->owner);
+        jkv(f, "task", lk->task);
+        jtime(f, "start", lk->issued);
+        jtime(f, "end", lk_ended ? lk->retired : INT64_MAX);
+        jkv(f, "end_how", lk_ended ? lk->retired_how : NULL);
+        jtime(f, "expires", lk->has_expires ? lk->expires : INT64_MAX);
+        putc('}', f);
+    }
+    fputs("],\"marks\":[", f);
     /* lifecycle from the credential's own history (exposures may come from
      * other workloads' events); uses and authentications of this workload
      * only where they are shown */
@@ -442,9 +459,12 @@ static int write_cred_lane(struct page *p, const struct cred_info *ci)
             jkv(f, "s", e->source ? e->source : "");
         putc('}', f);
     }
-    if (ended && ci->retired_how && strcmp(ci->retired_how, "expired") == 0) {
-        mark_open(p, &first, "expired", ci->retired, NULL);
-        putc('}', f);
+    for (size_t k = 0; k < ci->n_lives; k++) {
+        const struct cred_life *lk = &ci->lives[k];
+        if (lk->retired <= H && lk->retired_how && strcmp(lk->retired_how, "expired") == 0) {
+            mark_open(p, &first, "expired", lk->retired, NULL);
+            putc('}', f);
+        }
     }
     fputs("]}", f);
     return GL_OK;
@@ -529,12 +549,13 @@ static const char *action_note(const struct page *p, const struct ev *e)
         return NULL;
     if (!ci->known)
         return "never issued";
-    if (strcmp(ci->owner, p->w->workload) != 0)
+    const struct cred_life *l = cred_life_at(ci, e);
+    if (strcmp(l->owner, p->w->workload) != 0)
         return "issued to another workload";
     if (cred_retired_at(ci, e))
-        return ci->retired_how && strcmp(ci->retired_how, "revoked") == 0 ? "used after revocation"
-               : ci->retired_how && strcmp(ci->retired_how, "rotated") == 0 ? "used after rotation"
-                                                                            : "used after expiry";
+        return l->retired_how && strcmp(l->retired_how, "revoked") == 0 ? "used after revocation"
+               : l->retired_how && strcmp(l->retired_how, "rotated") == 0 ? "used after rotation"
+                                                                          : "used after expiry";
     return NULL;
 }
 
@@ -1345,8 +1366,11 @@ static const char page_js[] =
     "    lanes.forEach(function (ln) {\n"
     "        var g = el('g', { 'data-plot': ln.kind }, plotLayer);\n"
     "        if (ln.kind === 'credential' && ln.known)\n"
-    "            bar(g, ln, ln.owner === D.workload ? 'var(--cred)' : 'url(#gl-hatch-cred)', "
-    "ln.owner === D.workload ? null : '#4c6ef5');\n"
+    "            ln.lives.forEach(function (lf) {\n"
+    "                var b = Object.assign({}, ln, lf);\n"
+    "                bar(g, b, lf.owner === D.workload ? 'var(--cred)' : 'url(#gl-hatch-cred)', "
+    "lf.owner === D.workload ? null : '#4c6ef5');\n"
+    "            });\n"
     "        else if (ln.kind === 'grant')\n"
     "            bar(g, ln, ln.delegator ? 'url(#gl-hatch)' : ln.used ? 'var(--grant)' : "
     "'#96f2d7', ln.used ? null : '#0ca678',\n"

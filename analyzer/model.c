@@ -487,33 +487,56 @@ void model_free(struct model *m)
     free(m->local_idx[1]);
 }
 
-void model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs)
+static const struct cred_life never_issued = {.retired = INT64_MAX};
+
+static bool issues_cred(const struct ev *e, const char *id)
+{
+    return (e->type == GL_EV_IDENTITY_ISSUED || e->type == GL_EV_CREDENTIAL_ROTATED) && e->cred &&
+           strcmp(e->cred, id) == 0;
+}
+
+int model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs,
+                           struct gl_arena *a, struct gl_error *err)
 {
     memset(c, 0, sizeof *c);
     c->id = id;
-    c->retired = INT64_MAX;
+    c->cur = &never_issued;
     c->unissued_retired = INT64_MAX;
+    size_t n_issues = 0;
+    for (size_t i = 0; i < evs->n; i++)
+        n_issues += issues_cred(&evs->v[i], id);
+    struct cred_life *lives = NULL, *l = NULL;
+    if (n_issues) {
+        lives = gl_arena_alloc(a, n_issues * sizeof *lives);
+        if (!lives)
+            return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    }
     for (size_t i = 0; i < evs->n; i++) {
         const struct ev *e = &evs->v[i];
-        bool issues = (e->type == GL_EV_IDENTITY_ISSUED || e->type == GL_EV_CREDENTIAL_ROTATED) &&
-                      e->cred && strcmp(e->cred, id) == 0;
-        if (issues && !c->known) {
-            c->known = true;
-            c->owner = e->workload;
-            c->task = e->task;
-            c->issued = e->ts;
-            c->issue_event = e->id;
-            c->issue_authority = e->authority;
-            c->has_expires = e->has_cred_expires;
-            c->expires = e->cred_expires;
-            c->longest = e->cred_expires;
-            if (c->has_expires) {
-                c->retired = e->cred_expires;
-                c->retired_how = "expired";
+        bool issues = issues_cred(e, id);
+        /* the first issue, or an issue after the life before retired (at the
+         * same instant: after the retiring event by arrival, or at the expiry) */
+        if (issues && (!l || e->ts > l->retired ||
+                       (e->ts == l->retired && (l->retire_order == 0 || e->order >= l->retire_order)))) {
+            l = &lives[c->n_lives++];
+            memset(l, 0, sizeof *l);
+            l->owner = e->workload;
+            l->task = e->task;
+            l->issued = e->ts;
+            l->issue_order = e->order;
+            l->issue_event = e->id;
+            l->issue_authority = e->authority;
+            l->has_expires = e->has_cred_expires;
+            l->expires = e->cred_expires;
+            l->longest = e->cred_expires;
+            l->retired = INT64_MAX;
+            if (l->has_expires) {
+                l->retired = e->cred_expires;
+                l->retired_how = "expired";
             }
             continue;
         }
-        if (!c->known) {
+        if (!l) {
             bool out = (e->type == GL_EV_CREDENTIAL_REVOKED && e->cred && strcmp(e->cred, id) == 0) ||
                        (e->type == GL_EV_CREDENTIAL_ROTATED && e->previous &&
                         strcmp(e->previous, id) == 0);
@@ -524,19 +547,19 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
             }
             continue;
         }
-        if (e->ts >= c->retired)
+        if (e->ts >= l->retired)
             continue;
         /* a renewal: its owner issuing it again while it is active, with an
          * expiry still ahead (Vault's renew-self, which may also shorten
          * it), moves the expiry there; any other repeated issue changes
          * nothing */
         if (issues) {
-            if (c->has_expires && e->has_cred_expires && e->cred_expires > e->ts &&
-                e->workload && c->owner && strcmp(e->workload, c->owner) == 0) {
-                c->expires = e->cred_expires;
-                c->retired = e->cred_expires;
-                if (e->cred_expires > c->longest) /* a shorter renewal hides no lifetime */
-                    c->longest = e->cred_expires;
+            if (l->has_expires && e->has_cred_expires && e->cred_expires > e->ts &&
+                e->workload && l->owner && strcmp(e->workload, l->owner) == 0) {
+                l->expires = e->cred_expires;
+                l->retired = e->cred_expires;
+                if (e->cred_expires > l->longest) /* a shorter renewal hides no lifetime */
+                    l->longest = e->cred_expires;
             }
             continue;
         }
@@ -545,14 +568,32 @@ void model_cred_from_events(struct cred_info *c, const char *id, const struct ev
         bool rotated_out = e->type == GL_EV_CREDENTIAL_ROTATED && e->previous &&
                            strcmp(e->previous, id) == 0;
         if (revoked || rotated_out) {
-            c->retired = e->ts;
-            c->retire_order = e->order + 1;
-            c->retired_how = revoked ? "revoked" : "rotated";
-            c->retire_event = e->id;
+            l->retired = e->ts;
+            l->retire_order = e->order + 1;
+            l->retired_how = revoked ? "revoked" : "rotated";
+            l->retire_event = e->id;
         }
     }
-    if (c->has_expires && c->retired == c->expires)
-        c->retire_event = NULL;
+    for (size_t k = 0; k < c->n_lives; k++)
+        if (lives[k].has_expires && lives[k].retired == lives[k].expires)
+            lives[k].retire_event = NULL;
+    if (c->n_lives) {
+        c->known = true;
+        c->lives = lives;
+        c->cur = &lives[c->n_lives - 1];
+    }
+    return GL_OK;
+}
+
+const struct cred_life *cred_life_at(const struct cred_info *ci, const struct ev *e)
+{
+    /* lives are few: a scan from the last */
+    for (size_t k = ci->n_lives; k-- > 1;) {
+        const struct cred_life *l = &ci->lives[k];
+        if (l->issued < e->ts || (l->issued == e->ts && l->issue_order <= e->order))
+            return l;
+    }
+    return ci->n_lives ? &ci->lives[0] : ci->cur;
 }
 
 struct unattributed_ctx {
@@ -606,8 +647,9 @@ bool authority_binds(const struct cred_info *ci, const struct ev *e)
 
 bool cred_retired_at(const struct cred_info *ci, const struct ev *e)
 {
-    return e->ts > ci->retired ||
-           (e->ts == ci->retired && (ci->retire_order == 0 || e->order >= ci->retire_order));
+    const struct cred_life *l = cred_life_at(ci, e);
+    return e->ts > l->retired ||
+           (e->ts == l->retired && (l->retire_order == 0 || e->order >= l->retire_order));
 }
 
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err)
@@ -633,9 +675,12 @@ const struct cred_info *model_cred(struct model *m, const char *id, struct gl_er
         free(evs.v);
         return NULL;
     }
-    struct cred_info *c = &m->creds[m->n_creds++];
-    model_cred_from_events(c, kid, &evs);
+    struct cred_info *c = &m->creds[m->n_creds];
+    int rc = model_cred_from_events(c, kid, &evs, m->lookup, err);
     free(evs.v);
+    if (rc)
+        return NULL;
+    m->n_creds++;
     return c;
 }
 

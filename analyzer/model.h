@@ -123,10 +123,12 @@ int model_key_events(struct model *m, enum gl_store_index idx, const char *key,
  * a binary search. */
 const struct ev *model_find_event(const struct evlist *evs, int64_t ts, uint64_t order);
 
-/* A credential as DESIGN.md §3.1 defines it. */
-struct cred_info {
-    const char *id;
-    bool known;             /* issued at or before the horizon */
+/* One life of a credential: from an issue to its retirement. A credential
+ * issued again after it retired (a Kubernetes Secret deleted and created
+ * again under its name, a console password removed and set again) starts a
+ * new life; DESIGN.md §3.1 ignores every repeated issue (docs/rules.md, "a
+ * credential issued again after it retired"). */
+struct cred_life {
     const char *owner;      /* workload of the issuing event */
     const char *task;       /* task of the issuing event */
     const char *issue_event;
@@ -134,13 +136,26 @@ struct cred_info {
      * this credential, whose log may not name it where it is used */
     const char *issue_authority;
     int64_t issued;
+    uint64_t issue_order;  /* arrival of the issuing event */
     bool has_expires;
     int64_t expires;      /* now (a renewal moves it) */
     int64_t longest;      /* the latest expiry it ever had: its lifetime for GL-005 */
-    int64_t retired; /* INT64_MAX while active */
+    int64_t retired;      /* INT64_MAX while active */
     uint64_t retire_order; /* arrival of the retiring event, plus 1; 0: its expiry */
     const char *retired_how; /* "revoked", "rotated", "expired" or NULL */
     const char *retire_event;
+};
+
+/* A credential as DESIGN.md §3.1 defines it. */
+struct cred_info {
+    const char *id;
+    bool known;             /* issued at or before the horizon */
+    /* its lives in time order (in the arena given to model_cred_from_events);
+     * 'cur' is the last one, the state at the horizon; with no life (never
+     * issued) it points to a life that never retires and has no owner */
+    const struct cred_life *lives;
+    size_t n_lives;
+    const struct cred_life *cur;
     /* Never issued, but revoked or rotated out (a key made before the log
      * began, deactivated in it): the first such event. INT64_MAX: none. */
     int64_t unissued_retired;
@@ -148,9 +163,14 @@ struct cred_info {
     const char *unissued_retire_event;
 };
 
-/* Whether 'e' comes at or after the credential's retirement: later, or at
- * the same instant and after the retiring event by arrival (DESIGN.md §3.1,
- * ties by arrival order: a key deleted with itself was used, then retired). */
+/* The life of 'ci' in effect at event 'e': the last one issued at or before
+ * it (ties by arrival), else the first. 'ci' must be known. */
+const struct cred_life *cred_life_at(const struct cred_info *ci, const struct ev *e);
+
+/* Whether 'e' comes at or after the retirement of the credential's life in
+ * effect at 'e': later, or at the same instant and after the retiring event
+ * by arrival (DESIGN.md §3.1, ties by arrival order: a key deleted with
+ * itself was used, then retired), and before any later issue. */
 bool cred_retired_at(const struct cred_info *ci, const struct ev *e);
 
 /* Whether an authority bound action 'e' (its 'authority' verified the caller,
@@ -170,8 +190,10 @@ int model_unattributed_use(struct model *m, const char *workload, const char *au
 /* Looks a credential up (cached). Never NULL unless out of memory. */
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err);
 
-/* Derives a credential from its own events (as loaded by model_load). */
-void model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs);
+/* Derives a credential from its own events (as loaded by model_load); its
+ * lives are allocated in 'a'. GL_ERR_NOMEM when 'a' is out of memory. */
+int model_cred_from_events(struct cred_info *c, const char *id, const struct evlist *evs,
+                           struct gl_arena *a, struct gl_error *err);
 
 struct task_info {
     const char *id;

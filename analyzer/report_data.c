@@ -647,7 +647,7 @@ static int workload_metrics(struct report *r, const struct wl *w)
             mt->actions_no_cred++;
         } else if (!ci->known) {
             mt->actions_unknown_cred++;
-        } else if (strcmp(ci->owner, w->workload) != 0) {
+        } else if (strcmp(cred_life_at(ci, e)->owner, w->workload) != 0) {
             mt->actions_foreign_cred++;
         } else {
             rw->actions_bound++;
@@ -711,7 +711,11 @@ static int credential_metrics(struct report *r, const char *id)
         return rc;
     }
     struct cred_info ci;
-    model_cred_from_events(&ci, id, &evs);
+    rc = model_cred_from_events(&ci, id, &evs, r->tmp, r->err);
+    if (rc) {
+        free(evs.v);
+        return rc;
+    }
     const struct ev *exposed = NULL;
     for (size_t i = 0; i < evs.n && !exposed; i++)
         if (evs.v[i].type == GL_EV_CREDENTIAL_EXPOSED && evs.v[i].cred &&
@@ -723,23 +727,25 @@ static int credential_metrics(struct report *r, const char *id)
     if (!ci.known)
         goto out;
     mt->creds_known++;
-    if (ci.retired > H) {
+    /* its life at the horizon; an exposure is judged on the life it hit */
+    const struct cred_life *l = ci.cur;
+    if (l->retired > H) {
         mt->creds_active++;
-        mt->age_active[bucket(H - ci.issued)]++;
+        mt->age_active[bucket(H - l->issued)]++;
     } else {
-        mt->lifetime_retired[bucket(ci.retired - ci.issued)]++;
+        mt->lifetime_retired[bucket(l->retired - l->issued)]++;
     }
-    if (ci.has_expires)
-        mt->ttl[bucket(ci.longest - ci.issued)]++;
+    if (l->has_expires)
+        mt->ttl[bucket(l->longest - l->issued)]++;
     else
         mt->creds_no_expiry++;
-    if (ci.task) {
-        const struct task_info *t = model_task(m, ci.task, r->err);
+    if (l->task) {
+        const struct task_info *t = model_task(m, l->task, r->err);
         if (!t) {
             rc = r->err->code ? r->err->code : GL_ERR_NOMEM;
             goto out;
         }
-        int ended = ended_with_task(t, r->pol->linger_grace, H, ci.issued, ci.retired);
+        int ended = ended_with_task(t, r->pol->linger_grace, H, l->issued, l->retired);
         if (ended < 0) {
             mt->task_creds_pending++;
         } else {
@@ -751,8 +757,9 @@ static int credential_metrics(struct report *r, const char *id)
         /* the remediation clock of GL-010: from the first exposure to the
          * retirement; an exposure after retirement needed no remediation */
         mt->exposed++;
-        if (ci.retired <= H) {
-            int64_t lag = ci.retired > exposed->ts ? ci.retired - exposed->ts : 0;
+        const struct cred_life *x = cred_life_at(&ci, exposed);
+        if (x->retired <= H) {
+            int64_t lag = x->retired > exposed->ts ? x->retired - exposed->ts : 0;
             mt->remediated++;
             if (lag > r->pol->remediation_sla)
                 mt->over_sla++;

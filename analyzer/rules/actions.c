@@ -18,7 +18,8 @@ static int unbound(struct rule_ctx *c, const struct wl *w)
             ci = model_cred(c->m, e->cred, c->err);
             if (!ci)
                 return c->err->code ? c->err->code : GL_ERR_NOMEM;
-            if (ci->known && strcmp(ci->owner, w->workload) == 0)
+            /* the owner of the credential's life at the action */
+            if (ci->known && strcmp(cred_life_at(ci, e)->owner, w->workload) == 0)
                 continue;
         }
         /* An authority (AWS IAM, the API server, Vault) verified the caller
@@ -45,7 +46,7 @@ static int unbound(struct rule_ctx *c, const struct wl *w)
                      e->cred);
         else
             snprintf(f.detail, sizeof f.detail, "%s %s with credential %s, issued to %s", dec, p,
-                     e->cred, ci->owner);
+                     e->cred, cred_life_at(ci, e)->owner);
         int rc = rule_emit(c, &f);
         if (rc)
             return rc;

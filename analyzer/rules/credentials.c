@@ -4,9 +4,9 @@
  * Each runs on one credential's history from the credential index. */
 #include "common.h"
 
-static bool active_at(const struct cred_info *ci, int64_t t)
+static bool active_at(const struct cred_life *l, int64_t t)
 {
-    return ci->known && ci->issued <= t && t < ci->retired;
+    return l->issued <= t && t < l->retired;
 }
 
 static bool is_use(const struct ev *e, const char *id)
@@ -17,46 +17,56 @@ static bool is_use(const struct ev *e, const char *id)
 int lingering_credential(struct rule_ctx *c, const struct cred *cr)
 {
     const struct cred_info *ci = &cr->info;
-    if (!ci->known || !ci->task)
-        return GL_OK;
-    const struct task_info *t = model_task(c->m, ci->task, c->err);
-    if (!t)
-        return c->err->code ? c->err->code : GL_ERR_NOMEM;
-    int64_t H = c->m->horizon, at = t->end + c->pol->linger_grace;
-    if (!t->completed || at > H || !active_at(ci, at))
-        return GL_OK;
-    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
-    set_span(&f, t->end, ci->retired < H ? ci->retired : H);
-    add_evidence(&f, ci->issue_event);
-    add_evidence(&f, t->end_event);
-    add_evidence(&f, ci->retire_event);
-    char d[32];
-    if (ci->retired > H)
-        detail_fmt(f.detail, sizeof f.detail,
-                   "credential %s is still active %s after its task %s completed", ci->id,
-                   fmt_dur(H - t->end, d), ci->task);
-    else
-        detail_fmt(f.detail, sizeof f.detail,
-                   "credential %s stayed active %s after its task %s completed (then %s)", ci->id,
-                   fmt_dur(ci->retired - t->end, d), ci->task,
-                   ci->retired_how ? ci->retired_how : "retired");
-    return rule_emit(c, &f);
+    int64_t H = c->m->horizon;
+    /* the first life that carried a task and outlived it (one finding per
+     * credential) */
+    for (size_t k = 0; k < ci->n_lives; k++) {
+        const struct cred_life *l = &ci->lives[k];
+        if (!l->task)
+            continue;
+        const struct task_info *t = model_task(c->m, l->task, c->err);
+        if (!t)
+            return c->err->code ? c->err->code : GL_ERR_NOMEM;
+        int64_t at = t->end + c->pol->linger_grace;
+        if (!t->completed || at > H || !active_at(l, at))
+            continue;
+        struct finding f = {.workload = l->owner, .task = l->task, .credential = ci->id};
+        set_span(&f, t->end, l->retired < H ? l->retired : H);
+        add_evidence(&f, l->issue_event);
+        add_evidence(&f, t->end_event);
+        add_evidence(&f, l->retire_event);
+        char d[32];
+        if (l->retired > H)
+            detail_fmt(f.detail, sizeof f.detail,
+                       "credential %s is still active %s after its task %s completed", ci->id,
+                       fmt_dur(H - t->end, d), l->task);
+        else
+            detail_fmt(f.detail, sizeof f.detail,
+                       "credential %s stayed active %s after its task %s completed (then %s)",
+                       ci->id, fmt_dur(l->retired - t->end, d), l->task,
+                       l->retired_how ? l->retired_how : "retired");
+        return rule_emit(c, &f);
+    }
+    return GL_OK;
 }
 
 static int long_lived(struct rule_ctx *c, const struct cred *cr)
 {
     const struct cred_info *ci = &cr->info;
-    if (!ci->known)
+    const struct cred_life *l = NULL;
+    for (size_t k = 0; k < ci->n_lives && !l; k++) /* the first life issued so */
+        if (!ci->lives[k].has_expires ||
+            ci->lives[k].longest - ci->lives[k].issued > c->pol->max_ttl)
+            l = &ci->lives[k];
+    if (!l)
         return GL_OK;
-    if (ci->has_expires && ci->longest - ci->issued <= c->pol->max_ttl)
-        return GL_OK;
-    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
-    set_span(&f, ci->issued, ci->issued);
-    add_evidence(&f, ci->issue_event);
+    struct finding f = {.workload = l->owner, .task = l->task, .credential = ci->id};
+    set_span(&f, l->issued, l->issued);
+    add_evidence(&f, l->issue_event);
     char d[32], m[32];
-    if (ci->has_expires)
+    if (l->has_expires)
         snprintf(f.detail, sizeof f.detail, "credential %s was issued for %s (max_ttl %s)",
-                 ci->id, fmt_dur(ci->longest - ci->issued, d), fmt_dur(c->pol->max_ttl, m));
+                 ci->id, fmt_dur(l->longest - l->issued, d), fmt_dur(c->pol->max_ttl, m));
     else
         snprintf(f.detail, sizeof f.detail, "credential %s was issued without an expiry",
                  ci->id);
@@ -66,23 +76,25 @@ static int long_lived(struct rule_ctx *c, const struct cred *cr)
 static int stale(struct rule_ctx *c, const struct cred *cr)
 {
     const struct cred_info *ci = &cr->info;
+    const struct cred_life *l = ci->cur; /* the life at the horizon */
     int64_t H = c->m->horizon;
-    if (!active_at(ci, H) || H - ci->issued <= c->pol->max_age)
+    if (!ci->known || !active_at(l, H) || H - l->issued <= c->pol->max_age)
         return GL_OK;
-    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
-    set_span(&f, ci->issued, H);
-    add_evidence(&f, ci->issue_event);
+    struct finding f = {.workload = l->owner, .task = l->task, .credential = ci->id};
+    set_span(&f, l->issued, H);
+    add_evidence(&f, l->issue_event);
     char d[32], m[32];
     snprintf(f.detail, sizeof f.detail, "credential %s is %s old and still active (max_age %s)",
-             ci->id, fmt_dur(H - ci->issued, d), fmt_dur(c->pol->max_age, m));
+             ci->id, fmt_dur(H - l->issued, d), fmt_dur(c->pol->max_age, m));
     return rule_emit(c, &f);
 }
 
 static int unused(struct rule_ctx *c, const struct cred *cr)
 {
     const struct cred_info *ci = &cr->info;
+    const struct cred_life *l = ci->cur; /* the life at the horizon */
     int64_t H = c->m->horizon, win = c->pol->unused_window;
-    if (!active_at(ci, H) || H - ci->issued < win)
+    if (!ci->known || !active_at(l, H) || H - l->issued < win)
         return GL_OK;
     const struct ev *last = NULL;
     for (size_t i = 0; i < cr->evs.n; i++) {
@@ -97,18 +109,18 @@ static int unused(struct rule_ctx *c, const struct cred *cr)
      * this credential, and that authority's log named no credential (a
      * Kubernetes service account before 1.29, an AWS console sign-in): a
      * use of this one cannot be told from none, so "unused" is not claimed. */
-    if (ci->issue_authority) {
+    if (l->issue_authority) {
         bool unattributed = false;
-        int rc = model_unattributed_use(c->m, ci->owner, ci->issue_authority, H - win + 1, H,
+        int rc = model_unattributed_use(c->m, l->owner, l->issue_authority, H - win + 1, H,
                                         &unattributed, c->err);
         if (rc)
             return rc;
         if (unattributed)
             return GL_OK;
     }
-    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
-    set_span(&f, ci->issued, H);
-    add_evidence(&f, ci->issue_event);
+    struct finding f = {.workload = l->owner, .task = l->task, .credential = ci->id};
+    set_span(&f, l->issued, H);
+    add_evidence(&f, l->issue_event);
     add_evidence(&f, last ? last->id : NULL);
     char d[32], ts[32];
     if (last)
@@ -118,7 +130,7 @@ static int unused(struct rule_ctx *c, const struct cred *cr)
     else
         snprintf(f.detail, sizeof f.detail,
                  "credential %s is active and was never used in %s since it was issued", ci->id,
-                 fmt_dur(H - ci->issued, d));
+                 fmt_dur(H - l->issued, d));
     return rule_emit(c, &f);
 }
 
@@ -146,14 +158,14 @@ static int shared(struct rule_ctx *c, const struct cred *cr)
     }
     if (n < 2)
         return GL_OK;
-    struct finding f = {.workload = ci->known ? ci->owner : users[0], .task = ci->task,
+    struct finding f = {.workload = ci->known ? ci->cur->owner : users[0], .task = ci->cur->task,
                         .credential = ci->id};
     set_span(&f, first, last);
     for (int k = 0; k < n; k++)
         add_evidence(&f, first_use[k]);
     int at = snprintf(f.detail, sizeof f.detail, "credential %s (%s %s) was used by %d workloads:",
                       ci->id, ci->known ? "issued to" : "never issued;",
-                      ci->known ? ci->owner : "first used by", n);
+                      ci->known ? ci->cur->owner : "first used by", n);
     if (!ci->known)
         at = snprintf(f.detail, sizeof f.detail,
                       "credential %s (never issued) was used by %d workloads:", ci->id, n);
@@ -166,16 +178,17 @@ static int shared(struct rule_ctx *c, const struct cred *cr)
 static int use_after_retire(struct rule_ctx *c, const struct cred *cr)
 {
     const struct cred_info *ci = &cr->info;
-    if (!ci->known || ci->retired == INT64_MAX)
+    if (!ci->known)
         return GL_OK;
     for (size_t i = 0; i < cr->evs.n; i++) {
         const struct ev *e = &cr->evs.v[i];
         if (!is_use(e, ci->id) || !cred_retired_at(ci, e))
             continue;
+        const struct cred_life *l = cred_life_at(ci, e);
         struct finding f = {.workload = e->workload, .task = e->task, .credential = ci->id};
         set_span(&f, e->ts, e->ts);
         add_evidence(&f, e->id);
-        add_evidence(&f, ci->retire_event);
+        add_evidence(&f, l->retire_event);
         if (e->decision == GL_DECISION_DENY) {
             f.severity = c->pol->severity_deny_009;
             f.severity_set = true;
@@ -183,8 +196,8 @@ static int use_after_retire(struct rule_ctx *c, const struct cred *cr)
         char d[32], p[300];
         snprintf(f.detail, sizeof f.detail, "%s %s with credential %s %s after it was %s",
                  e->decision == GL_DECISION_ALLOW ? "allowed" : "denied",
-                 perm_text(&e->perms[0], p, sizeof p), ci->id, fmt_dur(e->ts - ci->retired, d),
-                 ci->retired_how ? ci->retired_how : "retired");
+                 perm_text(&e->perms[0], p, sizeof p), ci->id, fmt_dur(e->ts - l->retired, d),
+                 l->retired_how ? l->retired_how : "retired");
         int rc = rule_emit(c, &f);
         if (rc)
             return rc;
@@ -204,19 +217,21 @@ static int remediation_lag(struct rule_ctx *c, const struct cred *cr)
             exp = &cr->evs.v[i];
     if (!exp)
         return GL_OK;
+    /* the life whose secret was exposed */
+    const struct cred_life *l = cred_life_at(ci, exp);
     int64_t H = c->m->horizon;
-    int64_t until = ci->retired < H ? ci->retired : H;
+    int64_t until = l->retired < H ? l->retired : H;
     if (until - exp->ts <= c->pol->remediation_sla)
         return GL_OK;
-    struct finding f = {.workload = ci->owner, .task = ci->task, .credential = ci->id};
+    struct finding f = {.workload = l->owner, .task = l->task, .credential = ci->id};
     set_span(&f, exp->ts, until);
     add_evidence(&f, exp->id);
-    add_evidence(&f, ci->retire_event);
+    add_evidence(&f, l->retire_event);
     char d[32], s[32];
-    if (ci->retired <= H)
+    if (l->retired <= H)
         snprintf(f.detail, sizeof f.detail,
                  "credential %s was %s %s after it was exposed (remediation_sla %s)", ci->id,
-                 ci->retired_how ? ci->retired_how : "retired", fmt_dur(until - exp->ts, d),
+                 l->retired_how ? l->retired_how : "retired", fmt_dur(until - exp->ts, d),
                  fmt_dur(c->pol->remediation_sla, s));
     else
         snprintf(f.detail, sizeof f.detail,
