@@ -36,6 +36,14 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
     while ((ch = getopt_long(argc, argv, "s:f:w:t:c:h", opts, NULL)) != -1) {
         switch (ch) {
         case 's':
+            /* one store per run: a second one would be ignored, and
+             * "verified" must never speak for a store it did not read */
+            if (c->store) {
+                fprintf(stderr,
+                        "grantline-analyzer %s: one --store only (run it once per store)\n",
+                        name);
+                return GL_EXIT_USAGE;
+            }
             c->store = optarg;
             break;
         case 'f':
@@ -62,6 +70,13 @@ static int parse_common(int argc, char **argv, const char *name, const char *hel
             fprintf(stderr, "Try 'grantline-analyzer %s --help'.\n", name);
             return GL_EXIT_USAGE;
         }
+    }
+    if (!!c->workload + !!c->task + !!c->credential > 1) {
+        fprintf(stderr,
+                "grantline-analyzer %s: give one of --workload, --task and --credential\n"
+                "Try 'grantline-analyzer %s --help'.\n",
+                name, name);
+        return GL_EXIT_USAGE;
     }
     if (!c->store || optind < argc) {
         fprintf(stderr, "grantline-analyzer %s: %s\nTry 'grantline-analyzer %s --help'.\n", name,
@@ -182,13 +197,17 @@ static int print_quarantine(const struct gl_quarantine_rec *q, void *arg)
         printf("}\n");
     } else {
         int shown = q->raw_len > 100 ? 100 : (int)q->raw_len;
-        char preview[101];
+        char preview[101], pb[512], ob[1024], rb[1024];
         memcpy(preview, q->raw, (size_t)shown);
         for (int i = 0; i < shown; i++)
-            if ((unsigned char)preview[i] < 0x20)
+            if (preview[i] == '\0')
                 preview[i] = ' ';
-        printf("%-6llu %s  %s\n       reason: %s\n       input:  %.*s%s (%zu bytes)\n",
-               (unsigned long long)q->qseq, t, q->origin, q->reason, shown, preview,
+        preview[shown] = '\0';
+        /* refused input is the least trusted text there is: no control
+         * character of it reaches the terminal */
+        printf("%-6llu %s  %s\n       reason: %s\n       input:  %s%s (%zu bytes)\n",
+               (unsigned long long)q->qseq, t, gl_text_safe(q->origin, ob, sizeof ob),
+               gl_text_safe(q->reason, rb, sizeof rb), gl_text_safe(preview, pb, sizeof pb),
                q->raw_len > 100 ? "..." : "", q->orig_len);
     }
     return 0;

@@ -22,6 +22,17 @@ struct opts {
     bool has_at, json, html;
 };
 
+
+/* A name or line from the data, made safe for a terminal (gl_text_safe):
+ * a ring of buffers, so one printf can take several. Text output runs on
+ * one thread. */
+static const char *tsafe(const char *s)
+{
+    static char ring[8][2048];
+    static unsigned next;
+    return gl_text_safe(s, ring[next++ % 8], sizeof ring[0]);
+}
+
 static int parse(int argc, char **argv, const char *name, bool state, struct opts *o)
 {
     enum { OPT_FROM = 256, OPT_TO, OPT_AT };
@@ -83,12 +94,14 @@ static int parse(int argc, char **argv, const char *name, bool state, struct opt
             else
                 printf("usage: grantline-analyzer timeline --store DIR [--store DIR...] "
                        "--workload W [--task T]\n"
-                       "                                   [--from T0] [--to T1] [--format "
-                       "text|json|html]\n"
+                       "                                   [--from T0] [--to T1] [--at T] "
+                       "[--format text|json|html]\n"
                        "W's events in time order: each action with the grant that covered it\n"
                        "(none, or \"by aws-iam\" when the authority that decided it keeps its\n"
                        "policies outside the stream) and the credential it used, grant and\n"
                        "credential lifetimes, and findings marked where their evidence is.\n"
+                       "--from/--to show a stretch of it; --at T analyses as of T (later events\n"
+                       "are not known yet: the timeline an alert at T would have shown).\n"
                        "--format html writes one self-contained page (no network) with a lane\n"
                        "per credential, grant and task, the actions, and the findings; zoomable.\n"
                        "\nExample:\n  grantline-analyzer timeline --store ./store --workload "
@@ -100,6 +113,16 @@ static int parse(int argc, char **argv, const char *name, bool state, struct opt
             fprintf(stderr, "Try 'grantline-analyzer %s --help'.\n", name);
             return GL_EXIT_USAGE;
         }
+    }
+    if (o->from > o->to) {
+        fprintf(stderr, "grantline-analyzer %s: --from is after --to\n", name);
+        return GL_EXIT_USAGE;
+    }
+    if (state && (o->from != INT64_MIN || o->to != INT64_MAX || o->task)) {
+        fprintf(stderr,
+                "grantline-analyzer state: --from, --to and --task are timeline options "
+                "(state is one instant: --at)\n");
+        return GL_EXIT_USAGE;
     }
     if (!o->n_dirs || !o->workload || optind < argc || (state && !o->has_at)) {
         fprintf(stderr, "grantline-analyzer %s: %s\nTry 'grantline-analyzer %s --help'.\n", name,
@@ -124,11 +147,25 @@ static const char *perm_str(const struct perm *p, char *out, size_t n)
     return out;
 }
 
-static const char *until_str(int64_t end, const char *how, char *out, size_t n)
+/* an action's: without a resource it names none ("" is not "*") */
+static const char *act_str(const struct perm *p, char *out, size_t n)
+{
+    if (!p->resource || !*p->resource)
+        snprintf(out, n, "%s", p->action);
+    else
+        snprintf(out, n, "%s %s", p->action, p->resource);
+    return out;
+}
+
+/* How a lifetime ends, as known at the horizon H: an expiry after H has
+ * not happened yet (a revocation after H is not loaded at all). */
+static const char *until_str(int64_t end, const char *how, int64_t H, char *out, size_t n)
 {
     char t[32];
     if (end == INT64_MAX)
         snprintf(out, n, "active");
+    else if (end > H)
+        snprintf(out, n, "active, expires %s", gl_tstamp_format(end, t));
     else
         snprintf(out, n, "%s %s", how ? how : "ended", gl_tstamp_format(end, t));
     return out;
@@ -242,17 +279,17 @@ static void describe(struct ctx *c, size_t i, char *out, size_t n)
         if (w->cover[i] >= 0)
             snprintf(out, n, "%s %s  grant %s  cred %s",
                      e->decision == GL_DECISION_ALLOW ? "ALLOW" : "DENY ",
-                     perm_str(&e->perms[0], p, sizeof p), w->grants[w->cover[i]].key,
+                     act_str(&e->perms[0], p, sizeof p), w->grants[w->cover[i]].key,
                      cred_note(c, e, cn, sizeof cn));
         else if (e->authority) /* its policies are not in the stream: GL-012 does not judge */
             snprintf(out, n, "%s %s  by %s  cred %s",
                      e->decision == GL_DECISION_ALLOW ? "ALLOW" : "DENY ",
-                     perm_str(&e->perms[0], p, sizeof p), e->authority,
+                     act_str(&e->perms[0], p, sizeof p), e->authority,
                      cred_note(c, e, cn, sizeof cn));
         else
             snprintf(out, n, "%s %s  NO GRANT  cred %s",
                      e->decision == GL_DECISION_ALLOW ? "ALLOW" : "DENY ",
-                     perm_str(&e->perms[0], p, sizeof p), cred_note(c, e, cn, sizeof cn));
+                     act_str(&e->perms[0], p, sizeof p), cred_note(c, e, cn, sizeof cn));
         break;
     case GL_EV_ACCESS_GRANTED:
     case GL_EV_AGENT_DELEGATED: {
@@ -261,11 +298,20 @@ static void describe(struct ctx *c, size_t i, char *out, size_t n)
             at = snprintf(out, n, "%s %s: ",
                           strcmp(e->workload, w->workload) == 0 ? "delegated to" : "received from",
                           strcmp(e->workload, w->workload) == 0 ? e->delegate : e->workload);
-        for (size_t g = 0; g < w->n_grants && at >= 0 && (size_t)at < n; g++)
-            if (w->grants[g].event == e->id)
-                at += snprintf(out + at, n - (size_t)at, "%s[%s: %s, %s]", at ? " " : "",
-                               w->grants[g].key, perm_str(&w->grants[g].perms[0], p, sizeof p),
-                               until_str(w->grants[g].end, w->grants[g].end_how, u, sizeof u));
+        /* every permission of each grant: a finding under the line may be
+         * about any of them */
+        for (size_t g = 0; g < w->n_grants && at >= 0 && (size_t)at < n; g++) {
+            const struct grant *gr = &w->grants[g];
+            if (gr->event != e->id)
+                continue;
+            at += snprintf(out + at, n - (size_t)at, "%s[%s: ", at ? " " : "", gr->key);
+            for (int k = 0; k < gr->n_perms && at >= 0 && (size_t)at < n; k++)
+                at += snprintf(out + at, n - (size_t)at, "%s%s", k ? "; " : "",
+                               perm_str(&gr->perms[k], p, sizeof p));
+            if (at >= 0 && (size_t)at < n)
+                at += snprintf(out + at, n - (size_t)at, ", %s]",
+                               until_str(gr->end, gr->end_how, c->m.horizon, u, sizeof u));
+        }
         if (at == 0 || (e->type == GL_EV_AGENT_DELEGATED &&
                         strcmp(e->workload, w->workload) == 0))
             for (int k = 0; k < e->n_perms && at >= 0 && (size_t)at < n; k++)
@@ -282,8 +328,8 @@ static void describe(struct ctx *c, size_t i, char *out, size_t n)
         const struct cred_info *ci = model_cred(&c->m, e->cred, &c->err);
         snprintf(out, n, "%s%s%s  %s", e->cred, e->previous ? " replaces " : "",
                  e->previous ? e->previous : "",
-                 ci ? until_str(cred_life_at(ci, e)->retired, cred_life_at(ci, e)->retired_how, u,
-                                sizeof u)
+                 ci ? until_str(cred_life_at(ci, e)->retired, cred_life_at(ci, e)->retired_how,
+                                c->m.horizon, u, sizeof u)
                     : "");
         break;
     }
@@ -309,7 +355,9 @@ int gl_cmd_timeline(int argc, char **argv)
     struct ctx *c = calloc(1, sizeof *c);
     if (!c)
         return GL_EXIT_STORE;
-    rc = setup(c, &o, 0, false);
+    /* --at: the timeline as known at that instant (later events ignored,
+     * findings as of then), like findings --at */
+    rc = setup(c, &o, o.at, o.has_at);
     if (rc >= 0) {
         fprintf(stderr, "grantline-analyzer: %s\n", c->err.msg);
         teardown(c, o.n_dirs);
@@ -360,6 +408,22 @@ int gl_cmd_timeline(int argc, char **argv)
                     jstr(e->authority);
                 }
             }
+            if (e->n_perms) {
+                /* as the event carries them: an action's absent resource
+                 * is null (it means ""), a grant's means "*" */
+                printf(",\"permissions\":[");
+                for (int k = 0; k < e->n_perms; k++) {
+                    printf("%s{\"action\":", k ? "," : "");
+                    jstr(e->perms[k].action);
+                    printf(",\"resource\":");
+                    if (e->perms[k].resource)
+                        jstr(e->perms[k].resource);
+                    else
+                        printf("null");
+                    printf("}");
+                }
+                printf("]");
+            }
             printf(",\"summary\":");
             jstr(d);
             printf(",\"findings\":[");
@@ -369,15 +433,16 @@ int gl_cmd_timeline(int argc, char **argv)
             }
             printf("]}\n");
         } else {
-            printf("%-27s %-22s %s\n", gl_tstamp_format(e->ts, t), gl_event_type_name(e->type), d);
+            printf("%-27s %-22s %s\n", gl_tstamp_format(e->ts, t), gl_event_type_name(e->type),
+                   tsafe(d));
             for (int k = 0; k < nf; k++)
                 printf("%-27s %-22s   !! %s %s: %s\n", "", "", gl_rules[fs[k]->f.rule]->id,
-                       gl_rules[fs[k]->f.rule]->name, fs[k]->f.detail);
+                       gl_rules[fs[k]->f.rule]->name, tsafe(fs[k]->f.detail));
         }
     }
     if (!o.json)
         fprintf(stderr, "%zu events, %zu grants, %zu findings touching %s\n", shown,
-                w->n_grants, c->eng.sink.n, o.workload);
+                w->n_grants, c->eng.sink.n, tsafe(o.workload));
     teardown(c, o.n_dirs);
     free(c);
     return GL_EXIT_OK;
@@ -404,9 +469,10 @@ int gl_cmd_state(int argc, char **argv)
     char t[32], p[512], u[64];
     int64_t T = o.at;
     if (!o.json)
-        printf("%s at %s\n\nactive grants:\n", o.workload, gl_tstamp_format(T, t));
+        printf("%s at %s\n\nactive grants:\n", tsafe(o.workload), gl_tstamp_format(T, t));
     else
-        printf("{\"workload\":"), jstr(o.workload), printf(",\"at\":\"%s\",\"grants\":[", t);
+        printf("{\"workload\":"), jstr(o.workload),
+            printf(",\"at\":\"%s\",\"grants\":[", gl_tstamp_format(T, t));
     int n = 0;
     for (size_t g = 0; g < w->n_grants; g++) {
         const struct grant *gr = &w->grants[g];
@@ -425,9 +491,9 @@ int gl_cmd_state(int argc, char **argv)
                     printf(",\"task\":"), jstr(gr->task);
                 printf("}");
             } else {
-                printf("  %-40s %-50s since %s%s%s\n", gr->key,
-                       perm_str(&gr->perms[k], p, sizeof p), gl_tstamp_format(gr->start, t),
-                       gr->task ? "  task " : "", gr->task ? gr->task : "");
+                printf("  %-40s %-50s since %s%s%s\n", tsafe(gr->key),
+                       tsafe(perm_str(&gr->perms[k], p, sizeof p)), gl_tstamp_format(gr->start, t),
+                       gr->task ? "  task " : "", gr->task ? tsafe(gr->task) : "");
                 n++;
             }
         }
@@ -460,8 +526,8 @@ int gl_cmd_state(int argc, char **argv)
                 printf(",\"expires_at\":\"%s\"", gl_tstamp_format(l->expires, t));
             printf("}");
         } else {
-            printf("  %-40s issued %s, %s\n", ci->id, gl_tstamp_format(l->issued, t),
-                   l->has_expires ? until_str(l->expires, "expires", u, sizeof u)
+            printf("  %-40s issued %s, %s\n", tsafe(ci->id), gl_tstamp_format(l->issued, t),
+                   l->has_expires ? until_str(l->expires, "expires", INT64_MAX, u, sizeof u)
                                    : "no expiry");
             n++;
         }
@@ -483,7 +549,7 @@ int gl_cmd_state(int argc, char **argv)
         if (o.json)
             printf("%s", n++ ? "," : ""), jstr(e->task);
         else
-            printf("  %-40s started %s\n", e->task, gl_tstamp_format(ti->start, t)), n++;
+            printf("  %-40s started %s\n", tsafe(e->task), gl_tstamp_format(ti->start, t)), n++;
     }
     if (!o.json && !n)
         printf("  (none)\n");
@@ -520,10 +586,10 @@ int gl_cmd_state(int argc, char **argv)
             bool by = w->cover[i] < 0 && e->authority;
             printf("  %s %-5s %-50s %s%s\n", gl_tstamp_format(e->ts, t),
                    e->decision == GL_DECISION_ALLOW ? "allow" : "deny",
-                   perm_str(&e->perms[0], p, sizeof p), by ? "by " : "",
-                   w->cover[i] >= 0 ? w->grants[w->cover[i]].key
-                   : by            ? e->authority
-                                   : "NO GRANT");
+                   tsafe(act_str(&e->perms[0], p, sizeof p)), by ? "by " : "",
+                   tsafe(w->cover[i] >= 0 ? w->grants[w->cover[i]].key
+                         : by            ? e->authority
+                                         : "NO GRANT"));
             n++;
         }
     }

@@ -23,10 +23,15 @@ static void write_text(struct out_ctx *c, const struct out_finding *o, const str
     char t[32] = "-";
     if (f->has_first)
         gl_tstamp_format(f->first_seen, t);
+    /* names and details come from the data: no control character reaches
+     * the terminal, and none starts a line of its own */
+    char wb[1024], db[2048], ob[256], rb[1024];
     fprintf(c->f, "%-8s %-8s %-24s %-27s %s\n         %s\n", r->id, severity_name(f->severity),
-            r->name, t, f->workload ? f->workload : "", f->detail);
+            r->name, t, f->workload ? gl_text_safe(f->workload, wb, sizeof wb) : "",
+            gl_text_safe(f->detail, db, sizeof db));
     if (x)
-        fprintf(c->f, "         SUPPRESSED until %s by %s: %s\n", x->expires, x->owner, x->reason);
+        fprintf(c->f, "         SUPPRESSED until %s by %s: %s\n", x->expires,
+                gl_text_safe(x->owner, ob, sizeof ob), gl_text_safe(x->reason, rb, sizeof rb));
     if (c->resolved)
         fprintf(c->f, "         RESOLVED: reported before, no longer found\n");
 }

@@ -470,6 +470,22 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
     MDB_envinfo info;
     mdb_env_info(st->env, &info);
     st->map_size = info.me_mapsize;
+    /* A data file cut short (a copy interrupted, a full disk while copying)
+     * keeps valid meta pages that point past its end: reading such a page
+     * through the map is a SIGBUS, not an error code, so refuse it here. */
+    MDB_stat ms;
+    char data_file[4200];
+    struct stat db;
+    snprintf(data_file, sizeof data_file, "%s/data.mdb", dir);
+    if (mdb_env_stat(st->env, &ms) == 0 && stat(data_file, &db) == 0 &&
+        (uint64_t)db.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+        ret = gl_error_set(err, GL_ERR_STORE, 0,
+                           "store %s: data.mdb is truncated (%lld bytes; its pages reach %llu): "
+                           "restore the store from a copy",
+                           dir, (long long)db.st_size,
+                           (unsigned long long)(info.me_last_pgno + 1) * ms.ms_psize);
+        goto fail;
+    }
     char real[4096];
     if (st->rdonly && realpath(dir, real))
         snprintf(st->data_path, sizeof st->data_path, "%s/data.mdb", real);

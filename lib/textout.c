@@ -71,3 +71,40 @@ void gl_html_write(FILE *f, const char *s)
         }
     }
 }
+
+/* the length of the control character at s (C0, DEL, or C1 as UTF-8), or 0 */
+static size_t control_len(const unsigned char *s)
+{
+    if (*s < 0x20 || *s == 0x7f)
+        return 1;
+    if (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+        return 2;
+    return 0;
+}
+
+const char *gl_text_safe(const char *s, char *buf, size_t n)
+{
+    if (!s)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && !control_len(p))
+        p++;
+    if (!*p || n == 0)
+        return *p ? "" : s;
+    size_t at = 0;
+    for (p = (const unsigned char *)s; *p && at + 1 < n;) {
+        size_t cl = control_len(p);
+        if (!cl) {
+            buf[at++] = (char)*p++;
+            continue;
+        }
+        if (at + 4 >= n)
+            break;
+        unsigned v = cl == 1 ? *p : p[1];
+        snprintf(buf + at, n - at, "\\x%02x", v);
+        at += 4;
+        p += cl;
+    }
+    buf[at] = '\0';
+    return buf;
+}

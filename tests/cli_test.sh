@@ -117,6 +117,68 @@ check "events: no id stored twice" test "$n" = 0
 "$analyzer" verify --store "$s" >/dev/null
 check "verify passes on a fresh store" test $? = 0
 
+# one store per store command: "verified" never speaks for a store not read
+check "verify with two --store exits 2" \
+  test "$(status "$analyzer" verify --store "$s" --store "$s")" = 2
+check "events with --workload and --task exits 2" \
+  test "$(status "$analyzer" events --store "$s" --workload a --task b)" = 2
+# a data file cut short: a clear refusal (exit 3), not a SIGBUS
+mkdir -p "$tmp/cut-store"
+head -c 20000 "$s/data.mdb" > "$tmp/cut-store/data.mdb"
+"$analyzer" verify --store "$tmp/cut-store" >/dev/null 2>"$tmp/cut.err"
+check "verify on a truncated data.mdb exits 3 naming it ($?)" \
+  test "$?" = 3 -a "$(grep -c 'data.mdb is truncated' "$tmp/cut.err")" = 1
+check "findings on a truncated data.mdb exits 3" \
+  test "$(status "$analyzer" findings --store "$tmp/cut-store")" = 3
+# state: JSON that parses, the instant asked about, what was active then
+"$analyzer" state --store "$s" --workload agent:support-bot --at 2026-03-05T09:32:00Z \
+  --format json > "$tmp/state.json"
+python3 - "$tmp/state.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["at"] == "2026-03-05T09:32:00Z", d["at"]
+assert any(g["grant"] == "grant-zd-58160" and g["action"] == "jira:issue.create" for g in d["grants"]), d
+assert any(c["credential"] == "tok-sb-58160" for c in d["credentials"]), d
+PY
+check "state --format json parses, with the asked instant and the active grants" test $? = 0
+check "state with --from exits 2" test "$(status "$analyzer" state --store "$s" \
+  --workload agent:support-bot --at 2026-03-05T09:32:00Z --from 2026-03-01T00:00:00Z)" = 2
+# timeline: every permission of a grant, permissions in JSON, --at, --from after --to
+"$analyzer" timeline --store "$s" --workload agent:support-bot --task task-zd-58160 > "$tmp/tl.txt"
+check "timeline text shows every permission of a grant" \
+  grep -q 'grant-zd-58160: zendesk:ticket.read .*; jira:issue.create jira:acme/project/ENG' "$tmp/tl.txt"
+"$analyzer" timeline --store "$s" --workload agent:support-bot --task task-zd-58160 --format json \
+  | python3 -c '
+import json, sys
+ls = [json.loads(l) for l in sys.stdin]
+g = [l for l in ls if l["type"] == "access.granted"][0]
+assert {"action": "jira:issue.create", "resource": "jira:acme/project/ENG"} in g["permissions"], g
+'
+check "timeline JSON lines carry the permissions" test $? = 0
+n_all=$("$analyzer" timeline --store "$s" --workload agent:support-bot 2>/dev/null | grep -c .)
+"$analyzer" timeline --store "$s" --workload agent:support-bot --at 2026-03-02T00:00:00Z \
+  > "$tmp/tl-at.txt" 2>/dev/null
+check "timeline --at knows nothing after T" \
+  test "$(grep -c '^2026-03-0[2-9]' "$tmp/tl-at.txt")" = 0 -a "$n_all" -gt "$(grep -c . "$tmp/tl-at.txt")"
+check "timeline --at: an expiry after T has not happened yet" \
+  grep -q 'cred-zendesk-api-sb-01  active, expires 2026-07-11' "$tmp/tl-at.txt"
+check "timeline --from after --to exits 2" test "$(status "$analyzer" timeline --store "$s" \
+  --workload agent:support-bot --from 2026-03-05T00:00:00Z --to 2026-03-01T00:00:00Z)" = 2
+# names from the data cannot drive the terminal or fake a line of text output
+printf '%s\n' '{"id":"esc-1","ts":"2026-03-01T00:00:00Z","type":"action.performed","workload":"agent:\u001b[31mRED\nGL-009 critical fake","permission":{"action":"x:y"},"decision":"allow"}' \
+  > "$tmp/esc.ndjson"
+"$collector" -q --input "$tmp/esc.ndjson" --store "$tmp/esc" 2>/dev/null
+"$analyzer" findings --store "$tmp/esc" > "$tmp/esc.txt" 2>/dev/null
+check "findings text: control characters of a name escaped, no line of its own" \
+  test "$(grep -c $'\x1b' "$tmp/esc.txt")" = 0 -a "$(grep -c '^GL-009' "$tmp/esc.txt")" = 0 \
+  -a "$(grep -c 'agent:\\x1b\[31mRED\\x0aGL-009' "$tmp/esc.txt")" -ge 1
+check "findings text: an action without resource is not shown as on *" \
+  test "$(grep -c 'allowed x:y on' "$tmp/esc.txt")" = 0 -a "$(grep -c 'allowed x:y with no credential' "$tmp/esc.txt")" = 1
+"$analyzer" timeline --store "$tmp/esc" --workload "$(printf 'agent:\033[31mRED\nGL-009 critical fake')" \
+  > "$tmp/esc-tl.txt" 2>&1
+check "timeline text: no control character reaches the terminal" \
+  test "$(grep -c $'\x1b' "$tmp/esc-tl.txt")" = 0
+
 "$collector" --input "$src/samples/agents.ndjson" --store "$s" 2>"$tmp/log3"
 grep -q "read 0," "$tmp/log3"
 check "re-run resumes at the stored file position (reads nothing)" test $? = 0

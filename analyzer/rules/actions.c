@@ -32,7 +32,7 @@ static int unbound(struct rule_ctx *c, const struct wl *w)
         set_span(&f, e->ts, e->ts);
         add_evidence(&f, e->id);
         char p[300];
-        perm_text(&e->perms[0], p, sizeof p);
+        act_text(&e->perms[0], p, sizeof p);
         const char *dec = e->decision == GL_DECISION_ALLOW ? "allowed" : "denied";
         if (!e->cred)
             snprintf(f.detail, sizeof f.detail, "%s %s with no credential", dec, p);
@@ -69,7 +69,7 @@ static int ungranted(struct rule_ctx *c, const struct wl *w)
         add_evidence(&f, e->id);
         char p[300];
         snprintf(f.detail, sizeof f.detail, "allowed %s, but no active grant of %s covers it",
-                 perm_text(&e->perms[0], p, sizeof p), w->workload);
+                 act_text(&e->perms[0], p, sizeof p), w->workload);
         int rc = rule_emit(c, &f);
         if (rc)
             return rc;

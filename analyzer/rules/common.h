@@ -86,4 +86,15 @@ static inline const char *perm_text(const struct perm *p, char *out, size_t n)
     return out;
 }
 
+/* An action's permission: without a resource it names none (DESIGN.md
+ * §3.1: its resource is "", which is not "*") */
+static inline const char *act_text(const struct perm *p, char *out, size_t n)
+{
+    if (!p->resource || !*p->resource)
+        detail_fmt(out, n, "%s", p->action);
+    else
+        detail_fmt(out, n, "%s on %s", p->action, p->resource);
+    return out;
+}
+
 #endif

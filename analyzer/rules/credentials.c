@@ -196,7 +196,7 @@ static int use_after_retire(struct rule_ctx *c, const struct cred *cr)
         char d[32], p[300];
         snprintf(f.detail, sizeof f.detail, "%s %s with credential %s %s after it was %s",
                  e->decision == GL_DECISION_ALLOW ? "allowed" : "denied",
-                 perm_text(&e->perms[0], p, sizeof p), ci->id, fmt_dur(e->ts - l->retired, d),
+                 act_text(&e->perms[0], p, sizeof p), ci->id, fmt_dur(e->ts - l->retired, d),
                  l->retired_how ? l->retired_how : "retired");
         int rc = rule_emit(c, &f);
         if (rc)

@@ -1,5 +1,6 @@
-/* Escaping text for the formats the analyzer writes: JSON strings and HTML
- * (also inline SVG). One implementation, so every output escapes alike. */
+/* Escaping text for the formats the analyzer writes: JSON strings, HTML
+ * (also inline SVG) and aligned text. One implementation, so every output
+ * escapes alike. */
 #ifndef GL_TEXTOUT_H
 #define GL_TEXTOUT_H
 
@@ -20,5 +21,12 @@ int gl_json_append_str(struct gl_buf *out, const char *s, size_t n);
 /* Writes s as HTML text or attribute content: & < > " ' as entities, control
  * characters as spaces (they would make inline SVG invalid XML). */
 void gl_html_write(FILE *f, const char *s);
+
+/* For aligned text meant for a terminal: returns s itself when it holds no
+ * control character (C0, DEL, or C1 as UTF-8), else a copy in buf (n bytes,
+ * truncated) with each one written as \xNN, so a name from the data can
+ * neither send escape sequences to the terminal nor start a line of its
+ * own. NULL stays NULL. */
+const char *gl_text_safe(const char *s, char *buf, size_t n);
 
 #endif
