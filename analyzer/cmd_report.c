@@ -294,6 +294,9 @@ int gl_cmd_report(int argc, char **argv)
         goto out;
     }
     report_finish(&rep);
+    if (!rep.events)
+        fprintf(stderr, "grantline-analyzer report: no event was analysed (an empty store, or "
+                        "only quarantined input): every control is \"not assessed\"\n");
     fmt->write(stdout, &rep);
     if (fflush(stdout) || ferror(stdout)) {
         fprintf(stderr, "grantline-analyzer report: writing the report failed\n");

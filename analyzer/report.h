@@ -34,7 +34,9 @@ struct rep_finding {
 enum rep_status {
     REP_FINDINGS = 0,
     REP_NO_FINDINGS,
-    REP_NOT_ASSESSED
+    REP_NOT_ASSESSED,
+    REP_ACCEPTED, /* every finding suppressed by a reviewed exception */
+    REP__STATUS_COUNT
 };
 
 struct rep_control {
@@ -154,7 +156,10 @@ int report_run(struct report *r, struct engine *e, struct gl_store **stores,
 void report_finish(struct report *r);
 
 /* --- helpers for the writers --- */
-enum rep_status rep_control_status(const struct rep_control *c);
+/* A control's status in this report: not assessed when no rule maps to it
+ * or when no event was analysed at all (rules that ran over nothing say
+ * nothing), risk accepted when its only findings are suppressed. */
+enum rep_status rep_control_status(const struct report *r, const struct rep_control *c);
 const char *rep_status_name(enum rep_status s);
 /* Earliest first and latest last event over the stores; false if all are
  * empty. */
@@ -164,7 +169,7 @@ bool rep_time_range(const struct report *r, int64_t *first, int64_t *last);
 const char *rep_policy_text(const struct report *r, char *out, size_t n);
 /* Controls per status (indexed by enum rep_status), of framework 'fw' or of
  * all when fw < 0. */
-void rep_status_counts(const struct report *r, int fw, uint64_t out[3]);
+void rep_status_counts(const struct report *r, int fw, uint64_t out[REP__STATUS_COUNT]);
 /* Total events in the stores (before deduplication across stores). */
 uint64_t rep_stored_events(const struct report *r);
 /* The worst severity with findings, or -1. */

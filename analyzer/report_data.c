@@ -867,16 +867,19 @@ void report_finish(struct report *r)
 
 /* --- helpers for the writers --- */
 
-enum rep_status rep_control_status(const struct rep_control *c)
+enum rep_status rep_control_status(const struct report *r, const struct rep_control *c)
 {
-    if (!c->rules)
+    if (!c->rules || !r->events)
         return REP_NOT_ASSESSED;
-    return c->findings ? REP_FINDINGS : REP_NO_FINDINGS;
+    if (c->findings)
+        return REP_FINDINGS;
+    return c->suppressed ? REP_ACCEPTED : REP_NO_FINDINGS;
 }
 
 const char *rep_status_name(enum rep_status s)
 {
-    static const char *const names[] = {"findings", "no findings", "not assessed"};
+    static const char *const names[] = {"findings", "no findings", "not assessed",
+                                        "risk accepted"};
     return names[s];
 }
 
@@ -896,12 +899,13 @@ bool rep_time_range(const struct report *r, int64_t *first, int64_t *last)
     return any;
 }
 
-void rep_status_counts(const struct report *r, int fw, uint64_t out[3])
+void rep_status_counts(const struct report *r, int fw, uint64_t out[REP__STATUS_COUNT])
 {
-    out[0] = out[1] = out[2] = 0;
+    for (int s = 0; s < REP__STATUS_COUNT; s++)
+        out[s] = 0;
     for (size_t i = 0; i < r->n_controls; i++)
         if (fw < 0 || r->controls[i].fw == fw)
-            out[rep_control_status(&r->controls[i])]++;
+            out[rep_control_status(r, &r->controls[i])]++;
 }
 
 uint64_t rep_stored_events(const struct report *r)

@@ -39,6 +39,7 @@ static const char css[] =
     "white-space:nowrap}"
     ".st-findings{background:#c62828}.st-no-findings{background:#2e7d32}"
     ".st-not-assessed{background:#78909c}"
+    ".st-accepted{background:#b08900}"
     ".sev-critical{background:#c62828}.sev-high{background:#ef6c00}.sev-medium{background:#f9a825;"
     "color:#1f2328}.sev-low{background:#1e88e5}.sev-info{background:#90a4ae}"
     ".bar{background:#e6eaef;border-radius:3px;height:10px;min-width:80px;position:relative}"
@@ -101,7 +102,8 @@ static void sev_badges(FILE *f, const uint64_t sev[SEV__COUNT])
 
 static void status_badge(FILE *f, enum rep_status s)
 {
-    static const char *const cls[] = {"st-findings", "st-no-findings", "st-not-assessed"};
+    static const char *const cls[] = {"st-findings", "st-no-findings", "st-not-assessed",
+                                      "st-accepted"};
     fprintf(f, "<span class=\"b %s\">%s</span>", cls[s], rep_status_name(s));
 }
 
@@ -247,17 +249,20 @@ static void summary(FILE *f, const struct report *r)
 {
     const struct rep_metrics *m = &r->met;
     char v[64], s[256], p[16], d[32];
-    uint64_t st[3];
+    uint64_t st[REP__STATUS_COUNT];
     rep_status_counts(r, -1, st);
     fputs("<section class=\"cards\">\n", f);
     snprintf(v, sizeof v, "%llu", (unsigned long long)r->findings);
-    snprintf(s, sizeof s, "%llu critical, %llu high, %llu medium%s",
+    snprintf(s, sizeof s, "%llu critical, %llu high, %llu medium, %llu low, %llu info%s",
              (unsigned long long)r->sev[SEV_CRITICAL], (unsigned long long)r->sev[SEV_HIGH],
-             (unsigned long long)r->sev[SEV_MEDIUM], r->suppressed ? "; some suppressed" : "");
+             (unsigned long long)r->sev[SEV_MEDIUM], (unsigned long long)r->sev[SEV_LOW],
+             (unsigned long long)r->sev[SEV_INFO], r->suppressed ? "; some suppressed" : "");
     card(f, "Findings", v, s);
     snprintf(v, sizeof v, "%llu / %zu", (unsigned long long)st[REP_FINDINGS], r->n_controls);
-    snprintf(s, sizeof s, "controls with findings; %llu no findings, %llu not assessed",
-             (unsigned long long)st[REP_NO_FINDINGS], (unsigned long long)st[REP_NOT_ASSESSED]);
+    snprintf(s, sizeof s, "controls with findings; %llu risk accepted, %llu no findings, %llu not "
+             "assessed%s",
+             (unsigned long long)st[REP_ACCEPTED], (unsigned long long)st[REP_NO_FINDINGS],
+             (unsigned long long)st[REP_NOT_ASSESSED], r->events ? "" : " (no event analysed)");
     card(f, "Controls", v, s);
     snprintf(s, sizeof s, "%llu of %llu granted permissions used",
              (unsigned long long)m->perms_used, (unsigned long long)m->perms);
@@ -411,24 +416,24 @@ static void controls(FILE *f, const struct report *r)
     for (size_t k = 0; k < r->n_fw; k++) {
         if (!r->fw[k].selected)
             continue;
-        uint64_t st[3];
+        uint64_t st[REP__STATUS_COUNT];
         rep_status_counts(r, (int)k, st);
-        if (!st[0] && !st[1] && !st[2])
+        if (!st[0] && !st[1] && !st[2] && !st[3])
             continue;
         fputs("<h3>", f);
         rep_html(f, r->fw[k].title);
         fprintf(f,
-                "</h3>\n<p class=\"note\">%llu with findings, %llu with no findings, %llu not "
-                "assessed</p>\n<table><tr><th>control</th>%s<th>status</th>"
+                "</h3>\n<p class=\"note\">%llu with findings, %llu risk accepted, %llu with no "
+                "findings, %llu not assessed</p>\n<table><tr><th>control</th>%s<th>status</th>"
                 "<th class=\"n\">findings</th><th>severities</th><th>rules</th></tr>\n",
-                (unsigned long long)st[REP_FINDINGS], (unsigned long long)st[REP_NO_FINDINGS],
-                (unsigned long long)st[REP_NOT_ASSESSED],
+                (unsigned long long)st[REP_FINDINGS], (unsigned long long)st[REP_ACCEPTED],
+                (unsigned long long)st[REP_NO_FINDINGS], (unsigned long long)st[REP_NOT_ASSESSED],
                 r->catalog_titles ? "<th>title</th>" : "");
         for (size_t i = 0; i < r->n_controls; i++) {
             const struct rep_control *c = &r->controls[i];
             if (c->fw != (int)k)
                 continue;
-            enum rep_status s = rep_control_status(c);
+            enum rep_status s = rep_control_status(r, c);
             fputs("<tr><td class=\"id ctl\">", f);
             if (s == REP_FINDINGS) {
                 fputs("<a href=\"#", f);
@@ -476,7 +481,7 @@ static void evidence(FILE *f, const struct report *r)
     bool any = false;
     for (size_t i = 0; i < r->n_controls; i++) {
         const struct rep_control *c = &r->controls[i];
-        if (rep_control_status(c) != REP_FINDINGS)
+        if (rep_control_status(r, c) != REP_FINDINGS)
             continue;
         any = true;
         fputs("<h3 id=\"", f);

@@ -178,7 +178,7 @@ static void controls(FILE *f, const struct report *r)
         rep_json_str(f, c->control);
         fputs(",\"title\":", f);
         str_or_null(f, c->title);
-        fprintf(f, ",\"status\":\"%s\",\"rules\":[", rep_status_name(rep_control_status(c)));
+        fprintf(f, ",\"status\":\"%s\",\"rules\":[", rep_status_name(rep_control_status(r, c)));
         bool first = true;
         for (size_t k = 0; gl_rules[k]; k++)
             if (c->rules & (1u << k)) {
@@ -320,7 +320,7 @@ static void write_json(FILE *f, const struct report *r)
     rep_json_str(f, r->title ? r->title : "NHI access compliance report");
     fputc(',', f);
     scope(f, r);
-    uint64_t st[3];
+    uint64_t st[REP__STATUS_COUNT];
     rep_status_counts(r, -1, st);
     fprintf(f,
             ",\"summary\":{\"findings\":%llu,\"suppressed\":%llu,\"store_findings\":%llu,"
@@ -329,10 +329,11 @@ static void write_json(FILE *f, const struct report *r)
             (unsigned long long)r->store_findings);
     by_severity(f, r->sev);
     fprintf(f,
-            ",\"controls\":{\"total\":%zu,\"findings\":%llu,\"no_findings\":%llu,"
-            "\"not_assessed\":%llu}},",
+            ",\"controls\":{\"total\":%zu,\"findings\":%llu,\"risk_accepted\":%llu,"
+            "\"no_findings\":%llu,\"not_assessed\":%llu}},",
             r->n_controls, (unsigned long long)st[REP_FINDINGS],
-            (unsigned long long)st[REP_NO_FINDINGS], (unsigned long long)st[REP_NOT_ASSESSED]);
+            (unsigned long long)st[REP_ACCEPTED], (unsigned long long)st[REP_NO_FINDINGS],
+            (unsigned long long)st[REP_NOT_ASSESSED]);
     controls(f, r);
     fputs(",\"rules\":[", f);
     for (size_t i = 0; gl_rules[i]; i++) {

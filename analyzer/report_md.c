@@ -52,7 +52,7 @@ static void summary(FILE *f, const struct report *r)
 {
     char a[16], b[16], d[32];
     const struct rep_metrics *m = &r->met;
-    uint64_t st[3];
+    uint64_t st[REP__STATUS_COUNT];
     rep_status_counts(r, -1, st);
     fprintf(f, "## Summary\n\n");
     fprintf(f, "- **Findings:** %llu (", (unsigned long long)r->findings);
@@ -62,10 +62,14 @@ static void summary(FILE *f, const struct report *r)
         fprintf(f, "; %llu more suppressed by reviewed exceptions\n",
                 (unsigned long long)r->suppressed);
     fprintf(f,
-            "- **Controls:** %zu: %llu with findings, %llu with no findings, %llu not "
-            "assessed\n",
+            "- **Controls:** %zu: %llu with findings, %llu risk accepted, %llu with no "
+            "findings, %llu not assessed\n",
             r->n_controls, (unsigned long long)st[REP_FINDINGS],
-            (unsigned long long)st[REP_NO_FINDINGS], (unsigned long long)st[REP_NOT_ASSESSED]);
+            (unsigned long long)st[REP_ACCEPTED], (unsigned long long)st[REP_NO_FINDINGS],
+            (unsigned long long)st[REP_NOT_ASSESSED]);
+    if (!r->events)
+        fprintf(f, "- **No event was analysed** (an empty store, or only quarantined input): "
+                   "no control is assessed\n");
     fprintf(f, "- **Privilege utilisation:** %s of granted permissions were used (%llu of %llu)\n",
             rep_pct(m->perms_used, m->perms, a), (unsigned long long)m->perms_used,
             (unsigned long long)m->perms);
@@ -89,14 +93,17 @@ static void scope(FILE *f, const struct report *r)
 {
     char t1[32], t2[32];
     fprintf(f, "## Scope\n\n| store | events | first event | last event | duplicates | "
-               "quarantined |\n|---|---:|---|---|---:|---:|\n");
+               "quarantined | hash chain head |\n|---|---:|---|---|---:|---:|---|\n");
     for (size_t i = 0; i < r->n_stores; i++) {
         const struct gl_store_stats *s = &r->stores[i].st;
         fputs("| ", f);
         rep_md(f, r->stores[i].path);
-        fprintf(f, " | %llu | %s | %s | %llu | %llu |\n", (unsigned long long)s->events,
+        fprintf(f, " | %llu | %s | %s | %llu | %llu | `", (unsigned long long)s->events,
                 s->events ? rep_ts(s->first_ts, t1) : "-", s->events ? rep_ts(s->last_ts, t2) : "-",
                 (unsigned long long)s->duplicates, (unsigned long long)s->quarantined);
+        for (int k = 0; k < GL_STORE_HASH_LEN; k++)
+            fprintf(f, "%02x", s->chain_head[k]);
+        fputs("` |\n", f);
     }
     int64_t first = 0, last = 0;
     bool any = rep_time_range(r, &first, &last);
@@ -147,20 +154,25 @@ static void scope(FILE *f, const struct report *r)
 static void controls(FILE *f, const struct report *r)
 {
     fprintf(f, "## Controls\n\nStatus: **findings** (a mapped rule found something: the "
-               "findings are the evidence below), **no findings** (the mapped rules ran and "
-               "found nothing), **not assessed** (no grantline rule maps to the control).\n\n");
+               "findings are the evidence below), **risk accepted** (a mapped rule found "
+               "something, and every such finding is suppressed by a reviewed exception), "
+               "**no findings** (the mapped rules ran over the analysed events and found "
+               "nothing), **not assessed** (no grantline rule maps to the control, or no event "
+               "was analysed).\n\n");
     for (size_t k = 0; k < r->n_fw; k++) {
         if (!r->fw[k].selected)
             continue;
-        uint64_t st[3];
+        uint64_t st[REP__STATUS_COUNT];
         rep_status_counts(r, (int)k, st);
-        if (!st[0] && !st[1] && !st[2])
+        if (!st[0] && !st[1] && !st[2] && !st[3])
             continue;
         fputs("### ", f);
         rep_md(f, r->fw[k].title);
-        fprintf(f, "\n\n%llu with findings, %llu with no findings, %llu not assessed.\n\n",
-                (unsigned long long)st[REP_FINDINGS], (unsigned long long)st[REP_NO_FINDINGS],
-                (unsigned long long)st[REP_NOT_ASSESSED]);
+        fprintf(f,
+                "\n\n%llu with findings, %llu risk accepted, %llu with no findings, %llu not "
+                "assessed.\n\n",
+                (unsigned long long)st[REP_FINDINGS], (unsigned long long)st[REP_ACCEPTED],
+                (unsigned long long)st[REP_NO_FINDINGS], (unsigned long long)st[REP_NOT_ASSESSED]);
         fprintf(f,
                 "| control | %sstatus | findings | severities | rules |\n|---|%s---|---:|---|"
                 "---|\n",
@@ -169,7 +181,7 @@ static void controls(FILE *f, const struct report *r)
             const struct rep_control *c = &r->controls[i];
             if (c->fw != (int)k)
                 continue;
-            enum rep_status s = rep_control_status(c);
+            enum rep_status s = rep_control_status(r, c);
             fputs("| ", f);
             if (s == REP_FINDINGS) {
                 fputs("[", f);
@@ -207,7 +219,7 @@ static void evidence(FILE *f, const struct report *r)
     bool any = false;
     for (size_t i = 0; i < r->n_controls; i++) {
         const struct rep_control *c = &r->controls[i];
-        if (rep_control_status(c) != REP_FINDINGS)
+        if (rep_control_status(r, c) != REP_FINDINGS)
             continue;
         any = true;
         fputs("<a id=\"", f);

@@ -152,12 +152,29 @@ static void write_oscal(FILE *f, const struct report *r)
              "suppressed by reviewed exceptions are not evidence: %llu.",
              (unsigned long long)r->events, (unsigned long long)r->workloads, r->n_stores,
              (unsigned long long)r->findings, (unsigned long long)r->suppressed);
+    if (!r->events)
+        snprintf(desc + strlen(desc), sizeof desc - strlen(desc),
+                 " No event was analysed (an empty store, or only quarantined input): no "
+                 "control objective is assessed.");
     fputs(",\"description\":", f);
     rep_json_str(f, desc);
     fputc(',', f);
     ts(f, "start", start);
     fputc(',', f);
     ts(f, "end", end);
+    /* each store's hash chain head: what an auditor checks the stores
+     * against later (grantline-analyzer verify, or the published head) */
+    fputs(",\"props\":[", f);
+    bool first_p = true;
+    for (size_t i = 0; i < r->n_stores; i++) {
+        char head[2 * GL_STORE_HASH_LEN + 1];
+        for (int k = 0; k < GL_STORE_HASH_LEN; k++)
+            snprintf(head + 2 * k, 3, "%02x", r->stores[i].st.chain_head[k]);
+        prop(f, &first_p, "chain-head", head);
+    }
+    if (first_p) /* no store: props may not be empty */
+        prop(f, &first_p, "chain-head", "none");
+    fputc(']', f);
 
     /* reviewed controls: the NIST SP 800-53 ones a rule maps to */
     fputs(",\"reviewed-controls\":{\"description\":", f);
@@ -210,14 +227,17 @@ static void write_oscal(FILE *f, const struct report *r)
     }
     free(obs);
 
-    /* one finding per reviewed control objective */
+    /* one finding per reviewed control objective; with no event analysed
+     * the rules ran over nothing, and no objective is claimed either way */
+    if (!r->events)
+        n_reviewed = 0;
     if (n_reviewed)
         fputs(",\"findings\":[", f);
     bool first_f = true;
     for (size_t i = 0; i < r->n_controls; i++) {
         char id[64], fid[37], sev[128], text[1024], rules[160] = "";
         const struct rep_control *c = &r->controls[i];
-        if (!c->rules || !rep_oscal_id(c, id, sizeof id))
+        if (!n_reviewed || !c->rules || !rep_oscal_id(c, id, sizeof id))
             continue;
         const char *p_f[] = {"grantline-finding", basis, id};
         rep_uuid(fid, p_f, 3);
@@ -227,10 +247,20 @@ static void write_oscal(FILE *f, const struct report *r)
                 ro += (size_t)snprintf(rules + ro, sizeof rules - ro, "%s%s", ro ? ", " : "",
                                        gl_rules[k]->id);
         sev_text(sev, sizeof sev, c->sev);
-        bool bad = c->findings > 0;
+        /* findings only suppressed: a risk accepted by a reviewed exception
+         * is no evidence that the control holds */
+        bool accepted = !c->findings && c->suppressed;
+        bool bad = c->findings > 0 || accepted;
         snprintf(title, sizeof title, "%s%s%s: %s", c->control, c->title ? " " : "",
-                 c->title ? c->title : "", bad ? "findings" : "no findings");
-        if (bad)
+                 c->title ? c->title : "",
+                 rep_status_name(rep_control_status(r, c)));
+        if (accepted)
+            snprintf(text, sizeof text,
+                     "Rules %s, mapped to %s, found %llu finding%s, each suppressed by a "
+                     "reviewed exception (risk accepted, not remediated).",
+                     rules, c->control, (unsigned long long)c->suppressed,
+                     c->suppressed == 1 ? "" : "s");
+        else if (bad)
             snprintf(text, sizeof text,
                      "Rules %s, mapped to %s, found %llu finding%s (%s) in the analysed events.",
                      rules, c->control, (unsigned long long)c->findings,
@@ -252,7 +282,8 @@ static void write_oscal(FILE *f, const struct report *r)
         fprintf(f,
                 "],\"target\":{\"type\":\"objective-id\",\"target-id\":\"%s_obj\","
                 "\"status\":{\"state\":\"%s\",\"reason\":\"%s\"}}",
-                id, bad ? "not-satisfied" : "satisfied", bad ? "fail" : "pass");
+                id, bad ? "not-satisfied" : "satisfied",
+                accepted ? "other" : bad ? "fail" : "pass");
         if (c->n_ev) {
             fputs(",\"related-observations\":[", f);
             for (size_t k = 0; k < c->n_ev; k++) {

@@ -137,16 +137,26 @@ def semantic_errors(doc, findings_ids=None):
                             % (fd["uuid"], t["target-id"]))
             targeted.add(cid)
             bad = t["status"]["state"] == "not-satisfied"
+            # risk accepted: findings, all suppressed, so none is an observation
+            accepted = bad and t["status"].get("reason") == "other"
+            if bad != (t["status"].get("reason") in ("fail", "other")) or \
+                    (not bad and t["status"].get("reason") != "pass"):
+                errs.append("finding %s: state %s with reason %r"
+                            % (fd["uuid"], t["status"]["state"], t["status"].get("reason")))
             rel = fd.get("related-observations", [])
             for ro in rel:
                 if ro["observation-uuid"] not in obs:
                     errs.append("finding %s: related observation %s does not exist"
                                 % (fd["uuid"], ro["observation-uuid"]))
-            if bad != bool(rel):
+            if not accepted and bad != bool(rel):
                 errs.append("finding %s: state %s but %d related observations"
                             % (fd["uuid"], t["status"]["state"], len(rel)))
         missing = reviewed - targeted
-        if missing:
+        nothing_analysed = "No event was analysed" in res.get("description", "")
+        if nothing_analysed and targeted:
+            errs.append("result %d: no event analysed, yet %d objectives judged"
+                        % (ri, len(targeted)))
+        if missing and not nothing_analysed:
             errs.append("result %d: reviewed controls without a finding: %s"
                         % (ri, ", ".join(sorted(missing))))
         if findings_ids is not None:

@@ -168,6 +168,28 @@ printf '{"suppressions":[{"rule":"GL-005","reason":"static keys, SEC-1","owner":
 check "--suppressions: 3 GL-005 findings suppressed, the rest add up" \
   rc json "$tmp/sup.json" "$tmp/findings.json" --suppressed 3
 
+# a control whose only findings are suppressed is a risk accepted, never "satisfied"
+printf '{"suppressions":[{"rule":"GL-013","reason":"reviewed, TKT-9","owner":"iam","expires":"2999-12-31"}]}\n' \
+  > "$tmp/supp13.json"
+"$analyzer" report --store "$s" --format json --suppressions "$tmp/supp13.json" > "$tmp/sup13.json"
+"$python" - "$tmp/sup13.json" <<'PY' && ok "suppressed-only control (AC-5, GL-013): risk accepted" || fail "risk accepted"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [c for c in d["controls"] if c["control"] == "AC-5"][0]
+sys.exit(0 if c["status"] == "risk accepted" and d["summary"]["controls"]["risk_accepted"] >= 1 else 1)
+PY
+if [ -n "$schema" ]; then
+  "$analyzer" report --store "$s" --format oscal --suppressions "$tmp/supp13.json" > "$tmp/sup13.oscal"
+  check "risk accepted: oscal valid" "$python" "$src/tests/oscal_check.py" "$schema" "$tmp/sup13.oscal"
+  "$python" - "$tmp/sup13.oscal" <<'PY' && ok "risk accepted: AC-5 objective not-satisfied (other), not satisfied" || fail "oscal risk accepted"
+import json, sys
+d = json.load(open(sys.argv[1]))
+fs = [f for f in d["assessment-results"]["results"][0]["findings"] if f["target"]["target-id"] == "ac-5_obj"]
+st = fs[0]["target"]["status"]
+sys.exit(0 if st == {"state": "not-satisfied", "reason": "other"} else 1)
+PY
+fi
+
 # --at: an earlier horizon cuts the events
 "$analyzer" report --store "$s" --format json --at 2026-03-05T00:00:00Z > "$tmp/at.json"
 "$python" - "$tmp/at.json" <<'PY' && ok "--at sets the horizon and cuts later events" || fail "--at"
@@ -204,6 +226,16 @@ for fmt in md html json oscal; do
   check "empty store: --format $fmt exits 0" test $? = 0
 done
 check "empty store: json parses" "$python" -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/e.json"
+"$python" - "$tmp/e.json" <<'PY' && ok "empty store: every control not assessed" || fail "empty store statuses"
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if d["controls"] and all(c["status"] == "not assessed" for c in d["controls"]) else 1)
+PY
+# only quarantined input: nothing analysed, said on stderr and in the report
+"$collector" -q --input "$src/samples/malformed.ndjson" --store "$tmp/sq" 2>/dev/null
+"$analyzer" report --store "$tmp/sq" > "$tmp/q.md" 2>"$tmp/q.err"
+check "only quarantined input: the report warns that no event was analysed" \
+  test "$(grep -c 'no event was analysed' "$tmp/q.err")" = 1 -a "$(grep -c 'No event was analysed' "$tmp/q.md")" = 1
 if [ -n "$schema" ]; then
   check "empty store: oscal valid" "$python" "$src/tests/oscal_check.py" "$schema" "$tmp/e.oscal"
 fi
