@@ -412,6 +412,7 @@ int gl_cmd_findings(int argc, char **argv)
             goto out;
         }
     }
+    model_warn_mixed_keys(stores, (const char *const *)sa.dirs, sa.n_dirs);
     struct model m;
     struct engine eng;
     memset(&eng, 0, sizeof eng); /* freed on every path, even if init fails */

@@ -282,6 +282,7 @@ int gl_cmd_report(int argc, char **argv)
             goto out;
         }
     }
+    model_warn_mixed_keys(stores, (const char *const *)sa.dirs, sa.n_dirs);
     int rc = model_init(&m, stores, sa.n_dirs, sa.at, sa.has_at, &err);
     if (!rc)
         rc = engine_init(&eng, &m, &pol, all_rules, &err);

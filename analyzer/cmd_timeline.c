@@ -188,6 +188,7 @@ static int setup(struct ctx *c, const struct opts *o, int64_t horizon, bool has_
     for (size_t i = 0; i < o->n_dirs; i++)
         if (gl_store_open(o->dirs[i], GL_STORE_RDONLY, 0, &c->stores[i], &c->err))
             return GL_EXIT_STORE;
+    model_warn_mixed_keys(c->stores, (const char *const *)o->dirs, o->n_dirs);
     for (size_t i = 0; gl_rules[i]; i++)
         c->enabled[i] = !gl_rules[i]->on_store;
     if (model_init(&c->m, c->stores, o->n_dirs, horizon, has_h, &c->err) ||

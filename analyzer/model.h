@@ -187,6 +187,13 @@ bool authority_binds(const struct cred_info *ci, const struct ev *e);
 int model_unattributed_use(struct model *m, const char *workload, const char *authority,
                            int64_t from, int64_t to, bool *found, struct gl_error *err);
 
+/* Warns on stderr, once per pair, when stores were filled under different
+ * redaction keys: a secret's marker (an AWS key id, redacted) then differs
+ * between them, so a credential issued in one does not link to its uses in
+ * the other (a GL-009 or GL-011 can vanish, "never issued" appears).
+ * Returns the number of stores whose key differs from the first's. */
+size_t model_warn_mixed_keys(struct gl_store *const *stores, const char *const *dirs, size_t n);
+
 /* Looks a credential up (cached). Never NULL unless out of memory. */
 const struct cred_info *model_cred(struct model *m, const char *id, struct gl_error *err);
 

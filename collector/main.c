@@ -65,7 +65,8 @@ static void usage(FILE *out)
             "      --redact-key-file F key (>= 32 bytes) for secret fingerprints; give every\n"
             "                          collector of a group the same file so a secret gets\n"
             "                          the same marker and exposure id in every store\n"
-            "                          (default: a random key kept in the store)\n"
+            "                          (default: a random key kept in the store); a store\n"
+            "                          keeps the key it was first filled with\n"
             "Batching:\n"
             "      --batch N           events per transaction (default 50000; large batches\n"
             "                          touch each index page once for many events)\n"
@@ -351,6 +352,12 @@ int main(int argc, char **argv)
             exit_code = 2;
             goto done;
         }
+    }
+    /* one key per store: a marker must mean one secret across its events */
+    if (gl_store_bind_redact_key(st, key, keylen, &err)) {
+        gl_log(GL_LOG_ERROR, "collector", "%s", err.msg);
+        exit_code = 2;
+        goto done;
     }
     gl_mappings_set_key(maps, key, keylen);
     if (gl_redactor_load(rules, key, keylen, &rd, &err)) {

@@ -105,6 +105,8 @@ struct gl_store {
     bool rdonly;
     uint64_t map_size;
     unsigned char redact_key[32];
+    unsigned char key_id[GL_STORE_KEY_ID_LEN]; /* the key in use, see below */
+    bool has_key_id;
     EVP_MD *sha256; /* the chain's digest, fetched once */
     uint64_t recent_gens; /* writer: batches waiting in recent_index (meta "recent_gens") */
     struct idset *waiting; /* writer: the event ids in recent_index (see idset) */
@@ -200,6 +202,11 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
         rc = meta_get(txn, st->dbi[DB_META], "redact_key", &v);
         if (rc == MDB_SUCCESS && v.mv_size == sizeof st->redact_key)
             memcpy(st->redact_key, v.mv_data, sizeof st->redact_key);
+        rc = meta_get(txn, st->dbi[DB_META], "redact_key_id", &v);
+        if (rc == MDB_SUCCESS && v.mv_size == sizeof st->key_id) {
+            memcpy(st->key_id, v.mv_data, sizeof st->key_id);
+            st->has_key_id = true;
+        }
         /* batches left waiting by an earlier run count towards the next merge */
         if (meta_get(txn, st->dbi[DB_META], "recent_gens", &v) == MDB_SUCCESS)
             st->recent_gens = v.mv_size / 8;
@@ -550,6 +557,60 @@ void gl_store_close(struct gl_store *st)
     idset_free(st->waiting);
     mdb_env_close(st->env);
     free(st);
+}
+
+static void key_id_of(const unsigned char *key, size_t len, unsigned char id[GL_STORE_KEY_ID_LEN])
+{
+    /* domain-separated, so the id is no fingerprint of any secret */
+    static const char tag[] = "grantline redaction key id";
+    unsigned char md[32];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+        EVP_DigestUpdate(ctx, tag, sizeof tag) && EVP_DigestUpdate(ctx, key, len) &&
+        EVP_DigestFinal_ex(ctx, md, NULL))
+        memcpy(id, md, GL_STORE_KEY_ID_LEN);
+    else
+        memset(id, 0, GL_STORE_KEY_ID_LEN);
+    EVP_MD_CTX_free(ctx);
+}
+
+void gl_store_redact_key_id(const struct gl_store *st, unsigned char id[GL_STORE_KEY_ID_LEN])
+{
+    if (st->has_key_id)
+        memcpy(id, st->key_id, GL_STORE_KEY_ID_LEN);
+    else
+        key_id_of(st->redact_key, sizeof st->redact_key, id);
+}
+
+int gl_store_bind_redact_key(struct gl_store *st, const unsigned char *key, size_t len,
+                             struct gl_error *err)
+{
+    unsigned char id[GL_STORE_KEY_ID_LEN];
+    key_id_of(key, len, id);
+    if (st->has_key_id) {
+        if (memcmp(id, st->key_id, sizeof id) == 0)
+            return GL_OK;
+        return gl_error_set(err, GL_ERR_INVALID, 0,
+                            "store %s: its events were redacted under another key: run with "
+                            "the --redact-key-file it was filled with (a new key would give "
+                            "the same secret another marker), or use a new store",
+                            st->dir);
+    }
+    if (st->rdonly)
+        return gl_error_set(err, GL_ERR_STORE, 0, "store %s: read-only", st->dir);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (!rc)
+        rc = meta_put(txn, st->dbi[DB_META], "redact_key_id", id, sizeof id);
+    if (!rc)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc)
+        return mdb_fail(err, rc, "record the redaction key id");
+    memcpy(st->key_id, id, sizeof id);
+    st->has_key_id = true;
+    return GL_OK;
 }
 
 const unsigned char *gl_store_redact_key(const struct gl_store *st)

@@ -207,6 +207,20 @@ a=$("$analyzer" events --store "$tmp/ka" | grep -o 'REDACTED:[a-z0-9-]*:[0-9a-f]
 b=$("$analyzer" events --store "$tmp/kb" | grep -o 'REDACTED:[a-z0-9-]*:[0-9a-f]*\|gl-exposed-[0-9a-f]*' | sort | md5sum)
 check "--redact-key-file gives the same markers and exposure ids in two stores" test "$a" = "$b"
 check "--redact-key-file refuses a short key" test "$(status "$collector" --input "$src/samples/agents.ndjson" --store "$tmp/kc" --redact-key-file /dev/null)" = 2
+head -c 32 /dev/urandom > "$tmp/other.key"
+"$collector" -q --input "$src/samples/agents.ndjson" --store "$tmp/ka" --from-start \
+  --redact-key-file "$tmp/other.key" 2>"$tmp/keys.err"
+check "a store filled under one redaction key refuses another (exit 2)" \
+  test $? = 2 -a "$(grep -c 'redacted under another key' "$tmp/keys.err")" = 1
+"$analyzer" findings --store "$tmp/ka" --store "$tmp/kb" >/dev/null 2>"$tmp/keys.err"
+check "findings over stores of one redaction key: no key warning" \
+  test "$(grep -c 'different redaction keys' "$tmp/keys.err")" = 0
+for cmd in "findings" "report" "timeline --workload agent:support-bot"; do
+  # $s has its own random key
+  "$analyzer" $cmd --store "$tmp/ka" --store "$s" >/dev/null 2>"$tmp/keys.err"
+  check "$cmd over stores of different redaction keys warns" \
+    test "$(grep -c 'different redaction keys' "$tmp/keys.err")" = 1
+done
 
 head -n 5 "$src/samples/agents.ndjson" > "$tmp/five.ndjson"
 "$collector" --input "$tmp/five.ndjson" --store "$tmp/small" --max-message 300 2>"$tmp/log6"
