@@ -161,7 +161,8 @@ int gl_cmd_stats(int argc, char **argv)
         printf("workloads      %llu\n", (unsigned long long)s.workloads);
         printf("tasks          %llu\n", (unsigned long long)s.tasks);
         printf("credentials    %llu\n", (unsigned long long)s.credentials);
-        printf("duplicates     %llu (inputs read again, not stored twice)\n",
+        printf("duplicates     %llu (events whose id was stored already: inputs read again, or\n"
+               "               an exposure or record event derived again; not stored twice)\n",
                (unsigned long long)s.duplicates);
         printf("quarantined    %llu\n", (unsigned long long)s.quarantined);
         printf("first event    %s\n", s.events ? first : "-");

@@ -790,10 +790,26 @@ static void release_now_and_then(struct report *r)
         gl_store_release_pages(r->e->m->stores[i]);
 }
 
+/* Whether the stores know 'key' as of the horizon: a workload, credential or
+ * task whose first event comes after it does not exist yet in a report
+ * "as of T" (nor in its inventory counts). */
+static int known_at_horizon(struct report *r, enum gl_store_index idx, const char *key,
+                            bool *known)
+{
+    struct key_head h;
+    int rc = model_key_head(r->e->m, idx, key, &h, r->err);
+    *known = !rc && h.count && h.first_ts <= r->e->m->horizon;
+    return rc;
+}
+
 static int on_workload(const char *key, size_t len, void *arg)
 {
     (void)len;
     struct report *r = arg;
+    bool known;
+    int krc = known_at_horizon(r, GL_IDX_WORKLOAD, key, &known);
+    if (krc || !known)
+        return krc;
     r->workloads++;
     release_now_and_then(r);
     /* the engine's timeline of this workload stays valid until its next
@@ -806,17 +822,23 @@ static int on_credential(const char *key, size_t len, void *arg)
 {
     (void)len;
     struct report *r = arg;
+    bool known;
+    int krc = known_at_horizon(r, GL_IDX_CREDENTIAL, key, &known);
+    if (krc || !known)
+        return krc;
     release_now_and_then(r);
     int rc = engine_credential(r->e, key);
     return rc ? rc : credential_metrics(r, key);
 }
 
-static int count_key(const char *key, size_t len, void *arg)
+static int count_task(const char *key, size_t len, void *arg)
 {
-    (void)key;
     (void)len;
-    (*(uint64_t *)arg)++;
-    return GL_OK;
+    struct report *r = arg;
+    bool known;
+    int rc = known_at_horizon(r, GL_IDX_TASK, key, &known);
+    r->tasks += known;
+    return rc;
 }
 
 int report_run(struct report *r, struct engine *e, struct gl_store **stores,
@@ -843,7 +865,7 @@ int report_run(struct report *r, struct engine *e, struct gl_store **stores,
     if (!rc)
         rc = model_keys(e->m, GL_IDX_CREDENTIAL, on_credential, r, r->err);
     if (!rc)
-        rc = model_keys(e->m, GL_IDX_TASK, count_key, &r->tasks, r->err);
+        rc = model_keys(e->m, GL_IDX_TASK, count_task, r, r->err);
     e->flush = NULL;
     e->flush_arg = NULL;
     return rc;

@@ -200,6 +200,30 @@ sys.exit(0 if sc["horizon"] == "2026-03-05T00:00:00Z" and sc["horizon_source"] =
          and 0 < sc["events_analysed"] < 503 else 1)
 PY
 
+# "as of T" counts only what existed by T (a workload first seen later is not yet one)
+"$analyzer" events --store "$s" > "$tmp/all-events.ndjson"
+"$python" - "$tmp/at.json" "$tmp/all-events.ndjson" <<'PY' && ok "--at: inventory counts only what existed by T" || fail "--at inventory"
+import json, sys
+from datetime import datetime
+sc = json.load(open(sys.argv[1]))["scope"]
+T = datetime.fromisoformat("2026-03-05T00:00:00+00:00")
+ws, cs, ts = set(), set(), set()
+for line in open(sys.argv[2]):
+    e = json.loads(line)
+    if datetime.fromisoformat(e["ts"].replace("Z", "+00:00")) > T:
+        continue
+    ws.add(e["workload"])
+    if e.get("delegate"):
+        ws.add(e["delegate"])
+    for c in ((e.get("credential") or {}).get("id"), e.get("previous")):
+        if c:
+            cs.add(c)
+    if e.get("task"):
+        ts.add(e["task"])
+got = (sc["workloads"], sc["credentials"], sc["tasks"])
+sys.exit(0 if got == (len(ws), len(cs), len(ts)) else print(got, (len(ws), len(cs), len(ts))) or 1)
+PY
+
 # hostile names: markup in workload, task and credential ids stays text
 cat > "$tmp/hostile.ndjson" <<'EOF'
 {"id":"h1","ts":"2026-03-01T10:00:00Z","type":"identity.issued","workload":"<img src=x onerror=alert(1)>|a","credential":{"id":"c-<script>"}}
