@@ -223,6 +223,11 @@ static int setup(struct ctx *c, const struct opts *o, int64_t horizon, bool has_
     if (rc)
         return GL_EXIT_STORE;
     engine_sort(&c->eng);
+    if (!c->eng.w.evs.n) /* an empty answer would look like a quiet workload */
+        fprintf(stderr,
+                "grantline-analyzer: no event names workload %s in these stores%s (names are "
+                "exact; 'grantline-analyzer events --store DIR' lists the events)\n",
+                tsafe(o->workload), has_h ? " up to the horizon" : "");
     return -1;
 }
 
@@ -442,8 +447,10 @@ int gl_cmd_timeline(int argc, char **argv)
         }
     }
     if (!o.json)
-        fprintf(stderr, "%zu events, %zu grants, %zu findings touching %s\n", shown,
-                w->n_grants, c->eng.sink.n, tsafe(o.workload));
+        fprintf(stderr, "%zu events, %zu grants, %zu findings touching %s%s\n", shown,
+                w->n_grants, c->eng.sink.n, tsafe(o.workload),
+                shown < w->evs.n ? " (in all: each is marked under the shown events it cites)"
+                                 : "");
     teardown(c, o.n_dirs);
     free(c);
     return GL_EXIT_OK;

@@ -57,7 +57,9 @@ int gl_tstamp_parse(const char *s, size_t len, int64_t *us, const char **why)
 {
     static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int Y, M, D, h, m, sec;
-    if (len < 20)
+    /* 19 characters are a date and a time; the zone's absence is then the
+     * reason to name */
+    if (len < 19)
         return bad(why, "not an RFC 3339 date-time (too short)");
     if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
         digits(s + 8, 2, &D))

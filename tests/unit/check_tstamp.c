@@ -192,6 +192,17 @@ START_TEST(test_tstamp_parse_respects_len)
 }
 END_TEST
 
+/* A date and a time without a zone: the reason names the zone, the part a
+ * user left out, not the length. */
+START_TEST(test_tstamp_parse_names_missing_zone)
+{
+    int64_t us = 0;
+    const char *why = NULL;
+    ck_assert_int_eq(gl_tstamp_parse("2026-03-05T10:00:00", 19, &us, &why), GL_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(why, "time zone"));
+}
+END_TEST
+
 START_TEST(test_tstamp_parse_null_why)
 {
     int64_t us = 0;
@@ -357,6 +368,7 @@ static Suite *tstamp_suite(void)
     tcase_add_loop_test(tc, test_tstamp_parse_invalid, 0, N_ELEMS(invalid_cases));
     tcase_add_test(tc, test_tstamp_parse_respects_len);
     tcase_add_test(tc, test_tstamp_parse_null_why);
+    tcase_add_test(tc, test_tstamp_parse_names_missing_zone);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("format");
