@@ -480,6 +480,31 @@ check "a missing mapping folder exits 2" test "$(status "$collector" --input "$s
 grep -q "read 498, stored 494, duplicates 4, quarantined 0" "$tmp/canon.log"
 check "canonical events are untouched by the mappings" test $? = 0
 
+# --- cases a review found mapped wrong (records in tests/data/mappings) ---
+td=$src/tests/data/mappings
+collect() { # collect NAME FILE: store $tmp/NAME; events $tmp/NAME.json, findings $tmp/NAME.f
+  "$collector" --input "$2" --store "$tmp/$1" 2>"$tmp/$1.log"
+  "$analyzer" events --store "$tmp/$1" > "$tmp/$1.json"
+  "$analyzer" findings --store "$tmp/$1" --format json > "$tmp/$1.f"
+}
+# calls on behalf of Identity Center users (trusted identity propagation):
+# one workload per user of a store, not one "IdentityCenterUser" for all
+collect idc "$td/cloudtrail-identity-center.ndjson"
+python3 - "$tmp/idc.json" "$tmp/idc.f" <<'PY'
+import json, sys
+evs = {e["id"]: e for e in map(json.loads, open(sys.argv[1]))}
+user = "arn:aws:identitystore::111122223333:identitystore/d-9067642ac7/user/"
+a = evs["cloudtrail:aaaaaaaa-0000-4000-8000-000000000011"]
+b = evs["cloudtrail:aaaaaaaa-0000-4000-8000-000000000012"]
+assert a["workload"] == user + "544894e8-80c1-707f-60e3-3ba6510dfac1", a
+assert b["workload"] == user + "99999999-80c1-707f-60e3-3ba6510dfac1", b
+assert a["credential"]["id"] == "EXAMPLEVHULjJdTUdPJfofVa1sufHDoj7aYcOYcxFVllWR_Whr1fEXAMPLE", a
+assert a["authority"] == b["authority"] == "aws-iam" and a["decision"] == "allow", (a, b)
+fs = [json.loads(l) for l in open(sys.argv[2])]
+assert not [f for f in fs if f["rule"] in ("GL-011", "GL-012") and f["workload"].startswith(user)], fs
+PY
+check "cloudtrail: an Identity Center user's calls are that user (identity store ARN/user/ID), with its credentialId, authority aws-iam" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
