@@ -505,6 +505,33 @@ assert not [f for f in fs if f["rule"] in ("GL-011", "GL-012") and f["workload"]
 PY
 check "cloudtrail: an Identity Center user's calls are that user (identity store ARN/user/ID), with its credentialId, authority aws-iam" test $? = 0
 
+# Identity Center sign-in steps (userIdentity.type Unknown, the account id as
+# principalId): the user named, failures (serviceEventDetails, errorCode)
+# denied and no authority's, a guessing run one workload's burst (GL-014)
+collect idcs "$td/cloudtrail-identity-center-sign-in.ndjson"
+python3 - "$tmp/idcs.json" "$tmp/idcs.f" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+got = sorted((e["workload"], e["permission"]["action"], e["decision"], e.get("authority")) for e in evs
+             if e["attrs"]["cloudtrail"]["userIdentity"]["userName"] != "carol")
+u = "aws:identitycenter-user:111122223333/"
+assert got == [
+    ("aws:identitycenter-user:111122223333/alice", "signin:CredentialVerification", "allow", "aws-iam"),
+    ("aws:identitycenter-user:111122223333/alice", "signin:CredentialVerification", "deny", None),
+    ("aws:identitycenter-user:111122223333/alice", "signin:UserAuthentication", "allow", "aws-iam"),
+    ("aws:identitycenter-user:111122223333/alice", "sso:GetRoleCredentials", "allow", "aws-iam"),
+    ("aws:identitycenter-user:111122223333/alice", "sso:GetRoleCredentials", "deny", None),
+    ("aws:identitycenter-user:111122223333/bob", "signin:CredentialVerification", "deny", None),
+    ("aws:unknown-user@203.0.113.7", "signin:CredentialVerification", "deny", None)], got
+carol = [e for e in evs if e["workload"] == u + "carol"]
+assert len(carol) == 10 and all(e["decision"] == "deny" and "authority" not in e for e in carol), carol
+fs = [json.loads(l) for l in open(sys.argv[2])]
+assert [f["workload"] for f in fs if f["rule"] == "GL-014"] == [u + "carol"], fs
+assert not [f for f in fs if f["rule"] in ("GL-011", "GL-012") and f["workload"] == u + "alice"
+            and "allowed" in f["detail"]], fs
+PY
+check "cloudtrail: Identity Center sign-in steps name the user; failures are denied without authority, a guessing run is GL-014" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
