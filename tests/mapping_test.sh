@@ -532,6 +532,22 @@ assert not [f for f in fs if f["rule"] in ("GL-011", "GL-012") and f["workload"]
 PY
 check "cloudtrail: Identity Center sign-in steps name the user; failures are denied without authority, a guessing run is GL-014" test $? = 0
 
+# AWS acting itself (KMS rotating a key, a service principal's event, an
+# AWSService caller logged as "AWS Internal"): the service, decided by AWS,
+# no GL-011/GL-012
+collect svc "$td/cloudtrail-aws-service.ndjson"
+python3 - "$tmp/svc.json" "$tmp/svc.f" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+got = sorted((e["workload"], e["permission"]["action"], e["decision"], e.get("authority")) for e in evs)
+assert got == [("aws:service:kms.amazonaws.com", "kms:RotateKey", "allow", "aws-iam"),
+               ("aws:service:s3.amazonaws.com", "s3:PutObject", "allow", "aws-iam"),
+               ("backup.amazonaws.com", "backup:BackupJobCompleted", "allow", "aws-iam")], got
+fs = [json.loads(l) for l in open(sys.argv[2])]
+assert not [f for f in fs if f["rule"] in ("GL-011", "GL-012")], fs
+PY
+check "cloudtrail: AWS service events are the service's (aws:service:SOURCE for AWS Internal), authority aws-iam, no GL-011/GL-012" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
