@@ -548,6 +548,19 @@ assert not [f for f in fs if f["rule"] in ("GL-011", "GL-012")], fs
 PY
 check "cloudtrail: AWS service events are the service's (aws:service:SOURCE for AWS Internal), authority aws-iam, no GL-011/GL-012" test $? = 0
 
+# Kubernetes: a request refused with 401/403 after the authorizer allowed it
+# (PodSecurity, an admission webhook) is denied; other errors (400, 404,
+# 429) were authorized
+collect kcodes "$td/k8s-status-codes.ndjson"
+python3 - "$tmp/kcodes.json" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+got = sorted((e["attrs"]["k8s"]["responseStatus"]["code"], e["decision"], e["authority"]) for e in evs)
+assert got == [(400, "allow", "kubernetes"), (403, "deny", "kubernetes"), (403, "deny", "kubernetes"),
+               (403, "deny", "kubernetes"), (404, "allow", "kubernetes"), (429, "allow", "kubernetes")], got
+PY
+check "k8s: a 401/403 is denied even when the authorizer said allow (admission refusals)" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
