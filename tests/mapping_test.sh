@@ -561,6 +561,24 @@ assert got == [(400, "allow", "kubernetes"), (403, "deny", "kubernetes"), (403, 
 PY
 check "k8s: a 401/403 is denied even when the authorizer said allow (admission refusals)" test $? = 0
 
+# Kubernetes: a request the API server could not authenticate (no user
+# name, 401) is a denied action of k8s:unauthenticated@ADDRESS, no
+# authority's, so token guessing is a burst (GL-014), not refused records
+collect kunauth "$td/k8s-unauthenticated.ndjson"
+python3 - "$tmp/kunauth.json" "$tmp/kunauth.f" "$tmp/kunauth.log" <<'PY'
+import json, sys
+assert "read 14, stored 14, duplicates 0, quarantined 0," in open(sys.argv[3]).read()
+evs = [json.loads(l) for l in open(sys.argv[1])]
+un = [e for e in evs if e["workload"].startswith("k8s:unauthenticated")]
+assert sorted({e["workload"] for e in un}) == ["k8s:unauthenticated", "k8s:unauthenticated@10.0.0.17",
+                                               "k8s:unauthenticated@203.0.113.61"], un
+assert len(un) == 12 and all(e["decision"] == "deny" and "authority" not in e and "actor" not in e
+                             for e in un), un
+fs = [json.loads(l) for l in open(sys.argv[2])]
+assert [f["workload"] for f in fs if f["rule"] == "GL-014"] == ["k8s:unauthenticated@203.0.113.61"], fs
+PY
+check "k8s: an unauthenticated request (401, no user) is a denied action of k8s:unauthenticated@ADDRESS; guessing is GL-014" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
