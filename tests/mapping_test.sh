@@ -23,7 +23,7 @@ check "samples/cloudtrail.ndjson, k8s-audit.ndjson and vault-audit.ndjson are ge
 ct=$tmp/ct
 "$collector" --input "$src/samples/cloudtrail.ndjson" --store "$ct" 2>"$tmp/ct.log"
 check "cloudtrail sample: exits 0" test $? = 0
-grep -q "mappings: cloudtrail-log-file, cloudtrail, k8s-audit-list, k8s-audit, vault-audit" "$tmp/ct.log"
+grep -q "mappings: cloudtrail-eventbridge, cloudtrail-log-file, cloudtrail, k8s-audit-list, k8s-audit, vault-audit" "$tmp/ct.log"
 check "the collector names the mappings it loaded" test $? = 0
 grep -q "read 13, stored 13, duplicates 0, quarantined 0, secrets redacted [0-9]*, exposure events 3," "$tmp/ct.log"
 check "cloudtrail sample: 13 stored, 3 exposures (two session tokens, a Slack token)" test $? = 0
@@ -578,6 +578,26 @@ fs = [json.loads(l) for l in open(sys.argv[2])]
 assert [f["workload"] for f in fs if f["rule"] == "GL-014"] == ["k8s:unauthenticated@203.0.113.61"], fs
 PY
 check "k8s: an unauthenticated request (401, no user) is a denied action of k8s:unauthenticated@ADDRESS; guessing is GL-014" test $? = 0
+
+# CloudTrail records delivered by EventBridge: refused with the way to
+# unwrap them (no longer "ts: missing"); unwrapped as the reason says, the
+# records map; the wrapped session token is not in the quarantine
+collect eb "$td/cloudtrail-eventbridge.ndjson"
+"$analyzer" quarantine --store "$tmp/eb" --format json > "$tmp/eb.q"
+test "$(grep -c 'cloudtrail-eventbridge/unwrap-detail: an EventBridge event (AWS API Call via CloudTrail) wrapping a CloudTrail record: .*jq -c .detail' "$tmp/eb.q")" = 2 &&
+  grep -q 'cloudtrail-eventbridge/not-cloudtrail: an EventBridge event (EC2 Instance State-change Notification) that carries no CloudTrail record' "$tmp/eb.q" &&
+  grep -q "read 3, stored 0, duplicates 0, quarantined 3," "$tmp/eb.log" &&
+  test "$(strings "$tmp/eb"/*.mdb | grep -c FwoGZXIvYXdzEBYaDEXAMPLEWRAPPED)" = 0
+check "cloudtrail: EventBridge envelopes are refused naming the fix (jq -c .detail), not 'ts: missing'" test $? = 0
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if "eventVersion" in r["detail"]:
+        print(json.dumps(r["detail"]))
+' "$td/cloudtrail-eventbridge.ndjson" | "$collector" --input - --store "$tmp/ebd" 2>"$tmp/ebd.log"
+grep -q "read 2, stored 2, duplicates 0, quarantined 0," "$tmp/ebd.log"
+check "cloudtrail: the detail of those envelopes maps" test $? = 0
 
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
