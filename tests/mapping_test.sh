@@ -599,6 +599,22 @@ for l in open(sys.argv[1]):
 grep -q "read 2, stored 2, duplicates 0, quarantined 0," "$tmp/ebd.log"
 check "cloudtrail: the detail of those envelopes maps" test $? = 0
 
+# principals of another account (userIdentity.type AWSAccount, no ARN):
+# aws:account:ACCOUNT:PRINCIPAL-ID, one role's sessions one workload
+collect xacct "$td/cloudtrail-cross-account.ndjson"
+python3 - "$tmp/xacct.json" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+got = sorted((e["type"], e["workload"], e.get("actor", "")) for e in evs if e["type"] != "credential.exposed")
+assert got == [
+    ("action.performed", "aws:account:444455556666:AIDAXXXXXXXXXXXXXXXXX", ""),
+    ("action.performed", "aws:account:444455556666:AROAYYYYYYY", ""),
+    ("action.performed", "aws:account:444455556666:AROAYYYYYYY", ""),
+    ("identity.issued", "arn:aws:iam::111122223333:role/xacct-audit",
+     "aws:account:444455556666:AIDAXXXXXXXXXXXXXXXXX")], got
+PY
+check "cloudtrail: another account's principal is aws:account:ACCOUNT:ID, a role's sessions one workload, also as an actor" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
