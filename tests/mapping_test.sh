@@ -617,20 +617,25 @@ check "cloudtrail: another account's principal is aws:account:ACCOUNT:ID, a role
 
 # secrets at rest in Kubernetes objects: a value under a key naming a
 # password in a short form (DB_PASS, SMTP_PWD) is hidden and an exposure;
-# bypass, passport_* and the shell's PWD are not
+# bypass, passport_* and the shell's PWD are not; a mysql -pPASSWORD in a
+# pod exec's command is hidden in the request URI
 collect krest "$td/k8s-secrets-at-rest.ndjson"
-n=$(strings "$tmp/krest"/*.mdb | grep -c -e CfgDbPassSECRET77 -e CfgSmtpPwdSECRET78 -e CfgPropPassSECRET9)
+n=$(strings "$tmp/krest"/*.mdb | grep -c -e CfgDbPassSECRET77 -e CfgSmtpPwdSECRET78 -e CfgPropPassSECRET9 \
+  -e Hunter2Secret)
 python3 - "$tmp/krest.json" <<'PY'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
 fields = sorted(e["attrs"]["field"] for e in evs if e["type"] == "credential.exposed")
 assert fields == ["attrs.k8s.requestObject.data.DB_PASS", "attrs.k8s.requestObject.data.SMTP_PWD",
-                  "attrs.k8s.requestObject.data.application.properties"], fields
-data = next(e for e in evs if e["type"] == "action.performed")["attrs"]["k8s"]["requestObject"]["data"]
+                  "attrs.k8s.requestObject.data.application.properties", "permission.resource"], fields
+exe = next(e for e in evs if e.get("permission", {}).get("action") == "k8s:create:pods/exec")
+assert "+-p[REDACTED:mysql-password-flag:" in exe["permission"]["resource"], exe
+data = next(e for e in evs if e.get("permission", {}).get("action") == "k8s:create:configmaps")
+data = data["attrs"]["k8s"]["requestObject"]["data"]
 assert (data["bypass"], data["passport_office"], data["PWD"]) == ("enabled-for-ci-only", "central-branch-01",
                                                                  "/srv/app"), data
 PY
-check "k8s: ConfigMap values under DB_PASS and SMTP_PWD are hidden and exposures, bypass/passport/PWD kept ($n in the store)" \
+check "k8s: ConfigMap values under DB_PASS and SMTP_PWD, a pod exec's mysql -pPASSWORD are hidden and exposures; bypass/passport/PWD kept ($n in the store)" \
   test $? = 0 -a "$n" = 0
 
 # --- the real public datasets, when present ---
