@@ -638,6 +638,22 @@ PY
 check "k8s: ConfigMap values under DB_PASS and SMTP_PWD, a pod exec's mysql -pPASSWORD are hidden and exposures; bypass/passport/PWD kept ($n in the store)" \
   test $? = 0 -a "$n" = 0
 
+# AssumeRoleWithWebIdentity from an EKS service account (IRSA): the token's
+# subject (subjectFromWebIdentityToken) is no secret and no exposure, and
+# the service account is the actor of the role's issue
+collect wid "$td/cloudtrail-web-identity.ndjson"
+python3 - "$tmp/wid.json" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+fields = sorted(e["attrs"]["field"] for e in evs if e["type"] == "credential.exposed")
+assert fields == ["attrs.cloudtrail.responseElements.credentials.sessionToken"] * 2, fields
+irsa = next(e for e in evs if e["type"] == "identity.issued" and e["workload"].endswith(":role/irsa-deployer"))
+assert irsa["actor"] == "system:serviceaccount:ci:deployer", irsa
+assert irsa["attrs"]["cloudtrail"]["responseElements"]["subjectFromWebIdentityToken"] == \
+    "system:serviceaccount:ci:deployer", irsa
+PY
+check "cloudtrail: IRSA's subjectFromWebIdentityToken is kept, no exposure; the service account is the actor of the role's issue" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
