@@ -654,6 +654,24 @@ assert irsa["attrs"]["cloudtrail"]["responseElements"]["subjectFromWebIdentityTo
 PY
 check "cloudtrail: IRSA's subjectFromWebIdentityToken is kept, no exposure; the service account is the actor of the role's issue" test $? = 0
 
+# Vault: a lease revoked by the body form (PUT sys/leases/revoke, lease_id
+# logged in clear) is that lease's revocation; an HMAC'd lease_id and a
+# prefix revocation name none (actions only)
+collect vlr "$td/vault-lease-revoke-body.ndjson"
+python3 - "$tmp/vlr.json" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+lease = "database/creds/ci-readonly/Q1w2E3r4T5y6"
+got = sorted((e["type"], e["workload"], e["credential"]["id"]) for e in evs
+             if e["type"] in ("identity.issued", "credential.revoked"))
+assert got == [("credential.revoked", "vault:oidc-alice@example.com", lease),
+               ("identity.issued", "vault:approle:ci", lease)], got
+assert sorted(e["permission"]["resource"] for e in evs if e["type"] == "action.performed") == [
+    "database/creds/ci-readonly", "sys/leases/revoke", "sys/leases/revoke",
+    "sys/leases/revoke-prefix/database/creds/ci-readonly"], evs
+PY
+check "vault: sys/leases/revoke with a lease_id in clear revokes that lease; HMAC'd or by prefix, an action only" test $? = 0
+
 # --- the real public datasets, when present ---
 data=${GRANTLINE_DATASETS:-}
 for d in "$src/../shared/datasets" /work/shared/datasets; do
