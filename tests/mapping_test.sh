@@ -578,6 +578,21 @@ fs = [json.loads(l) for l in open(sys.argv[2])]
 assert [f["workload"] for f in fs if f["rule"] == "GL-014"] == ["k8s:unauthenticated@203.0.113.61"], fs
 PY
 check "k8s: an unauthenticated request (401, no user) is a denied action of k8s:unauthenticated@ADDRESS; guessing is GL-014" test $? = 0
+# ... but a record with no user name that was not answered 401, or with
+# neither an authorizer decision nor a status, says nothing sound: refused
+python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+print(json.dumps(dict(r, auditID="a0000000-0000-4000-8000-0000000002a1", responseStatus={"code": 200})))
+r = dict(r, auditID="a0000000-0000-4000-8000-0000000002a2", user={"username": "alice"})
+del r["responseStatus"]
+print(json.dumps(r))
+' "$td/k8s-unauthenticated.ndjson" | "$collector" --input - --store "$tmp/kodd" 2>"$tmp/kodd.log"
+"$analyzer" quarantine --store "$tmp/kodd" --format json > "$tmp/kodd.q"
+grep -q "read 2, stored 0, duplicates 0, quarantined 2," "$tmp/kodd.log" &&
+  grep -q "k8s-audit/resource-request: workload: missing" "$tmp/kodd.q" &&
+  grep -q "k8s-audit/resource-request: decision: required" "$tmp/kodd.q"
+check "k8s: no user name without a 401, or no decision and no status, is still refused" test $? = 0
 
 # CloudTrail records delivered by EventBridge: refused with the way to
 # unwrap them (no longer "ts: missing"); unwrapped as the reason says, the
