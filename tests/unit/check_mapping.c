@@ -17,12 +17,13 @@ static struct gl_mappings *shipped(void)
     struct gl_error err = {0};
     int rc = gl_mappings_load(GL_SOURCE_DIR "/schemas/mappings", &m, &err);
     ck_assert_msg(rc == GL_OK, "%s", err.msg);
-    ck_assert_uint_eq(gl_mappings_count(m), 5); /* in file name order */
-    ck_assert_str_eq(gl_mappings_name(m, 0), "cloudtrail-log-file");
-    ck_assert_str_eq(gl_mappings_name(m, 1), "cloudtrail");
-    ck_assert_str_eq(gl_mappings_name(m, 2), "k8s-audit-list");
-    ck_assert_str_eq(gl_mappings_name(m, 3), "k8s-audit");
-    ck_assert_str_eq(gl_mappings_name(m, 4), "vault-audit");
+    ck_assert_uint_eq(gl_mappings_count(m), 6); /* in file name order */
+    ck_assert_str_eq(gl_mappings_name(m, 0), "cloudtrail-eventbridge");
+    ck_assert_str_eq(gl_mappings_name(m, 1), "cloudtrail-log-file");
+    ck_assert_str_eq(gl_mappings_name(m, 2), "cloudtrail");
+    ck_assert_str_eq(gl_mappings_name(m, 3), "k8s-audit-list");
+    ck_assert_str_eq(gl_mappings_name(m, 4), "k8s-audit");
+    ck_assert_str_eq(gl_mappings_name(m, 5), "vault-audit");
     return m;
 }
 

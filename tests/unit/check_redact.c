@@ -789,8 +789,16 @@ START_TEST(test_key_rules_shipped)
     size_t n_key = 0;
     for (size_t i = 0; i < gl_redactor_rule_count(rd); i++)
         n_key += strncmp(gl_redactor_rule_name(rd, i), "key-", 4) == 0;
-    const char *sensitive[] = {"password", "client_secret", "api_key"};
-    const char *plain[] = {"task", "workload", "action", "resource"};
+    const char *sensitive[] = {"password", "client_secret", "api_key",
+                               /* pass and pwd as words of their own */
+                               "DB_PASS", "db-pass", "smtp.pass", "dbPass", "pass", "MYSQL_PWD",
+                               "db-pwd", "dbPwd", "DB_PASSWD", "webIdentityToken"};
+    const char *plain[] = {"task", "workload", "action", "resource",
+                           /* words that end or start with pass, the shell's PWD */
+                           "passport", "bypass", "byPass", "compass", "passenger", "surpass",
+                           "PWD", "OLDPWD", "passwordLastUsed",
+                           /* STS's name for the web identity token's subject */
+                           "subjectFromWebIdentityToken"};
     for (size_t i = 0; i < sizeof sensitive / sizeof *sensitive; i++) {
         int r = gl_redactor_match_key(rd, sensitive[i], strlen(sensitive[i]));
         if (n_key) {
