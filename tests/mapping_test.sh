@@ -123,8 +123,12 @@ exp = [e for e in evs if e["type"] == "credential.exposed"]
 assert sorted(e["attrs"]["field"] for e in exp) == [
     "attrs.k8s.requestObject", "attrs.k8s.requestObject.data.app.properties"], exp
 assert all(e["id"].startswith("k8s:") and len(e["id"].removesuffix(":call")) == 36 and
-           e["attrs"]["k8s"]["auditID"] for e in evs if e["type"] != "credential.exposed"), \
+           e["attrs"]["k8s"]["auditID"] for e in evs
+           if e["type"] != "credential.exposed" and not e["id"].endswith(":impersonation")), \
     [e["id"] for e in evs]
+# the impersonation beside its request: its id is the request's and a suffix
+imp = [e for e in evs if e["id"].endswith(":impersonation")]
+assert len(imp) == 1 and imp[0]["attrs"]["request"] + ":impersonation" == imp[0]["id"], imp
 PY
 check "k8s sample: a Secret logged with its value is a marker and an exposure; ids digest the record" test $? = 0
 
@@ -593,6 +597,26 @@ grep -q "read 2, stored 0, duplicates 0, quarantined 2," "$tmp/kodd.log" &&
   grep -q "k8s-audit/resource-request: workload: missing" "$tmp/kodd.q" &&
   grep -q "k8s-audit/resource-request: decision: required" "$tmp/kodd.q"
 check "k8s: no user name without a 401, or no decision and no status, is still refused" test $? = 0
+
+# Kubernetes impersonation (kubectl --as): the impersonator's own action of
+# impersonating, with its credential, in its timeline; the request as the
+# impersonated user's action without that credential, so no GL-008 (shared)
+# and no GL-011 (issued to another); a refused impersonation is denied
+collect kimp "$td/k8s-impersonation.ndjson"
+python3 - "$tmp/kimp.json" "$tmp/kimp.f" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+imp = sorted((e["workload"], e["permission"]["resource"], e["decision"], e["credential"]["id"])
+             for e in evs if e["type"] == "action.performed" and
+             e["permission"]["action"] == "k8s:impersonate:users")
+sa, jti = "system:serviceaccount:prod:app", "JTI=44444444-4444-4444-4444-444444444444"
+assert imp == [(sa, "users/ops-admin", "allow", jti), (sa, "users/root-admin", "deny", jti)], imp
+done = [e for e in evs if e["workload"] in ("ops-admin", "root-admin")]
+assert len(done) == 2 and all("credential" not in e and e["actor"] == sa for e in done), done
+fs = [json.loads(l) for l in open(sys.argv[2])]
+assert not [f for f in fs if f["rule"] in ("GL-008", "GL-011")], fs
+PY
+check "k8s: impersonation is the impersonator's action with its credential, the request the impersonated user's without it (no GL-008/GL-011)" test $? = 0
 
 # CloudTrail records delivered by EventBridge: refused with the way to
 # unwrap them (no longer "ts: missing"); unwrapped as the reason says, the

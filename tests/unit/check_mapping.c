@@ -543,8 +543,10 @@ START_TEST(test_k8s_audit)
     ck_assert_int_eq(ev.decision, GL_DECISION_ALLOW);
     ck_assert_int_eq(ev.ts % 1000000, 123456);
 
-    /* impersonation: the impersonated user is the workload; no decision
-     * annotation: the status code decides */
+    /* impersonation: the impersonator's own action of impersonating comes
+     * first (a 403 without "cannot impersonate" refused the request, not the
+     * impersonation); then the request, whose workload is the impersonated
+     * user; no decision annotation: the status code decides */
     const char *forbidden =
         "{\"kind\":\"Event\",\"auditID\":\"a-2\",\"stage\":\"ResponseComplete\",\"requestURI\":"
         "\"/api/v1/namespaces/kube-system/secrets\",\"verb\":\"list\",\"user\":{\"username\":"
@@ -552,6 +554,12 @@ START_TEST(test_k8s_audit)
         "\"objectRef\":{\"resource\":\"secrets\",\"namespace\":\"kube-system\"},"
         "\"responseStatus\":{\"code\":403},\"stageTimestamp\":\"2026-03-01T10:01:00Z\"}";
     ck_assert_msg(decode(d, forbidden, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.workload, "admin");
+    ck_assert_gstr(ev.perms[0].action, "k8s:impersonate:users");
+    ck_assert_gstr(ev.perms[0].resource, "users/system:serviceaccount:ci:bot");
+    ck_assert_int_eq(ev.decision, GL_DECISION_ALLOW);
+    ck_assert_uint_eq(gl_decoder_more(d), 1);
+    ck_assert_msg(gl_decoder_decode_more(d, 0, &ev, &err) == GL_OK, "%s", err.msg);
     ck_assert_gstr(ev.workload, "system:serviceaccount:ci:bot");
     ck_assert_gstr(ev.actor, "admin");
     ck_assert_gstr(ev.perms[0].action, "k8s:list:secrets");
