@@ -618,6 +618,25 @@ assert not [f for f in fs if f["rule"] in ("GL-008", "GL-011")], fs
 PY
 check "k8s: impersonation is the impersonator's action with its credential, the request the impersonated user's without it (no GL-008/GL-011)" test $? = 0
 
+# a binding to cluster-admin grants everything to each of its first three
+# subjects, a group included (system:unauthenticated: anyone), each its own
+# grant; the request is the caller's call
+collect kcrb "$td/k8s-bind-subjects.ndjson"
+python3 - "$tmp/kcrb.json" "$tmp/kcrb.f" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+gs = sorted((e["workload"], e["grant_id"]) for e in evs if e["type"] == "access.granted")
+assert gs == [("bob", "k8s:clusterrolebindings/anon-admin"),
+              ("k8s:group:system:unauthenticated", "k8s:clusterrolebindings/anon-admin"),
+              ("system:serviceaccount:kube-system:evil", "k8s:clusterrolebindings/anon-admin#1")], gs
+calls = [e for e in evs if e["id"].endswith(":call")]
+assert len(calls) == 2 and all(e["workload"] == "oidc:alice@example.com" for e in calls), calls
+fs = [json.loads(l) for l in open(sys.argv[2])]
+assert sorted(f["workload"] for f in fs if f["rule"] == "GL-002") == [
+    "bob", "k8s:group:system:unauthenticated", "system:serviceaccount:kube-system:evil"], fs
+PY
+check "k8s: a cluster-admin binding grants each of its first three subjects, groups included (GL-002 each)" test $? = 0
+
 # CloudTrail records delivered by EventBridge: refused with the way to
 # unwrap them (no longer "ts: missing"); unwrapped as the reason says, the
 # records map; the wrapped session token is not in the quarantine

@@ -1171,9 +1171,15 @@ START_TEST(test_k8s_cluster_admin_binding)
     ck_assert_gstr(ev.workload, "alice@example.com");
     ck_assert_gstr(ev.grant_id, "k8s:clusterrolebindings/b");
     ck_assert_gstr(ev.perms[0].resource, "*");
+    /* a group is a subject too (k8s:group:NAME) */
+    const char *grp = BINDING("clusterrolebindings", "", "cluster-admin", "Group",
+                              "\"name\":\"devs\"");
+    ck_assert_msg(decode(d, grp, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_int_eq(ev.type, GL_EV_ACCESS_GRANTED);
+    ck_assert_gstr(ev.workload, "k8s:group:devs");
     const char *other[] = {
         BINDING("clusterrolebindings", "", "view", "User", "\"name\":\"bob\""),
-        BINDING("clusterrolebindings", "", "cluster-admin", "Group", "\"name\":\"devs\""),
+        BINDING("clusterrolebindings", "", "cluster-admin", "Unknown", "\"name\":\"x\""),
     };
     for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
         ck_assert_msg(decode(d, other[i], &ev, &err) == GL_OK, "%s", err.msg);
