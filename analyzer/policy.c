@@ -2,6 +2,7 @@
  * in schemas/ read as JSON trees (grantline/jtree.h; trusted, small configuration). */
 #include "rules.h"
 
+#include "grantline/glob.h"
 #include "grantline/jtree.h"
 #include "grantline/textout.h"
 
@@ -107,6 +108,25 @@ static int apply(struct policy *pol, const struct gl_jval *root, const char *pat
                                     path, k);
         }
     }
+    const struct gl_jval *pub = member(root, "public_workloads");
+    if (pub) {
+        if (!gl_jval_is(pub, GL_JT_ARRAY))
+            return gl_error_set(err, GL_ERR_INVALID, 0,
+                                "%s: public_workloads: expected an array of workload globs", path);
+        int max = (int)(sizeof pol->public_workloads / sizeof pol->public_workloads[0]);
+        pol->n_public_workloads = 0; /* a policy file's list replaces the default's */
+        for (size_t i = 0; i < pub->len; i++) {
+            const struct gl_jval *v = pub->vals[i];
+            if (!gl_jval_is(v, GL_JT_STRING) || !*v->s ||
+                strlen(v->s) >= sizeof pol->public_workloads[0] || pol->n_public_workloads >= max)
+                return gl_error_set(err, GL_ERR_INVALID, 0,
+                                    "%s: public_workloads[%zu]: expected a glob of 1..%zu bytes "
+                                    "(at most %d globs)",
+                                    path, i, sizeof pol->public_workloads[0] - 1, max);
+            snprintf(pol->public_workloads[pol->n_public_workloads++],
+                     sizeof pol->public_workloads[0], "%s", v->s);
+        }
+    }
     const struct gl_jval *sev = member(root, "severity");
     if (gl_jval_is(sev, GL_JT_OBJECT)) {
         for (size_t i = 0; i < sev->len; i++) {
@@ -120,6 +140,10 @@ static int apply(struct policy *pol, const struct gl_jval *root, const char *pat
                                     path, k);
             if (strcmp(k, "GL-009-deny") == 0) {
                 pol->severity_deny_009 = (enum severity)s;
+                continue;
+            }
+            if (strcmp(k, "GL-002-public") == 0) {
+                pol->severity_public_002 = (enum severity)s;
                 continue;
             }
             int r = gl_rule_find(k);
@@ -138,6 +162,7 @@ int policy_load(struct policy *pol, const char *path, struct gl_error *err)
     for (size_t i = 0; gl_rules[i]; i++)
         pol->severity[i] = gl_rules[i]->default_severity;
     pol->severity_deny_009 = SEV_LOW;
+    pol->severity_public_002 = SEV_CRITICAL;
     char def[4096];
     gl_schema_path("policy.default.json", def, sizeof def);
     const char *files[2] = {def, path};
@@ -155,6 +180,14 @@ int policy_load(struct policy *pol, const char *path, struct gl_error *err)
     if (!pol->unused_window || !pol->max_ttl || !pol->deny_burst_count)
         return gl_error_set(err, GL_ERR_INVALID, 0, "%s: thresholds missing", def);
     return GL_OK;
+}
+
+bool policy_is_public(const struct policy *pol, const char *workload)
+{
+    for (int i = 0; i < pol->n_public_workloads; i++)
+        if (gl_glob_match(pol->public_workloads[i], workload, strlen(workload)))
+            return true;
+    return false;
 }
 
 int controls_load(struct controls *ctl, struct gl_error *err)

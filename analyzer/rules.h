@@ -16,7 +16,16 @@ struct policy {
     int deny_burst_count;
     enum severity severity[32];     /* by rule table index */
     enum severity severity_deny_009; /* GL-009 on a denied action */
+    /* workloads that stand for anyone (globs: Kubernetes' unauthenticated
+     * group, anonymous callers): a wildcard grant to one is GL-002 at this
+     * severity */
+    char public_workloads[32][160];
+    int n_public_workloads;
+    enum severity severity_public_002;
 };
+
+/* Whether 'workload' stands for anyone under the policy. */
+bool policy_is_public(const struct policy *pol, const char *workload);
 
 /* One grant of the workload under analysis. */
 struct grant {

@@ -75,6 +75,14 @@ s=$("$analyzer" findings --store "$tmp/one" --format json --rule GL-005 --policy
 printf '{"thresholds":{"max_agee":"1d"}}\n' > "$tmp/bad.json"
 "$analyzer" findings --store "$tmp/one" --policy "$tmp/bad.json" >/dev/null 2>&1
 [ $? = 2 ] && echo "ok   a policy with an unknown key is refused (exit 2)" || { echo "FAIL bad policy accepted"; fails=$((fails + 1)); }
+# public_workloads: a policy's list replaces the default's; a malformed one is refused
+"$collector" -q --input "$src/tests/rules/gl002-public-workload.ndjson" --store "$tmp/pub" 2>/dev/null
+printf '{"public_workloads":[]}\n' > "$tmp/nopub.json"
+s=$("$analyzer" findings --store "$tmp/pub" --format json --rule GL-002 --policy "$tmp/nopub.json" | python3 -c 'import sys,json; print(",".join(sorted({json.loads(l)["severity"] for l in sys.stdin})))')
+[ "$s" = medium ] && echo "ok   --policy with no public workloads: GL-002 stays medium" || { echo "FAIL public_workloads [] gave $s"; fails=$((fails + 1)); }
+printf '{"public_workloads":"system:anonymous"}\n' > "$tmp/badpub.json"
+"$analyzer" findings --store "$tmp/pub" --policy "$tmp/badpub.json" >/dev/null 2>&1
+[ $? = 2 ] && echo "ok   public_workloads that is no array is refused (exit 2)" || { echo "FAIL bad public_workloads accepted"; fails=$((fails + 1)); }
 # --at before the leak is revoked: GL-010 still open, GL-009 not yet
 c=$("$analyzer" findings --store "$tmp/one" --format json --at 2026-03-06T00:00:00Z --rule GL-010 | grep -c "still active")
 [ "$c" = 1 ] && echo "ok   --at: the exposure is still open on 03-06" || { echo "FAIL --at GL-010"; fails=$((fails + 1)); }

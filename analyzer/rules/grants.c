@@ -89,10 +89,18 @@ static int wildcard_grant(struct rule_ctx *c, const struct wl *w)
             struct finding f = {.workload = w->workload, .task = g->task, .grant = g->key};
             set_span(&f, g->start, g->start);
             add_evidence(&f, g->event);
+            /* a grant to anyone (the unauthenticated group, an anonymous
+             * caller) is no overgrant of one agent: it is open to all */
+            bool public = policy_is_public(c->pol, w->workload);
+            if (public) {
+                f.severity = c->pol->severity_public_002;
+                f.severity_set = true;
+            }
             char p[300];
-            snprintf(f.detail, sizeof f.detail, "grant %s gives %s%s", g->key,
+            snprintf(f.detail, sizeof f.detail, "grant %s gives %s%s%s", g->key,
                      perm_text(&g->perms[k], p, sizeof p),
-                     g->delegator ? " (received by delegation)" : "");
+                     g->delegator ? " (received by delegation)" : "",
+                     public ? " to anyone: this workload stands for every caller" : "");
             int rc = rule_emit(c, &f);
             if (rc)
                 return rc;
