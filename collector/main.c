@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +341,13 @@ int main(int argc, char **argv)
     size_t keylen = 32;
     memcpy(key, gl_store_redact_key(st), 32);
     if (key_file) {
+        /* the key makes fingerprints unguessable; readable by others, a
+         * reader of the store could test guesses of a secret against them */
+        struct stat ks;
+        if (stat(key_file, &ks) == 0 && (ks.st_mode & 077))
+            gl_log(GL_LOG_WARN, "collector",
+                   "--redact-key-file %s is readable by its group or others: chmod 600 it",
+                   key_file);
         FILE *kf = fopen(key_file, "rb");
         keylen = kf ? fread(key, 1, sizeof key, kf) : 0;
         if (kf)

@@ -208,6 +208,10 @@ b=$("$analyzer" events --store "$tmp/kb" | grep -o 'REDACTED:[a-z0-9-]*:[0-9a-f]
 check "--redact-key-file gives the same markers and exposure ids in two stores" test "$a" = "$b"
 check "--redact-key-file refuses a short key" test "$(status "$collector" --input "$src/samples/agents.ndjson" --store "$tmp/kc" --redact-key-file /dev/null)" = 2
 head -c 32 /dev/urandom > "$tmp/other.key"
+chmod 644 "$tmp/other.key"
+"$collector" -q --input "$src/samples/agents.ndjson" --store "$tmp/kw" --redact-key-file "$tmp/other.key" 2>"$tmp/kw.err"
+check "collector -q warns that a --redact-key-file is readable by others" \
+  test "$(grep -c 'redact-key-file .* is readable by its group or others' "$tmp/kw.err")" = 1
 "$collector" -q --input "$src/samples/agents.ndjson" --store "$tmp/ka" --from-start \
   --redact-key-file "$tmp/other.key" 2>"$tmp/keys.err"
 check "a store filled under one redaction key refuses another (exit 2)" \
