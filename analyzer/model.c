@@ -751,12 +751,15 @@ bool perm_covers(const struct perm *grant, const struct perm *action)
 
 size_t model_warn_mixed_keys(struct gl_store *const *stores, const char *const *dirs, size_t n)
 {
-    size_t differ = 0;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char a[GL_STORE_KEY_ID_LEN], b[GL_STORE_KEY_ID_LEN];
-        gl_store_redact_key_id(stores[0], a);
-        gl_store_redact_key_id(stores[i], b);
-        if (memcmp(a, b, sizeof a) == 0)
+    size_t differ = 0, ref = n;
+    unsigned char a[GL_STORE_KEY_ID_LEN], b[GL_STORE_KEY_ID_LEN];
+    /* stores filled before key ids were recorded cannot be told apart: the
+     * first store with an id is the reference */
+    for (size_t i = 0; i < n && ref == n; i++)
+        if (gl_store_redact_key_id(stores[i], a))
+            ref = i;
+    for (size_t i = ref + 1; i < n; i++) {
+        if (!gl_store_redact_key_id(stores[i], b) || memcmp(a, b, sizeof a) == 0)
             continue;
         differ++;
         fprintf(stderr,
@@ -764,7 +767,7 @@ size_t model_warn_mixed_keys(struct gl_store *const *stores, const char *const *
                 "redaction keys: a redacted key id does not match across them, so a credential "
                 "issued in one does not link to its uses in the other; collect every store of "
                 "one analysis with the same --redact-key-file\n",
-                dirs[0], dirs[i]);
+                dirs[ref], dirs[i]);
     }
     return differ;
 }

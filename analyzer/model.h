@@ -191,7 +191,8 @@ int model_unattributed_use(struct model *m, const char *workload, const char *au
  * redaction keys: a secret's marker (an AWS key id, redacted) then differs
  * between them, so a credential issued in one does not link to its uses in
  * the other (a GL-009 or GL-011 can vanish, "never issued" appears).
- * Returns the number of stores whose key differs from the first's. */
+ * Stores filled before key ids were recorded are not compared. Returns the
+ * number of stores whose key differs from the first one with an id. */
 size_t model_warn_mixed_keys(struct gl_store *const *stores, const char *const *dirs, size_t n);
 
 /* Looks a credential up (cached). Never NULL unless out of memory. */

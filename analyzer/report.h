@@ -156,9 +156,10 @@ int report_run(struct report *r, struct engine *e, struct gl_store **stores,
 void report_finish(struct report *r);
 
 /* --- helpers for the writers --- */
-/* A control's status in this report: not assessed when no rule maps to it
- * or when no event was analysed at all (rules that ran over nothing say
- * nothing), risk accepted when its only findings are suppressed. */
+/* A control's status in this report: not assessed when no rule maps to it,
+ * or when nothing was found and no event was analysed at all (rules that
+ * ran over nothing say nothing; GL-015 still judges the store), risk
+ * accepted when its only findings are suppressed. */
 enum rep_status rep_control_status(const struct report *r, const struct rep_control *c);
 const char *rep_status_name(enum rep_status s);
 /* Earliest first and latest last event over the stores; false if all are

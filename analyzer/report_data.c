@@ -891,10 +891,12 @@ void report_finish(struct report *r)
 
 enum rep_status rep_control_status(const struct report *r, const struct rep_control *c)
 {
-    if (!c->rules || !r->events)
+    if (!c->rules)
         return REP_NOT_ASSESSED;
-    if (c->findings)
+    if (c->findings) /* GL-015 judges the store, whatever was analysed */
         return REP_FINDINGS;
+    if (!r->events)
+        return REP_NOT_ASSESSED;
     return c->suppressed ? REP_ACCEPTED : REP_NO_FINDINGS;
 }
 

@@ -228,16 +228,23 @@ static void write_oscal(FILE *f, const struct report *r)
     free(obs);
 
     /* one finding per reviewed control objective; with no event analysed
-     * the rules ran over nothing, and no objective is claimed either way */
-    if (!r->events)
-        n_reviewed = 0;
-    if (n_reviewed)
+     * the rules ran over nothing: only objectives with findings (GL-015 on
+     * the store itself) are judged */
+    size_t n_judged = 0;
+    for (size_t i = 0; i < r->n_controls; i++) {
+        char id[64];
+        const struct rep_control *c = &r->controls[i];
+        n_judged += c->rules && rep_oscal_id(c, id, sizeof id) &&
+                    rep_control_status(r, c) != REP_NOT_ASSESSED;
+    }
+    if (n_judged)
         fputs(",\"findings\":[", f);
     bool first_f = true;
     for (size_t i = 0; i < r->n_controls; i++) {
         char id[64], fid[37], sev[128], text[1024], rules[160] = "";
         const struct rep_control *c = &r->controls[i];
-        if (!n_reviewed || !c->rules || !rep_oscal_id(c, id, sizeof id))
+        if (!c->rules || !rep_oscal_id(c, id, sizeof id) ||
+            rep_control_status(r, c) == REP_NOT_ASSESSED)
             continue;
         const char *p_f[] = {"grantline-finding", basis, id};
         rep_uuid(fid, p_f, 3);
@@ -306,7 +313,7 @@ static void write_oscal(FILE *f, const struct report *r)
         fputc('}', f);
         first_f = false;
     }
-    if (n_reviewed)
+    if (n_judged)
         fputc(']', f);
     fprintf(f, "}],\"back-matter\":{\"resources\":[{\"uuid\":\"%s\",\"title\":", ap_uuid);
     rep_json_str(f, "grantline rule set as assessment plan");

@@ -574,12 +574,12 @@ static void key_id_of(const unsigned char *key, size_t len, unsigned char id[GL_
     EVP_MD_CTX_free(ctx);
 }
 
-void gl_store_redact_key_id(const struct gl_store *st, unsigned char id[GL_STORE_KEY_ID_LEN])
+bool gl_store_redact_key_id(const struct gl_store *st, unsigned char id[GL_STORE_KEY_ID_LEN])
 {
-    if (st->has_key_id)
-        memcpy(id, st->key_id, GL_STORE_KEY_ID_LEN);
-    else
-        key_id_of(st->redact_key, sizeof st->redact_key, id);
+    if (!st->has_key_id)
+        return false;
+    memcpy(id, st->key_id, GL_STORE_KEY_ID_LEN);
+    return true;
 }
 
 int gl_store_bind_redact_key(struct gl_store *st, const unsigned char *key, size_t len,
@@ -600,6 +600,15 @@ int gl_store_bind_redact_key(struct gl_store *st, const unsigned char *key, size
         return gl_error_set(err, GL_ERR_STORE, 0, "store %s: read-only", st->dir);
     MDB_txn *txn;
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    /* Only an empty store can take an id on trust: one filled before ids
+     * were recorded may have been redacted under any key, and binding
+     * whichever key comes first would refuse the right one later. */
+    MDB_val v;
+    if (!rc && meta_get(txn, st->dbi[DB_META], "last_seq", &v) == MDB_SUCCESS &&
+        v.mv_size == 8 && get_u64be(v.mv_data) > 0) {
+        mdb_txn_abort(txn);
+        return GL_OK;
+    }
     if (!rc)
         rc = meta_put(txn, st->dbi[DB_META], "redact_key_id", id, sizeof id);
     if (!rc)

@@ -289,6 +289,18 @@ grep -q "GL-015 audit-integrity: FAILED" "$tmp/verify.out"
 check "verify names the failure" test $? = 0
 "$analyzer" findings --store "$tmp/tampered" --rule GL-015 --format json | grep -q '"rule":"GL-015"'
 check "findings reports GL-015 on the tampered store" test $? = 0
+# nothing analysed (--at before every event), yet the store itself fails:
+# AU-9 has a finding, never "not assessed"
+"$analyzer" report --store "$tmp/tampered" --at 2020-01-01T00:00:00Z --format json \
+  > "$tmp/tamper-report.json" 2>/dev/null
+python3 - "$tmp/tamper-report.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+au9 = [c for c in d["controls"] if c["control"] == "AU-9"][0]
+assert d["scope"]["events_analysed"] == 0 and au9["status"] == "findings", au9
+assert all(c["status"] in ("findings", "not assessed") for c in d["controls"]), d["controls"]
+PY
+check "report over no analysed event: a GL-015 control still shows its findings" test $? = 0
 
 # the secrets counter counts secrets: none in refused lines without any,
 # one for a refused line with one password under a sensitive key

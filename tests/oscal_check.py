@@ -153,9 +153,11 @@ def semantic_errors(doc, findings_ids=None):
                             % (fd["uuid"], t["status"]["state"], len(rel)))
         missing = reviewed - targeted
         nothing_analysed = "No event was analysed" in res.get("description", "")
-        if nothing_analysed and targeted:
-            errs.append("result %d: no event analysed, yet %d objectives judged"
-                        % (ri, len(targeted)))
+        judged_ok = {fd["target"]["target-id"][:-4] for fd in res.get("findings", [])
+                     if fd["target"]["status"]["state"] == "not-satisfied"}
+        if nothing_analysed and targeted - judged_ok:
+            errs.append("result %d: no event analysed, yet objectives judged satisfied: %s"
+                        % (ri, ", ".join(sorted(targeted - judged_ok))))
         if missing and not nothing_analysed:
             errs.append("result %d: reviewed controls without a finding: %s"
                         % (ri, ", ".join(sorted(missing))))

@@ -36,15 +36,16 @@ const unsigned char *gl_store_redact_key(const struct gl_store *st);
 
 #define GL_STORE_KEY_ID_LEN 16
 /* Records the redaction key a collector uses (the store's own, or one from
- * --redact-key-file) by its id, a digest that does not reveal it. A store
- * whose events were redacted under another key refuses (GL_ERR_INVALID):
- * its markers would not match, within the store or across a group's
- * stores. A store written before key ids existed takes the id now. */
+ * --redact-key-file) by its id, a digest that does not reveal it, when the
+ * store is new. A store whose events were redacted under another key
+ * refuses (GL_ERR_INVALID): its markers would not match, within the store
+ * or across a group's stores. A store filled before key ids existed stays
+ * without one (its key cannot be told). */
 int gl_store_bind_redact_key(struct gl_store *st, const unsigned char *key, size_t len,
                              struct gl_error *err);
-/* The id of the key the store's events were redacted under: recorded by
- * the collector, else (an older store) the id of the store's own key. */
-void gl_store_redact_key_id(const struct gl_store *st, unsigned char id[GL_STORE_KEY_ID_LEN]);
+/* The id of the key the store's events were redacted under, as recorded
+ * by the collector; false for a store filled before ids were recorded. */
+bool gl_store_redact_key_id(const struct gl_store *st, unsigned char id[GL_STORE_KEY_ID_LEN]);
 
 /* --- writing --- */
 
