@@ -645,6 +645,33 @@ bool authority_binds(const struct cred_info *ci, const struct ev *e)
                            (e->ts == ci->unissued_retired && e->order >= ci->unissued_retire_order));
 }
 
+const struct ev *cred_exposure(const struct cred_info *ci, const struct evlist *evs, int64_t sla,
+                               int64_t H, const struct cred_life **life)
+{
+    const struct ev *first = NULL;
+    const struct cred_life *first_life = NULL, *judged = NULL;
+    for (size_t i = 0; i < evs->n; i++) {
+        const struct ev *e = &evs->v[i];
+        if (e->type != GL_EV_CREDENTIAL_EXPOSED || !e->cred || strcmp(e->cred, ci->id) != 0)
+            continue;
+        const struct cred_life *l = cred_life_at(ci, e);
+        if (l == judged || cred_retired_at(ci, e))
+            continue; /* a later exposure of a life already judged, or of none */
+        judged = l;
+        if (!first) {
+            first = e;
+            first_life = l;
+        }
+        int64_t until = l->retired < H ? l->retired : H;
+        if (until - e->ts > sla) {
+            *life = l;
+            return e;
+        }
+    }
+    *life = first_life;
+    return first;
+}
+
 bool cred_retired_at(const struct cred_info *ci, const struct ev *e)
 {
     const struct cred_life *l = cred_life_at(ci, e);

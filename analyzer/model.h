@@ -167,6 +167,14 @@ struct cred_info {
  * it (ties by arrival), else the first. 'ci' must be known. */
 const struct cred_life *cred_life_at(const struct cred_info *ci, const struct ev *e);
 
+/* The exposure GL-010 judges among 'evs' (the credential's own events):
+ * the first exposure of each life (an exposure after its life retired hit
+ * nothing), the first whose remediation took longer than 'sla' as of the
+ * horizon 'H', else the first; NULL when none hit a life. '*life' is the
+ * life it hit. 'ci' must be known. */
+const struct ev *cred_exposure(const struct cred_info *ci, const struct evlist *evs, int64_t sla,
+                               int64_t H, const struct cred_life **life);
+
 /* Whether 'e' comes at or after the retirement of the credential's life in
  * effect at 'e': later, or at the same instant and after the retiring event
  * by arrival (DESIGN.md §3.1, ties by arrival order: a key deleted with

@@ -753,11 +753,20 @@ static int credential_metrics(struct report *r, const char *id)
             mt->task_creds_ended += (uint64_t)ended;
         }
     }
-    if (exposed) {
-        /* the remediation clock of GL-010: from the first exposure to the
-         * retirement; an exposure after retirement needed no remediation */
+    /* the remediation clock of GL-010, on the exposure GL-010 judges: from
+     * the first exposure of a life to its retirement; an exposure after
+     * retirement needed no remediation */
+    const struct cred_life *x = NULL;
+    const struct ev *judged =
+        exposed ? cred_exposure(&ci, &evs, r->pol->remediation_sla, H, &x) : NULL;
+    if (exposed && !judged) { /* exposed only after it retired: nothing to remediate */
         mt->exposed++;
-        const struct cred_life *x = cred_life_at(&ci, exposed);
+        mt->remediated++;
+        if (push_lag(mt, 0))
+            rc = gl_error_set(r->err, GL_ERR_NOMEM, 0, "out of memory");
+    } else if (judged) {
+        exposed = judged;
+        mt->exposed++;
         if (x->retired <= H) {
             int64_t lag = x->retired > exposed->ts ? x->retired - exposed->ts : 0;
             mt->remediated++;

@@ -164,6 +164,12 @@ check "timeline --at: an expiry after T has not happened yet" \
   grep -q 'cred-zendesk-api-sb-01  active, expires 2026-07-11' "$tmp/tl-at.txt"
 check "timeline --from after --to exits 2" test "$(status "$analyzer" timeline --store "$s" \
   --workload agent:support-bot --from 2026-03-05T00:00:00Z --to 2026-03-01T00:00:00Z)" = 2
+# GL-007 on a credential issued again: "last used" is a use of its current life
+"$collector" -q --input "$src/tests/rules/gl007-last-use-of-this-life.ndjson" --store "$tmp/l7" 2>/dev/null
+"$analyzer" findings --store "$tmp/l7" --rule GL-007 --format json > "$tmp/l7.json"
+check "GL-007 cites no use of an earlier life as its last use" \
+  test "$(grep -c 'never used in 99d 0h since it was issued' "$tmp/l7.json")" = 1 \
+  -a "$(grep -c use-first-life "$tmp/l7.json")" = 0
 # names from the data cannot drive the terminal or fake a line of text output
 printf '%s\n' '{"id":"esc-1","ts":"2026-03-01T00:00:00Z","type":"action.performed","workload":"agent:\u001b[31mRED\nGL-009 critical fake","permission":{"action":"x:y"},"decision":"allow"}' \
   > "$tmp/esc.ndjson"

@@ -99,7 +99,7 @@ static int unused(struct rule_ctx *c, const struct cred *cr)
     const struct ev *last = NULL;
     for (size_t i = 0; i < cr->evs.n; i++) {
         const struct ev *e = &cr->evs.v[i];
-        if (!is_use(e, ci->id))
+        if (!is_use(e, ci->id) || cred_life_at(ci, e) != l) /* uses of this life */
             continue;
         if (e->ts > H - win)
             return GL_OK;
@@ -137,42 +137,48 @@ static int unused(struct rule_ctx *c, const struct cred *cr)
 static int shared(struct rule_ctx *c, const struct cred *cr)
 {
     const struct cred_info *ci = &cr->info;
-    const char *users[64];
-    const char *first_use[64];
-    int n = 0;
-    int64_t first = 0, last = 0;
-    for (size_t i = 0; i < cr->evs.n; i++) {
-        const struct ev *e = &cr->evs.v[i];
-        if (!is_use(e, ci->id))
-            continue;
-        if (n == 0 && first == 0)
-            first = e->ts;
-        last = e->ts;
-        bool seen = false;
-        for (int k = 0; k < n && !seen; k++)
-            seen = strcmp(users[k], e->workload) == 0;
-        if (!seen && n < 64) {
-            users[n] = e->workload;
-            first_use[n++] = e->id;
+    /* uses count by the life they fall in: the same id issued again to
+     * another workload is that workload's credential, not a shared one */
+    size_t groups = ci->n_lives ? ci->n_lives : 1;
+    for (size_t g = 0; g < groups; g++) {
+        const struct cred_life *l = ci->n_lives ? &ci->lives[g] : NULL;
+        const char *users[64];
+        const char *first_use[64];
+        int n = 0;
+        int64_t first = 0, last = 0;
+        for (size_t i = 0; i < cr->evs.n; i++) {
+            const struct ev *e = &cr->evs.v[i];
+            if (!is_use(e, ci->id) || (l && cred_life_at(ci, e) != l))
+                continue;
+            if (n == 0 && first == 0)
+                first = e->ts;
+            last = e->ts;
+            bool seen = false;
+            for (int k = 0; k < n && !seen; k++)
+                seen = strcmp(users[k], e->workload) == 0;
+            if (!seen && n < 64) {
+                users[n] = e->workload;
+                first_use[n++] = e->id;
+            }
         }
+        if (n < 2)
+            continue;
+        struct finding f = {.workload = l ? l->owner : users[0], .task = l ? l->task : NULL,
+                            .credential = ci->id};
+        set_span(&f, first, last);
+        for (int k = 0; k < n; k++)
+            add_evidence(&f, first_use[k]);
+        int at = l ? snprintf(f.detail, sizeof f.detail,
+                              "credential %s (issued to %s) was used by %d workloads:", ci->id,
+                              l->owner, n)
+                   : snprintf(f.detail, sizeof f.detail,
+                              "credential %s (never issued) was used by %d workloads:", ci->id, n);
+        for (int k = 0; k < n && at > 0 && (size_t)at < sizeof f.detail; k++)
+            at += snprintf(f.detail + at, sizeof f.detail - (size_t)at, "%s %s", k ? "," : "",
+                           users[k]);
+        return rule_emit(c, &f); /* one finding per credential */
     }
-    if (n < 2)
-        return GL_OK;
-    struct finding f = {.workload = ci->known ? ci->cur->owner : users[0], .task = ci->cur->task,
-                        .credential = ci->id};
-    set_span(&f, first, last);
-    for (int k = 0; k < n; k++)
-        add_evidence(&f, first_use[k]);
-    int at = snprintf(f.detail, sizeof f.detail, "credential %s (%s %s) was used by %d workloads:",
-                      ci->id, ci->known ? "issued to" : "never issued;",
-                      ci->known ? ci->cur->owner : "first used by", n);
-    if (!ci->known)
-        at = snprintf(f.detail, sizeof f.detail,
-                      "credential %s (never issued) was used by %d workloads:", ci->id, n);
-    for (int k = 0; k < n && at > 0 && (size_t)at < sizeof f.detail; k++)
-        at += snprintf(f.detail + at, sizeof f.detail - (size_t)at, "%s %s", k ? "," : "",
-                       users[k]);
-    return rule_emit(c, &f);
+    return GL_OK;
 }
 
 static int use_after_retire(struct rule_ctx *c, const struct cred *cr)
@@ -210,16 +216,13 @@ static int remediation_lag(struct rule_ctx *c, const struct cred *cr)
     const struct cred_info *ci = &cr->info;
     if (!ci->known)
         return GL_OK;
-    const struct ev *exp = NULL;
-    for (size_t i = 0; i < cr->evs.n && !exp; i++)
-        if (cr->evs.v[i].type == GL_EV_CREDENTIAL_EXPOSED && cr->evs.v[i].cred &&
-            strcmp(cr->evs.v[i].cred, ci->id) == 0)
-            exp = &cr->evs.v[i];
+    int64_t H = c->m->horizon;
+    /* the first exposure of each life counts: a secret exposed again after
+     * it was revoked and issued again is another clock */
+    const struct cred_life *l;
+    const struct ev *exp = cred_exposure(ci, &cr->evs, c->pol->remediation_sla, H, &l);
     if (!exp)
         return GL_OK;
-    /* the life whose secret was exposed */
-    const struct cred_life *l = cred_life_at(ci, exp);
-    int64_t H = c->m->horizon;
     int64_t until = l->retired < H ? l->retired : H;
     if (until - exp->ts <= c->pol->remediation_sla)
         return GL_OK;
