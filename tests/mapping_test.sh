@@ -601,7 +601,8 @@ check "k8s: no user name without a 401, or no decision and no status, is still r
 # Kubernetes impersonation (kubectl --as): the impersonator's own action of
 # impersonating, with its credential, in its timeline; the request as the
 # impersonated user's action without that credential, so no GL-008 (shared)
-# and no GL-011 (issued to another); a refused impersonation is denied
+# and no GL-011 (issued to another); a refused impersonation (logged
+# without impersonatedUser) is the impersonator's own denied request
 collect kimp "$td/k8s-impersonation.ndjson"
 python3 - "$tmp/kimp.json" "$tmp/kimp.f" <<'PY'
 import json, sys
@@ -610,9 +611,13 @@ imp = sorted((e["workload"], e["permission"]["resource"], e["decision"], e["cred
              for e in evs if e["type"] == "action.performed" and
              e["permission"]["action"] == "k8s:impersonate:users")
 sa, jti = "system:serviceaccount:prod:app", "JTI=44444444-4444-4444-4444-444444444444"
-assert imp == [(sa, "users/ops-admin", "allow", jti), (sa, "users/root-admin", "deny", jti)], imp
-done = [e for e in evs if e["workload"] in ("ops-admin", "root-admin")]
-assert len(done) == 2 and all("credential" not in e and e["actor"] == sa for e in done), done
+assert imp == [(sa, "users/ops-admin", "allow", jti)], imp
+done = [e for e in evs if e["workload"] == "ops-admin"]
+assert len(done) == 1 and all("credential" not in e and e["actor"] == sa for e in done), done
+refused = [e for e in evs if e["workload"] == sa and e["type"] == "action.performed" and
+           e["permission"]["resource"].endswith("/secrets/other")]
+assert len(refused) == 1 and refused[0]["decision"] == "deny" and \
+    refused[0]["credential"]["id"] == jti, refused
 fs = [json.loads(l) for l in open(sys.argv[2])]
 assert not [f for f in fs if f["rule"] in ("GL-008", "GL-011")], fs
 PY

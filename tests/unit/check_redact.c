@@ -790,13 +790,20 @@ START_TEST(test_key_rules_shipped)
     for (size_t i = 0; i < gl_redactor_rule_count(rd); i++)
         n_key += strncmp(gl_redactor_rule_name(rd, i), "key-", 4) == 0;
     const char *sensitive[] = {"password", "client_secret", "api_key",
-                               /* pass and pwd as words of their own */
-                               "DB_PASS", "db-pass", "smtp.pass", "dbPass", "pass", "MYSQL_PWD",
-                               "db-pwd", "dbPwd", "DB_PASSWD", "webIdentityToken"};
+                               /* an env var's _PASS, pass after an account's or a
+                                * login service's word, pwd as a word of its own */
+                               "DB_PASS", "SMTP_PASS", "db-pass", "smtp.pass", "dbPass",
+                               "userPass", "ldap_pass", "MYSQL_PWD", "db-pwd", "dbPwd",
+                               "DB_PASSWD", "webIdentityToken"};
     const char *plain[] = {"task", "workload", "action", "resource",
                            /* words that end or start with pass, the shell's PWD */
                            "passport", "bypass", "byPass", "compass", "passenger", "surpass",
                            "PWD", "OLDPWD", "passwordLastUsed",
+                           /* pass alone or after other words: a test summary's
+                            * count, nginx directives, filters, render passes,
+                            * Go's PASS, Vault's userpass auth method */
+                           "pass", "PASS", "proxy_pass", "grpc_pass", "lowPass", "highPass",
+                           "firstPass", "renderPass", "userpass",
                            /* STS's name for the web identity token's subject */
                            "subjectFromWebIdentityToken"};
     for (size_t i = 0; i < sizeof sensitive / sizeof *sensitive; i++) {
