@@ -1,12 +1,20 @@
-/* Logger: one line per message on stderr, text or JSON lines. */
+/* Logger: one line per message on stderr, text or JSON lines. Each line is
+ * formatted whole and written with one write(2) under a lock: librdkafka
+ * logs from its own threads, and pieces of two lines must never mix (a
+ * JSON log shipper would drop both). */
 #include "grantline/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static enum gl_log_level max_level = GL_LOG_INFO;
 static int as_json;
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void gl_log_setup(enum gl_log_level level, int json)
 {
@@ -19,17 +27,40 @@ int gl_log_enabled(enum gl_log_level level)
     return level <= max_level;
 }
 
-static void json_escape(FILE *f, const char *s)
+/* Appends s, JSON-escaped, to line[*at..cap); stops before a cut escape
+ * (the line stays valid JSON, only shorter). */
+static void json_escape(char *line, size_t *at, size_t cap, const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
+        char esc[8];
+        size_t n;
         if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
+            n = (size_t)snprintf(esc, sizeof esc, "\\%c", c);
         else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
+            n = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
         else
-            fputc(c, f);
+            esc[0] = (char)c, n = 1;
+        if (*at + n >= cap)
+            return;
+        memcpy(line + *at, esc, n);
+        *at += n;
     }
+}
+
+static void write_all(const char *p, size_t n)
+{
+    pthread_mutex_lock(&write_lock);
+    while (n) {
+        ssize_t w = write(STDERR_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break; /* stderr gone: nothing to tell anyone */
+        p += w;
+        n -= (size_t)w;
+    }
+    pthread_mutex_unlock(&write_lock);
 }
 
 void gl_log_write(enum gl_log_level level, const char *component, const char *fmt, ...)
@@ -48,15 +79,24 @@ void gl_log_write(enum gl_log_level level, const char *component, const char *fm
     char ts[32];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 
+    char line[4096 + 512];
+    size_t at;
     if (as_json) {
-        fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"component\":\"", ts,
-                now.tv_nsec / 1000000, names[level]);
-        json_escape(stderr, component);
-        fputs("\",\"msg\":\"", stderr);
-        json_escape(stderr, msg);
-        fputs("\"}\n", stderr);
+        at = (size_t)snprintf(line, sizeof line,
+                              "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"component\":\"", ts,
+                              now.tv_nsec / 1000000, names[level]);
+        json_escape(line, &at, sizeof line - 16, component); /* room for the rest */
+        memcpy(line + at, "\",\"msg\":\"", 9);
+        at += 9;
+        json_escape(line, &at, sizeof line - 4, msg);
+        memcpy(line + at, "\"}\n", 3);
+        at += 3;
     } else {
-        fprintf(stderr, "%s.%03ldZ %-5s %s: %s\n", ts, now.tv_nsec / 1000000, names[level],
-                component, msg);
+        int n = snprintf(line, sizeof line, "%s.%03ldZ %-5s %s: %s\n", ts,
+                         now.tv_nsec / 1000000, names[level], component, msg);
+        at = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+        if (at && line[at - 1] != '\n')
+            line[at - 1] = '\n'; /* cut short: still one line */
     }
+    write_all(line, at);
 }
