@@ -517,10 +517,16 @@ void gl_pipeline_on_durable(struct gl_pipeline *p, void (*fn)(void *arg), void *
     p->durable_arg = arg;
 }
 
-int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
+/* Takes the result of the batch in flight, waiting for it or ('block'
+ * false) only if it has already committed. */
+static int complete(struct gl_pipeline *p, bool block, struct gl_error *err)
 {
     int64_t t0 = gl_tstamp_now();
     pthread_mutex_lock(&p->mu);
+    if (!block && p->inflight && !p->done) {
+        pthread_mutex_unlock(&p->mu);
+        return GL_OK;
+    }
     while (p->inflight && !p->done)
         pthread_cond_wait(&p->cv, &p->mu);
     p->c.wait_us += gl_tstamp_now() - t0;
@@ -557,6 +563,16 @@ int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
     return GL_OK;
 }
 
+int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err)
+{
+    return complete(p, true, err);
+}
+
+int gl_pipeline_reap(struct gl_pipeline *p, struct gl_error *err)
+{
+    return complete(p, false, err);
+}
+
 int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err)
 {
     /* The batch is sorted by whichever thread would otherwise wait: here,
@@ -567,7 +583,7 @@ int gl_pipeline_flush(struct gl_pipeline *p, struct gl_error *err)
     pthread_mutex_unlock(&p->mu);
     int rc = writer_busy ? gl_store_batch_prepare(p->cur->batch, err) : GL_OK;
     if (!rc)
-        rc = gl_pipeline_wait(p, err);
+        rc = complete(p, true, err);
     if (rc)
         return rc;
     pthread_mutex_lock(&p->mu);

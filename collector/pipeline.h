@@ -116,6 +116,11 @@ void gl_pipeline_idle(struct gl_pipeline *p, int64_t us);
 
 /* Waits until the batch in flight has committed. */
 int gl_pipeline_wait(struct gl_pipeline *p, struct gl_error *err);
+/* Takes the result of the batch in flight if it has committed, without
+ * waiting: a source with no input calls it, so the last batch before a
+ * pause is acknowledged (offsets to Kafka, counters) without waiting for
+ * the next one. Returns as gl_pipeline_wait. */
+int gl_pipeline_reap(struct gl_pipeline *p, struct gl_error *err);
 
 /* 'fn(arg)' runs in the caller's thread (inside flush or wait) each time a
  * batch handed over by an earlier flush has committed: the moment a source

@@ -287,6 +287,8 @@ static int conf_set(rd_kafka_conf_t *conf, const struct gl_source_cfg *cfg, cons
 
 static int64_t total_lag(struct kafka_ctx *k)
 {
+    if (k->n_parts == 0)
+        return -1; /* no partition held (brokers gone, not yet assigned): unknown, not 0 */
     int64_t lag = 0;
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)k->n_parts);
     for (size_t i = 0; i < k->n_parts; i++)
@@ -556,8 +558,15 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
             int timeout = due < 0 ? 100 : (int)(due / 1000 < 100 ? due / 1000 : 100);
             int64_t t0 = gl_tstamp_now();
             m = rd_kafka_consumer_poll(k.rk, timeout);
-            if (!m)
+            if (!m) {
                 gl_pipeline_idle(p, gl_tstamp_now() - t0);
+                /* a quiet topic: acknowledge a batch that has committed
+                 * (Kafka's offsets, lag and counters) without waiting for
+                 * the next one */
+                rc = gl_pipeline_reap(p, err);
+                if (rc)
+                    break;
+            }
             since_clock = UINT_MAX - 1; /* time-based checks below */
         }
         if (m) {

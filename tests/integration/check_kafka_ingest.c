@@ -537,6 +537,59 @@ START_TEST(test_kafka_sigterm_finishes_batch)
 END_TEST
 
 
+/* The group's committed offsets: summed over the partitions (-1 if any
+ * has none). */
+static int64_t committed_total(const struct mock *m, const char *group)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", m->boot, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    ck_assert_msg(rk, "rd_kafka_new: %s", errstr);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTITIONS);
+    for (int i = 0; i < PARTITIONS; i++)
+        rd_kafka_topic_partition_list_add(l, TOPIC, i);
+    int64_t total = -1;
+    if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        total = 0;
+        for (int i = 0; i < l->cnt && total >= 0; i++)
+            total = l->elems[i].offset < 0 ? -1 : total + l->elems[i].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return total;
+}
+
+/* A topic that goes quiet: the last batch is acknowledged to Kafka while
+ * the collector waits for more, not only when the next batch arrives (a
+ * group's lag would never clear on a quiet partition). */
+START_TEST(test_kafka_quiet_topic_commits_offsets)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    produce(&m, &in, 0, in.n);
+    char *store = gl_test_tmpdir("kafka-quiet");
+    pid_t pid = collector_spawn(&m, store, false, "100000");
+    int64_t got = -1;
+    for (int i = 0; i < 300 && got != (int64_t)in.n; i++) {
+        sleep_ms(100);
+        got = committed_total(&m, "grantline-it");
+    }
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid, 60), 0);
+    ck_assert_msg(got == (int64_t)in.n, "committed %lld of %zu while idle", (long long)got,
+                  in.n);
+    uint64_t q;
+    assert_exactly_once(store, &in, in.n, &q);
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
 /* msgpack and JSON messages on one topic: the collector detects each. */
 static void pack_str(msgpack_packer *pk, const char *s)
 {
@@ -642,6 +695,7 @@ static Suite *kafka_suite(void)
     tcase_add_test(tc, test_kafka_log_replaced);
     tcase_add_test(tc, test_kafka_sigkill_loses_nothing);
     tcase_add_test(tc, test_kafka_sigterm_finishes_batch);
+    tcase_add_test(tc, test_kafka_quiet_topic_commits_offsets);
     tcase_add_test(tc, test_kafka_msgpack_messages);
     suite_add_tcase(s, tc);
     return s;
