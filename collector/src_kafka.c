@@ -143,6 +143,8 @@ static void on_durable(void *arg)
         rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->inflight;
         p->inflight = -1;
     }
+    gl_log(GL_LOG_DEBUG, "kafka", "a batch is durable: offsets of %d partitions stored for commit",
+           list->cnt);
     if (list->cnt) {
         rd_kafka_resp_err_t kerr = rd_kafka_offsets_store(k->rk, list);
         if (kerr && kerr != RD_KAFKA_RESP_ERR__STATE) /* partition revoked meanwhile */
@@ -185,12 +187,33 @@ static int flush_and_store(struct kafka_ctx *k, struct gl_error *err)
     return rc ? rc : gl_pipeline_wait(k->p, err);
 }
 
+/* Asks the cluster for its id (waiting at most timeout_ms); true once known. */
+static bool learn_cluster(struct kafka_ctx *k, int timeout_ms)
+{
+    if (k->cluster[0])
+        return true;
+    char *cid = rd_kafka_clusterid(k->rk, timeout_ms);
+    if (!cid)
+        return false;
+    snprintf(k->cluster, sizeof k->cluster, "%s", cid);
+    rd_kafka_mem_free(k->rk, cid);
+    return true;
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     struct kafka_ctx *k = opaque;
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (kerr == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* A collector that started while the brokers were unreachable
+         * learns the cluster's id now that the group answered: without it
+         * the store's positions could not be used, and the partitions would
+         * start over at Kafka's committed offsets. */
+        if (!k->cluster[0] && !learn_cluster(k, 10000))
+            gl_log(GL_LOG_WARN, "kafka",
+                   "the cluster's id is still unknown: these partitions start at the group's "
+                   "committed offsets (a store's positions name their cluster)");
         /* The writer must be idle: it may grow the map, which needs no
          * transaction open in this process. */
         struct gl_error we = {0};
@@ -520,15 +543,10 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", masked);
     }
     conf = NULL; /* owned by k.rk now */
-    char *cid = rd_kafka_clusterid(k.rk, 10000);
-    if (cid) {
-        snprintf(k.cluster, sizeof k.cluster, "%s", cid);
-        rd_kafka_mem_free(k.rk, cid);
-    } else {
+    if (!learn_cluster(&k, 10000))
         gl_log(GL_LOG_WARN, "kafka",
-               "the cluster's id is unknown (brokers unreachable for 10 s?): partitions "
-               "start at the group's committed offsets for this run");
-    }
+               "the cluster's id could not be learned in 10 s (brokers unreachable, or "
+               "authentication failing?); asking again when partitions are assigned");
     rd_kafka_poll_set_consumer(k.rk);
     gl_pipeline_on_durable(p, on_durable, &k);
 
