@@ -74,6 +74,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     gl_log_setup(GL_LOG_WARN, 0);
+    gl_log_crash_hint("grantline-analyzer");
     if (argc < 2) {
         usage(stderr);
         return GL_EXIT_USAGE;

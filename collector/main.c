@@ -261,6 +261,7 @@ int main(int argc, char **argv)
         }
     }
     gl_log_setup(quiet ? GL_LOG_WARN : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
+    gl_log_crash_hint("grantline-collector");
     cfg.kafka_props = props;
     if (optind < argc || !store_dir || popts.batch_max == 0 ||
         popts.batch_max > 10000000 || popts.max_message == 0) {

@@ -13,7 +13,8 @@ clang++ $flags -std=c++17 $(pkg-config --cflags simdjson) -c lib/json_parse.cpp 
   -o "$out/json_parse.o"
 # linked by clang++: the C++ shim needs the C++ parts of the sanitizer runtimes
 clang++ $flags -DGL_RULES="\"$PWD/schemas/secrets.rules\"" -DGL_SOURCE_SCHEMAS="\"$PWD/schemas\"" \
-  -DGL_INSTALL_SCHEMAS="\"/usr/share/grantline/schemas\"" -DGL_VERSION="\"fuzz\"" \
+  -DGL_INSTALL_SCHEMAS="\"/usr/share/grantline/schemas\"" -DGL_INSTALL_BINDIR="\"/usr/bin/\"" \
+  -DGL_VERSION="\"fuzz\"" \
   -x c fuzz/fuzz_decode.c $srcs -x none "$out/json_parse.o" -o "$out/fuzz_decode" \
   $(pkg-config --cflags --libs msgpack libpcre2-8 simdjson libcrypto libxxhash)
 # seeds: every sample, valid, invalid and malformed line as its own file

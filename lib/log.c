@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,4 +100,38 @@ void gl_log_write(enum gl_log_level level, const char *component, const char *fm
             line[at - 1] = '\n'; /* cut short: still one line */
     }
     write_all(line, at);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
+static const char *crash_prog = "grantline";
+
+static void crash_handler(int sig)
+{
+    /* async-signal-safe: write(2) of fixed text, then die of the signal */
+    static const char tail[] =
+        ": crashed reading memory it may not (SIGSEGV/SIGBUS). A store damaged on disk (a "
+        "failing disk, an interrupted copy) crashes LMDB this way, 'verify' too: restore the "
+        "store from a backup, or collect its sources again into a new one; if the store is "
+        "intact, this is a bug: please report it with the command line.\n";
+    ssize_t rc = write(STDERR_FILENO, crash_prog, strlen(crash_prog));
+    rc = write(STDERR_FILENO, tail, sizeof tail - 1);
+    (void)rc;
+    raise(sig); /* SA_RESETHAND: the default action now, a core if enabled */
+}
+#endif
+
+void gl_log_crash_hint(const char *prog)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void)prog;
+#else
+    crash_prog = prog;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = crash_handler;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+#endif
 }

@@ -130,6 +130,24 @@ check "verify on a truncated data.mdb exits 3 naming it ($?)" \
   test "$?" = 3 -a "$(grep -c 'data.mdb is truncated' "$tmp/cut.err")" = 1
 check "findings on a truncated data.mdb exits 3" \
   test "$(status "$analyzer" findings --store "$tmp/cut-store")" = 3
+# a data file damaged inside (not cut short) can crash LMDB in a read no
+# return code reports: the process says what may be wrong before it dies of
+# the signal (here sent to a collector waiting on a pipe; ASan builds report
+# such faults themselves)
+mkfifo "$tmp/crashfifo"
+( exec sleep 30 ) > "$tmp/crashfifo" &
+holder=$!
+"$collector" --input "$tmp/crashfifo" --store "$tmp/crash" 2>"$tmp/crash.err" &
+cpid=$!
+sleep 1
+kill -BUS "$cpid"
+wait "$cpid"
+rc=$?
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+hint=$(grep -c 'A store damaged on disk' "$tmp/crash.err")
+asan=$(grep -c AddressSanitizer "$tmp/crash.err")
+check "SIGBUS: the collector names a damaged store as the likely cause, then dies of it (rc $rc)" \
+  test \( "$rc" = 135 -a "$hint" = 1 \) -o \( "$asan" -ge 1 -a "$rc" != 0 \)
 # state: JSON that parses, the instant asked about, what was active then
 "$analyzer" state --store "$s" --workload agent:support-bot --at 2026-03-05T09:32:00Z \
   --format json > "$tmp/state.json"

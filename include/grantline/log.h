@@ -10,6 +10,13 @@ int gl_log_enabled(enum gl_log_level level);
 void gl_log_write(enum gl_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* On SIGSEGV or SIGBUS, writes one line naming the likely cause before the
+ * process dies as it would have (the signal is raised again): a store
+ * damaged on disk crashes LMDB inside a read, which no return code can
+ * report. 'prog' must outlive the process (a string literal). Not
+ * installed under AddressSanitizer, which reports such faults itself. */
+void gl_log_crash_hint(const char *prog);
+
 /* Checks the level before formatting so disabled debug lines cost nothing. */
 #define gl_log(level, component, ...)                                                             \
     do {                                                                                           \
