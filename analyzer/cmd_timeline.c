@@ -332,11 +332,10 @@ static void describe(struct ctx *c, size_t i, char *out, size_t n)
     case GL_EV_IDENTITY_ISSUED:
     case GL_EV_CREDENTIAL_ROTATED: {
         const struct cred_info *ci = model_cred(&c->m, e->cred, &c->err);
+        const struct cred_life *l = ci ? cred_life_at(ci, e) : NULL; /* the life it issues */
         snprintf(out, n, "%s%s%s  %s", e->cred, e->previous ? " replaces " : "",
                  e->previous ? e->previous : "",
-                 ci ? until_str(cred_life_at(ci, e)->retired, cred_life_at(ci, e)->retired_how,
-                                c->m.horizon, u, sizeof u)
-                    : "");
+                 l ? until_str(l->retired, l->retired_how, c->m.horizon, u, sizeof u) : "");
         break;
     }
     case GL_EV_TASK_STARTED:

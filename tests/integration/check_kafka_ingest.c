@@ -486,6 +486,18 @@ static uint64_t stored_events(const char *store)
     return n;
 }
 
+/* Kills a collector with SIGKILL once its store holds 'n' events (or after
+ * 15 s); returns how many it held then. */
+static uint64_t kill_when_stored(pid_t pid, const char *store, uint64_t n)
+{
+    for (int i = 0; i < 300 && stored_events(store) < n; i++)
+        sleep_ms(50);
+    uint64_t held = stored_events(store);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return held;
+}
+
 START_TEST(test_kafka_sigkill_loses_nothing)
 {
     struct mock m;
@@ -493,13 +505,8 @@ START_TEST(test_kafka_sigkill_loses_nothing)
     struct input in = samples();
     produce(&m, &in, 0, in.n);
     char *store = gl_test_tmpdir("kafka-kill");
-    pid_t pid = collector_spawn(&m, store, false, "7");
-    for (int i = 0; i < 300 && stored_events(store) < 60; i++)
-        sleep_ms(50);
-    uint64_t before = stored_events(store);
+    uint64_t before = kill_when_stored(collector_spawn(&m, store, false, "7"), store, 60);
     ck_assert_msg(before > 0, "collector stored nothing before the kill");
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
     ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "7"), 120), 0);
     uint64_t q;
     assert_exactly_once(store, &in, in.n, &q);
@@ -602,14 +609,10 @@ START_TEST(test_kafka_start_while_brokers_down)
     size_t half = in.n / 2;
     produce(&m, &in, 0, half);
     char *store = gl_test_tmpdir("kafka-down");
-    pid_t pid = collector_spawn(&m, store, false, "50");
-    for (int i = 0; i < 300 && stored_events(store) < 100; i++)
-        sleep_ms(50);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    kill_when_stored(collector_spawn(&m, store, false, "50"), store, 100);
     produce(&m, &in, half, in.n);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(m.mc, -1), 0);
-    pid = collector_spawn(&m, store, true, "50");
+    pid_t pid = collector_spawn(&m, store, true, "50");
     sleep_ms(12000); /* past the collector's 10 s wait for the cluster's id */
     ck_assert_int_eq(rd_kafka_mock_broker_set_up(m.mc, -1), 0);
     ck_assert_int_eq(wait_exit(pid, 120), 0);
