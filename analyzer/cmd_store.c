@@ -133,9 +133,14 @@ int gl_cmd_stats(int argc, char **argv)
     }
     gl_tstamp_format(s.created, created);
     hex(s.chain_head, GL_STORE_HASH_LEN, head);
+    char id[2 * GL_STORE_ID_LEN + 1];
+    bool has_id = gl_store_id(st, id); /* stores from before ids have none until collected into */
     if (c.json) {
-        printf("{\"store\":\"%s\",\"created\":\"%s\",\"events\":%llu,\"types\":{", c.store, created,
-               (unsigned long long)s.events);
+        printf("{\"store\":");
+        gl_json_write_str(stdout, c.store, strlen(c.store)); /* a path may hold quotes */
+        printf(",\"created\":\"%s\",", created);
+        printf(has_id ? "\"store_id\":\"%s\"," : "\"store_id\":null,", id);
+        printf("\"events\":%llu,\"types\":{", (unsigned long long)s.events);
         for (int i = 0; i < GL_EV__COUNT; i++)
             printf("%s\"%s\":%llu", i ? "," : "", gl_event_type_name((enum gl_event_type)i),
                    (unsigned long long)s.per_type[i]);
@@ -154,6 +159,7 @@ int gl_cmd_stats(int argc, char **argv)
     } else {
         printf("store          %s\n", c.store);
         printf("created        %s\n", created);
+        printf("store id       %s\n", has_id ? id : "- (a store from before ids)");
         printf("events         %llu\n", (unsigned long long)s.events);
         for (int i = 0; i < GL_EV__COUNT; i++)
             printf("  %-24s %llu\n", gl_event_type_name((enum gl_event_type)i),

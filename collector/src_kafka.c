@@ -1,8 +1,9 @@
 /* Kafka source: a high-level consumer in a consumer group. Offsets are owned
  * by the store: on assignment each partition starts at the store's recorded
- * position (or Kafka's committed offset when the store has none), and offsets
- * are stored for Kafka's auto-commit only after the batch holding them has
- * committed in LMDB. enable.auto.offset.store is forced off. */
+ * position (or Kafka's committed offset when the store has none, or when
+ * another collector's store committed past it), and offsets are committed to
+ * Kafka, naming the store, only after the batch holding them has committed
+ * in LMDB. Auto-commit and enable.auto.offset.store are forced off. */
 #include "source.h"
 
 #include "grantline/kafka_conf.h"
@@ -12,6 +13,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,8 @@ struct part {
     int64_t pending;  /* next offset after the last message in the filling batch, -1: none */
     int64_t pending_print; /* print of that message */
     int64_t inflight; /* the same for the batch being committed */
+    int64_t durable;  /* the same for batches committed in the store whose offset
+                         is not yet committed to Kafka, -1: none */
     bool eof;
     /* Resuming at a stored position, the message before it is read again
      * and must be the one collected: a print that differs means the log
@@ -45,7 +49,16 @@ struct kafka_ctx {
     int fatal;
     struct gl_error ferr;
     char cluster[128]; /* the cluster's id, "" when it could not be learned */
+    char meta[64];     /* offset metadata naming the store: META_PREFIX + its id */
+    int64_t commit_every_us, last_commit;
 };
+
+/* Offsets this collector commits carry its store's id, so that a collector
+ * given a partition back can tell whether the group's committed offset was
+ * moved by another store (which holds what lies between) or by its own
+ * store (which has been put back from an older copy and lost it). */
+#define META_PREFIX "grantline-store:"
+
 
 /* A partition's position in the store: "kafka/<cluster id>/<topic>/<partition>".
  * Without the cluster, a store fed by another cluster (a disaster-recovery
@@ -115,6 +128,7 @@ static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
         .partition = partition,
         .pending = -1,
         .inflight = -1,
+        .durable = -1,
         .check_at = -1,
     };
     return GL_OK;
@@ -130,27 +144,68 @@ static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partitio
     *p = k->parts[--k->n_parts];
 }
 
+/* Commits to Kafka the offsets of batches the store has committed, with
+ * the store's id as their metadata. Asynchronously while running (a
+ * failure is logged and retried by the next commit); synchronously before
+ * partitions are let go and at the end. */
+static void commit_durable(struct kafka_ctx *k, bool async)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
+    for (size_t i = 0; i < k->n_parts; i++) {
+        struct part *p = &k->parts[i];
+        if (p->durable < 0)
+            continue;
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
+        tp->offset = p->durable;
+        tp->metadata = strdup(k->meta); /* freed with the list */
+        tp->metadata_size = tp->metadata ? strlen(k->meta) : 0;
+        p->durable = -1;
+    }
+    k->last_commit = gl_tstamp_now();
+    if (list->cnt) {
+        gl_log(GL_LOG_DEBUG, "kafka", "committing the offsets of %d partitions", list->cnt);
+        rd_kafka_resp_err_t kerr = rd_kafka_commit(k->rk, list, async);
+        if (kerr && kerr != RD_KAFKA_RESP_ERR__STATE)
+            gl_log(GL_LOG_WARN, "kafka", "commit offsets: %s", rd_kafka_err2str(kerr));
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* An asynchronous commit's result: offsets that failed are committed again
+ * with the next ones (unless newer ones are waiting). */
+static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    struct kafka_ctx *k = opaque;
+    (void)rk;
+    if (!kerr || kerr == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
+        return;
+    gl_log(GL_LOG_WARN, "kafka", "commit offsets: %s (retried with the next commit)",
+           rd_kafka_err2str(kerr));
+    for (int i = 0; i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        struct part *p = find_part(k, tp->topic, tp->partition);
+        if (p && p->durable < 0 && tp->offset >= 0)
+            p->durable = tp->offset;
+    }
+}
+
 /* Called by the pipeline once the batch in flight has committed in LMDB:
- * only now may its offsets go to librdkafka's (auto-)commit. */
+ * only now may its offsets go to Kafka, at most every
+ * auto.commit.interval.ms (the rest waits for commit_due or the end). */
 static void on_durable(void *arg)
 {
     struct kafka_ctx *k = arg;
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
     for (size_t i = 0; i < k->n_parts; i++) {
         struct part *p = &k->parts[i];
         if (p->inflight < 0)
             continue;
-        rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->inflight;
+        p->durable = p->inflight;
         p->inflight = -1;
     }
-    gl_log(GL_LOG_DEBUG, "kafka", "a batch is durable: offsets of %d partitions stored for commit",
-           list->cnt);
-    if (list->cnt) {
-        rd_kafka_resp_err_t kerr = rd_kafka_offsets_store(k->rk, list);
-        if (kerr && kerr != RD_KAFKA_RESP_ERR__STATE) /* partition revoked meanwhile */
-            gl_log(GL_LOG_WARN, "kafka", "offsets_store: %s", rd_kafka_err2str(kerr));
-    }
-    rd_kafka_topic_partition_list_destroy(list);
+    if (gl_tstamp_now() - k->last_commit >= k->commit_every_us)
+        commit_durable(k, true);
 }
 
 /* Hands the filling batch to the writer; its offsets become in flight. */
@@ -200,6 +255,64 @@ static bool learn_cluster(struct kafka_ctx *k, int timeout_ms)
     return true;
 }
 
+/* Partitions given to this collector that the store has a position for
+ * ('ask', each naming its element of 'parts' by its opaque): where the
+ * group's committed offset is past that position, another collector's
+ * store may hold what lies between (the partition was here, went to
+ * another collector and came back). The offset's metadata tells: a
+ * grantline store other than this one committed it: read on from there,
+ * or the range would land in two stores; this store did: it lost what it
+ * had committed (put back from an older copy?): read it again from its
+ * own position; no grantline metadata (another consumer in the group, a
+ * collector from before store ids): the store's position, which loses
+ * nothing. */
+static void pick_start(struct kafka_ctx *k, rd_kafka_topic_partition_list_t *parts,
+                       rd_kafka_topic_partition_list_t *ask)
+{
+    if (!ask->cnt)
+        return;
+    rd_kafka_resp_err_t kerr = rd_kafka_committed(k->rk, ask, 10000);
+    if (kerr)
+        gl_log(GL_LOG_WARN, "kafka",
+               "the group's committed offsets could not be read (%s): %d partitions resume at "
+               "the store's positions, which may repeat what another collector stored",
+               rd_kafka_err2str(kerr), ask->cnt);
+    for (int j = 0; j < ask->cnt; j++) {
+        const rd_kafka_topic_partition_t *c = &ask->elems[j];
+        rd_kafka_topic_partition_t *tp = &parts->elems[(intptr_t)c->opaque];
+        struct part *pt = find_part(k, tp->topic, tp->partition);
+        int64_t next = pt->check_at >= 0 ? pt->check_at + 1 : tp->offset;
+        size_t pl = strlen(META_PREFIX);
+        bool ours = c->metadata_size == strlen(k->meta) &&
+                    memcmp(c->metadata, k->meta, c->metadata_size) == 0;
+        bool other = !ours && c->metadata_size > pl && memcmp(c->metadata, META_PREFIX, pl) == 0;
+        if (kerr || c->err || c->offset <= next) {
+            gl_log(GL_LOG_INFO, "kafka", "assigned %s [%d] from the store's position %lld",
+                   tp->topic, (int)tp->partition, (long long)next);
+        } else if (other) {
+            gl_log(GL_LOG_INFO, "kafka",
+                   "assigned %s [%d] from the group's committed offset %lld: the store %.*s "
+                   "holds offsets %lld..%lld (this store stopped at %lld)",
+                   tp->topic, (int)tp->partition, (long long)c->offset,
+                   (int)(c->metadata_size - pl), (const char *)c->metadata + pl,
+                   (long long)next, (long long)(c->offset - 1), (long long)next);
+            tp->offset = c->offset;
+            pt->check_at = -1;
+        } else if (ours) {
+            gl_log(GL_LOG_WARN, "kafka",
+                   "%s [%d]: this store committed offset %lld to Kafka but holds only up to "
+                   "%lld (put back from an older copy?): reading offsets %lld..%lld again",
+                   tp->topic, (int)tp->partition, (long long)c->offset, (long long)next,
+                   (long long)next, (long long)(c->offset - 1));
+        } else {
+            gl_log(GL_LOG_INFO, "kafka",
+                   "assigned %s [%d] from the store's position %lld; the group's committed "
+                   "offset %lld was not committed by a grantline store",
+                   tp->topic, (int)tp->partition, (long long)next, (long long)c->offset);
+        }
+    }
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -221,6 +334,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
             k->fatal = 1;
             k->ferr = we;
         }
+        /* partitions with a position in the store, whose committed offsets
+         * are compared with it (see pick_start) */
+        rd_kafka_topic_partition_list_t *ask = rd_kafka_topic_partition_list_new(parts->cnt);
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
             if (add_part(k, tp->topic, tp->partition)) {
@@ -241,15 +357,21 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
                 k->fatal = 1;
                 k->ferr = e;
             }
-            /* The store's position wins; without one, Kafka's committed
-             * offset. From the message before it when its print is known. */
+            /* The store's position; without one, Kafka's committed offset.
+             * From the message before it when its print is known. */
             bool check = next > 0 && print >= 0 && print_at == next - 1;
             tp->offset = check ? next - 1 : next >= 0 ? next : RD_KAFKA_OFFSET_INVALID;
             pt->check_at = check ? next - 1 : -1;
             pt->check_print = print;
-            gl_log(GL_LOG_INFO, "kafka", "assigned %s [%d] from %s", tp->topic,
-                   (int)tp->partition, next >= 0 ? "the store's position" : "committed offset");
+            if (next >= 0)
+                rd_kafka_topic_partition_list_add(ask, tp->topic, tp->partition)->opaque =
+                    (void *)(intptr_t)i;
+            else
+                gl_log(GL_LOG_INFO, "kafka", "assigned %s [%d] from the group's committed offset",
+                       tp->topic, (int)tp->partition);
         }
+        pick_start(k, parts, ask);
+        rd_kafka_topic_partition_list_destroy(ask);
         if (cooperative) {
             rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
             if (e) {
@@ -268,7 +390,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
         k->ferr = e;
     }
     if (kerr == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk))
-        rd_kafka_commit(rk, NULL, 0);
+        commit_durable(k, false);
     for (int i = 0; i < parts->cnt; i++) {
         gl_log(GL_LOG_INFO, "kafka", "revoked %s [%d]", parts->elems[i].topic,
                (int)parts->elems[i].partition);
@@ -470,8 +592,6 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     int rc = conf_set(conf, cfg, "auto.offset.reset", "earliest", err);
     if (!rc)
-        rc = conf_set(conf, cfg, "enable.auto.commit", "true", err);
-    if (!rc)
         rc = conf_set(conf, cfg, "enable.partition.eof", "true", err); /* see check_end */
     /* The high-level consumer's prefetch limits apply to its one queue for
      * all partitions, and once the fetcher pauses at a limit it waits ~1 s
@@ -490,9 +610,13 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
         rc = conf_set(conf, cfg, "bootstrap.servers", cfg->brokers, err);
     if (!rc)
         rc = conf_set(conf, cfg, "group.id", cfg->group, err);
-    /* Offsets may only move after the store committed: not negotiable. */
+    /* Offsets may only move after the store committed, and name it: not
+     * negotiable (commit_durable commits them; auto.commit.interval.ms
+     * still sets how often). */
     if (!rc)
         rc = conf_set(conf, cfg, "enable.auto.offset.store", "false", err);
+    if (!rc)
+        rc = conf_set(conf, cfg, "enable.auto.commit", "false", err);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -532,8 +656,17 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     rd_kafka_conf_t *conf = make_conf(cfg, err);
     if (!conf)
         return err && err->code ? err->code : GL_ERR_INVALID;
+    char id[2 * GL_STORE_ID_LEN + 1], ms[32];
+    gl_store_id(st, id);
+    snprintf(k.meta, sizeof k.meta, META_PREFIX "%s", id);
+    size_t msz = sizeof ms;
+    k.commit_every_us = rd_kafka_conf_get(conf, "auto.commit.interval.ms", ms, &msz) ==
+                                RD_KAFKA_CONF_OK
+                            ? strtoll(ms, NULL, 10) * 1000
+                            : 5000000;
     rd_kafka_conf_set_opaque(conf, &k);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
     k.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!k.rk) {
@@ -663,6 +796,8 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
             last_lag_check = now;
         }
         gl_pipeline_progress(p, lag, false);
+        if (now - k.last_commit >= k.commit_every_us)
+            commit_durable(&k, true);
     }
     if (!rc && !k.fatal)
         rc = flush_and_store(&k, err);
@@ -670,7 +805,8 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         rc = gl_error_set(err, k.ferr.code ? k.ferr.code : GL_ERR_STORE, k.ferr.cause, "%s",
                           k.ferr.msg);
 done:
-    rd_kafka_consumer_close(k.rk); /* final offset commit, leave the group */
+    commit_durable(&k, false); /* what the store holds, whatever stopped the run */
+    rd_kafka_consumer_close(k.rk); /* leave the group */
     gl_pipeline_on_durable(p, NULL, NULL);
     rd_kafka_destroy(k.rk);
     rd_kafka_topic_partition_list_destroy(subs);

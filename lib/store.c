@@ -107,6 +107,8 @@ struct gl_store {
     unsigned char redact_key[32];
     unsigned char key_id[GL_STORE_KEY_ID_LEN]; /* the key in use, see below */
     bool has_key_id;
+    unsigned char id[GL_STORE_ID_LEN]; /* meta "store_id" */
+    bool has_id;
     EVP_MD *sha256; /* the chain's digest, fetched once */
     uint64_t recent_gens; /* writer: batches waiting in recent_index (meta "recent_gens") */
     struct idset *waiting; /* writer: the event ids in recent_index (see idset) */
@@ -194,6 +196,19 @@ static int check_format(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
     return GL_OK;
 }
 
+/* A store's identity: random, so a copy of the directory (a backup put
+ * back) keeps it and any other store has another. */
+static int new_id(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
+{
+    if (RAND_bytes(st->id, sizeof st->id) != 1)
+        return gl_error_set(err, GL_ERR_STORE, 0, "store: no randomness for the store id");
+    int rc = meta_put(txn, st->dbi[DB_META], "store_id", st->id, sizeof st->id);
+    if (rc)
+        return mdb_fail(err, rc, "record the store id");
+    st->has_id = true;
+    return GL_OK;
+}
+
 static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
 {
     MDB_val v;
@@ -210,6 +225,13 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
         /* batches left waiting by an earlier run count towards the next merge */
         if (meta_get(txn, st->dbi[DB_META], "recent_gens", &v) == MDB_SUCCESS)
             st->recent_gens = v.mv_size / 8;
+        rc = meta_get(txn, st->dbi[DB_META], "store_id", &v);
+        if (rc == MDB_SUCCESS && v.mv_size == sizeof st->id) {
+            memcpy(st->id, v.mv_data, sizeof st->id);
+            st->has_id = true;
+        } else if (!st->rdonly) { /* a store from before ids: its first writer gives one */
+            return new_id(st, txn, err);
+        }
         return GL_OK;
     }
     if (rc != MDB_NOTFOUND)
@@ -233,7 +255,7 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
     if (!rc)
         rc = meta_put(txn, st->dbi[DB_META], "redact_key", st->redact_key,
                       sizeof st->redact_key);
-    return rc ? mdb_fail(err, rc, "init meta") : GL_OK;
+    return rc ? mdb_fail(err, rc, "init meta") : new_id(st, txn, err);
 }
 
 /* Fixed-size big-endian keys and duplicates compared as integers: the
@@ -620,6 +642,16 @@ int gl_store_bind_redact_key(struct gl_store *st, const unsigned char *key, size
     memcpy(st->key_id, id, sizeof id);
     st->has_key_id = true;
     return GL_OK;
+}
+
+bool gl_store_id(const struct gl_store *st, char out[2 * GL_STORE_ID_LEN + 1])
+{
+    out[0] = 0;
+    if (!st->has_id)
+        return false;
+    for (size_t i = 0; i < GL_STORE_ID_LEN; i++)
+        snprintf(out + 2 * i, 3, "%02x", st->id[i]);
+    return true;
 }
 
 const unsigned char *gl_store_redact_key(const struct gl_store *st)

@@ -30,6 +30,13 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
                   struct gl_error *err);
 void gl_store_close(struct gl_store *st);
 
+#define GL_STORE_ID_LEN 16
+/* The store's id in hex: random bytes given when it was created (or first
+ * opened for writing, for a store from before ids), kept by a copy of the
+ * directory. A collector names its store by it in the offsets it commits
+ * to Kafka. False (out "") for an older store opened read-only. */
+bool gl_store_id(const struct gl_store *st, char out[2 * GL_STORE_ID_LEN + 1]);
+
 /* The per-store key for redaction fingerprints (32 bytes, created with the
  * store). Borrowed; valid while the store is open. */
 const unsigned char *gl_store_redact_key(const struct gl_store *st);

@@ -625,6 +625,105 @@ START_TEST(test_kafka_start_while_brokers_down)
 }
 END_TEST
 
+/* The sorted ids a store holds. */
+static struct ids store_ids(const char *store)
+{
+    struct gl_store *st;
+    struct gl_error err;
+    ck_assert_msg(gl_store_open(store, GL_STORE_RDONLY, 0, &st, &err) == GL_OK, "%s", err.msg);
+    struct ids ids = {0};
+    ck_assert_int_eq(gl_store_scan_events(st, collect_id, &ids, &err), GL_OK);
+    gl_store_close(st);
+    qsort(ids.v, ids.n, sizeof *ids.v, cmp_str);
+    return ids;
+}
+
+static bool has_id(const struct ids *ids, const char *id)
+{
+    return bsearch(&id, ids->v, ids->n, sizeof *ids->v, cmp_str) != NULL;
+}
+
+static void free_ids(struct ids *ids)
+{
+    for (size_t i = 0; i < ids->n; i++)
+        free(ids->v[i]);
+    free(ids->v);
+}
+
+/* A partition that goes from collector A to collector B (another store,
+ * the same group) and back: A resumes where B's store committed, not at
+ * its own older position, so what B stored meanwhile lands in one store
+ * only (before, all of it landed in both). */
+START_TEST(test_kafka_partition_returns)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    size_t third = in.n / 3;
+    char *a = gl_test_tmpdir("kafka-return-a"), *b = gl_test_tmpdir("kafka-return-b");
+    produce(&m, &in, 0, third);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, a, true, "50"), 120), 0);
+    produce(&m, &in, third, 2 * third);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, b, true, "50"), 120), 0);
+    produce(&m, &in, 2 * third, in.n);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, a, true, "50"), 120), 0);
+
+    struct ids ia = store_ids(a), ib = store_ids(b);
+    for (size_t i = 0; i < ia.n; i++)
+        ck_assert_msg(!has_id(&ib, ia.v[i]), "event %s is in both stores", ia.v[i]);
+    for (size_t i = 0; i < in.n; i++) {
+        if (!in.v[i].id)
+            continue;
+        bool in_b = i >= third && i < 2 * third;
+        /* an id sent in several thirds may be in either store */
+        ck_assert_msg(has_id(&ia, in.v[i].id) || has_id(&ib, in.v[i].id), "event %s was lost",
+                      in.v[i].id);
+        if (in_b)
+            ck_assert_msg(has_id(&ib, in.v[i].id), "event %s of the second third is not in B",
+                          in.v[i].id);
+    }
+    ck_assert_uint_gt(ib.n, 0);
+    free_ids(&ia);
+    free_ids(&ib);
+    free_lines(&in);
+    free(a);
+    free(b);
+    mock_stop(&m);
+}
+END_TEST
+
+/* A store put back from an older copy: Kafka's committed offsets, which
+ * this store itself committed, are past its positions. It reads the gap
+ * again instead of skipping to them (the events it lost with the copy
+ * would be lost for good). */
+START_TEST(test_kafka_store_put_back)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    size_t half = in.n / 2;
+    char *store = gl_test_tmpdir("kafka-putback");
+    produce(&m, &in, 0, half);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s.copy'", store, store);
+    ck_assert_int_eq(system(cmd), 0);
+    produce(&m, &in, half, in.n);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
+    ck_assert_int_eq(committed_total(&m, "grantline-it"), (int64_t)in.n);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s.copy' '%s'", store, store, store);
+    ck_assert_int_eq(system(cmd), 0);
+    uint64_t q;
+    assert_exactly_once(store, &in, half, &q);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
+    assert_exactly_once(store, &in, in.n, &q);
+    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
 /* msgpack and JSON messages on one topic: the collector detects each. */
 static void pack_str(msgpack_packer *pk, const char *s)
 {
@@ -733,6 +832,8 @@ static Suite *kafka_suite(void)
     tcase_add_test(tc, test_kafka_quiet_topic_commits_offsets);
     tcase_add_test(tc, test_kafka_start_while_brokers_down);
     tcase_add_test(tc, test_kafka_msgpack_messages);
+    tcase_add_test(tc, test_kafka_partition_returns);
+    tcase_add_test(tc, test_kafka_store_put_back);
     suite_add_tcase(s, tc);
     return s;
 }
