@@ -1190,7 +1190,8 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     if (!mapped)
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     struct gl_error merr = {0};
-    switch (gl_mappings_apply(d->maps, keep, &d->zone, mapped, &d->mapped, &merr)) {
+    const msgpack_object *record = keep; /* the record inside an envelope */
+    switch (gl_mappings_apply(d->maps, keep, &d->zone, mapped, &d->mapped, &record, &merr)) {
     case GL_MAPPING_NONE:
         return rc; /* the canonical reason stands */
     case GL_MAPPING_REFUSED:
@@ -1200,7 +1201,7 @@ int gl_decoder_decode(struct gl_decoder *d, const void *buf, size_t len, struct 
     case GL_MAPPING_DONE:
         break;
     }
-    rc = map_record(d, keep, mapped, &v, ev, err);
+    rc = map_record(d, record, mapped, &v, ev, err);
     if (rc) {
         d->n_more = 0;
         d->mapped = NULL;

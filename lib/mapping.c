@@ -116,6 +116,11 @@ struct rule {
     struct field *fields;
     size_t n_fields;
     char *label; /* "mapping/rule" */
+    /* "unwrap": the record is an envelope and the object at this path the
+     * record to map, with every mapping (an EventBridge event's detail) */
+    bool unwraps;
+    struct path unwrap;
+    char *unwrap_text;
 };
 
 struct mapping {
@@ -217,6 +222,8 @@ static void free_mapping(struct mapping *m)
         free_conds(ru->conds, ru->n_conds);
         free_tpl(&ru->refuse);
         free_fields(ru->fields, ru->n_fields);
+        free_path(&ru->unwrap);
+        free(ru->unwrap_text);
     }
     free(m->rules);
 }
@@ -681,8 +688,9 @@ static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, c
     for (size_t i = 0; i < v->len; i++) {
         const char *k = v->keys[i];
         if (strcmp(k, "rule") && strcmp(k, "when") && strcmp(k, "event") && strcmp(k, "refuse") &&
-            strcmp(k, "about") && strcmp(k, "continue"))
-            return bad(c, "unknown key '%s' (rule, about, when, event, refuse, continue)", k);
+            strcmp(k, "about") && strcmp(k, "continue") && strcmp(k, "unwrap"))
+            return bad(c, "unknown key '%s' (rule, about, when, event, refuse, unwrap, continue)",
+                       k);
     }
     const struct gl_jval *cont = gl_jval_get(v, "continue", GL_JT_ANY);
     if (cont && gl_jval_is(cont, GL_JT_STRING)) {
@@ -701,8 +709,21 @@ static int parse_rule(struct lctx *c, const struct gl_jval *v, struct rule *r, c
         return wrc;
     const struct gl_jval *ev = gl_jval_get(v, "event", GL_JT_ANY);
     const struct gl_jval *refuse = gl_jval_get(v, "refuse", GL_JT_ANY);
-    if (!!ev == !!refuse)
-        return bad(c, "a rule has either \"event\" or \"refuse\"%s", "");
+    const struct gl_jval *unwrap = gl_jval_get(v, "unwrap", GL_JT_ANY);
+    if (!!ev + !!refuse + !!unwrap != 1)
+        return bad(c, "a rule has one of \"event\", \"refuse\" or \"unwrap\"%s", "");
+    if (unwrap) {
+        if (r->continues)
+            return bad(c, "an unwrapping rule cannot continue%s", "");
+        if (!gl_jval_is(unwrap, GL_JT_STRING) || unwrap->len == 0 ||
+            (unwrap->len == 1 && unwrap->s[0] == '.'))
+            return bad(c, "\"unwrap\" is the path of the record inside this one (\"detail\")%s",
+                       "");
+        if (!(r->unwrap_text = dup_n(unwrap->s, unwrap->len)))
+            return GL_ERR_NOMEM;
+        r->unwraps = true;
+        return parse_path(c, unwrap->s, unwrap->len, &r->unwrap);
+    }
     if (refuse) {
         if (r->continues)
             return bad(c, "a refusing rule cannot continue%s", "");
@@ -1378,24 +1399,58 @@ static enum gl_mapping_result apply_from(const struct gl_mappings *set, const st
                                          msgpack_zone *zone, msgpack_object *out,
                                          const struct gl_mapping_rule **used,
                                          struct gl_error *err);
+static const struct rule *first_rule(const struct mapping *m, size_t start,
+                                     const msgpack_object *in);
+
+/* Envelopes inside envelopes are followed this deep, no deeper: a record
+ * crafted to nest without end must not cost more. */
+#define UNWRAP_MAX 4
 
 enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const msgpack_object *in,
                                          msgpack_zone *zone, msgpack_object *out,
-                                         const struct gl_mapping_rule **used, struct gl_error *err)
+                                         const struct gl_mapping_rule **used,
+                                         const msgpack_object **record, struct gl_error *err)
 {
     if (used)
         *used = NULL;
+    if (record)
+        *record = in;
     if (!set || in->type != MSGPACK_OBJECT_MAP)
         return GL_MAPPING_NONE;
     const struct mapping *m = detect(set, in);
     if (!m)
         return GL_MAPPING_NONE;
-    enum gl_mapping_result res = apply_from(set, m, 0, in, zone, out, used, err);
-    if (res == GL_MAPPING_NONE) {
-        gl_error_set(err, GL_ERR_INVALID, 0, "%s: no rule matches this record", m->name);
-        return GL_MAPPING_REFUSED;
+    const struct rule *envelope = NULL; /* the rule that unwrapped 'in', if any */
+    for (int depth = 0;; depth++) {
+        const struct gl_mapping_rule *ru = NULL;
+        enum gl_mapping_result res = apply_from(set, m, 0, in, zone, out, &ru, err);
+        if (used)
+            *used = ru;
+        if (res == GL_MAPPING_NONE)
+            gl_error_set(err, GL_ERR_INVALID, 0, "%s: no rule matches this record", m->name);
+        if (res != GL_MAPPING_DONE && envelope) /* the reason names the envelope too */
+            gl_error_prefix(err, "%s", envelope->label);
+        if (res != GL_MAPPING_DONE)
+            return GL_MAPPING_REFUSED;
+        envelope = (const struct rule *)ru;
+        if (!envelope->unwraps)
+            return GL_MAPPING_DONE;
+        /* *out is the record inside, mapped by whichever mapping detects it */
+        if (depth + 1 == UNWRAP_MAX) {
+            gl_error_set(err, GL_ERR_INVALID, 0, "%s: envelopes nested more than %d deep",
+                         envelope->label, UNWRAP_MAX);
+            return GL_MAPPING_REFUSED;
+        }
+        if (!(m = detect(set, out))) {
+            gl_error_set(err, GL_ERR_INVALID, 0,
+                         "%s: its %s is a record of no format a mapping knows",
+                         envelope->label, envelope->unwrap_text);
+            return GL_MAPPING_REFUSED;
+        }
+        in = resolve(in, &envelope->unwrap); /* *out's object, where it lives in the record */
+        if (record)
+            *record = in;
     }
-    return res;
 }
 
 enum gl_mapping_result gl_mappings_apply_next(const struct gl_mappings *set,
@@ -1410,7 +1465,11 @@ enum gl_mapping_result gl_mappings_apply_next(const struct gl_mappings *set,
         *used = NULL;
     if (!set || !prev || !prev->continues)
         return GL_MAPPING_NONE;
-    /* NONE: no later rule holds, the record gave what it gives */
+    /* NONE: no later rule holds, the record gave what it gives (an
+     * unwrapping rule is for envelopes, not for a record's further event) */
+    const struct rule *ru = first_rule(prev->owner, prev->index + 1, in);
+    if (ru && ru->unwraps)
+        return GL_MAPPING_NONE;
     return apply_from(set, prev->owner, prev->index + 1, in, zone, out, used, err);
 }
 
@@ -1424,41 +1483,61 @@ const char *gl_mapping_rule_continue_suffix(const struct gl_mapping_rule *r)
     return r ? ((const struct rule *)r)->suffix : NULL;
 }
 
-/* The event of the first rule from 'start' on whose conditions hold. */
-static enum gl_mapping_result apply_from(const struct gl_mappings *set, const struct mapping *m,
-                                         size_t start, const msgpack_object *in,
-                                         msgpack_zone *zone, msgpack_object *out,
-                                         const struct gl_mapping_rule **used,
-                                         struct gl_error *err)
+/* The first rule from 'start' on whose conditions hold, or NULL. */
+static const struct rule *first_rule(const struct mapping *m, size_t start,
+                                     const msgpack_object *in)
 {
     for (size_t r = start; r < m->n_rules; r++) {
         const struct rule *ru = &m->rules[r];
         bool ok = true;
         for (size_t c = 0; c < ru->n_conds && ok; c++)
             ok = cond_holds(&ru->conds[c], in);
-        if (!ok)
-            continue;
-        if (used)
-            *used = (const struct gl_mapping_rule *)ru;
-        bool nomem = false, found = false, holes = false;
-        if (ru->refuses) {
-            msgpack_object why;
-            bool have = render(set, &ru->refuse, in, zone, false, &why, &nomem);
-            if (nomem)
-                gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-            else
-                gl_error_set(err, GL_ERR_INVALID, 0, "%s: %.*s", ru->label,
-                             have && why.type == MSGPACK_OBJECT_STR ? (int)why.via.str.size : 0,
-                             have && why.type == MSGPACK_OBJECT_STR ? why.via.str.ptr : "");
+        if (ok)
+            return ru;
+    }
+    return NULL;
+}
+
+/* The event of the first rule from 'start' on whose conditions hold; for
+ * an unwrapping rule, DONE with *out the record inside (see apply). */
+static enum gl_mapping_result apply_from(const struct gl_mappings *set, const struct mapping *m,
+                                         size_t start, const msgpack_object *in,
+                                         msgpack_zone *zone, msgpack_object *out,
+                                         const struct gl_mapping_rule **used,
+                                         struct gl_error *err)
+{
+    const struct rule *ru = first_rule(m, start, in);
+    if (!ru)
+        return GL_MAPPING_NONE;
+    if (used)
+        *used = (const struct gl_mapping_rule *)ru;
+    if (ru->unwraps) {
+        const msgpack_object *inner = resolve(in, &ru->unwrap);
+        if (!inner || inner->type != MSGPACK_OBJECT_MAP) {
+            gl_error_set(err, GL_ERR_INVALID, 0, "%s: %s is not an object", ru->label,
+                         ru->unwrap_text);
             return GL_MAPPING_REFUSED;
         }
-        if (!build(set, ru->fields, ru->n_fields, in, zone, false, out, &found, &holes)) {
-            gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
-            return GL_MAPPING_REFUSED;
-        }
+        *out = *inner;
         return GL_MAPPING_DONE;
     }
-    return GL_MAPPING_NONE;
+    bool nomem = false, found = false, holes = false;
+    if (ru->refuses) {
+        msgpack_object why;
+        bool have = render(set, &ru->refuse, in, zone, false, &why, &nomem);
+        if (nomem)
+            gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        else
+            gl_error_set(err, GL_ERR_INVALID, 0, "%s: %.*s", ru->label,
+                         have && why.type == MSGPACK_OBJECT_STR ? (int)why.via.str.size : 0,
+                         have && why.type == MSGPACK_OBJECT_STR ? why.via.str.ptr : "");
+        return GL_MAPPING_REFUSED;
+    }
+    if (!build(set, ru->fields, ru->n_fields, in, zone, false, out, &found, &holes)) {
+        gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+        return GL_MAPPING_REFUSED;
+    }
+    return GL_MAPPING_DONE;
 }
 
 const char *gl_mapping_rule_label(const struct gl_mapping_rule *r)
@@ -1541,6 +1620,15 @@ size_t gl_mappings_secrets(const struct gl_mappings *set, const msgpack_object *
                            const msgpack_object **out, size_t max)
 {
     const struct mapping *m = detect(set, in);
+    /* an envelope's secrets are those of the record inside */
+    for (int depth = 1; m && depth < UNWRAP_MAX; depth++) {
+        const struct rule *ru = first_rule(m, 0, in);
+        const msgpack_object *inner = ru && ru->unwraps ? resolve(in, &ru->unwrap) : NULL;
+        if (!inner || inner->type != MSGPACK_OBJECT_MAP)
+            break;
+        in = inner;
+        m = detect(set, in);
+    }
     size_t n = 0;
     for (size_t i = 0; m && i < m->n_secrets; i++) {
         const struct secrets *sc = &m->secrets[i];

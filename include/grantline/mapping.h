@@ -46,12 +46,15 @@ struct gl_mapping_rule;
 /* Maps 'in' (a map) when a mapping detects it. The canonical event is built
  * in 'zone' and may point into 'in', which must live as long as *out.
  * 'rule' (may be NULL) receives the rule applied, for messages about *out
- * and gl_mapping_rule_identifier. Running out of memory is
- * GL_MAPPING_REFUSED with err->code GL_ERR_NOMEM. */
+ * and gl_mapping_rule_identifier. When 'in' is an envelope (a rule with
+ * "unwrap": an EventBridge event), the record inside it is mapped instead;
+ * 'record' (may be NULL) receives the record mapped, 'in' or an object
+ * inside it, which gl_mappings_apply_next is then to be given. Running out
+ * of memory is GL_MAPPING_REFUSED with err->code GL_ERR_NOMEM. */
 enum gl_mapping_result gl_mappings_apply(const struct gl_mappings *set, const msgpack_object *in,
                                          msgpack_zone *zone, msgpack_object *out,
                                          const struct gl_mapping_rule **rule,
-                                         struct gl_error *err);
+                                         const msgpack_object **record, struct gl_error *err);
 
 /* After a rule marked "continue" gave an event, the event of the next rule
  * of the same mapping whose conditions hold: a record that is two events
@@ -81,8 +84,9 @@ const char *gl_mapping_rule_label(const struct gl_mapping_rule *r);
 bool gl_mapping_rule_identifier(const struct gl_mapping_rule *r, const char *path,
                                 const char *rule);
 
-/* The values of 'in' that its mapping's "secrets" say are secrets whatever
- * they look like (a Kubernetes Secret's data): pointers into 'in', to be
+/* The values of 'in' (or of the record inside it, for an envelope) that
+ * its mapping's "secrets" say are secrets whatever they look like (a
+ * Kubernetes Secret's data): pointers into 'in', to be
  * redacted whole, at most 'max' of them kept. Returns how many there are,
  * which may exceed 'max' (a record repeating a key): then 'in' is to be
  * hidden whole. 0 when no mapping detects 'in'. */

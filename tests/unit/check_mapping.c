@@ -1199,7 +1199,17 @@ START_TEST(test_load_errors)
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rulez\":[],\"rules\":[{}]}", "unknown key 'rulez'");
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"event\":{}}]}", "\"rule\"");
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\"}]}",
-             "rule 1 (r): a rule has either \"event\" or \"refuse\"");
+             "rule 1 (r): a rule has one of \"event\", \"refuse\" or \"unwrap\"");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"unwrap\":\"a\","
+             "\"refuse\":\"no\"}]}",
+             "a rule has one of");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"unwrap\":\"a\","
+             "\"continue\":true}]}",
+             "an unwrapping rule cannot continue");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"unwrap\":\".\"}]}",
+             "\"unwrap\" is the path");
+    load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"unwrap\":5}]}",
+             "\"unwrap\" is the path");
     load_bad("{\"mapping\":\"x\",\"detect\":\"a\",\"rules\":[{\"rule\":\"r\",\"event\":"
              "{\"id\":\"{a\"}}]}",
              "without its '}'");
@@ -1238,6 +1248,93 @@ START_TEST(test_load_errors)
 }
 END_TEST
 
+/* An envelope ("unwrap"): the record inside is mapped by whichever mapping
+ * detects it, with its own rules, ids and secrets; envelopes nest at most
+ * 4 deep; a path without an object, an inner record no mapping knows and
+ * an inner refusal are refused naming the envelope. */
+START_TEST(test_unwrap)
+{
+    struct gl_mappings *m = one(
+        "{\"mapping\":\"env\",\"detect\":[\"wrapped\"],\"rules\":["
+        "{\"rule\":\"open\",\"when\":{\"wrapped\":\"yes\"},\"unwrap\":\"body\"},"
+        "{\"rule\":\"closed\",\"refuse\":\"not wrapped\"}]}");
+    struct gl_error err = {0};
+    const char *inner = "{\"mapping\":\"in\",\"detect\":[\"rid\"],"
+                        "\"secrets\":[{\"paths\":[\"blob\"]}],\"rules\":["
+                        "{\"rule\":\"bad\",\"when\":{\"rid\":\"0\"},\"refuse\":\"rid 0\"},"
+                        "{\"rule\":\"ev\",\"event\":{\"id\":\"in:{rid}\",\"ts\":\"{t}\","
+                        "\"type\":\"action.performed\",\"workload\":\"{who}\",\"decision\":\"allow\","
+                        "\"permission\":{\"action\":\"x:do\"},\"attrs\":{\"rec\":\"{.}\"}}}]}";
+    ck_assert_msg(gl_mappings_add(&m, inner, strlen(inner), "in.json", &err) == GL_OK, "%s",
+                  err.msg);
+    struct gl_decoder *d = gl_decoder_new();
+    gl_decoder_set_mappings(d, m);
+    struct gl_event ev;
+    const char *rec = "{\"rid\":\"7\",\"t\":\"2026-03-01T10:00:00Z\",\"who\":\"svc:a\","
+                      "\"blob\":\"hunter2-not-a-pattern\"}";
+    char buf[1024];
+    snprintf(buf, sizeof buf, "{\"wrapped\":\"yes\",\"id\":\"envelope-1\",\"body\":%s}", rec);
+    ck_assert_msg(decode(d, buf, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.id, "in:7");
+    ck_assert_gstr(ev.workload, "svc:a");
+    ck_assert_str_eq(gl_mapping_rule_label(gl_decoder_mapped(d)), "in/ev");
+    ck_assert_uint_eq(ev.n_secret_vals, 1); /* the inner mapping's secrets */
+    /* the same record alone: the same event */
+    struct gl_event alone;
+    struct gl_decoder *d2 = gl_decoder_new();
+    gl_decoder_set_mappings(d2, m);
+    ck_assert_msg(decode(d2, rec, &alone, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(alone.id, "in:7");
+    char *a = stored_json(&ev, NULL, NULL), *b = stored_json(&alone, NULL, NULL);
+    ck_assert_str_eq(a, b); /* attrs keep the inner record, not the envelope */
+    free(a);
+    free(b);
+    /* nested envelopes: up to 4 deep */
+    snprintf(buf, sizeof buf,
+             "{\"wrapped\":\"yes\",\"body\":{\"wrapped\":\"yes\",\"body\":{\"wrapped\":\"yes\","
+             "\"body\":%s}}}",
+             rec);
+    ck_assert_msg(decode(d, buf, &ev, &err) == GL_OK, "%s", err.msg);
+    ck_assert_gstr(ev.id, "in:7");
+    snprintf(buf, sizeof buf,
+             "{\"wrapped\":\"yes\",\"body\":{\"wrapped\":\"yes\",\"body\":{\"wrapped\":\"yes\","
+             "\"body\":{\"wrapped\":\"yes\",\"body\":%s}}}}",
+             rec);
+    ck_assert_int_eq(decode(d, buf, &ev, &err), GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "env/open: envelopes nested more than 4 deep"), "%s", err.msg);
+    /* what the envelope holds is no object, or no known record */
+    ck_assert_int_eq(decode(d, "{\"wrapped\":\"yes\",\"body\":\"text\"}", &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "env/open: body is not an object"), "%s", err.msg);
+    ck_assert_int_eq(decode(d, "{\"wrapped\":\"yes\",\"body\":{\"other\":1}}", &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "env/open: its body is a record of no format a mapping knows"),
+                  "%s", err.msg);
+    /* the inner record refused: both rules named */
+    ck_assert_int_eq(decode(d, "{\"wrapped\":\"yes\",\"body\":{\"rid\":\"0\"}}", &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "env/open: in/bad: rid 0"), "%s", err.msg);
+    ck_assert_int_eq(decode(d, "{\"wrapped\":\"no\",\"body\":{\"rid\":\"7\"}}", &ev, &err),
+                     GL_ERR_INVALID);
+    ck_assert_msg(strstr(err.msg, "env/closed: not wrapped"), "%s", err.msg);
+    /* a refused envelope keeps none of the inner record's secrets in the
+     * quarantine (the inner mapping's "secrets", hidden whole) */
+    struct gl_redactor *rd = redactor();
+    struct gl_buf q = {0};
+    const char *refused = "{\"wrapped\":\"yes\",\"body\":{\"rid\":\"0\",\"blob\":\"plainword\"}}";
+    ck_assert_msg(gl_event_redact_raw(d, refused, strlen(refused), rd, &q, NULL, &err) == GL_OK,
+                  "%s", err.msg);
+    gl_buf_append(&q, "", 1);
+    ck_assert_msg(strstr(q.data, "plainword") == NULL, "%s", q.data);
+    ck_assert_msg(strstr(q.data, "\"rid\":\"0\""), "%s", q.data);
+    gl_buf_free(&q);
+    gl_redactor_free(rd);
+    gl_decoder_free(d);
+    gl_decoder_free(d2);
+    gl_mappings_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mapping");
@@ -1255,6 +1352,7 @@ int main(void)
     tcase_add_test(tc, test_vault_audit);
     tcase_add_test(tc, test_cloudtrail_policies);
     tcase_add_test(tc, test_k8s_cluster_admin_binding);
+    tcase_add_test(tc, test_unwrap);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
