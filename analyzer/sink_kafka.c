@@ -42,6 +42,20 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
            "%s: %s", fac, masked);
 }
 
+/* Errors of the producer as a whole, once (see gl_kafka_error_logged);
+ * undelivered findings are counted by the delivery reports. */
+static void on_error(rd_kafka_t *rk, int kerr, const char *reason, void *opaque)
+{
+    (void)rk;
+    const struct kafka_sink *s = opaque;
+    if (gl_kafka_error_logged((rd_kafka_resp_err_t)kerr))
+        return;
+    char masked[1024];
+    gl_kvconf_mask(s ? s->props : NULL, s ? s->n_props : 0, reason, masked, sizeof masked);
+    gl_log(kerr == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? GL_LOG_WARN : GL_LOG_ERROR, "kafka-sink",
+           "%s", masked);
+}
+
 int kafka_sink_open(const char *url, const char **props, size_t n_props, struct kafka_sink **out,
                     struct gl_error *err)
 {
@@ -79,6 +93,7 @@ int kafka_sink_open(const char *url, const char **props, size_t n_props, struct 
     rd_kafka_conf_set_opaque(conf, s);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
     s->props = props;
     s->n_props = n_props;
     s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);

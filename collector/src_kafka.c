@@ -50,6 +50,7 @@ struct kafka_ctx {
     struct gl_error ferr;
     char cluster[128]; /* the cluster's id, "" when it could not be learned */
     char meta[64];     /* offset metadata naming the store: META_PREFIX + its id */
+    volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
     int64_t commit_every_us, last_commit;
 };
 
@@ -242,16 +243,23 @@ static int flush_and_store(struct kafka_ctx *k, struct gl_error *err)
     return rc ? rc : gl_pipeline_wait(k->p, err);
 }
 
-/* Asks the cluster for its id (waiting at most timeout_ms); true once known. */
+/* Asks the cluster for its id (waiting at most timeout_ms, less when told
+ * to stop: SIGTERM while the brokers are unreachable must not wait it
+ * out); true once known. */
 static bool learn_cluster(struct kafka_ctx *k, int timeout_ms)
 {
-    if (k->cluster[0])
-        return true;
-    char *cid = rd_kafka_clusterid(k->rk, timeout_ms);
-    if (!cid)
-        return false;
-    snprintf(k->cluster, sizeof k->cluster, "%s", cid);
-    rd_kafka_mem_free(k->rk, cid);
+    for (int waited = 0; !k->cluster[0];) {
+        int step = timeout_ms - waited < 500 ? timeout_ms - waited : 500;
+        char *cid = rd_kafka_clusterid(k->rk, step);
+        if (cid) {
+            snprintf(k->cluster, sizeof k->cluster, "%s", cid);
+            rd_kafka_mem_free(k->rk, cid);
+            break;
+        }
+        waited += step;
+        if (waited >= timeout_ms || *k->stop)
+            return false;
+    }
     return true;
 }
 
@@ -416,6 +424,31 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     gl_kvconf_mask(k ? k->cfg->kafka_props : NULL, k ? k->cfg->n_kafka_props : 0, buf, masked,
                    sizeof masked);
     gl_log(l, "rdkafka", "%s: %s", fac, masked);
+}
+
+/* Errors of the client as a whole (brokers down, authentication, a fatal
+ * error); a fatal one ends the run. Those librdkafka's log told already are
+ * not repeated. */
+static void error_cb(rd_kafka_t *rk, int kerr, const char *reason, void *opaque)
+{
+    struct kafka_ctx *k = opaque;
+    if (gl_kafka_error_logged((rd_kafka_resp_err_t)kerr))
+        return;
+    char masked[1024];
+    gl_kvconf_mask(k->cfg->kafka_props, k->cfg->n_kafka_props, reason, masked, sizeof masked);
+    if (kerr != RD_KAFKA_RESP_ERR__FATAL) {
+        gl_log(kerr == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? GL_LOG_WARN : GL_LOG_ERROR, "kafka",
+               "%s", masked);
+        return;
+    }
+    char fe[512];
+    rd_kafka_fatal_error(rk, fe, sizeof fe);
+    gl_kvconf_mask(k->cfg->kafka_props, k->cfg->n_kafka_props, fe, masked, sizeof masked);
+    if (!k->fatal) {
+        k->fatal = 1;
+        gl_error_set(&k->ferr, GL_ERR_KAFKA, RD_KAFKA_RESP_ERR__FATAL, "kafka: fatal: %s",
+                     masked);
+    }
 }
 
 /* The check's client says nothing: its errors come back in errstr. */
@@ -649,7 +682,7 @@ static int kafka_check(const struct gl_source_cfg *cfg, struct gl_error *err)
 static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, struct gl_store *st,
                      volatile sig_atomic_t *stop, struct gl_error *err)
 {
-    struct kafka_ctx k = {.p = p, .st = st, .cfg = cfg};
+    struct kafka_ctx k = {.p = p, .st = st, .cfg = cfg, .stop = stop};
     char errstr[512];
     int rc = GL_OK;
     rd_kafka_topic_partition_list_t *subs = NULL;
@@ -668,6 +701,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     k.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!k.rk) {
         char masked[512];
@@ -676,7 +710,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: %s", masked);
     }
     conf = NULL; /* owned by k.rk now */
-    if (!learn_cluster(&k, 10000))
+    if (!learn_cluster(&k, 10000) && !*stop)
         gl_log(GL_LOG_WARN, "kafka",
                "the cluster's id could not be learned in 10 s (brokers unreachable, or "
                "authentication failing?); asking again when partitions are assigned");

@@ -39,3 +39,8 @@ int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t 
     }
     return rc;
 }
+
+bool gl_kafka_error_logged(rd_kafka_resp_err_t kerr)
+{
+    return kerr == RD_KAFKA_RESP_ERR__TRANSPORT || kerr == RD_KAFKA_RESP_ERR__RESOLVE;
+}

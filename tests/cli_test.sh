@@ -54,6 +54,21 @@ check "collector: -X with ':' for '=' exits 2 without echoing it" \
   -s "$tmp/sk1" -e 2>"$tmp/kc.err"
 check "collector: a setting librdkafka refuses only when making a client exits 2, no store" \
   test $? = 2 -a ! -e "$tmp/sk1" -a "$(grep -c 'Unsupported SASL mechanism' "$tmp/kc.err")" = 1
+# brokers that refuse connections: each failure is logged once (librdkafka
+# logs it, and without an error callback logs it again as ERROR), and
+# SIGTERM stops the collector while it still waits for the cluster's id
+"$collector" -b 127.0.0.1:1 -t t -g g -s "$tmp/sdown" 2>"$tmp/down.err" &
+pid=$!
+sleep 3
+kill -TERM "$pid"
+t0=$(date +%s)
+wait "$pid"
+rc=$?
+check "collector: SIGTERM while the brokers are unreachable stops it at once, exit 0" \
+  test "$rc" = 0 -a $(( $(date +%s) - t0 )) -le 2
+check "collector: a refused connection is logged once, not again as ERROR" \
+  test "$(grep -c 'Connect to ipv4#127.0.0.1:1 failed' "$tmp/down.err")" -ge 1 \
+  -a "$(grep -c 'rdkafka: ERROR' "$tmp/down.err")" = 0
 printf 'bootstrap.servers=127.0.0.1:9\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanisms=NOPE\n' \
   > "$tmp/open.conf"
 chmod 644 "$tmp/open.conf"
