@@ -8,10 +8,14 @@
 #include "grantline/textout.h"
 #include "grantline/tstamp.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct common {
     const char *store;
@@ -246,6 +250,75 @@ int gl_cmd_quarantine(int argc, char **argv)
 
 /* --- verify --- */
 
+/* What verify found, passed from the process that read the store. */
+struct verdict {
+    int rc; /* GL_OK, GL_ERR_CORRUPT (does not verify) or VERIFY_UNREADABLE */
+    uint64_t checked, bad;
+    bool crashed; /* reading the store crashed: how far it got is unknown */
+    struct gl_error err;
+};
+#define VERIFY_UNREADABLE 1
+
+static void verify_here(const char *dir, struct verdict *v)
+{
+    struct gl_store *st = NULL;
+    int rc = gl_store_open(dir, GL_STORE_RDONLY, 0, &st, &v->err);
+    if (!rc) {
+        rc = gl_store_verify(st, &v->checked, &v->bad, &v->err);
+        gl_store_close(st);
+    }
+    v->rc = !rc || rc == GL_ERR_CORRUPT ? rc : VERIFY_UNREADABLE;
+}
+
+/* Verifies in a child process: a store damaged on disk can make LMDB read
+ * memory it may not and crash, which is the answer verify exists to give,
+ * so a crash of the child is reported as damage, not suffered. */
+static void verify_apart(const char *dir, struct verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    int fd[2];
+    pid_t pid = -1;
+    fflush(NULL);
+    if (pipe(fd) == 0 && (pid = fork()) == 0) {
+        close(fd[0]);
+        signal(SIGSEGV, SIG_DFL); /* the parent tells what a crash means here */
+        signal(SIGBUS, SIG_DFL);
+        verify_here(dir, v);
+        _exit(write(fd[1], v, sizeof *v) == (ssize_t)sizeof *v ? 0 : 1);
+    }
+    if (pid < 0) { /* no child: verify here, as before */
+        verify_here(dir, v);
+        return;
+    }
+    close(fd[1]);
+    size_t got = 0;
+    while (got < sizeof *v) {
+        ssize_t n = read(fd[0], (char *)v + got, sizeof *v - got);
+        if (n <= 0 && !(n < 0 && errno == EINTR))
+            break;
+        got += n > 0 ? (size_t)n : 0;
+    }
+    close(fd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (got == sizeof *v)
+        return;
+    memset(v, 0, sizeof *v);
+    v->rc = GL_ERR_CORRUPT;
+    v->crashed = true;
+    if (WIFSIGNALED(status))
+        gl_error_set(&v->err, GL_ERR_CORRUPT, 0,
+                     "the store's file is damaged: reading it crashed LMDB (%s); restore the "
+                     "store from a copy",
+                     strsignal(WTERMSIG(status)));
+    else
+        gl_error_set(&v->err, GL_ERR_CORRUPT, 0,
+                     "the store's file is damaged: reading it ended the check (exit %d) "
+                     "before a verdict; restore the store from a copy",
+                     WEXITSTATUS(status));
+}
+
 int gl_cmd_verify(int argc, char **argv)
 {
     struct common c;
@@ -257,25 +330,30 @@ int gl_cmd_verify(int argc, char **argv)
                           "text|json", &c);
     if (rc >= 0)
         return rc;
-    struct gl_store *st = open_ro(c.store);
-    if (!st)
-        return GL_EXIT_STORE;
-    struct gl_error err = {0};
-    uint64_t checked = 0, bad = 0;
-    rc = gl_store_verify(st, &checked, &bad, &err);
-    gl_store_close(st);
-    if (rc && rc != GL_ERR_CORRUPT) {
-        fprintf(stderr, "grantline-analyzer: %s\n", err.msg);
+    struct verdict v;
+    verify_apart(c.store, &v);
+    if (v.rc == VERIFY_UNREADABLE) {
+        fprintf(stderr, "grantline-analyzer: %s\n", v.err.msg);
         return GL_EXIT_STORE;
     }
+    rc = v.rc;
+    uint64_t checked = v.checked, bad = v.bad;
+    struct gl_error err = v.err;
     if (c.json) {
-        printf("{\"rule\":\"GL-015\",\"verified\":%s,\"events_checked\":%llu", rc ? "false" : "true",
-               (unsigned long long)checked);
+        printf("{\"rule\":\"GL-015\",\"verified\":%s,\"events_checked\":", rc ? "false" : "true");
+        if (v.crashed)
+            printf("null");
+        else
+            printf("%llu", (unsigned long long)checked);
         if (rc) {
-            printf(",\"bad_seq\":%llu,\"detail\":", (unsigned long long)bad);
+            if (bad)
+                printf(",\"bad_seq\":%llu", (unsigned long long)bad);
+            printf(",\"detail\":");
             json_string(stdout, err.msg, strlen(err.msg));
         }
         printf("}\n");
+    } else if (rc && (v.crashed || !checked)) {
+        printf("GL-015 audit-integrity: FAILED: %s\n", err.msg);
     } else if (rc) {
         printf("GL-015 audit-integrity: FAILED after %llu good events: %s\n",
                (unsigned long long)checked, err.msg);

@@ -110,9 +110,9 @@ static void crash_handler(int sig)
     /* async-signal-safe: write(2) of fixed text, then die of the signal */
     static const char tail[] =
         ": crashed reading memory it may not (SIGSEGV/SIGBUS). A store damaged on disk (a "
-        "failing disk, an interrupted copy) crashes LMDB this way, 'verify' too: restore the "
-        "store from a backup, or collect its sources again into a new one; if the store is "
-        "intact, this is a bug: please report it with the command line.\n";
+        "failing disk, an interrupted copy) crashes LMDB this way ('grantline-analyzer verify' "
+        "tells): restore the store from a backup, or collect its sources again into a new "
+        "one; if the store is intact, this is a bug: please report it with the command line.\n";
     ssize_t rc = write(STDERR_FILENO, crash_prog, strlen(crash_prog));
     rc = write(STDERR_FILENO, tail, sizeof tail - 1);
     (void)rc;

@@ -163,6 +163,13 @@ static int mdb_fail(struct gl_error *err, int rc, const char *what)
                             "store: %s: %s (is the store's file system full? free space and "
                             "run again: nothing of the failed transaction was kept)",
                             what, mdb_strerror(rc));
+    /* pages that are not what they must be: the file was changed under
+     * LMDB (a failing disk, an interrupted copy, tampering) */
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+        return gl_error_set(err, GL_ERR_CORRUPT, rc,
+                            "store: %s: %s: its file is damaged (restore the store from a "
+                            "copy, or collect its sources again into a new one)",
+                            what, mdb_strerror(rc));
     return gl_error_set(err, GL_ERR_STORE, rc, "store: %s: %s", what, mdb_strerror(rc));
 }
 
@@ -508,7 +515,7 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
     snprintf(data_file, sizeof data_file, "%s/data.mdb", dir);
     if (mdb_env_stat(st->env, &ms) == 0 && stat(data_file, &db) == 0 &&
         (uint64_t)db.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-        ret = gl_error_set(err, GL_ERR_STORE, 0,
+        ret = gl_error_set(err, GL_ERR_CORRUPT, 0,
                            "store %s: data.mdb is truncated (%lld bytes; its pages reach %llu): "
                            "restore the store from a copy",
                            dir, (long long)db.st_size,

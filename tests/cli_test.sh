@@ -137,14 +137,38 @@ check "verify with two --store exits 2" \
   test "$(status "$analyzer" verify --store "$s" --store "$s")" = 2
 check "events with --workload and --task exits 2" \
   test "$(status "$analyzer" events --store "$s" --workload a --task b)" = 2
-# a data file cut short: a clear refusal (exit 3), not a SIGBUS
+# a data file cut short: it does not verify (exit 1, naming it), and the
+# other commands refuse it (exit 3); never a SIGBUS
 mkdir -p "$tmp/cut-store"
 head -c 20000 "$s/data.mdb" > "$tmp/cut-store/data.mdb"
-"$analyzer" verify --store "$tmp/cut-store" >/dev/null 2>"$tmp/cut.err"
-check "verify on a truncated data.mdb exits 3 naming it ($?)" \
-  test "$?" = 3 -a "$(grep -c 'data.mdb is truncated' "$tmp/cut.err")" = 1
+"$analyzer" verify --store "$tmp/cut-store" >"$tmp/cut.out" 2>&1
+check "verify on a truncated data.mdb exits 1 naming it ($?)" \
+  test "$?" = 1 -a "$(grep -c 'GL-015 audit-integrity: FAILED: .*data.mdb is truncated' "$tmp/cut.out")" = 1
 check "findings on a truncated data.mdb exits 3" \
   test "$(status "$analyzer" findings --store "$tmp/cut-store")" = 3
+# a data file damaged inside (its B-tree pages overwritten): LMDB may crash
+# reading it, but verify reads it in a child process and reports the crash
+# as damage (exit 1), in text and JSON
+cp -r "$s" "$tmp/dmg-store"
+python3 - "$tmp/dmg-store/data.mdb" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    data = bytearray(f.read())
+    for off in range(2 * 4096, len(data), 4096):  # every page but the two meta pages
+        data[off + 16:off + 4096] = b"\xff" * (4096 - 16)
+    f.seek(0)
+    f.write(data)
+PY
+"$analyzer" verify --store "$tmp/dmg-store" >"$tmp/dmg.out" 2>"$tmp/dmg.err"
+rc=$?
+check "verify on a store damaged inside exits 1, not a crash ($rc)" \
+  test "$rc" = 1 -a "$(grep -c "GL-015 audit-integrity: FAILED: .*damaged" "$tmp/dmg.out")" = 1
+"$analyzer" verify --store "$tmp/dmg-store" --format json >"$tmp/dmg.json" 2>/dev/null
+python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["verified"] is False and "damaged" in v["detail"], v' "$tmp/dmg.json"
+check "verify --format json on a damaged store: verified false, why" test $? = 0
 # a data file damaged inside (not cut short) can crash LMDB in a read no
 # return code reports: the process says what may be wrong before it dies of
 # the signal (here sent to a collector waiting on a pipe; ASan builds report
