@@ -265,6 +265,11 @@ static void verify_here(const char *dir, struct verdict *v)
     int rc = gl_store_open(dir, GL_STORE_RDONLY, 0, &st, &v->err);
     if (!rc) {
         rc = gl_store_verify(st, &v->checked, &v->bad, &v->err);
+        if (rc == GL_ERR_CORRUPT && gl_store_unlocked(st))
+            gl_error_prefix(&v->err, "read without the lock file (this user cannot write "
+                                     "lock.mdb), so a collector writing meanwhile could make "
+                                     "intact pages look damaged: verify a copy, or as a user "
+                                     "who can write lock.mdb, before concluding");
         gl_store_close(st);
     }
     v->rc = !rc || rc == GL_ERR_CORRUPT ? rc : VERIFY_UNREADABLE;
@@ -276,7 +281,7 @@ static void verify_here(const char *dir, struct verdict *v)
 static void verify_apart(const char *dir, struct verdict *v)
 {
     memset(v, 0, sizeof *v);
-    int fd[2];
+    int fd[2] = {-1, -1};
     pid_t pid = -1;
     fflush(NULL);
     if (pipe(fd) == 0 && (pid = fork()) == 0) {
@@ -287,6 +292,10 @@ static void verify_apart(const char *dir, struct verdict *v)
         _exit(write(fd[1], v, sizeof *v) == (ssize_t)sizeof *v ? 0 : 1);
     }
     if (pid < 0) { /* no child: verify here, as before */
+        if (fd[0] >= 0) { /* the pipe was made, the child not */
+            close(fd[0]);
+            close(fd[1]);
+        }
         verify_here(dir, v);
         return;
     }
@@ -300,23 +309,31 @@ static void verify_apart(const char *dir, struct verdict *v)
     }
     close(fd[0]);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    pid_t w;
+    while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
     if (got == sizeof *v)
         return;
     memset(v, 0, sizeof *v);
-    v->rc = GL_ERR_CORRUPT;
-    v->crashed = true;
-    if (WIFSIGNALED(status))
+    int sig = w == pid && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    /* what a read through a damaged map dies of (LMDB asserts abort) */
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT || sig == SIGILL || sig == SIGFPE) {
+        v->rc = GL_ERR_CORRUPT;
+        v->crashed = true;
         gl_error_set(&v->err, GL_ERR_CORRUPT, 0,
                      "the store's file is damaged: reading it crashed LMDB (%s); restore the "
                      "store from a copy",
-                     strsignal(WTERMSIG(status)));
+                     strsignal(sig));
+        return;
+    }
+    /* killed otherwise (the OOM killer, a signal sent to it): no verdict */
+    v->rc = VERIFY_UNREADABLE;
+    if (sig)
+        gl_error_set(&v->err, GL_ERR_IO, 0, "verify: the check was stopped (%s) before a verdict",
+                     strsignal(sig));
     else
-        gl_error_set(&v->err, GL_ERR_CORRUPT, 0,
-                     "the store's file is damaged: reading it ended the check (exit %d) "
-                     "before a verdict; restore the store from a copy",
-                     WEXITSTATUS(status));
+        gl_error_set(&v->err, GL_ERR_IO, 0, "verify: the check ended (%s %d) before a verdict",
+                     w == pid ? "exit" : "lost, errno", w == pid ? WEXITSTATUS(status) : errno);
 }
 
 int gl_cmd_verify(int argc, char **argv)

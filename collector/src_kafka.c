@@ -28,8 +28,10 @@ struct part {
     int64_t pending;  /* next offset after the last message in the filling batch, -1: none */
     int64_t pending_print; /* print of that message */
     int64_t inflight; /* the same for the batch being committed */
-    int64_t durable;  /* the same for batches committed in the store whose offset
-                         is not yet committed to Kafka, -1: none */
+    int64_t durable;  /* the same for the batches committed in the store */
+    int64_t acked;    /* the offset Kafka last acknowledged for it: commits go
+                         out while durable is past it (a failed one is sent
+                         again with the next), -1: none */
     bool eof;
     /* Resuming at a stored position, the message before it is read again
      * and must be the one collected: a print that differs means the log
@@ -50,6 +52,8 @@ struct kafka_ctx {
     struct gl_error ferr;
     char cluster[128]; /* the cluster's id, "" when it could not be learned */
     char meta[64];     /* offset metadata naming the store: META_PREFIX + its id */
+    bool letting_go;   /* in the revoke callback or at the end: commits wait for Kafka */
+    bool unreachable;  /* a commit got no answer while letting go: send no more */
     volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
     int64_t commit_every_us, last_commit;
 };
@@ -130,6 +134,7 @@ static int add_part(struct kafka_ctx *k, const char *topic, int32_t partition)
         .pending = -1,
         .inflight = -1,
         .durable = -1,
+        .acked = -1,
         .check_at = -1,
     };
     return GL_OK;
@@ -145,51 +150,103 @@ static void remove_part(struct kafka_ctx *k, const char *topic, int32_t partitio
     *p = k->parts[--k->n_parts];
 }
 
+/* Records what Kafka acknowledged, partition by partition. A failed
+ * offset stays past 'acked' and goes out again with the next commit; an
+ * answer about a partition let go meanwhile (or given back) can only
+ * lower nothing, as 'acked' only grows. */
+static void note_acked(struct kafka_ctx *k, const rd_kafka_topic_partition_list_t *offsets)
+{
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        struct part *p = tp->err ? NULL : find_part(k, tp->topic, tp->partition);
+        if (p && tp->offset > p->acked)
+            p->acked = tp->offset;
+    }
+}
+
+/* How long letting go of partitions (a rebalance, the end) waits for their
+ * offsets to reach Kafka. A plain synchronous commit waits for the group's
+ * coordinator however long it is unreachable: SIGTERM with the brokers down
+ * took 46 s. Not waiting longer loses nothing: the store's positions win
+ * when it gets the partitions back, and another collector re-reads at most
+ * what it holds since its last commit. */
+#define FINAL_COMMIT_MS 5000
+
+/* Commits 'list' and waits at most FINAL_COMMIT_MS for the answer. */
+static void commit_bounded(struct kafka_ctx *k, rd_kafka_topic_partition_list_t *list)
+{
+    if (k->unreachable)
+        return; /* another commit waiting for the coordinator only delays the end */
+    rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+    rd_kafka_resp_err_t kerr = rd_kafka_commit_queue(k->rk, list, q, NULL, NULL);
+    rd_kafka_event_t *ev = kerr ? NULL : rd_kafka_queue_poll(q, FINAL_COMMIT_MS);
+    k->unreachable = !kerr && !ev;
+    if (!kerr && !ev)
+        gl_log(GL_LOG_WARN, "kafka",
+               "the offsets of %d partitions did not reach Kafka within %d s (brokers "
+               "unreachable?): the store has their events; a collector given these partitions "
+               "next may read its last batches again",
+               list->cnt, FINAL_COMMIT_MS / 1000);
+    else if (!kerr) {
+        kerr = rd_kafka_event_error(ev);
+        note_acked(k, rd_kafka_event_topic_partition_list(ev));
+    }
+    if (kerr && kerr != RD_KAFKA_RESP_ERR__STATE && kerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        gl_log(GL_LOG_WARN, "kafka", "commit offsets: %s", rd_kafka_err2str(kerr));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+}
+
 /* Commits to Kafka the offsets of batches the store has committed, with
  * the store's id as their metadata. Asynchronously while running (a
- * failure is logged and retried by the next commit); synchronously before
- * partitions are let go and at the end. */
+ * failure is logged and retried by the next commit); waiting a bounded
+ * time before partitions are let go and at the end. */
 static void commit_durable(struct kafka_ctx *k, bool async)
 {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
     for (size_t i = 0; i < k->n_parts; i++) {
         struct part *p = &k->parts[i];
-        if (p->durable < 0)
+        if (p->durable <= p->acked)
             continue;
         rd_kafka_topic_partition_t *tp =
             rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
         tp->offset = p->durable;
         tp->metadata = strdup(k->meta); /* freed with the list */
         tp->metadata_size = tp->metadata ? strlen(k->meta) : 0;
-        p->durable = -1;
     }
     k->last_commit = gl_tstamp_now();
+    /* A power loss may roll back the store's last transaction (its meta
+     * page is synced lazily, MDB_NOMETASYNC): Kafka must not hear of
+     * offsets the store could still lose, since a collector given the
+     * partition next starts there. One sync per commit. */
+    struct gl_error se = {0};
+    if (list->cnt && gl_store_sync(k->st, &se)) {
+        gl_log(GL_LOG_WARN, "kafka", "offsets not committed (tried again with the next): %s",
+               se.msg);
+        rd_kafka_topic_partition_list_destroy(list);
+        return;
+    }
     if (list->cnt) {
         gl_log(GL_LOG_DEBUG, "kafka", "committing the offsets of %d partitions", list->cnt);
-        rd_kafka_resp_err_t kerr = rd_kafka_commit(k->rk, list, async);
+        rd_kafka_resp_err_t kerr = async ? rd_kafka_commit(k->rk, list, 1) : 0;
         if (kerr && kerr != RD_KAFKA_RESP_ERR__STATE)
             gl_log(GL_LOG_WARN, "kafka", "commit offsets: %s", rd_kafka_err2str(kerr));
+        if (!async)
+            commit_bounded(k, list);
     }
     rd_kafka_topic_partition_list_destroy(list);
 }
 
-/* An asynchronous commit's result: offsets that failed are committed again
- * with the next ones (unless newer ones are waiting). */
+/* An asynchronous commit's result. */
 static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
     struct kafka_ctx *k = opaque;
     (void)rk;
-    if (!kerr || kerr == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
-        return;
-    gl_log(GL_LOG_WARN, "kafka", "commit offsets: %s (retried with the next commit)",
-           rd_kafka_err2str(kerr));
-    for (int i = 0; i < offsets->cnt; i++) {
-        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
-        struct part *p = find_part(k, tp->topic, tp->partition);
-        if (p && p->durable < 0 && tp->offset >= 0)
-            p->durable = tp->offset;
-    }
+    note_acked(k, offsets);
+    if (kerr && kerr != RD_KAFKA_RESP_ERR__NO_OFFSET && !k->letting_go)
+        gl_log(GL_LOG_WARN, "kafka", "commit offsets: %s (sent again with the next commit)",
+               rd_kafka_err2str(kerr));
 }
 
 /* Called by the pipeline once the batch in flight has committed in LMDB:
@@ -205,7 +262,8 @@ static void on_durable(void *arg)
         p->durable = p->inflight;
         p->inflight = -1;
     }
-    if (gl_tstamp_now() - k->last_commit >= k->commit_every_us)
+    /* letting partitions go commits them itself, and waits for the answer */
+    if (!k->letting_go && gl_tstamp_now() - k->last_commit >= k->commit_every_us)
         commit_durable(k, true);
 }
 
@@ -263,17 +321,19 @@ static bool learn_cluster(struct kafka_ctx *k, int timeout_ms)
     return true;
 }
 
-/* Partitions given to this collector that the store has a position for
- * ('ask', each naming its element of 'parts' by its opaque): where the
- * group's committed offset is past that position, another collector's
- * store may hold what lies between (the partition was here, went to
- * another collector and came back). The offset's metadata tells: a
- * grantline store other than this one committed it: read on from there,
- * or the range would land in two stores; this store did: it lost what it
- * had committed (put back from an older copy?): read it again from its
- * own position; no grantline metadata (another consumer in the group, a
- * collector from before store ids): the store's position, which loses
- * nothing. */
+/* Where the partitions given to this collector start ('ask', each naming
+ * its element of 'parts' by its opaque; their starts so far: the store's
+ * position, or none). Where the group's committed offset is past the
+ * store's position, another collector's store may hold what lies between
+ * (the partition was here, went to another collector and came back). The
+ * offset's metadata tells: a grantline store other than this one committed
+ * it: read on from there, or the range would land in two stores; this store
+ * did: it lost what it had committed (put back from an older copy?): read
+ * it again from its own position, or from the partition's start when it
+ * holds nothing of it; no grantline metadata (another consumer in the
+ * group, a collector from before store ids): the store's position, which
+ * loses nothing. A partition the store never held starts at the group's
+ * committed offset. */
 static void pick_start(struct kafka_ctx *k, rd_kafka_topic_partition_list_t *parts,
                        rd_kafka_topic_partition_list_t *ask)
 {
@@ -291,10 +351,22 @@ static void pick_start(struct kafka_ctx *k, rd_kafka_topic_partition_list_t *par
         struct part *pt = find_part(k, tp->topic, tp->partition);
         int64_t next = pt->check_at >= 0 ? pt->check_at + 1 : tp->offset;
         size_t pl = strlen(META_PREFIX);
-        bool ours = c->metadata_size == strlen(k->meta) &&
+        bool ours = !kerr && !c->err && c->metadata_size == strlen(k->meta) &&
                     memcmp(c->metadata, k->meta, c->metadata_size) == 0;
         bool other = !ours && c->metadata_size > pl && memcmp(c->metadata, META_PREFIX, pl) == 0;
-        if (kerr || c->err || c->offset <= next) {
+        if (next < 0) { /* the store holds nothing of it */
+            if (ours && c->offset > 0) { /* but had: put back from a copy made before */
+                gl_log(GL_LOG_WARN, "kafka",
+                       "%s [%d]: this store committed offset %lld to Kafka but holds nothing "
+                       "of the partition (put back from an older copy?): reading it from its "
+                       "start",
+                       tp->topic, (int)tp->partition, (long long)c->offset);
+                tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+            } else {
+                gl_log(GL_LOG_INFO, "kafka", "assigned %s [%d] from the group's committed offset",
+                       tp->topic, (int)tp->partition);
+            }
+        } else if (kerr || c->err || c->offset <= next) {
             gl_log(GL_LOG_INFO, "kafka", "assigned %s [%d] from the store's position %lld",
                    tp->topic, (int)tp->partition, (long long)next);
         } else if (other) {
@@ -342,8 +414,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
             k->fatal = 1;
             k->ferr = we;
         }
-        /* partitions with a position in the store, whose committed offsets
-         * are compared with it (see pick_start) */
+        /* the partitions whose committed offsets pick_start reads */
         rd_kafka_topic_partition_list_t *ask = rd_kafka_topic_partition_list_new(parts->cnt);
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
@@ -371,7 +442,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
             tp->offset = check ? next - 1 : next >= 0 ? next : RD_KAFKA_OFFSET_INVALID;
             pt->check_at = check ? next - 1 : -1;
             pt->check_print = print;
-            if (next >= 0)
+            /* with the cluster's id, its committed offset says whether this
+             * store committed it (pick_start) */
+            if (k->cluster[0])
                 rd_kafka_topic_partition_list_add(ask, tp->topic, tp->partition)->opaque =
                     (void *)(intptr_t)i;
             else
@@ -391,7 +464,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
         }
         return;
     }
-    /* Revoked or lost: commit what we hold before letting go. */
+    /* Revoked or lost: store what we hold and, unless lost (another member
+     * may own them already: a commit would be refused), commit it before
+     * letting go. */
+    bool was = k->letting_go;
+    k->letting_go = true;
     struct gl_error e = {0};
     if (!k->fatal && flush_and_store(k, &e)) {
         k->fatal = 1;
@@ -399,6 +476,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
     }
     if (kerr == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk))
         commit_durable(k, false);
+    k->letting_go = was;
     for (int i = 0; i < parts->cnt; i++) {
         gl_log(GL_LOG_INFO, "kafka", "revoked %s [%d]", parts->elems[i].topic,
                (int)parts->elems[i].partition);
@@ -597,6 +675,33 @@ static bool check_resume(struct kafka_ctx *k, struct part *pt, const rd_kafka_me
     return true;
 }
 
+/* Leaves the group, waiting at most CLOSE_MS. rd_kafka_consumer_close
+ * waits for an unreachable coordinator as long as it takes (SIGTERM with
+ * the brokers down took 46 s, past a container's grace period); by now all
+ * that was read is stored and its offsets were offered to Kafka. False when
+ * the consumer is not closed: destroy it without closing it again. */
+#define CLOSE_MS 5000
+static bool close_bounded(struct kafka_ctx *k)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, q);
+    if (e) {
+        gl_log(GL_LOG_WARN, "kafka", "leaving the group: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    int64_t until = gl_tstamp_now() + CLOSE_MS * 1000LL;
+    while (!e && !rd_kafka_consumer_closed(k->rk) && gl_tstamp_now() < until)
+        rd_kafka_queue_poll_callback(q, 100); /* the revoke callback runs here */
+    bool closed = rd_kafka_consumer_closed(k->rk);
+    if (!closed)
+        gl_log(GL_LOG_WARN, "kafka",
+               "the group was not left within %d s (coordinator unreachable?): stopping anyway; "
+               "the group rebalances once its session times out",
+               CLOSE_MS / 1000);
+    rd_kafka_queue_destroy(q);
+    return closed;
+}
+
 static bool kafka_selected(const struct gl_source_cfg *cfg)
 {
     return cfg->brokers != NULL || cfg->topics != NULL;
@@ -716,6 +821,8 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                "authentication failing?); asking again when partitions are assigned");
     rd_kafka_poll_set_consumer(k.rk);
     gl_pipeline_on_durable(p, on_durable, &k);
+    if (*stop)
+        goto done; /* SIGTERM while the brokers were unreachable: nothing to join */
 
     subs = rd_kafka_topic_partition_list_new(4);
     char topics[1024];
@@ -833,6 +940,7 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         if (now - k.last_commit >= k.commit_every_us)
             commit_durable(&k, true);
     }
+    k.letting_go = true;
     if (!rc && !k.fatal)
         rc = flush_and_store(&k, err);
     if (k.fatal && !rc)
@@ -840,10 +948,22 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                           k.ferr.msg);
 done:
     commit_durable(&k, false); /* what the store holds, whatever stopped the run */
-    rd_kafka_consumer_close(k.rk); /* leave the group */
+    bool closed = close_bounded(&k); /* leave the group */
     gl_pipeline_on_durable(p, NULL, NULL);
-    rd_kafka_destroy(k.rk);
-    rd_kafka_topic_partition_list_destroy(subs);
+    if (closed) {
+        rd_kafka_destroy(k.rk);
+    } else {
+        /* Destroying it would wait for the commits still queued for the
+         * unreachable coordinator (about 40 s more): the process ends
+         * instead, the group's session expires as after a crash, and the
+         * store has everything. Kept reachable (no leak report), silent
+         * (its log callback would read this frame). */
+        static rd_kafka_t *abandoned;
+        abandoned = k.rk;
+        rd_kafka_set_log_level(abandoned, 0);
+    }
+    if (subs)
+        rd_kafka_topic_partition_list_destroy(subs);
     for (size_t i = 0; i < k.n_parts; i++) {
         free(k.parts[i].topic);
         free(k.parts[i].key);

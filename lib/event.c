@@ -876,7 +876,9 @@ static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct v
                          *so = seen[K_SCOPE];
     size_t np = (po && !is_nil(po)) + (pso && !is_nil(pso) ? pso->via.array.size : 0);
     size_t ns = so && !is_nil(so) ? so->via.array.size : 0;
-    if (reserve_perms(d, np + ns))
+    /* at least one slot: &d->perms[at] of a decoder that never held a
+     * permission would offset a null pointer ("scope": [] alone) */
+    if (reserve_perms(d, np + ns ? np + ns : 1))
         return gl_error_set(v->err, GL_ERR_NOMEM, 0, "out of memory");
     size_t at = 0;
     if (po && !is_nil(po)) {

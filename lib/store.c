@@ -103,6 +103,7 @@ struct gl_store {
     MDB_env *env;
     MDB_dbi dbi[DB__COUNT];
     bool rdonly;
+    bool unlocked; /* read without lock.mdb (MDB_NOLOCK): no protection from a writer */
     uint64_t map_size;
     unsigned char redact_key[32];
     unsigned char key_id[GL_STORE_KEY_ID_LEN]; /* the key in use, see below */
@@ -492,6 +493,7 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
             mdb_env_set_maxdbs(st->env, MAX_DBS);
             mdb_env_set_mapsize(st->env, st->map_size);
             rc = mdb_env_open(st->env, dir, MDB_RDONLY | MDB_NOLOCK, 0600);
+            st->unlocked = rc == 0;
         }
     }
     if (rc) {
@@ -649,6 +651,19 @@ int gl_store_bind_redact_key(struct gl_store *st, const unsigned char *key, size
     memcpy(st->key_id, id, sizeof id);
     st->has_key_id = true;
     return GL_OK;
+}
+
+bool gl_store_unlocked(const struct gl_store *st)
+{
+    return st->unlocked;
+}
+
+int gl_store_sync(struct gl_store *st, struct gl_error *err)
+{
+    /* without MDB_WRITEMAP an fdatasync of the data file: safe beside the
+     * writer thread, and it covers every transaction committed before */
+    int rc = mdb_env_sync(st->env, 1);
+    return rc ? mdb_fail(err, rc, "sync") : GL_OK;
 }
 
 bool gl_store_id(const struct gl_store *st, char out[2 * GL_STORE_ID_LEN + 1])

@@ -30,6 +30,17 @@ int gl_store_open(const char *dir, int flags, uint64_t map_size, struct gl_store
                   struct gl_error *err);
 void gl_store_close(struct gl_store *st);
 
+/* Whether the store was opened without its lock file (a reader that cannot
+ * write lock.mdb): a collector writing meanwhile may reuse pages under the
+ * read, which can then look damaged. */
+bool gl_store_unlocked(const struct gl_store *st);
+
+/* Makes every committed transaction durable against a power loss (a
+ * commit syncs the data pages but not the meta page, MDB_NOMETASYNC, so
+ * the last one could still be rolled back). Callable from any thread while
+ * another writes. For a collector about to tell Kafka its offsets. */
+int gl_store_sync(struct gl_store *st, struct gl_error *err);
+
 #define GL_STORE_ID_LEN 16
 /* The store's id in hex: random bytes given when it was created (or first
  * opened for writing, for a store from before ids), kept by a copy of the

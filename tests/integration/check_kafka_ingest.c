@@ -724,6 +724,44 @@ START_TEST(test_kafka_store_put_back)
 }
 END_TEST
 
+/* SIGTERM while the brokers are down, with offsets Kafka has not heard of:
+ * the collector stores what it read and stops within seconds (librdkafka
+ * waits for the coordinator about 45 s otherwise), and a later run, brokers
+ * back, loses nothing and stores nothing twice. */
+START_TEST(test_kafka_sigterm_while_brokers_down)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    size_t half = in.n / 2;
+    produce(&m, &in, 0, half);
+    char *store = gl_test_tmpdir("kafka-term-down");
+    pid_t pid = collector_spawn(&m, store, false, "50");
+    for (int i = 0; i < 300 && stored_events(store) < 100; i++)
+        sleep_ms(50);
+    produce(&m, &in, half, in.n);
+    uint64_t before = stored_events(store);
+    for (int i = 0; i < 100 && stored_events(store) <= before; i++)
+        sleep_ms(50);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_down(m.mc, -1), 0);
+    sleep_ms(500);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid, 60), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_msg(t1.tv_sec - t0.tv_sec <= 15, "took %ld s to stop", (long)(t1.tv_sec - t0.tv_sec));
+    ck_assert_int_eq(rd_kafka_mock_broker_set_up(m.mc, -1), 0);
+    ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
+    uint64_t q;
+    assert_exactly_once(store, &in, in.n, &q);
+    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    free_lines(&in);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
 /* msgpack and JSON messages on one topic: the collector detects each. */
 static void pack_str(msgpack_packer *pk, const char *s)
 {
@@ -834,6 +872,7 @@ static Suite *kafka_suite(void)
     tcase_add_test(tc, test_kafka_msgpack_messages);
     tcase_add_test(tc, test_kafka_partition_returns);
     tcase_add_test(tc, test_kafka_store_put_back);
+    tcase_add_test(tc, test_kafka_sigterm_while_brokers_down);
     suite_add_tcase(s, tc);
     return s;
 }
