@@ -53,7 +53,8 @@ struct kafka_ctx {
     char cluster[128]; /* the cluster's id, "" when it could not be learned */
     char meta[64];     /* offset metadata naming the store: META_PREFIX + its id */
     bool letting_go;   /* in the revoke callback or at the end: commits wait for Kafka */
-    bool unreachable;  /* a commit got no answer while letting go: send no more */
+    bool unreachable;  /* a commit got no answer while letting go: wait for no more
+                          until Kafka acknowledges one again */
     volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
     int64_t commit_every_us, last_commit;
 };
@@ -158,6 +159,8 @@ static void note_acked(struct kafka_ctx *k, const rd_kafka_topic_partition_list_
 {
     for (int i = 0; offsets && i < offsets->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        if (!tp->err)
+            k->unreachable = false; /* Kafka answers again */
         struct part *p = tp->err ? NULL : find_part(k, tp->topic, tp->partition);
         if (p && tp->offset > p->acked)
             p->acked = tp->offset;
@@ -251,7 +254,8 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
 
 /* Called by the pipeline once the batch in flight has committed in LMDB:
  * only now may its offsets go to Kafka, at most every
- * auto.commit.interval.ms (the rest waits for commit_due or the end). */
+ * auto.commit.interval.ms (the rest goes with the run loop's next commit,
+ * or when partitions are let go). */
 static void on_durable(void *arg)
 {
     struct kafka_ctx *k = arg;
