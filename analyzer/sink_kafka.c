@@ -48,12 +48,8 @@ static void on_error(rd_kafka_t *rk, int kerr, const char *reason, void *opaque)
 {
     (void)rk;
     const struct kafka_sink *s = opaque;
-    if (gl_kafka_error_logged((rd_kafka_resp_err_t)kerr))
-        return;
-    char masked[1024];
-    gl_kvconf_mask(s ? s->props : NULL, s ? s->n_props : 0, reason, masked, sizeof masked);
-    gl_log(kerr == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? GL_LOG_WARN : GL_LOG_ERROR, "kafka-sink",
-           "%s", masked);
+    gl_kafka_log_error("kafka-sink", (rd_kafka_resp_err_t)kerr, reason, s ? s->props : NULL,
+                       s ? s->n_props : 0);
 }
 
 int kafka_sink_open(const char *url, const char **props, size_t n_props, struct kafka_sink **out,

@@ -514,16 +514,12 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 static void error_cb(rd_kafka_t *rk, int kerr, const char *reason, void *opaque)
 {
     struct kafka_ctx *k = opaque;
-    if (gl_kafka_error_logged((rd_kafka_resp_err_t)kerr))
-        return;
-    char masked[1024];
-    gl_kvconf_mask(k->cfg->kafka_props, k->cfg->n_kafka_props, reason, masked, sizeof masked);
     if (kerr != RD_KAFKA_RESP_ERR__FATAL) {
-        gl_log(kerr == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? GL_LOG_WARN : GL_LOG_ERROR, "kafka",
-               "%s", masked);
+        gl_kafka_log_error("kafka", (rd_kafka_resp_err_t)kerr, reason, k->cfg->kafka_props,
+                           k->cfg->n_kafka_props);
         return;
     }
-    char fe[512];
+    char fe[512], masked[1024];
     rd_kafka_fatal_error(rk, fe, sizeof fe);
     gl_kvconf_mask(k->cfg->kafka_props, k->cfg->n_kafka_props, fe, masked, sizeof masked);
     if (!k->fatal) {

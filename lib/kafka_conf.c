@@ -2,6 +2,7 @@
 #include "grantline/kafka_conf.h"
 
 #include "grantline/kvconf.h"
+#include "grantline/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,13 @@ int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t 
     return rc;
 }
 
-bool gl_kafka_error_logged(rd_kafka_resp_err_t kerr)
+void gl_kafka_log_error(const char *who, rd_kafka_resp_err_t kerr, const char *reason,
+                        const char *const *props, size_t n_props)
 {
-    return kerr == RD_KAFKA_RESP_ERR__TRANSPORT || kerr == RD_KAFKA_RESP_ERR__RESOLVE;
+    if (kerr == RD_KAFKA_RESP_ERR__TRANSPORT || kerr == RD_KAFKA_RESP_ERR__RESOLVE)
+        return;
+    char masked[1024];
+    gl_kvconf_mask(props, n_props, reason, masked, sizeof masked);
+    gl_log(kerr == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? GL_LOG_WARN : GL_LOG_ERROR, who, "%s",
+           masked);
 }

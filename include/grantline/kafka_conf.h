@@ -8,7 +8,6 @@
 #include "grantline/error.h"
 
 #include <librdkafka/rdkafka.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 /* Sets one setting; on refusal returns GL_ERR_INVALID with "kafka: KEY=VALUE:
@@ -22,11 +21,12 @@ int gl_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
 int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t n_props,
                         struct gl_error *err);
 
-/* Whether an error librdkafka gives its error callback was already told by
- * its log: a broker connection or a name lookup that failed (the log line
- * names the broker). Clients set an error callback that logs the others, so
- * each error is logged once; without one librdkafka logs every error a
- * second time. */
-bool gl_kafka_error_logged(rd_kafka_resp_err_t kerr);
+/* Logs an error librdkafka gives a client's error callback, under 'who',
+ * masked against 'props', unless its log told it already (a broker
+ * connection or a name lookup that failed: the log line names the broker).
+ * Clients set an error callback that calls this, so each error is logged
+ * once; without one librdkafka logs every error a second time. */
+void gl_kafka_log_error(const char *who, rd_kafka_resp_err_t kerr, const char *reason,
+                        const char *const *props, size_t n_props);
 
 #endif

@@ -250,6 +250,23 @@ static size_t count_invalid(const struct input *in, size_t upto)
     return n;
 }
 
+/* Every valid input event is in 'store' once, and every invalid one in its
+ * quarantine. */
+static void assert_all_once(const char *store, const struct input *in)
+{
+    uint64_t q;
+    assert_exactly_once(store, in, in->n, &q);
+    ck_assert_uint_eq(q, count_invalid(in, in->n));
+}
+
+/* A test's end: its input, store path and cluster go. */
+static void finish(struct mock *m, struct input *in, char *store)
+{
+    free_lines(in);
+    free(store);
+    mock_stop(m);
+}
+
 START_TEST(test_kafka_every_event_once)
 {
     struct mock m;
@@ -269,9 +286,7 @@ START_TEST(test_kafka_every_event_once)
     uint64_t q2;
     ck_assert_uint_eq(assert_exactly_once(store, &in, in.n, &q2), 9);
     ck_assert_uint_eq(q2, q);
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -301,9 +316,7 @@ START_TEST(test_kafka_config_file)
     ck_assert_uint_eq(assert_exactly_once(store, &in, in.n, &q), 9);
     ck_assert_uint_eq(q, 20);
     unlink(conf);
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -325,9 +338,7 @@ START_TEST(test_kafka_restart_midstream)
     ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
     assert_exactly_once(store, &in, in.n, &q);
     ck_assert_uint_eq(q, count_invalid(&in, in.n) + count_invalid(&in, 40));
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -348,8 +359,7 @@ START_TEST(test_kafka_second_cluster)
     assert_exactly_once(store, &in, half, &q);
     produce(&b, &in, half, in.n);
     ck_assert_int_eq(wait_exit(collector_spawn(&b, store, true, "100"), 120), 0);
-    assert_exactly_once(store, &in, in.n, &q);
-    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    assert_all_once(store, &in);
     free_lines(&in);
     free(store);
     mock_stop(&b);
@@ -449,8 +459,7 @@ START_TEST(test_kafka_log_replaced)
     ck_assert_int_gt(tamper(&m, store, false), 0);
     produce(&m, &in, half, in.n);
     ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "100"), 120), 0);
-    assert_exactly_once(store, &in, in.n, &q);
-    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    assert_all_once(store, &in);
     uint64_t d1 = duplicates_in(store);
     ck_assert_msg(d1 - d0 >= half - count_invalid(&in, half),
                   "first half not read again: %llu duplicates added",
@@ -468,9 +477,7 @@ START_TEST(test_kafka_log_replaced)
     uint64_t d2 = duplicates_in(store);
     ck_assert_msg(d2 - d1 >= in.n - count_invalid(&in, in.n),
                   "log end not noticed: %llu duplicates added", (unsigned long long)(d2 - d1));
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -508,12 +515,8 @@ START_TEST(test_kafka_sigkill_loses_nothing)
     uint64_t before = kill_when_stored(collector_spawn(&m, store, false, "7"), store, 60);
     ck_assert_msg(before > 0, "collector stored nothing before the kill");
     ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "7"), 120), 0);
-    uint64_t q;
-    assert_exactly_once(store, &in, in.n, &q);
-    ck_assert_uint_eq(q, count_invalid(&in, in.n));
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    assert_all_once(store, &in);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -537,9 +540,7 @@ START_TEST(test_kafka_sigterm_finishes_batch)
     uint64_t q;
     assert_exactly_once(store, &in, in.n, &q);
     ck_assert_uint_eq(q, 20);
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -591,9 +592,7 @@ START_TEST(test_kafka_quiet_topic_commits_offsets)
                   in.n);
     uint64_t q;
     assert_exactly_once(store, &in, in.n, &q);
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -616,12 +615,8 @@ START_TEST(test_kafka_start_while_brokers_down)
     sleep_ms(12000); /* past the collector's 10 s wait for the cluster's id */
     ck_assert_int_eq(rd_kafka_mock_broker_set_up(m.mc, -1), 0);
     ck_assert_int_eq(wait_exit(pid, 120), 0);
-    uint64_t q;
-    assert_exactly_once(store, &in, in.n, &q);
-    ck_assert_uint_eq(q, count_invalid(&in, in.n));
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    assert_all_once(store, &in);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -716,11 +711,8 @@ START_TEST(test_kafka_store_put_back)
     uint64_t q;
     assert_exactly_once(store, &in, half, &q);
     ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
-    assert_exactly_once(store, &in, in.n, &q);
-    ck_assert_uint_eq(q, count_invalid(&in, in.n));
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    assert_all_once(store, &in);
+    finish(&m, &in, store);
 }
 END_TEST
 
@@ -753,12 +745,8 @@ START_TEST(test_kafka_sigterm_while_brokers_down)
     ck_assert_msg(t1.tv_sec - t0.tv_sec <= 15, "took %ld s to stop", (long)(t1.tv_sec - t0.tv_sec));
     ck_assert_int_eq(rd_kafka_mock_broker_set_up(m.mc, -1), 0);
     ck_assert_int_eq(wait_exit(collector_spawn(&m, store, true, "50"), 120), 0);
-    uint64_t q;
-    assert_exactly_once(store, &in, in.n, &q);
-    ck_assert_uint_eq(q, count_invalid(&in, in.n));
-    free_lines(&in);
-    free(store);
-    mock_stop(&m);
+    assert_all_once(store, &in);
+    finish(&m, &in, store);
 }
 END_TEST
 
