@@ -1,6 +1,7 @@
 /* grantline-collector: ingest identity and action events from Kafka or
  * NDJSON into an LMDB store. Exit codes: 0 ok, 2 usage or input error,
  * 3 store or I/O error. */
+#include "heap.h"
 #include "pipeline.h"
 #include "source.h"
 
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
     uint64_t map_mib = 0, num = 0;
     int quiet = 0, verbose = 0, json = 0;
     int c;
+    int huge = gl_heap_use_huge_pages(); /* before the heap grows, and before threads */
     while ((c = getopt_long(argc, argv, "b:t:g:i:s:eX:F:qvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -264,6 +266,9 @@ int main(int argc, char **argv)
         }
     }
     gl_log_setup(quiet ? GL_LOG_WARN : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
+    gl_log(GL_LOG_DEBUG, "collector", "heap: %s",
+           huge ? "tcmalloc, in transparent huge pages where the kernel allows"
+                : "the C library's malloc");
     gl_log_crash_hint("grantline-collector");
     cfg.kafka_props = props;
     if (optind < argc || !store_dir || popts.batch_max == 0 ||
