@@ -148,6 +148,7 @@ struct oracle_rule {
     bool on_keys;
     bool raw; /* "raw-*": only for refused input that did not parse */
     char trig[16][32]; /* lower-cased trigger literals (none: the rule always runs) */
+    bool word_start[16]; /* "<lit": counts only where no ASCII letter or digit precedes */
     size_t n_trig;
 };
 
@@ -197,6 +198,11 @@ static void oracle_load(struct oracle *o, const char *path)
             for (char *c = t; *c;) {
                 size_t cl = strcspn(c, ",");
                 ck_assert_uint_lt(r->n_trig, 16);
+                r->word_start[r->n_trig] = *c == '<';
+                if (*c == '<') {
+                    c++;
+                    cl--;
+                }
                 ck_assert_uint_lt(cl, sizeof r->trig[0]);
                 for (size_t k = 0; k < cl; k++)
                     r->trig[r->n_trig][k] = (char)tolower((unsigned char)c[k]);
@@ -263,15 +269,18 @@ static bool oracle_rule_match(struct oracle *o, int rule, const char *s, size_t 
     return true;
 }
 
-/* Does s[0..len) contain one of the rule's triggers (case-insensitively)?
- * A rule without triggers counts as triggered. */
-static bool oracle_triggered(const struct oracle_rule *r, const char *s, size_t len)
+/* Does the match s[ms..me) contain one of the rule's triggers
+ * (case-insensitively), a "<" one where no ASCII letter or digit of the
+ * subject s precedes it? A rule without triggers counts as triggered. */
+static bool oracle_triggered(const struct oracle_rule *r, const char *s, size_t ms, size_t me)
 {
     if (r->n_trig == 0)
         return true;
     for (size_t t = 0; t < r->n_trig; t++) {
         size_t tl = strlen(r->trig[t]);
-        for (size_t i = 0; i + tl <= len; i++) {
+        for (size_t i = ms; i + tl <= me; i++) {
+            if (r->word_start[t] && i > 0 && isalnum((unsigned char)s[i - 1]))
+                continue;
             size_t k = 0;
             while (k < tl && tolower((unsigned char)s[i + k]) == (unsigned char)r->trig[t][k])
                 k++;
@@ -431,7 +440,7 @@ START_TEST(test_vectors)
             size_t ks, ke;
             if (o.v[k].on_keys || !oracle_rule_match(&o, (int)k, s, len, &ks, &ke))
                 continue;
-            if (!oracle_triggered(&o.v[k], s + ks, ke - ks))
+            if (!oracle_triggered(&o.v[k], s, ks, ke))
                 report_add(&data,
                            "DATA line %d: rule %s matches '%.*s', which holds none of its "
                            "triggers (the rule will miss it)",
@@ -1086,6 +1095,36 @@ START_TEST(test_triggers)
 }
 END_TEST
 
+/* A "<" trigger counts only at the string's start or after a byte that is
+ * no ASCII letter or digit, even where the pattern alone would match. */
+START_TEST(test_word_start_triggers)
+{
+    char *dir = gl_test_tmpdir("redact-wstrig");
+    char *path = write_file(dir, "ws.rules", "ws-rule triggers=<sk-,zq sk-[0-9]{3}\n");
+    struct gl_redactor *rd = load_rules(path, KEY_A);
+    struct gl_buf out = {0};
+    struct gl_redact_hits hits = {0};
+    ck_assert_int_eq(scan(rd, "sk-123", &out, &hits), 1);
+    ck_assert_int_eq(scan(rd, "id sk-123", &out, &hits), 1);
+    /* the trigger counts; the pattern is case-sensitive */
+    ck_assert_int_eq(scan(rd, "_SK-123", &out, &hits), 0);
+    ck_assert_int_eq(scan(rd, "_sk-123", &out, &hits), 1);
+    ck_assert_int_eq(scan(rd, "\xc3\xa9sk-123", &out, &hits), 1); /* a non-ASCII letter */
+    ck_assert_int_eq(scan(rd, "task-123", &out, &hits), 0);       /* inside a word: skipped */
+    ck_assert_int_eq(scan(rd, "Task-123", &out, &hits), 0);
+    ck_assert_int_eq(scan(rd, "9sk-123", &out, &hits), 0);
+    ck_assert_int_eq(scan(rd, "task-123 zq", &out, &hits), 1); /* another trigger */
+    ck_assert_int_eq(scan(rd, "task-1 sk-222", &out, &hits), 1);
+    ck_assert_int_eq(gl_redactor_first_rule(rd, "ask-123", 7), -1);
+    ck_assert_int_eq(gl_redactor_first_rule(rd, "a sk-123", 8), 0);
+    gl_buf_free(&out);
+    gl_redact_hits_free(&hits);
+    gl_redactor_free(rd);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 /* The trigger filter never misses: random strings over an alphabet holding
  * the triggers' bytes, their other case and the bytes the filter's case
  * folding merges with them ('_' with DEL, '@' with '`'), checked against a
@@ -1193,6 +1232,8 @@ START_TEST(test_load_errors)
     /* triggers: shorter than 2 bytes, empty, or no pattern after them */
     expect_load_failure(dir, "short-trigger.rules", "short-trig triggers=a abc\n", GL_ERR_INVALID,
                         "short-trig", NULL);
+    expect_load_failure(dir, "short-ws-trigger.rules", "short-ws triggers=<ab,<a abc\n",
+                        GL_ERR_INVALID, "short-ws", "at least 2 bytes");
     snprintf(where, sizeof where, "%s/empty-trigger.rules:1", dir);
     expect_load_failure(dir, "empty-trigger.rules", "empty-trig triggers=ab,,cd abc\n",
                         GL_ERR_INVALID, where, "empty-trig");
@@ -1484,6 +1525,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_match_limit);
     tcase_add_test(tc, test_many_hits_linear);
     tcase_add_test(tc, test_triggers);
+    tcase_add_test(tc, test_word_start_triggers);
     tcase_add_test(tc, test_trigger_filter_exact);
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_encode_redacts_attrs);
