@@ -1187,7 +1187,7 @@ static size_t table_prepare(struct gl_store_batch *b, size_t items)
 }
 
 /* Orders the distinct (index, name) pairs of a[0..n) (values: uniq
- * indexes) by their bytes from 8 * depth on, all of one index and equal
+ * indexes) by their bytes from 'off' on, all of one index and equal
  * before that: a radix sort per 8-byte chunk, going on to the next chunk
  * only within runs still tied. Names mostly share a long prefix
  * ("agent:worker-"), which made qsort's memcmp calls the costliest part of
@@ -1203,18 +1203,32 @@ static void insertion_sort_names(const struct uniq *u, struct gl_sort_kv *a, siz
     }
 }
 
-static void sort_names(const struct uniq *u, struct gl_sort_kv *a, struct gl_sort_kv *tmp,
-                       size_t n, size_t depth)
+static void sort_names(const struct uniq *u, struct gl_sort_kv *a, struct gl_sort_kv *tmp, size_t n,
+                       size_t off)
 {
     if (n < 16) {
         insertion_sort_names(u, a, n);
         return;
     }
+    /* Bytes every name of the run shares are skipped: one index's names
+     * mostly share a prefix ("agent:worker-0", "task-0"), and sorting 8 of
+     * them at a time cost a radix pass per shared chunk and per run. */
+    const struct uniq *f = &u[a[0].val];
+    size_t common = f->len;
+    for (size_t i = 1; i < n && common > off; i++) {
+        const struct uniq *x = &u[a[i].val];
+        size_t k = off, end = x->len < common ? x->len : common;
+        while (k < end && x->name[k] == f->name[k])
+            k++;
+        common = k;
+    }
+    if (common > off)
+        off = common;
     bool more = false; /* some name goes on past this chunk */
     for (size_t i = 0; i < n; i++) {
         const struct uniq *x = &u[a[i].val];
-        a[i].key = be_word((const unsigned char *)x->name, x->len, 8 * depth);
-        more |= x->len > 8 * (depth + 1);
+        a[i].key = be_word((const unsigned char *)x->name, x->len, off);
+        more |= x->len > off + 8;
     }
     const struct gl_sort_kv *s = gl_sort_kv(a, tmp, n);
     if (s != a)
@@ -1223,7 +1237,7 @@ static void sort_names(const struct uniq *u, struct gl_sort_kv *a, struct gl_sor
         for (j = i + 1; j < n && a[j].key == a[i].key; j++)
             ;
         if (j - i > 1 && more)
-            sort_names(u, a + i, tmp + i, j - i, depth + 1);
+            sort_names(u, a + i, tmp + i, j - i, off + 8);
         else if (j - i > 1) /* past every name's end: only lengths (NULs) differ */
             insertion_sort_names(u, a + i, j - i);
     }

@@ -610,6 +610,14 @@ START_TEST(test_name_order)
     for (int i = 0; i < 24; i++) /* tied for four chunks, then one byte decides */
         snprintf(pool[n], 64, "pipeline/very-long-common-prefix/%c", 'a' + (i * 5) % 24),
             names[n] = pool[n], n++;
+    /* each a prefix of the longer ones: no byte is shared past the shortest */
+    for (int i = 0; i < 20; i++) {
+        int len = (i * 7) % 20;
+        memcpy(pool[n], "svc/", 4);
+        memset(pool[n] + 4, 'x', (size_t)len);
+        pool[n][4 + len] = '\0';
+        names[n] = pool[n], n++;
+    }
     static const char *const fixed[] = {
         "abcdefg",   "abcdefgh", "abcdefghi", "abcdefghijklmno", "abcdefghijklmnop",
         "abcdefghijklmnopq", "abcdefgh0", "abcdefgg", "abcdefgi", "svc-aaaa",
