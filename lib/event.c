@@ -777,6 +777,7 @@ static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct v
             return gl_error_set(v->err, GL_ERR_INVALID, 0, "key: invalid UTF-8");
         enum key_id kid = key_lookup(k->via.str.ptr, k->via.str.size, v->stored);
         if (kid == K_UNKNOWN) {
+            ev->n_src_unknown += !is_nil(val);
             if (v->check_utf8) {
                 rc = check_free_form(v, val, "attrs", 1);
                 if (rc)
@@ -854,6 +855,7 @@ static int decode_map(struct gl_decoder *d, const msgpack_object *root, struct v
                 rc = invalid(v, key_names[kid], "must not be empty%s", "");
             break;
         case K_ATTRS:
+            ev->src_attrs = val;
             if (v->check_utf8)
                 rc = check_free_form(v, val, "attrs", 1);
             break;
@@ -1935,19 +1937,9 @@ static bool attrs_has_key(const msgpack_object *attrs, const char *s, size_t len
  * unknown top-level key that collides with an attrs key is kept as "^key". */
 static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
 {
-    const msgpack_object *root = ev->src_map, *attrs = NULL;
-    uint32_t n_unknown = 0;
-    if (root) {
-        for (uint32_t i = 0; i < root->via.map.size; i++) {
-            const msgpack_object *k = &root->via.map.ptr[i].key;
-            const msgpack_object *v = &root->via.map.ptr[i].val;
-            enum key_id kid = key_lookup(k->via.str.ptr, k->via.str.size, stored);
-            if (kid == K_ATTRS && !is_nil(v))
-                attrs = v;
-            else if (kid == K_UNKNOWN && !is_nil(v))
-                n_unknown++;
-        }
-    }
+    /* what the decoder saw of the top-level keys: no second lookup of each */
+    const msgpack_object *root = ev->src_map, *attrs = ev->src_attrs;
+    uint32_t n_unknown = ev->n_src_unknown;
     char path[128] = "attrs";
     if (n_unknown == 0 && ev->n_add_attrs == 0) {
         put_free(e, attrs, path, sizeof path);
@@ -1969,7 +1961,7 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
         snprintf(path, sizeof path, "attrs.value");
         put_free(e, attrs, path, sizeof path);
     }
-    for (uint32_t i = 0; root && i < root->via.map.size; i++) {
+    for (uint32_t i = 0; root && n_unknown && i < root->via.map.size; i++) {
         const msgpack_object *k = &root->via.map.ptr[i].key;
         const msgpack_object *v = &root->via.map.ptr[i].val;
         if (is_nil(v) || key_lookup(k->via.str.ptr, k->via.str.size, stored) != K_UNKNOWN)
@@ -2000,18 +1992,7 @@ static void put_attrs(struct enc *e, const struct gl_event *ev, bool stored)
 
 static bool has_attrs(const struct gl_event *ev)
 {
-    if (ev->n_add_attrs)
-        return true;
-    const msgpack_object *root = ev->src_map;
-    for (uint32_t i = 0; root && i < root->via.map.size; i++) {
-        const msgpack_object *k = &root->via.map.ptr[i].key;
-        if (root->via.map.ptr[i].val.type == MSGPACK_OBJECT_NIL)
-            continue;
-        enum key_id kid = key_lookup(k->via.str.ptr, k->via.str.size, ev->from_store);
-        if (kid == K_ATTRS || kid == K_UNKNOWN)
-            return true;
-    }
-    return false;
+    return ev->n_add_attrs || ev->src_attrs || ev->n_src_unknown;
 }
 
 int gl_event_encode(const struct gl_event *ev, struct gl_redactor *rd, struct gl_buf *out,

@@ -81,6 +81,8 @@ struct gl_event {
     enum gl_status status;
     struct gl_str origin;        /* stored events: where the collector read it */
     const void *src_map;         /* decoder-internal: the decoded map (for attrs) */
+    const void *src_attrs;       /* decoder-internal: its non-nil "attrs" value */
+    uint32_t n_src_unknown;      /* decoder-internal: its non-nil keys of no field */
     const void *const *secret_vals; /* decoder-internal: values in src_map a mapping says */
     size_t n_secret_vals;           /* are secrets whatever they look like */
     bool from_store;             /* decoded from the stored form */
