@@ -63,7 +63,7 @@ struct gl_redactor {
     struct next_match *next; /* per rule: its next match, reused while still ahead */
     unsigned char key[64];
     size_t keylen;
-    unsigned char *clean; /* clean_tables[], allocated on first use */
+    unsigned char *clean;     /* clean_tables[], allocated on first use */
     struct key_verdict *keys; /* KEY_SLOTS, allocated on first use */
 };
 
@@ -78,7 +78,7 @@ struct gl_redactor {
 static const struct {
     size_t slots, slot_size; /* a string fits if shorter than slot_size */
 } clean_tables[] = {{4096, 64}, {1024, 128}};
-#define CLEAN_MAX 127 /* longest string remembered */
+#define CLEAN_MAX   127 /* longest string remembered */
 #define CLEAN_BYTES (4096 * 64 + 1024 * 128)
 
 /* The slot a string of 1..CLEAN_MAX bytes would be remembered in. */
