@@ -62,8 +62,10 @@ extern "C" int gl_heap_use_huge_pages(void)
 {
     MallocExtension *m = MallocExtension::instance();
     SysAllocator *fallback = m->GetSystemAllocator();
-    if (!fallback) /* not tcmalloc */
+    if (!fallback) /* not tcmalloc, or tcmalloc before its first allocation */
         return 0;
+    if (fallback == reinterpret_cast<SysAllocator *>(storage))
+        return 1; /* installed already: its fallback must not be itself */
     m->SetSystemAllocator(new (storage) HugePageAllocator(fallback));
     return 1;
 }

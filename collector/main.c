@@ -268,7 +268,7 @@ int main(int argc, char **argv)
     gl_log_setup(quiet ? GL_LOG_WARN : verbose ? GL_LOG_DEBUG : GL_LOG_INFO, json);
     gl_log(GL_LOG_DEBUG, "collector", "heap: %s",
            huge ? "tcmalloc, in transparent huge pages where the kernel allows"
-                : "the C library's malloc");
+                : "the allocator's own (small pages)");
     gl_log_crash_hint("grantline-collector");
     cfg.kafka_props = props;
     if (optind < argc || !store_dir || popts.batch_max == 0 ||

@@ -684,31 +684,40 @@ int gl_redactor_scan_raw(struct gl_redactor *rd, const char *s, size_t len, stru
     return n;
 }
 
-static int match_key(struct gl_redactor *rd, const char *key, size_t len)
+/* The first key-* rule matching the key, or -1. A rule that fails (match
+ * limit, out of memory) counts as matching: the value is hidden rather than
+ * stored unread; *failed tells the cache not to keep that answer. */
+static int match_key(struct gl_redactor *rd, const char *key, size_t len, bool *failed)
 {
+    *failed = false;
     for (size_t i = 0; i < rd->n; i++) {
         if (!rd->rules[i].on_keys)
             continue;
         int m = pcre2_match(rd->rules[i].re, (PCRE2_SPTR)key, len, 0, 0, rd->md, rd->mctx);
-        if (m > 0)
+        if (m > 0 || (m < 0 && m != PCRE2_ERROR_NOMATCH)) {
+            *failed = m < 0;
             return (int)i;
+        }
     }
     return -1;
 }
 
 int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len)
 {
+    bool failed;
     if (len == 0 || len > KEY_MAX || rd->n > INT8_MAX)
-        return match_key(rd, key, len);
+        return match_key(rd, key, len, &failed);
     if (!rd->keys && !(rd->keys = calloc(KEY_SLOTS, sizeof *rd->keys)))
-        return match_key(rd, key, len);
+        return match_key(rd, key, len, &failed);
     struct key_verdict *slot = &rd->keys[XXH3_64bits(key, len) & (KEY_SLOTS - 1)];
     if (slot->len == len && memcmp(slot->s, key, len) == 0)
         return slot->rule;
-    int rule = match_key(rd, key, len);
-    slot->len = (uint8_t)len;
-    slot->rule = (int8_t)rule;
-    memcpy(slot->s, key, len);
+    int rule = match_key(rd, key, len, &failed);
+    if (!failed) {
+        slot->len = (uint8_t)len;
+        slot->rule = (int8_t)rule;
+        memcpy(slot->s, key, len);
+    }
     return rule;
 }
 

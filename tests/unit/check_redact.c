@@ -968,6 +968,27 @@ START_TEST(test_pathological_shipped)
 }
 END_TEST
 
+/* A key rule that fails on a key name (match limit) counts as matching, so
+ * the value is hidden; the failure is not remembered as an answer. */
+START_TEST(test_key_rule_limit)
+{
+    char *dir = gl_test_tmpdir("redact-keylimit");
+    char *path = write_file(dir, "evilkey.rules", "key-evil (?:a+)+b\n");
+    struct gl_redactor *rd = load_rules(path, KEY_A);
+    /* the 'b' defeats PCRE2's required-character shortcut; 42 bytes: a
+     * length the cache keeps */
+    const char *evil = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaacb";
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(gl_redactor_match_key(rd, evil, strlen(evil)), 0);
+    ck_assert_int_eq(gl_redactor_match_key(rd, "aaab", 4), 0);
+    ck_assert_int_eq(gl_redactor_match_key(rd, "zzz", 3), -1);
+    ck_assert_int_eq(gl_redactor_match_key(rd, "zzz", 3), -1); /* from the cache */
+    gl_redactor_free(rd);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 /* A rule with catastrophic backtracking hits the PCRE2 match limit: the scan
  * must stop quickly and must not let text it could not scan through. */
 START_TEST(test_match_limit)
@@ -1526,6 +1547,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_many_hits_linear);
     tcase_add_test(tc, test_triggers);
     tcase_add_test(tc, test_word_start_triggers);
+    tcase_add_test(tc, test_key_rule_limit);
     tcase_add_test(tc, test_trigger_filter_exact);
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_encode_redacts_attrs);
