@@ -63,7 +63,7 @@ struct gl_redactor {
     struct next_match *next; /* per rule: its next match, reused while still ahead */
     unsigned char key[64];
     size_t keylen;
-    unsigned char *clean;     /* clean_tables[], allocated on first use */
+    unsigned char *clean;     /* CLEAN_BYTES, allocated on first use */
     struct key_verdict *keys; /* KEY_SLOTS, allocated on first use */
 };
 
@@ -75,19 +75,21 @@ struct gl_redactor {
  * actions, most resources: under 48 bytes in the benchmark's events) get
  * one cache line a slot; a slot spanning two lines for every length made
  * the lookup's cache miss the reader's costliest instruction. */
-static const struct {
-    size_t slots, slot_size; /* a string fits if shorter than slot_size */
-} clean_tables[] = {{4096, 64}, {1024, 128}};
-#define CLEAN_MAX   127 /* longest string remembered */
-#define CLEAN_BYTES (4096 * 64 + 1024 * 128)
+#define CLEAN_SHORT_SLOTS 4096
+#define CLEAN_SHORT_SIZE  64 /* a slot: strings of up to 63 bytes */
+#define CLEAN_LONG_SLOTS  1024
+#define CLEAN_LONG_SIZE   128
+#define CLEAN_MAX         (CLEAN_LONG_SIZE - 1) /* longest string remembered */
+#define CLEAN_BYTES       (CLEAN_SHORT_SLOTS * CLEAN_SHORT_SIZE + CLEAN_LONG_SLOTS * CLEAN_LONG_SIZE)
 
 /* The slot a string of 1..CLEAN_MAX bytes would be remembered in. */
 static unsigned char *clean_slot(unsigned char *tables, const char *s, size_t len)
 {
-    size_t t = len >= clean_tables[0].slot_size;
-    if (t)
-        tables += clean_tables[0].slots * clean_tables[0].slot_size;
-    return tables + (XXH3_64bits(s, len) & (clean_tables[t].slots - 1)) * clean_tables[t].slot_size;
+    uint64_t h = XXH3_64bits(s, len);
+    if (len < CLEAN_SHORT_SIZE)
+        return tables + (h & (CLEAN_SHORT_SLOTS - 1)) * CLEAN_SHORT_SIZE;
+    return tables + CLEAN_SHORT_SLOTS * CLEAN_SHORT_SIZE +
+           (h & (CLEAN_LONG_SLOTS - 1)) * CLEAN_LONG_SIZE;
 }
 
 /* Verdicts of the key-* rules on map key names: events repeat a handful
