@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 #include <msgpack.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <spawn.h>
@@ -843,6 +844,88 @@ START_TEST(test_kafka_msgpack_messages)
 }
 END_TEST
 
+/* "fetch nudges: N" from a collector's -v log, -1 if absent. */
+static long nudges_logged(const char *log)
+{
+    size_t len;
+    char *all = gl_test_slurp(log, &len);
+    const char *at = strstr(all, "fetch nudges: ");
+    long n = at ? strtol(at + 14, NULL, 10) : -1;
+    free(all);
+    return n;
+}
+
+static pid_t collector_spawn_logged(const struct mock *m, const char *store, const char *log)
+{
+    char bin[4096];
+    snprintf(bin, sizeof bin, "%s/collector/grantline-collector", GL_BUILD_DIR);
+    char *argv[] = {bin, "--brokers", (char *)m->boot, "--topic", TOPIC, "--group", "grantline-it",
+                    "--store", (char *)store, "-X", "session.timeout.ms=6000", "-X",
+                    "queued.min.messages=2000", "--batch-ms", "20", "-v", "--exit-at-end",
+                    NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+/* A prefetch queue far smaller than the topic: librdkafka 2.0.2 stops
+ * fetching each time the queue is full and, left alone, looks again up to
+ * 1 s later; the collector wakes it as the queue drains. Every event is
+ * still stored once, and a run with nothing to read sends no request. */
+START_TEST(test_kafka_prefetch_nudged)
+{
+    struct mock m;
+    mock_start(&m);
+    enum { N = 12000 };
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", m.boot, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    ck_assert(rk);
+    for (int i = 0; i < N; i++) {
+        char ev[400];
+        int len = snprintf(ev, sizeof ev,
+                           "{\"id\":\"nudge-%05d\",\"ts\":%lld,\"type\":\"action.performed\","
+                           "\"workload\":\"agent:nudge-%d\",\"task\":\"task-n-%d\","
+                           "\"permission\":{\"action\":\"s3:GetObject\",\"resource\":"
+                           "\"arn:aws:s3:::bucket/k%d\"},\"decision\":\"allow\"}",
+                           i, 1767225600000LL + i, i % 7, i % 50, i);
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(ev, (size_t)len), RD_KAFKA_V_END);
+        ck_assert_msg(e == 0, "produce: %s", rd_kafka_err2str(e));
+    }
+    ck_assert_int_eq(rd_kafka_flush(rk, 30000), 0);
+    rd_kafka_destroy(rk);
+
+    char *store = gl_test_tmpdir("kafka-nudge");
+    char log[4200];
+    snprintf(log, sizeof log, "%s.log", store);
+    ck_assert_int_eq(wait_exit(collector_spawn_logged(&m, store, log), 120), 0);
+    long sent = nudges_logged(log);
+    ck_assert_msg(sent > 0, "fetch nudges: %ld", sent);
+    struct gl_store *st;
+    struct gl_error err;
+    ck_assert(gl_store_open(store, GL_STORE_RDONLY, 0, &st, &err) == GL_OK);
+    struct gl_store_stats s;
+    ck_assert_int_eq(gl_store_stats(st, &s, &err), GL_OK);
+    ck_assert_uint_eq(s.events, N);
+    ck_assert_uint_eq(s.quarantined, 0);
+    gl_store_close(st);
+
+    ck_assert_int_eq(wait_exit(collector_spawn_logged(&m, store, log), 120), 0);
+    ck_assert_int_eq(nudges_logged(log), 0);
+    unlink(log);
+    free(store);
+    mock_stop(&m);
+}
+END_TEST
+
 static Suite *kafka_suite(void)
 {
     Suite *s = suite_create("kafka_ingest");
@@ -861,6 +944,7 @@ static Suite *kafka_suite(void)
     tcase_add_test(tc, test_kafka_partition_returns);
     tcase_add_test(tc, test_kafka_store_put_back);
     tcase_add_test(tc, test_kafka_sigterm_while_brokers_down);
+    tcase_add_test(tc, test_kafka_prefetch_nudged);
     suite_add_tcase(s, tc);
     return s;
 }

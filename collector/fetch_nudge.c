@@ -1,0 +1,120 @@
+/* The fetch nudge (fetch_nudge.h): a thread that looks at the consumer
+ * queue's length every few milliseconds and, when the queue has drained to
+ * half of what it last held, asks every partition leader for its latest
+ * offsets. The answer is not used: the request is what wakes the broker
+ * thread. */
+#include "fetch_nudge.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* How often the queue is looked at: the reader takes ~1,000 messages in
+ * this time, a small share of the queue a paused fetcher left. */
+#define POLL_MS 4
+/* A queue that never held more did not stop a fetcher (queued.min.messages
+ * is far above it) and needs no nudge; a quiet topic sends none. */
+#define MIN_PEAK 1000
+
+struct gl_fetch_nudge {
+    rd_kafka_t *rk;       /* borrowed */
+    rd_kafka_queue_t *q;  /* the consumer queue, owned */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool quit;            /* under mu */
+    uint64_t sent;        /* the thread's until it is joined */
+};
+
+/* One ListOffsets request per leader of the assigned partitions (librdkafka
+ * groups them). A timestamp of RD_KAFKA_OFFSET_END asks for the latest. */
+static void nudge(struct gl_fetch_nudge *n)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(n->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
+        return;
+    if (parts->cnt > 0) {
+        for (int i = 0; i < parts->cnt; i++)
+            parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+        /* a failure (leader unknown, brokers down) woke nothing worth
+         * reporting: the fetcher wakes by itself within a second */
+        (void)rd_kafka_offsets_for_times(n->rk, parts, GL_FETCH_NUDGE_TIMEOUT_MS);
+        n->sent++;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static void *nudge_main(void *arg)
+{
+    struct gl_fetch_nudge *n = arg;
+    size_t peak = 0;
+    pthread_mutex_lock(&n->mu);
+    while (!n->quit) {
+        pthread_mutex_unlock(&n->mu);
+        size_t len = rd_kafka_queue_length(n->q);
+        if (len > peak) {
+            peak = len;
+        } else if (peak >= MIN_PEAK && len <= peak / 2) {
+            nudge(n);
+            peak = len;
+        }
+        struct timespec at;
+        clock_gettime(CLOCK_MONOTONIC, &at);
+        at.tv_nsec += POLL_MS * 1000000L;
+        if (at.tv_nsec >= 1000000000L) {
+            at.tv_sec++;
+            at.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&n->mu);
+        while (!n->quit && pthread_cond_timedwait(&n->cv, &n->mu, &at) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&n->mu);
+    return NULL;
+}
+
+int gl_fetch_nudge_start(rd_kafka_t *rk, struct gl_fetch_nudge **out, struct gl_error *err)
+{
+    struct gl_fetch_nudge *n = calloc(1, sizeof *n);
+    if (!n)
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
+    n->rk = rk;
+    n->q = rd_kafka_queue_get_consumer(rk);
+    if (!n->q) {
+        free(n);
+        return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: no consumer queue");
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&n->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&n->mu, NULL);
+    if (pthread_create(&n->thread, NULL, nudge_main, n) != 0) {
+        pthread_cond_destroy(&n->cv);
+        pthread_mutex_destroy(&n->mu);
+        rd_kafka_queue_destroy(n->q);
+        free(n);
+        return gl_error_set(err, GL_ERR_NOMEM, 0, "cannot start the fetch nudge thread");
+    }
+    *out = n;
+    return GL_OK;
+}
+
+uint64_t gl_fetch_nudge_stop(struct gl_fetch_nudge *n)
+{
+    if (!n)
+        return 0;
+    pthread_mutex_lock(&n->mu);
+    n->quit = true;
+    pthread_cond_broadcast(&n->cv);
+    pthread_mutex_unlock(&n->mu);
+    pthread_join(n->thread, NULL);
+    uint64_t sent = n->sent;
+    pthread_cond_destroy(&n->cv);
+    pthread_mutex_destroy(&n->mu);
+    rd_kafka_queue_destroy(n->q);
+    free(n);
+    return sent;
+}
