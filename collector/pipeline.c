@@ -491,6 +491,14 @@ bool gl_pipeline_pending(const struct gl_pipeline *p)
     return gl_store_batch_count(p->cur->batch) > 0;
 }
 
+bool gl_pipeline_writing(struct gl_pipeline *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool busy = p->inflight != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return busy;
+}
+
 int64_t gl_pipeline_due_in(const struct gl_pipeline *p)
 {
     if (gl_store_batch_count(p->cur->batch) == 0)

@@ -104,6 +104,9 @@ bool gl_pipeline_full(const struct gl_pipeline *p);
  * batch of the current flush window, not the one in flight. */
 int64_t gl_pipeline_due_in(const struct gl_pipeline *p);
 bool gl_pipeline_pending(const struct gl_pipeline *p);
+/* True while a batch handed over by gl_pipeline_flush has not been taken
+ * back (by wait or reap): a flush now would wait for it. */
+bool gl_pipeline_writing(struct gl_pipeline *p);
 
 /* Hands the pending batch to the writer thread, which commits it in one
  * transaction, and returns; it first waits for the previous batch (at most

@@ -721,6 +721,11 @@ static bool kafka_selected(const struct gl_source_cfg *cfg)
  * the one no setting may change. NULL with err set on a refused setting. */
 #define FETCH_MAX_BYTES "8388608"
 
+/* An empty queue for this long ends a partial batch when the writer is
+ * free (group commit), instead of --batch-ms after its first message: the
+ * events of a pause in the input are durable (and queryable) at once. */
+#define IDLE_FLUSH_MS 10
+
 /* librdkafka refuses a fetch.max.bytes below message.max.bytes: a larger
  * message.max.bytes given with -X raises the default fetch size with it
  * (a fetch.max.bytes given too is the user's, and judged by librdkafka). */
@@ -887,7 +892,8 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k.rk, 0);
         if (!m) {
             int64_t due = gl_pipeline_due_in(p);
-            int timeout = due < 0 ? 100 : (int)(due / 1000 < 100 ? due / 1000 : 100);
+            int timeout = due < 0 ? 100 : (int)(due / 1000 < IDLE_FLUSH_MS ? due / 1000
+                                                                            : IDLE_FLUSH_MS);
             int64_t t0 = gl_tstamp_now();
             m = rd_kafka_consumer_poll(k.rk, timeout);
             if (!m) {
@@ -896,6 +902,10 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
                  * (Kafka's offsets, lag and counters) without waiting for
                  * the next one */
                 rc = gl_pipeline_reap(p, err);
+                /* and commit what waits, if the writer is free: input
+                 * paused, so a fuller batch would only come later */
+                if (!rc && gl_pipeline_pending(p) && !gl_pipeline_writing(p))
+                    rc = flush(&k, err);
                 if (rc)
                     break;
             }

@@ -154,6 +154,30 @@ static pid_t collector_spawn(const struct mock *m, const char *store, bool exit_
     return pid;
 }
 
+/* The collector on TOPIC with --batch-ms 'batch_ms' and the settings
+ * 'extra' (NULL-terminated, at most 8), its stderr to 'log' (NULL: kept). */
+static pid_t collector_spawn_with(const struct mock *m, const char *store, const char *batch_ms,
+                                  const char *const *extra, const char *log)
+{
+    char bin[4096];
+    snprintf(bin, sizeof bin, "%s/collector/grantline-collector", GL_BUILD_DIR);
+    char *argv[32] = {bin,          "--brokers", (char *)m->boot, "--topic",
+                      TOPIC,        "--group",   "grantline-it",  "--store",
+                      (char *)store, "-X",       "session.timeout.ms=6000", "--batch-ms",
+                      (char *)batch_ms};
+    int n = 13;
+    for (int i = 0; extra[i] && i < 8; i++)
+        argv[n++] = (char *)extra[i];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (log)
+        posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
 static int wait_exit(pid_t pid, int timeout_s)
 {
     for (int i = 0; i < timeout_s * 10; i++) {
@@ -597,6 +621,33 @@ START_TEST(test_kafka_quiet_topic_commits_offsets)
 }
 END_TEST
 
+/* Input that pauses is committed at once when the writer is free, not
+ * --batch-ms (here ten minutes) after the batch began: the store has every
+ * event, and Kafka its offsets, while the collector still runs. */
+START_TEST(test_kafka_pause_commits_at_once)
+{
+    struct mock m;
+    mock_start(&m);
+    struct input in = samples();
+    produce(&m, &in, 0, in.n);
+    char *store = gl_test_tmpdir("kafka-pause");
+    const char *extra[] = {"--batch", "100000", "-q", NULL};
+    pid_t pid = collector_spawn_with(&m, store, "600000", extra, NULL);
+    int64_t got = -1;
+    for (int i = 0; i < 300 && got != (int64_t)in.n; i++) {
+        sleep_ms(100);
+        got = committed_total(&m, "grantline-it");
+    }
+    ck_assert_msg(got == (int64_t)in.n, "committed %lld of %zu", (long long)got, in.n);
+    uint64_t q;
+    ck_assert_uint_eq(assert_exactly_once(store, &in, in.n, &q), 9);
+    ck_assert_uint_eq(q, count_invalid(&in, in.n));
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid, 60), 0);
+    finish(&m, &in, store);
+}
+END_TEST
+
 /* A collector killed before Kafka saw its offsets, then started while the
  * brokers are unreachable: once they answer, the store's positions (named
  * by the cluster's id) still win, so nothing is read twice, not even a
@@ -857,19 +908,8 @@ static long nudges_logged(const char *log)
 
 static pid_t collector_spawn_logged(const struct mock *m, const char *store, const char *log)
 {
-    char bin[4096];
-    snprintf(bin, sizeof bin, "%s/collector/grantline-collector", GL_BUILD_DIR);
-    char *argv[] = {bin, "--brokers", (char *)m->boot, "--topic", TOPIC, "--group", "grantline-it",
-                    "--store", (char *)store, "-X", "session.timeout.ms=6000", "-X",
-                    "queued.min.messages=2000", "--batch-ms", "20", "-v", "--exit-at-end",
-                    NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
+    const char *extra[] = {"-X", "queued.min.messages=2000", "-v", "--exit-at-end", NULL};
+    return collector_spawn_with(m, store, "20", extra, log);
 }
 
 /* A prefetch queue far smaller than the topic: librdkafka 2.0.2 stops
@@ -945,6 +985,7 @@ static Suite *kafka_suite(void)
     tcase_add_test(tc, test_kafka_store_put_back);
     tcase_add_test(tc, test_kafka_sigterm_while_brokers_down);
     tcase_add_test(tc, test_kafka_prefetch_nudged);
+    tcase_add_test(tc, test_kafka_pause_commits_at_once);
     suite_add_tcase(s, tc);
     return s;
 }
