@@ -25,6 +25,7 @@
 
 #include "grantline/sort.h"
 #include "grantline/tstamp.h"
+#include "grantline/writeback.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -114,6 +115,10 @@ struct gl_store {
     uint64_t recent_gens; /* writer: batches waiting in recent_index (meta "recent_gens") */
     struct idset *waiting; /* writer: the event ids in recent_index (see idset) */
     uint64_t dedup_direct_max; /* see DEDUP_DIRECT_MAX */
+    /* writer: starts writing a commit's pages before its fdatasync (made
+     * by the first commit; NULL if its thread could not start) */
+    struct gl_writeback *wb;
+    bool wb_tried;
     /* read-only stores: per reading thread, one reset read transaction,
      * renewed per query (LMDB ties a read transaction to its thread) */
     char data_path[4096 + 16]; /* read-only stores: the data file's real path */
@@ -583,6 +588,7 @@ void gl_store_close(struct gl_store *st)
     for (int i = 0; i < GL_STORE_READ_THREADS; i++)
         if (st->rslots[i].txn)
             mdb_txn_abort(st->rslots[i].txn);
+    gl_writeback_free(st->wb); /* before the data file closes */
     pthread_mutex_destroy(&st->rlock);
     EVP_MD_free(st->sha256);
     idset_free(st->waiting);
@@ -1980,6 +1986,25 @@ static int grow_map(struct gl_store *st, struct gl_error *err)
     return GL_OK;
 }
 
+/* mdb_txn_commit with the data file's pages sent to disk as LMDB writes
+ * them, so its fdatasync waits for less (include/grantline/writeback.h). */
+static int commit_txn(struct gl_store *st, MDB_txn *txn)
+{
+    int fd;
+    if (!st->wb_tried) {
+        st->wb_tried = true;
+        struct gl_error ignore; /* without it commits only take longer */
+        if (gl_writeback_new(&st->wb, &ignore))
+            st->wb = NULL;
+    }
+    if (!st->wb || mdb_env_get_fd(st->env, &fd) != MDB_SUCCESS)
+        return mdb_txn_commit(txn);
+    gl_writeback_begin(st->wb, fd);
+    int rc = mdb_txn_commit(txn);
+    gl_writeback_end(st->wb);
+    return rc;
+}
+
 /* Commits 'fn' in a write transaction, growing the map and trying again
  * while the map is full. MDB_NOTFOUND from 'fn': nothing to write, the
  * transaction is dropped. */
@@ -1993,7 +2018,7 @@ static int with_write_txn(struct gl_store *st, int (*fn)(struct gl_store *, MDB_
             return mdb_fail(err, rc, "begin write");
         rc = fn(st, txn);
         if (rc == MDB_SUCCESS)
-            rc = mdb_txn_commit(txn);
+            rc = commit_txn(st, txn);
         else
             mdb_txn_abort(txn);
         if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND)
@@ -2063,7 +2088,7 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
             return mdb_fail(err, rc, "begin write");
         rc = write_batch(st, txn, b, res, dup_flags);
         if (rc == MDB_SUCCESS) {
-            rc = mdb_txn_commit(txn);
+            rc = commit_txn(st, txn);
             if (rc == MDB_SUCCESS) {
                 waiting_add(st, b);
                 gl_store_batch_clear(b);
