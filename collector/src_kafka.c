@@ -779,6 +779,11 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
         rc = conf_set(conf, cfg, "queued.max.messages.kbytes", "32768", err);
     if (!rc)
         rc = conf_set(conf, cfg, "fetch.max.bytes", FETCH_MAX_BYTES, err);
+    /* --exit-at-end learns that a partition is drained from a fetch that
+     * finds nothing, which a broker holds up to fetch.wait.max.ms (500 by
+     * default): the run ended ~0.3 s after its last message */
+    if (!rc && cfg->exit_at_end)
+        rc = conf_set(conf, cfg, "fetch.wait.max.ms", "100", err);
     if (!rc)
         rc = gl_kafka_conf_apply(conf, cfg->kafka_props, cfg->n_kafka_props, err);
     if (!rc)
