@@ -717,8 +717,6 @@ static bool kafka_selected(const struct gl_source_cfg *cfg)
     return cfg->brokers != NULL || cfg->topics != NULL;
 }
 
-/* The consumer's settings: ours, then --kafka-config and -X in order, then
- * the one no setting may change. NULL with err set on a refused setting. */
 #define FETCH_MAX_BYTES "8388608"
 
 /* An empty queue for this long ends a partial batch when the writer is
@@ -743,6 +741,8 @@ static int fit_fetch_max(rd_kafka_conf_t *conf, const struct gl_source_cfg *cfg,
     return conf_set(conf, cfg, "fetch.max.bytes", v, err);
 }
 
+/* The consumer's settings: ours, then --kafka-config and -X in order, then
+ * the one no setting may change. NULL with err set on a refused setting. */
 static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_error *err)
 {
     if (!cfg->topics || !cfg->group) {
