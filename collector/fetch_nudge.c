@@ -1,14 +1,13 @@
-/* The fetch nudge (fetch_nudge.h): a thread that looks at the consumer
+/* The fetch nudge (fetch_nudge.h): a ticker that looks at the consumer
  * queue's length every few milliseconds and, when the queue has drained to
  * half of what it last held, asks every partition leader for its latest
  * offsets. The answer is not used: the request is what wakes the broker
  * thread. */
 #include "fetch_nudge.h"
 
-#include <pthread.h>
-#include <stdbool.h>
+#include "grantline/ticker.h"
+
 #include <stdlib.h>
-#include <time.h>
 
 /* How often the queue is looked at: the reader takes ~1,000 messages in
  * this time, a small share of the queue a paused fetcher left. */
@@ -18,13 +17,12 @@
 #define MIN_PEAK 1000
 
 struct gl_fetch_nudge {
-    rd_kafka_t *rk;       /* borrowed */
-    rd_kafka_queue_t *q;  /* the consumer queue, owned */
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool quit;            /* under mu */
-    uint64_t sent;        /* the thread's until it is joined */
+    rd_kafka_t *rk;      /* borrowed */
+    rd_kafka_queue_t *q; /* the consumer queue, owned */
+    struct gl_ticker *ticker;
+    /* the ticker thread's, read once it is joined */
+    size_t peak;  /* the queue's length since the last nudge, at most */
+    uint64_t sent;
 };
 
 /* One ListOffsets request per leader of the assigned partitions (librdkafka
@@ -45,33 +43,16 @@ static void nudge(struct gl_fetch_nudge *n)
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
-static void *nudge_main(void *arg)
+static void look(void *arg)
 {
     struct gl_fetch_nudge *n = arg;
-    size_t peak = 0;
-    pthread_mutex_lock(&n->mu);
-    while (!n->quit) {
-        pthread_mutex_unlock(&n->mu);
-        size_t len = rd_kafka_queue_length(n->q);
-        if (len > peak) {
-            peak = len;
-        } else if (peak >= MIN_PEAK && len <= peak / 2) {
-            nudge(n);
-            peak = len;
-        }
-        struct timespec at;
-        clock_gettime(CLOCK_MONOTONIC, &at);
-        at.tv_nsec += POLL_MS * 1000000L;
-        if (at.tv_nsec >= 1000000000L) {
-            at.tv_sec++;
-            at.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&n->mu);
-        while (!n->quit && pthread_cond_timedwait(&n->cv, &n->mu, &at) == 0)
-            ;
+    size_t len = rd_kafka_queue_length(n->q);
+    if (len > n->peak) {
+        n->peak = len;
+    } else if (n->peak >= MIN_PEAK && len <= n->peak / 2) {
+        nudge(n);
+        n->peak = len;
     }
-    pthread_mutex_unlock(&n->mu);
-    return NULL;
 }
 
 int gl_fetch_nudge_start(rd_kafka_t *rk, struct gl_fetch_nudge **out, struct gl_error *err)
@@ -85,19 +66,13 @@ int gl_fetch_nudge_start(rd_kafka_t *rk, struct gl_fetch_nudge **out, struct gl_
         free(n);
         return gl_error_set(err, GL_ERR_KAFKA, 0, "kafka: no consumer queue");
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&n->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&n->mu, NULL);
-    if (pthread_create(&n->thread, NULL, nudge_main, n) != 0) {
-        pthread_cond_destroy(&n->cv);
-        pthread_mutex_destroy(&n->mu);
+    int rc = gl_ticker_new(look, n, POLL_MS, "gl-fetch-nudge", &n->ticker, err);
+    if (rc) {
         rd_kafka_queue_destroy(n->q);
         free(n);
-        return gl_error_set(err, GL_ERR_NOMEM, 0, "cannot start the fetch nudge thread");
+        return rc;
     }
+    gl_ticker_on(n->ticker);
     *out = n;
     return GL_OK;
 }
@@ -106,14 +81,8 @@ uint64_t gl_fetch_nudge_stop(struct gl_fetch_nudge *n)
 {
     if (!n)
         return 0;
-    pthread_mutex_lock(&n->mu);
-    n->quit = true;
-    pthread_cond_broadcast(&n->cv);
-    pthread_mutex_unlock(&n->mu);
-    pthread_join(n->thread, NULL);
+    gl_ticker_free(n->ticker);
     uint64_t sent = n->sent;
-    pthread_cond_destroy(&n->cv);
-    pthread_mutex_destroy(&n->mu);
     rd_kafka_queue_destroy(n->q);
     free(n);
     return sent;

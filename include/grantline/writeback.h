@@ -19,8 +19,8 @@ int gl_writeback_new(struct gl_writeback **out, struct gl_error *err);
 void gl_writeback_free(struct gl_writeback *wb);
 
 /* From now until gl_writeback_end, the dirty pages of 'fd' are sent to
- * disk as they come. 'fd' must stay open until gl_writeback_free: a
- * request may still be running when gl_writeback_end returns. */
+ * disk as they come. 'fd' must stay open until gl_writeback_end returns
+ * (no request runs after that). */
 void gl_writeback_begin(struct gl_writeback *wb, int fd);
 void gl_writeback_end(struct gl_writeback *wb);
 
