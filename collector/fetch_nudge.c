@@ -1,29 +1,38 @@
 /* The fetch nudge (fetch_nudge.h): a ticker that looks at the consumer
  * queue's length every few milliseconds and, when the queue has drained to
- * half of what it last held, asks every partition leader for its latest
- * offsets. The answer is not used: the request is what wakes the broker
- * thread. */
+ * half of a length at which a prefetch limit stopped the fetcher, asks
+ * every partition leader for its latest offsets. The answer is not used:
+ * the request is what wakes the broker thread. A queue that never nears a
+ * limit (a topic streaming slower than it is read, a quiet one) sends no
+ * request. */
 #include "fetch_nudge.h"
 
 #include "grantline/ticker.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 /* How often the queue is looked at: the reader takes ~1,000 messages in
  * this time, a small share of the queue a paused fetcher left. */
 #define POLL_MS 4
-/* A queue that never held more did not stop a fetcher (queued.min.messages
- * is far above it) and needs no nudge; a quiet topic sends none. */
-#define MIN_PEAK 1000
 
 struct gl_fetch_nudge {
     rd_kafka_t *rk;      /* borrowed */
     rd_kafka_queue_t *q; /* the consumer queue, owned */
     struct gl_ticker *ticker;
+    long long min_msgs, max_bytes; /* the prefetch limits (queued.min.messages, ...kbytes) */
+    _Atomic uint64_t avg; /* the average message's bytes, from the reader; 0: unknown */
     /* the ticker thread's, read once it is joined */
     size_t peak;  /* the queue's length since the last nudge, at most */
     uint64_t sent;
 };
+
+static long long conf_num(const rd_kafka_conf_t *conf, const char *key)
+{
+    char v[32];
+    size_t n = sizeof v;
+    return rd_kafka_conf_get(conf, key, v, &n) == RD_KAFKA_CONF_OK ? strtoll(v, NULL, 10) : -1;
+}
 
 /* One ListOffsets request per leader of the assigned partitions (librdkafka
  * groups them). A timestamp of RD_KAFKA_OFFSET_END asks for the latest. */
@@ -49,7 +58,17 @@ static void look(void *arg)
     size_t len = rd_kafka_queue_length(n->q);
     if (len > n->peak) {
         n->peak = len;
-    } else if (n->peak >= MIN_PEAK && len <= n->peak / 2) {
+        return;
+    }
+    /* the length at which a limit stops the fetcher: the byte limit's
+     * counts at the average size (events of a few KB reach it first) */
+    long long limit = n->min_msgs;
+    uint64_t avg = atomic_load_explicit(&n->avg, memory_order_relaxed);
+    if (avg > 0 && n->max_bytes > 0 && n->max_bytes / (long long)avg < limit)
+        limit = n->max_bytes / (long long)avg;
+    /* seen near it (a poll may come a few thousand messages late), then
+     * half drained */
+    if (n->peak > 0 && 4 * (long long)n->peak >= 3 * limit && len <= n->peak / 2) {
         nudge(n);
         n->peak = len;
     }
@@ -61,6 +80,9 @@ int gl_fetch_nudge_start(rd_kafka_t *rk, struct gl_fetch_nudge **out, struct gl_
     if (!n)
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     n->rk = rk;
+    const rd_kafka_conf_t *conf = rd_kafka_conf(rk);
+    n->min_msgs = conf_num(conf, "queued.min.messages");
+    n->max_bytes = conf_num(conf, "queued.max.messages.kbytes") * 1024;
     n->q = rd_kafka_queue_get_consumer(rk);
     if (!n->q) {
         free(n);
@@ -86,4 +108,9 @@ uint64_t gl_fetch_nudge_stop(struct gl_fetch_nudge *n)
     rd_kafka_queue_destroy(n->q);
     free(n);
     return sent;
+}
+
+void gl_fetch_nudge_hint(struct gl_fetch_nudge *n, uint64_t avg_bytes)
+{
+    atomic_store_explicit(&n->avg, avg_bytes, memory_order_relaxed);
 }

@@ -26,4 +26,9 @@ uint64_t gl_fetch_nudge_stop(struct gl_fetch_nudge *n);
 
 #define GL_FETCH_NUDGE_TIMEOUT_MS 500
 
+/* The average size of the messages read so far, from the reader now and
+ * then: with it the nudge knows when queued.max.messages.kbytes, not the
+ * message count, stopped the fetcher. */
+void gl_fetch_nudge_hint(struct gl_fetch_nudge *n, uint64_t avg_bytes);
+
 #endif

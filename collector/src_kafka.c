@@ -717,27 +717,39 @@ static bool kafka_selected(const struct gl_source_cfg *cfg)
     return cfg->brokers != NULL || cfg->topics != NULL;
 }
 
-#define FETCH_MAX_BYTES "8388608"
+/* The largest fetch response asked for (librdkafka's default: 50 MiB). */
+#define FETCH_MAX_BYTES (8LL << 20)
 
 /* An empty queue for this long ends a partial batch when the writer is
  * free (group commit), instead of --batch-ms after its first message: the
  * events of a pause in the input are durable (and queryable) at once. */
 #define IDLE_FLUSH_MS 10
 
-/* librdkafka refuses a fetch.max.bytes below message.max.bytes: a larger
- * message.max.bytes given with -X raises the default fetch size with it
- * (a fetch.max.bytes given too is the user's, and judged by librdkafka). */
+static long long conf_num(rd_kafka_conf_t *conf, const char *key)
+{
+    char v[32];
+    size_t n = sizeof v;
+    return rd_kafka_conf_get(conf, key, v, &n) == RD_KAFKA_CONF_OK ? strtoll(v, NULL, 10) : -1;
+}
+
+/* fetch.max.bytes, unless the user set it: FETCH_MAX_BYTES, at most the
+ * prefetch queue's byte limit (so a queue lowered with -X is not overshot
+ * by a response 8 times its size, as librdkafka does for its own default),
+ * at least message.max.bytes (librdkafka refuses less). */
 static int fit_fetch_max(rd_kafka_conf_t *conf, const struct gl_source_cfg *cfg,
                          struct gl_error *err)
 {
     for (size_t i = 0; i < cfg->n_kafka_props; i++)
         if (strncmp(cfg->kafka_props[i], "fetch.max.bytes=", 16) == 0)
             return GL_OK;
+    long long f = FETCH_MAX_BYTES, queue = conf_num(conf, "queued.max.messages.kbytes") * 1024,
+              msg = conf_num(conf, "message.max.bytes");
+    if (queue > 0 && queue < f)
+        f = queue;
+    if (msg > f)
+        f = msg;
     char v[32];
-    size_t n = sizeof v;
-    if (rd_kafka_conf_get(conf, "message.max.bytes", v, &n) != RD_KAFKA_CONF_OK ||
-        strtoll(v, NULL, 10) <= strtoll(FETCH_MAX_BYTES, NULL, 10))
-        return GL_OK;
+    snprintf(v, sizeof v, "%lld", f);
     return conf_set(conf, cfg, "fetch.max.bytes", v, err);
 }
 
@@ -771,14 +783,12 @@ static rd_kafka_conf_t *make_conf(const struct gl_source_cfg *cfg, struct gl_err
      * the reader waited up to 1 s for each refill (a third of a 1M-event
      * run at the defaults), and the 128 MiB queue that covered the wait
      * held ~300 MB of messages and fetch responses. 50,000 messages is
-     * ~0.2 s of reading; responses of at most 8 MiB (50 MiB by default)
-     * refill it in steps. -X overrides all three. */
+     * ~0.2 s of reading; responses of at most 8 MiB (50 MiB by default,
+     * see fit_fetch_max) refill it in steps. -X overrides all three. */
     if (!rc)
         rc = conf_set(conf, cfg, "queued.min.messages", "50000", err);
     if (!rc)
         rc = conf_set(conf, cfg, "queued.max.messages.kbytes", "32768", err);
-    if (!rc)
-        rc = conf_set(conf, cfg, "fetch.max.bytes", FETCH_MAX_BYTES, err);
     /* --exit-at-end learns that a partition is drained from a fetch that
      * finds nothing, which a broker holds up to fetch.wait.max.ms (500 by
      * default): the run ended ~0.3 s after its last message */
@@ -986,6 +996,9 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
         if (!timed)
             continue;
         since_clock = 0;
+        const struct gl_pipeline_counters *c = gl_pipeline_counters(p);
+        if (nudge && c->read)
+            gl_fetch_nudge_hint(nudge, c->bytes / c->read);
         int64_t now = gl_tstamp_now();
         if (now - last_lag_check > 2000000) {
             lag = total_lag(&k);

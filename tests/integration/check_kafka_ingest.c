@@ -914,8 +914,9 @@ static pid_t collector_spawn_logged(const struct mock *m, const char *store, con
 
 /* A prefetch queue far smaller than the topic: librdkafka 2.0.2 stops
  * fetching each time the queue is full and, left alone, looks again up to
- * 1 s later; the collector wakes it as the queue drains. Every event is
- * still stored once, and a run with nothing to read sends no request. */
+ * 1 s later; the collector wakes it as the queue drains, whether the
+ * message count or the byte limit filled it. Every event is still stored
+ * once, and a run with nothing to read sends no request. */
 START_TEST(test_kafka_prefetch_nudged)
 {
     struct mock m;
@@ -960,7 +961,20 @@ START_TEST(test_kafka_prefetch_nudged)
 
     ck_assert_int_eq(wait_exit(collector_spawn_logged(&m, store, log), 120), 0);
     ck_assert_int_eq(nudges_logged(log), 0);
+
+    /* a queue that fills by bytes first (64 KiB: ~230 of these events) */
+    char *store2 = gl_test_tmpdir("kafka-nudge-bytes");
+    const char *extra[] = {"-X",      "queued.max.messages.kbytes=64", "--group",
+                           "grantline-it-bytes", "-v", "--exit-at-end", NULL};
+    ck_assert_int_eq(wait_exit(collector_spawn_with(&m, store2, "20", extra, log), 120), 0);
+    sent = nudges_logged(log);
+    ck_assert_msg(sent > 0, "fetch nudges: %ld", sent);
+    ck_assert(gl_store_open(store2, GL_STORE_RDONLY, 0, &st, &err) == GL_OK);
+    ck_assert_int_eq(gl_store_stats(st, &s, &err), GL_OK);
+    ck_assert_uint_eq(s.events, N);
+    gl_store_close(st);
     unlink(log);
+    free(store2);
     free(store);
     mock_stop(&m);
 }
