@@ -66,9 +66,5 @@ int main(void)
     tcase_add_test(tc, test_cef_escaping_truncates_safely);
     tcase_add_test(tc, test_severity_maps);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gl_test_run(s);
 }

@@ -21,12 +21,6 @@
 
 extern char **environ;
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 #define TOPIC      "nhi-events"
 #define PARTITIONS 4
 
@@ -184,7 +178,7 @@ static int wait_exit(pid_t pid, int timeout_s)
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        sleep_ms(100);
+        gl_test_sleep_ms(100);
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -523,7 +517,7 @@ static uint64_t stored_events(const char *store)
 static uint64_t kill_when_stored(pid_t pid, const char *store, uint64_t n)
 {
     for (int i = 0; i < 300 && stored_events(store) < n; i++)
-        sleep_ms(50);
+        gl_test_sleep_ms(50);
     uint64_t held = stored_events(store);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -554,7 +548,7 @@ START_TEST(test_kafka_sigterm_finishes_batch)
     char *store = gl_test_tmpdir("kafka-term");
     pid_t pid = collector_spawn(&m, store, false, "1000");
     for (int i = 0; i < 300 && stored_events(store) < 400; i++)
-        sleep_ms(50);
+        gl_test_sleep_ms(50);
     kill(pid, SIGTERM);
     ck_assert_int_eq(wait_exit(pid, 60), 0); /* a clean stop, not a crash */
     uint64_t before = stored_events(store);
@@ -608,7 +602,7 @@ START_TEST(test_kafka_quiet_topic_commits_offsets)
     pid_t pid = collector_spawn(&m, store, false, "100000");
     int64_t got = -1;
     for (int i = 0; i < 300 && got != (int64_t)in.n; i++) {
-        sleep_ms(100);
+        gl_test_sleep_ms(100);
         got = committed_total(&m, "grantline-it");
     }
     kill(pid, SIGTERM);
@@ -635,7 +629,7 @@ START_TEST(test_kafka_pause_commits_at_once)
     pid_t pid = collector_spawn_with(&m, store, "600000", extra, NULL);
     int64_t got = -1;
     for (int i = 0; i < 300 && got != (int64_t)in.n; i++) {
-        sleep_ms(100);
+        gl_test_sleep_ms(100);
         got = committed_total(&m, "grantline-it");
     }
     ck_assert_msg(got == (int64_t)in.n, "committed %lld of %zu", (long long)got, in.n);
@@ -664,7 +658,7 @@ START_TEST(test_kafka_start_while_brokers_down)
     produce(&m, &in, half, in.n);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(m.mc, -1), 0);
     pid_t pid = collector_spawn(&m, store, true, "50");
-    sleep_ms(12000); /* past the collector's 10 s wait for the cluster's id */
+    gl_test_sleep_ms(12000); /* past the collector's 10 s wait for the cluster's id */
     ck_assert_int_eq(rd_kafka_mock_broker_set_up(m.mc, -1), 0);
     ck_assert_int_eq(wait_exit(pid, 120), 0);
     assert_all_once(store, &in);
@@ -782,13 +776,13 @@ START_TEST(test_kafka_sigterm_while_brokers_down)
     char *store = gl_test_tmpdir("kafka-term-down");
     pid_t pid = collector_spawn(&m, store, false, "50");
     for (int i = 0; i < 300 && stored_events(store) < 100; i++)
-        sleep_ms(50);
+        gl_test_sleep_ms(50);
     produce(&m, &in, half, in.n);
     uint64_t before = stored_events(store);
     for (int i = 0; i < 100 && stored_events(store) <= before; i++)
-        sleep_ms(50);
+        gl_test_sleep_ms(50);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(m.mc, -1), 0);
-    sleep_ms(500);
+    gl_test_sleep_ms(500);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     kill(pid, SIGTERM);
@@ -1006,9 +1000,5 @@ static Suite *kafka_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(kafka_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gl_test_run(kafka_suite());
 }

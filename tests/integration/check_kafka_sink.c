@@ -151,9 +151,5 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_sink_new_only_and_resolved);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gl_test_run(s);
 }

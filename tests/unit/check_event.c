@@ -1850,9 +1850,5 @@ int main(void)
         fprintf(stderr, "check_event: cannot read %s or %s\n", VALID_EVENTS, INVALID_EVENTS);
         return EXIT_FAILURE;
     }
-    SRunner *sr = srunner_create(event_suite(n_valid, n_invalid));
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gl_test_run(event_suite(n_valid, n_invalid));
 }

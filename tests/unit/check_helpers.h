@@ -1,5 +1,6 @@
 /* Shared helpers for Check tests: temporary directories under the build
- * tree and reading test data files. Header-only so each test stays one file. */
+ * tree, reading test data files, sleeping and running a suite. Header-only
+ * so each test stays one file. */
 #ifndef GL_TEST_HELPERS_H
 #define GL_TEST_HELPERS_H
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Creates a fresh directory under the build tree; caller frees the path. */
 static inline char *gl_test_tmpdir(const char *tag)
@@ -38,6 +40,22 @@ static inline char *gl_test_slurp(const char *path, size_t *len)
     if (len)
         *len = (size_t)n;
     return buf;
+}
+
+static inline void gl_test_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Runs every test of 's' (freed here); the exit status for main. */
+static inline int gl_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif

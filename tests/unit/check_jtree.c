@@ -3,6 +3,8 @@
  * UTF-8, depth) that the analyzer's configuration loading reports. */
 #include "grantline/jtree.h"
 
+#include "check_helpers.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,9 +166,5 @@ int main(void)
     tcase_add_test(tc, test_large);
     tcase_add_test(tc, test_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gl_test_run(s);
 }

@@ -6,6 +6,8 @@
 #include "grantline/event.h"
 #include "grantline/mapping.h"
 
+#include "check_helpers.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1354,9 +1356,5 @@ int main(void)
     tcase_add_test(tc, test_k8s_cluster_admin_binding);
     tcase_add_test(tc, test_unwrap);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gl_test_run(s);
 }

@@ -2,6 +2,8 @@
  * narrow, wide and repeated keys, and the key-value sort is stable. */
 #include "grantline/sort.h"
 
+#include "check_helpers.h"
+
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,9 +82,5 @@ static Suite *sort_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(sort_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gl_test_run(sort_suite());
 }

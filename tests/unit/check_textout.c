@@ -4,6 +4,8 @@
  * as it is. */
 #include "grantline/textout.h"
 
+#include "check_helpers.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +59,5 @@ int main(void)
     tcase_add_test(tc, test_text_safe_truncates_whole_escapes);
     tcase_add_test(tc, test_json_escapes_controls);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gl_test_run(s);
 }

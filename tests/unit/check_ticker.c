@@ -8,12 +8,6 @@
 #include <stdatomic.h>
 #include <time.h>
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 struct counter {
     atomic_int calls;
     atomic_int inside; /* 1 while a call runs */
@@ -24,7 +18,7 @@ static void count(void *arg)
 {
     struct counter *c = arg;
     atomic_store(&c->inside, 1);
-    sleep_ms(c->call_ms);
+    gl_test_sleep_ms(c->call_ms);
     atomic_fetch_add(&c->calls, 1);
     atomic_store(&c->inside, 0);
 }
@@ -35,19 +29,19 @@ START_TEST(test_on_off)
     struct gl_ticker *t;
     struct gl_error err;
     ck_assert_int_eq(gl_ticker_new(count, &c, 1, "gl-test", &t, &err), GL_OK);
-    sleep_ms(20);
+    gl_test_sleep_ms(20);
     ck_assert_int_eq(atomic_load(&c.calls), 0); /* made off */
     gl_ticker_on(t);
     for (int i = 0; i < 500 && atomic_load(&c.calls) < 3; i++)
-        sleep_ms(10);
+        gl_test_sleep_ms(10);
     ck_assert_int_ge(atomic_load(&c.calls), 3);
     gl_ticker_off(t);
     int after = atomic_load(&c.calls);
-    sleep_ms(30);
+    gl_test_sleep_ms(30);
     ck_assert_int_eq(atomic_load(&c.calls), after);
     gl_ticker_on(t); /* on again */
     for (int i = 0; i < 500 && atomic_load(&c.calls) < after + 2; i++)
-        sleep_ms(10);
+        gl_test_sleep_ms(10);
     ck_assert_int_ge(atomic_load(&c.calls), after + 2);
     gl_ticker_free(t); /* while on */
     gl_ticker_free(NULL);
@@ -62,7 +56,7 @@ START_TEST(test_off_waits_for_the_call)
     ck_assert_int_eq(gl_ticker_new(count, &c, 1000, "gl-test", &t, &err), GL_OK);
     gl_ticker_on(t);
     for (int i = 0; i < 500 && !atomic_load(&c.inside); i++)
-        sleep_ms(1);
+        gl_test_sleep_ms(1);
     ck_assert_int_eq(atomic_load(&c.inside), 1);
     gl_ticker_off(t);
     ck_assert_int_eq(atomic_load(&c.inside), 0);
@@ -78,9 +72,5 @@ int main(void)
     tcase_add_test(tc, test_on_off);
     tcase_add_test(tc, test_off_waits_for_the_call);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gl_test_run(s);
 }

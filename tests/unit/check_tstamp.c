@@ -385,9 +385,5 @@ static Suite *tstamp_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(tstamp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return gl_test_run(tstamp_suite());
 }

@@ -9,12 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 START_TEST(test_requests_between_begin_and_end)
 {
     char *dir = gl_test_tmpdir("writeback");
@@ -25,7 +19,7 @@ START_TEST(test_requests_between_begin_and_end)
     struct gl_writeback *wb;
     struct gl_error err;
     ck_assert_int_eq(gl_writeback_new(&wb, &err), GL_OK);
-    sleep_ms(20);
+    gl_test_sleep_ms(20);
     ck_assert_uint_eq(gl_writeback_requests(wb), 0); /* idle until begin */
 
     static char block[1 << 16];
@@ -35,11 +29,11 @@ START_TEST(test_requests_between_begin_and_end)
         ck_assert_int_eq(write(fd, block, sizeof block), (ssize_t)sizeof block);
     }
     for (int i = 0; i < 500 && gl_writeback_requests(wb) < 2; i++)
-        sleep_ms(10);
+        gl_test_sleep_ms(10);
     ck_assert_uint_ge(gl_writeback_requests(wb), 2); /* kicked again and again */
     gl_writeback_end(wb); /* returns with no request running */
     uint64_t after = gl_writeback_requests(wb);
-    sleep_ms(50);
+    gl_test_sleep_ms(50);
     ck_assert_uint_eq(gl_writeback_requests(wb), after);
     ck_assert_int_eq(fdatasync(fd), 0);
 
@@ -65,7 +59,7 @@ START_TEST(test_bad_fd_is_harmless)
     ck_assert_int_eq(gl_writeback_new(&wb, &err), GL_OK);
     gl_writeback_begin(wb, 1 << 20); /* no such file: sync_file_range fails, nothing else */
     for (int i = 0; i < 300 && gl_writeback_requests(wb) < 2; i++)
-        sleep_ms(10);
+        gl_test_sleep_ms(10);
     ck_assert_uint_ge(gl_writeback_requests(wb), 2);
     gl_writeback_end(wb);
     gl_writeback_free(wb);
@@ -80,9 +74,5 @@ int main(void)
     tcase_add_test(tc, test_requests_between_begin_and_end);
     tcase_add_test(tc, test_bad_fd_is_harmless);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return gl_test_run(s);
 }
