@@ -63,10 +63,10 @@ want=$(LC_ALL=C awk -F'\t' '{s += length($2) + 1} END {print s}' "$data")
 mkdir -p "$work/rs"
 
 # rsyslog runs twice a round: with librdkafka's defaults, as a user would
-# start it, and with a prefetch queue of 1M messages / 128 MiB. The second
-# is the fair comparison: librdkafka 2.0.2's fetcher pauses up to 1 s each
-# time its queue fills (64 MiB at the defaults), which throttles rsyslog; the
-# large queue covers the pause. grantline-collector used these settings
+# start it, and with a prefetch queue of 1M messages / 128 MiB: librdkafka
+# 2.0.2's fetcher pauses up to 1 s each time its queue fills (64 MiB at the
+# defaults), which throttles rsyslog; the large queue covers the pause. The
+# faster of the two is the fair comparison. grantline-collector used these settings
 # until it woke the fetcher itself (collector/fetch_nudge.h); it now queues
 # 50,000 messages, ~300 MB less memory on this backlog.
 tuned='"queued.min.messages=1000000", "queued.max.messages.kbytes=131072"'
@@ -151,8 +151,13 @@ printf "%-46s %8.2f %10s %16s\n" "kcat -C raw consume" "$kcat_s" "$(rate "$kcat_
 printf "%-46s %8.2f %10s %16s\n" "rsyslog imkafka -> omfile (librdkafka defaults)" "$rsd_s" "$(rate "$rsd_s")" "$(rate "$rsd_busy")"
 printf "%-46s %8.2f %10s %16s\n" "rsyslog imkafka -> omfile (1M-message prefetch)" "$rst_s" "$(rate "$rst_s")" "$(rate "$rst_busy")"
 printf "%-46s %8.2f %10s %16s\n" "grantline-collector (durable)" "$gl_s" "$(rate "$gl_s")" "$gl_busy_rate"
-echo "grantline vs rsyslog, 1M-message prefetch:    $(ratio "$rst_s" "$gl_s")x with start-up, $(ratio "$gl_busy_rate" "$(rate "$rst_busy")")x sustained   <- the fair comparison"
+# the fair comparison: rsyslog at whichever setting ran faster this time
+# (the large queue usually; not always on this noisy machine)
+rs_best_s=$(echo "if ($rsd_s < $rst_s) $rsd_s else $rst_s" | bc)
+rs_best_busy=$(echo "if ($rsd_busy < $rst_busy) $rsd_busy else $rst_busy" | bc)
+echo "grantline vs rsyslog, 1M-message prefetch:    $(ratio "$rst_s" "$gl_s")x with start-up, $(ratio "$gl_busy_rate" "$(rate "$rst_busy")")x sustained"
 echo "grantline vs rsyslog, librdkafka defaults:    $(ratio "$rsd_s" "$gl_s")x with start-up, $(ratio "$gl_busy_rate" "$(rate "$rsd_busy")")x sustained"
+echo "grantline vs rsyslog's faster setting:        $(ratio "$rs_best_s" "$gl_s")x with start-up, $(ratio "$gl_busy_rate" "$(rate "$rs_best_busy")")x sustained   <- the fair comparison"
 echo "(best of $rounds rounds each; seconds include start-up: joining the consumer group takes"
 echo " ~3 s on the mock cluster; sustained = from the first message to the last stored)"
 echo "grantline-collector (fastest round): cpu $best_gl_cpu, peak RSS $((best_gl_rss / 1024)) MiB (incl. mapped store pages)"
