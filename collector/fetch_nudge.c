@@ -7,6 +7,7 @@
  * request. */
 #include "fetch_nudge.h"
 
+#include "grantline/kafka_conf.h"
 #include "grantline/ticker.h"
 
 #include <stdatomic.h>
@@ -26,13 +27,6 @@ struct gl_fetch_nudge {
     size_t peak;  /* the queue's length since the last nudge, at most */
     uint64_t sent;
 };
-
-static long long conf_num(const rd_kafka_conf_t *conf, const char *key)
-{
-    char v[32];
-    size_t n = sizeof v;
-    return rd_kafka_conf_get(conf, key, v, &n) == RD_KAFKA_CONF_OK ? strtoll(v, NULL, 10) : -1;
-}
 
 /* One ListOffsets request per leader of the assigned partitions (librdkafka
  * groups them). A timestamp of RD_KAFKA_OFFSET_END asks for the latest. */
@@ -81,8 +75,8 @@ int gl_fetch_nudge_start(rd_kafka_t *rk, struct gl_fetch_nudge **out, struct gl_
         return gl_error_set(err, GL_ERR_NOMEM, 0, "out of memory");
     n->rk = rk;
     const rd_kafka_conf_t *conf = rd_kafka_conf(rk);
-    n->min_msgs = conf_num(conf, "queued.min.messages");
-    n->max_bytes = conf_num(conf, "queued.max.messages.kbytes") * 1024;
+    n->min_msgs = gl_kafka_conf_num(conf, "queued.min.messages");
+    n->max_bytes = gl_kafka_conf_num(conf, "queued.max.messages.kbytes") * 1024;
     n->q = rd_kafka_queue_get_consumer(rk);
     if (!n->q) {
         free(n);

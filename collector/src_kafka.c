@@ -725,13 +725,6 @@ static bool kafka_selected(const struct gl_source_cfg *cfg)
  * events of a pause in the input are durable (and queryable) at once. */
 #define IDLE_FLUSH_MS 10
 
-static long long conf_num(rd_kafka_conf_t *conf, const char *key)
-{
-    char v[32];
-    size_t n = sizeof v;
-    return rd_kafka_conf_get(conf, key, v, &n) == RD_KAFKA_CONF_OK ? strtoll(v, NULL, 10) : -1;
-}
-
 /* fetch.max.bytes, unless the user set it: FETCH_MAX_BYTES, at most the
  * prefetch queue's byte limit (so a queue lowered with -X is not overshot
  * by a response 8 times its size, as librdkafka does for its own default),
@@ -742,8 +735,9 @@ static int fit_fetch_max(rd_kafka_conf_t *conf, const struct gl_source_cfg *cfg,
     for (size_t i = 0; i < cfg->n_kafka_props; i++)
         if (strncmp(cfg->kafka_props[i], "fetch.max.bytes=", 16) == 0)
             return GL_OK;
-    long long f = FETCH_MAX_BYTES, queue = conf_num(conf, "queued.max.messages.kbytes") * 1024,
-              msg = conf_num(conf, "message.max.bytes");
+    long long f = FETCH_MAX_BYTES,
+              queue = gl_kafka_conf_num(conf, "queued.max.messages.kbytes") * 1024,
+              msg = gl_kafka_conf_num(conf, "message.max.bytes");
     if (queue > 0 && queue < f)
         f = queue;
     if (msg > f)
@@ -850,14 +844,11 @@ static int kafka_run(const struct gl_source_cfg *cfg, struct gl_pipeline *p, str
     rd_kafka_conf_t *conf = make_conf(cfg, err);
     if (!conf)
         return err && err->code ? err->code : GL_ERR_INVALID;
-    char id[2 * GL_STORE_ID_LEN + 1], ms[32];
+    char id[2 * GL_STORE_ID_LEN + 1];
     gl_store_id(st, id);
     snprintf(k.meta, sizeof k.meta, META_PREFIX "%s", id);
-    size_t msz = sizeof ms;
-    k.commit_every_us = rd_kafka_conf_get(conf, "auto.commit.interval.ms", ms, &msz) ==
-                                RD_KAFKA_CONF_OK
-                            ? strtoll(ms, NULL, 10) * 1000
-                            : 5000000;
+    long long every_ms = gl_kafka_conf_num(conf, "auto.commit.interval.ms");
+    k.commit_every_us = every_ms >= 0 ? every_ms * 1000 : 5000000;
     rd_kafka_conf_set_opaque(conf, &k);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);

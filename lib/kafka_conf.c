@@ -41,6 +41,13 @@ int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t 
     return rc;
 }
 
+long long gl_kafka_conf_num(const rd_kafka_conf_t *conf, const char *key)
+{
+    char v[32];
+    size_t n = sizeof v;
+    return rd_kafka_conf_get(conf, key, v, &n) == RD_KAFKA_CONF_OK ? strtoll(v, NULL, 10) : -1;
+}
+
 void gl_kafka_log_error(const char *who, rd_kafka_resp_err_t kerr, const char *reason,
                         const char *const *props, size_t n_props)
 {

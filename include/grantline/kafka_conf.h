@@ -21,6 +21,10 @@ int gl_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
 int gl_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *props, size_t n_props,
                         struct gl_error *err);
 
+/* A numeric setting's value as the configuration holds it (set or
+ * librdkafka's default); -1 for an unknown key. */
+long long gl_kafka_conf_num(const rd_kafka_conf_t *conf, const char *key);
+
 /* Logs an error librdkafka gives a client's error callback, under 'who',
  * masked against 'props', unless its log told it already (a broker
  * connection or a name lookup that failed: the log line names the broker).
