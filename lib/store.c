@@ -42,7 +42,11 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define FORMAT_NAME      "grantline-store/3"
+#define FORMAT_NAME      "grantline-store/4"
+/* Format 3 differs only in writing by_time directly (no IDX_TIME entries in
+ * recent_index): read as it is, and marked 4 by the first writer, since a
+ * format 3 reader would not see the by_time entries that wait. */
+#define FORMAT_PREV "grantline-store/3"
 #define DEFAULT_MAP_SIZE (256ULL << 20)
 #define READER_MAP_SIZE  (1ULL << 40)
 #define MAX_DBS          16
@@ -194,6 +198,11 @@ static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+static bool meta_is(const MDB_val *v, const char *s)
+{
+    return v->mv_size == strlen(s) && memcmp(v->mv_data, s, v->mv_size) == 0;
+}
+
 /* Runs before the other databases are opened: another format's databases
  * may have other flags, which LMDB would report as MDB_INCOMPATIBLE. */
 static int check_format(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
@@ -201,7 +210,7 @@ static int check_format(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
     MDB_val v;
     if (meta_get(txn, st->dbi[DB_META], "format", &v) != MDB_SUCCESS)
         return GL_OK;
-    if (v.mv_size != strlen(FORMAT_NAME) || memcmp(v.mv_data, FORMAT_NAME, v.mv_size) != 0)
+    if (!meta_is(&v, FORMAT_NAME) && !meta_is(&v, FORMAT_PREV))
         return gl_error_set(err, GL_ERR_STORE, 0,
                             "store %s: unsupported format '%.*s' (expected %s); collect its "
                             "sources again into a new store",
@@ -227,6 +236,9 @@ static int init_meta(struct gl_store *st, MDB_txn *txn, struct gl_error *err)
     MDB_val v;
     int rc = meta_get(txn, st->dbi[DB_META], "format", &v);
     if (rc == MDB_SUCCESS) { /* its format was checked when meta opened */
+        if (!st->rdonly && !meta_is(&v, FORMAT_NAME) &&
+            (rc = meta_put(txn, st->dbi[DB_META], "format", FORMAT_NAME, strlen(FORMAT_NAME))))
+            return mdb_fail(err, rc, "mark the store format");
         rc = meta_get(txn, st->dbi[DB_META], "redact_key", &v);
         if (rc == MDB_SUCCESS && v.mv_size == sizeof st->redact_key)
             memcpy(st->redact_key, v.mv_data, sizeof st->redact_key);
@@ -317,6 +329,12 @@ static void set_comparators(MDB_txn *txn, MDB_dbi dbi, int which)
  * (a new handle, another writer process): a stale set could miss an id
  * that waits, and store its event twice. */
 #define IDX_ID 3 /* recent_index: the dedup entries' "index" byte */
+#define IDX_TIME 4 /* recent_index: the by_time entries' "index" byte */
+/* by_time entries per recent_index value: a value of 120 x 16 bytes and its
+ * 25-byte key fit in a 4 KiB page's node limit (2038 bytes), so none takes
+ * an overflow page of its own */
+#define TIME_CHUNK   120
+#define TIME_KEY_LEN 25 /* gen | IDX_TIME | last ts|seq of the chunk */
 
 /* A seed for the in-memory hash tables keyed by ids and names, which come
  * from the input: unseeded, crafted colliding names or ids could make the
@@ -1381,6 +1399,57 @@ static const uint64_t *sort_keys(struct gl_store_batch *b, size_t n)
     return gl_sort_u64(b->keys, b->keys + b->cap_keys / 2, n);
 }
 
+/* The batch's by_time entries go to recent_index too, in chunks of up to
+ * TIME_CHUNK (ts|seq) entries in order, each keyed gen | 4 | its last
+ * entry: a seek to a time lands on the chunk holding the first entry at or
+ * after it.
+ * Inserted one by one, a batch's entries landed among those of earlier
+ * batches (a backlog's partitions drift apart in time): most failed to
+ * append, needed a search and dirtied a page spread over the drift, the
+ * largest single cost of the writer (docs/PERFORMANCE.md, session 17); the
+ * merge inserts many batches' entries in one ordered pass, mostly appends. */
+static int time_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b, uint64_t gen,
+                      bool *wrote)
+{
+    if (!grow((void **)&b->post, &b->cap_post, b->n_ev * 16, 1))
+        return ENOMEM;
+    size_t m = 0;
+    for (size_t j = 0; j < b->n_ev; j++) {
+        if (!b->seq[j])
+            continue;
+        unsigned char *e = b->post + 16 * m++;
+        put_ts(e, b->tts[j]);
+        put_u64be(e + 8, b->seq[j]);
+        /* time order is given; events of one time need their seqs in order
+         * (sequence follows workload first): insertion, rarely moving */
+        for (unsigned char *f = e; f > b->post && memcmp(f - 16, f, 16) > 0; f -= 16) {
+            unsigned char t[16];
+            memcpy(t, f, 16);
+            memcpy(f, f - 16, 16);
+            memcpy(f - 16, t, 16);
+        }
+    }
+    if (m == 0)
+        return MDB_SUCCESS;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, st->dbi[DB_RECENT], &cur);
+    unsigned char key[TIME_KEY_LEN];
+    put_u64be(key, gen);
+    key[8] = IDX_TIME;
+    for (size_t j = 0; j < m && rc == MDB_SUCCESS; j += TIME_CHUNK) {
+        size_t c = m - j < TIME_CHUNK ? m - j : TIME_CHUNK;
+        memcpy(key + 9, b->post + 16 * (j + c - 1), 16);
+        MDB_val k = {sizeof key, key}, v = {16 * c, b->post + 16 * j};
+        rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+        if (rc == MDB_KEYEXIST) /* the same gen twice: never overwrite entries */
+            rc = MDB_CORRUPTED;
+        *wrote = true;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc;
+}
+
 /* The batch's name index entries go to recent_index, one value per (index,
  * name) listing its (time, seq) entries in order, under a key that starts
  * with the batch's first sequence number: the batch appends to the end of
@@ -1466,26 +1535,8 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     }
     if (cur)
         mdb_cursor_close(cur);
-    cur = NULL;
-    if (rc)
-        return rc;
-    /* by_time: the time order is the insertion order */
-    rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
-    for (size_t j = 0; j < b->n_ev && rc == MDB_SUCCESS; j++) {
-        if (!b->seq[j])
-            continue;
-        unsigned char tsseq[16];
-        put_ts(tsseq, b->tts[j]);
-        put_u64be(tsseq + 8, b->seq[j]);
-        MDB_val k = {16, tsseq}, v = {0, NULL};
-        /* times mostly grow across batches: appending skips the search */
-        rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
-        if (rc == MDB_KEYEXIST)
-            rc = mdb_cursor_put(cur, &k, &v, 0);
-    }
-    if (cur)
-        mdb_cursor_close(cur);
-    return rc;
+    /* by_time's entries last: their index byte sorts after the others */
+    return rc ? rc : time_write(st, txn, b, gen, wrote);
 }
 
 /* 'ctx' is reused for every link of a batch or a verify: a context and an
@@ -1596,6 +1647,106 @@ static int recent_list(MDB_txn *txn, struct gl_store *st, const unsigned char **
         *n = v.mv_size / 8;
     }
     return rc;
+}
+
+/* One waiting batch's by_time entries in order, chunk by chunk (see
+ * time_write); the chunks are mapped until the transaction ends. */
+struct tchunk {
+    MDB_cursor *cur;
+    unsigned char pre[9]; /* gen | IDX_TIME */
+    const unsigned char *ents; /* NULL: past the batch's last entry */
+    size_t n, at;
+    size_t chunks; /* chunks visited: the merge counts what it moves */
+};
+
+/* Takes the chunk under the cursor, if it is one of the batch's. */
+static int tchunk_load(struct tchunk *t, int rc, const MDB_val *k, const MDB_val *v)
+{
+    t->ents = NULL;
+    t->n = t->at = 0;
+    if (rc)
+        return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+    if (k->mv_size < 9 || memcmp(k->mv_data, t->pre, 9) != 0)
+        return MDB_SUCCESS;
+    if (k->mv_size != TIME_KEY_LEN || v->mv_size == 0 || v->mv_size % 16 ||
+        v->mv_size > 16 * TIME_CHUNK ||
+        memcmp((const unsigned char *)k->mv_data + 9,
+               (const unsigned char *)v->mv_data + v->mv_size - 16, 16) != 0)
+        return MDB_CORRUPTED;
+    t->ents = v->mv_data;
+    t->n = v->mv_size / 16;
+    t->chunks++;
+    return MDB_SUCCESS;
+}
+
+/* Opens 't' on the batch 'gen8' (8 bytes) at its first entry at or after
+ * 'lo' (ts|seq; NULL: its first entry). tchunk_close even when it fails. */
+static int tchunk_seek(struct tchunk *t, MDB_txn *txn, MDB_dbi recent, const unsigned char *gen8,
+                       const unsigned char *lo)
+{
+    memset(t, 0, sizeof *t);
+    memcpy(t->pre, gen8, 8);
+    t->pre[8] = IDX_TIME;
+    int rc = mdb_cursor_open(txn, recent, &t->cur);
+    if (rc) {
+        t->cur = NULL;
+        return rc;
+    }
+    unsigned char kb[TIME_KEY_LEN];
+    memcpy(kb, t->pre, 9);
+    if (lo)
+        memcpy(kb + 9, lo, 16);
+    MDB_val k = {lo ? sizeof kb : 9, kb}, v;
+    rc = tchunk_load(t, mdb_cursor_get(t->cur, &k, &v, MDB_SET_RANGE), &k, &v);
+    if (rc || !lo || !t->ents)
+        return rc;
+    size_t a = 0, b = t->n - 1; /* the chunk's last entry is at or after 'lo' */
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (memcmp(t->ents + 16 * mid, lo, 16) < 0)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    t->at = a;
+    return MDB_SUCCESS;
+}
+
+/* The current entry (16 bytes), NULL after the last. */
+static const unsigned char *tchunk_head(const struct tchunk *t)
+{
+    return t->ents ? t->ents + 16 * t->at : NULL;
+}
+
+static int tchunk_next(struct tchunk *t)
+{
+    if (!t->ents || ++t->at < t->n)
+        return MDB_SUCCESS;
+    MDB_val k, v;
+    return tchunk_load(t, mdb_cursor_get(t->cur, &k, &v, MDB_NEXT), &k, &v);
+}
+
+static void tchunk_close(struct tchunk *t)
+{
+    if (t->cur)
+        mdb_cursor_close(t->cur);
+    t->cur = NULL;
+}
+
+/* Of several entry streams, the one whose entry comes first (NULL: all
+ * ended); 'head' gets its entry. */
+static struct tchunk *tchunk_min(struct tchunk *t, size_t n, const unsigned char **head)
+{
+    struct tchunk *min = NULL;
+    *head = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *h = tchunk_head(&t[i]);
+        if (h && (!*head || memcmp(h, *head, 16) < 0)) {
+            min = &t[i];
+            *head = h;
+        }
+    }
+    return min;
 }
 
 static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *b,
@@ -1819,8 +1970,8 @@ static int write_batch(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
     return rc;
 }
 
-/* Moves every entry of recent_index into the by-name indexes and the dedup
- * tree and empties it, in one transaction: a query sees an entry in one
+/* Moves every entry of recent_index into the by-name indexes, the dedup
+ * tree and by_time and empties it, in one transaction: a query sees an entry in one
  * place or the other, never both or neither. The batches are walked side by
  * side in key order (one cursor each), so all of a name's new entries go in
  * together and its pages are found once per merge. */
@@ -1840,11 +1991,72 @@ static int merge_cmp(const struct merge_cur *a, const struct merge_cur *b)
     return c ? c : la < lb ? -1 : la > lb;
 }
 
+/* Whether the cursor is on one of its batch's name or dedup entries (its
+ * by_time entries, last, are merged by merge_time). */
+static bool merge_live(const struct merge_cur *g, int rc)
+{
+    const unsigned char *kp = g->k.mv_data;
+    return rc == MDB_SUCCESS && g->k.mv_size >= 10 && get_u64be(kp) == g->gen &&
+           kp[8] != IDX_TIME;
+}
+
 static int merge_step(struct merge_cur *g)
 {
     int rc = mdb_cursor_get(g->c, &g->k, &g->v, MDB_NEXT);
-    g->live = rc == MDB_SUCCESS && g->k.mv_size >= 10 && get_u64be(g->k.mv_data) == g->gen;
+    g->live = merge_live(g, rc);
     return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+/* Moves the waiting batches' by_time entries into by_time in one ordered
+ * pass over all of them: those after by_time's last entry (most, as the
+ * batches' times move on) are appended, without a search. */
+static int merge_time(struct gl_store *st, MDB_txn *txn, const unsigned char *gens, size_t n_gens,
+                      size_t *moved)
+{
+    struct tchunk *t = calloc(n_gens ? n_gens : 1, sizeof *t);
+    if (!t)
+        return ENOMEM;
+    MDB_cursor *tc = NULL;
+    int rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &tc);
+    size_t opened = 0;
+    for (; opened < n_gens && !rc; opened++)
+        rc = tchunk_seek(&t[opened], txn, st->dbi[DB_RECENT], gens + 8 * opened, NULL);
+    unsigned char last[16];
+    bool has_last = false;
+    if (!rc) {
+        MDB_val k, v;
+        rc = mdb_cursor_get(tc, &k, &v, MDB_LAST);
+        if (rc == MDB_SUCCESS && k.mv_size != 16)
+            rc = MDB_CORRUPTED;
+        if (rc == MDB_SUCCESS) {
+            memcpy(last, k.mv_data, 16);
+            has_last = true;
+        } else if (rc == MDB_NOTFOUND) {
+            rc = MDB_SUCCESS;
+        }
+    }
+    const unsigned char *h;
+    struct tchunk *min;
+    while (!rc && (min = tchunk_min(t, n_gens, &h)) != NULL) {
+        MDB_val k = {16, (void *)h}, v = {0, NULL};
+        if (!has_last || memcmp(h, last, 16) > 0) {
+            rc = mdb_cursor_put(tc, &k, &v, MDB_APPEND);
+            memcpy(last, h, 16);
+            has_last = true;
+        } else {
+            rc = mdb_cursor_put(tc, &k, &v, 0);
+        }
+        if (!rc)
+            rc = tchunk_next(min);
+    }
+    for (size_t i = 0; i < opened; i++) {
+        *moved += t[i].chunks;
+        tchunk_close(&t[i]);
+    }
+    if (tc)
+        mdb_cursor_close(tc);
+    free(t);
+    return rc;
 }
 
 static int merge_recent(struct gl_store *st, MDB_txn *txn)
@@ -1878,7 +2090,7 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
         m->gen = gen;
         m->k = (MDB_val){8, kb};
         rc = mdb_cursor_get(m->c, &m->k, &m->v, MDB_SET_RANGE);
-        m->live = rc == MDB_SUCCESS && m->k.mv_size >= 10 && get_u64be(m->k.mv_data) == gen;
+        m->live = merge_live(m, rc);
         if (rc == MDB_NOTFOUND)
             rc = MDB_SUCCESS;
     }
@@ -1943,6 +2155,8 @@ static int merge_recent(struct gl_store *st, MDB_txn *txn)
     for (size_t i = 0; i < ng; i++)
         mdb_cursor_close(g[i].c);
     free(g);
+    if (!rc)
+        rc = merge_time(st, txn, gens, n_gens, &moved);
     /* an entry under a gen missing from the list would be dropped unmerged */
     MDB_stat ms;
     if (!rc && (rc = mdb_stat(txn, st->dbi[DB_RECENT], &ms)) == MDB_SUCCESS &&
@@ -2450,6 +2664,56 @@ static uint64_t count_keys(MDB_txn *txn, struct gl_store *st, int idx, int *rc)
     return n;
 }
 
+/* The first and last event time, in by_time or waiting in recent_index;
+ * both left alone when the store holds no event. */
+static int time_bounds(MDB_txn *txn, struct gl_store *st, int64_t *first, int64_t *last)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
+    if (rc)
+        return rc;
+    bool any = false;
+    MDB_val k, v;
+    if ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == MDB_SUCCESS) {
+        *first = get_ts(k.mv_data);
+        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) == MDB_SUCCESS)
+            *last = get_ts(k.mv_data);
+        any = true;
+    }
+    mdb_cursor_close(cur);
+    const unsigned char *gens;
+    size_t ng = 0;
+    if (rc == MDB_NOTFOUND || rc == MDB_SUCCESS)
+        rc = recent_list(txn, st, &gens, &ng);
+    for (size_t i = 0; i < ng && !rc; i++) {
+        struct tchunk t;
+        rc = tchunk_seek(&t, txn, st->dbi[DB_RECENT], gens + 8 * i, NULL);
+        const unsigned char *h = rc ? NULL : tchunk_head(&t);
+        if (h && (!any || get_ts(h) < *first))
+            *first = get_ts(h);
+        /* the batch's last chunk is keyed by its last entry */
+        unsigned char kb[9];
+        memcpy(kb, gens + 8 * i, 8);
+        kb[8] = IDX_TIME + 1;
+        k = (MDB_val){sizeof kb, kb};
+        int lrc = h ? mdb_cursor_get(t.cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+        if (h)
+            lrc = mdb_cursor_get(t.cur, &k, &v, lrc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+        if (h && !rc && lrc)
+            rc = lrc;
+        if (h && !rc && (k.mv_size != TIME_KEY_LEN || memcmp(k.mv_data, t.pre, 9) != 0))
+            rc = MDB_CORRUPTED;
+        if (h && !rc) {
+            int64_t ts = get_ts((const unsigned char *)k.mv_data + 9);
+            if (!any || ts > *last)
+                *last = ts;
+            any = true;
+        }
+        tchunk_close(&t);
+    }
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
 int gl_store_stats(struct gl_store *st, struct gl_store_stats *out, struct gl_error *err)
 {
     MDB_txn *txn;
@@ -2476,15 +2740,8 @@ int gl_store_stats(struct gl_store *st, struct gl_store_stats *out, struct gl_er
     out->workloads = count_keys(txn, st, 0, &rc);
     out->tasks = count_keys(txn, st, 1, &rc);
     out->credentials = count_keys(txn, st, 2, &rc);
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, st->dbi[DB_TIME], &cur) == MDB_SUCCESS) {
-        MDB_val k;
-        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == MDB_SUCCESS)
-            out->first_ts = get_ts(k.mv_data);
-        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == MDB_SUCCESS)
-            out->last_ts = get_ts(k.mv_data);
-        mdb_cursor_close(cur);
-    }
+    if (!rc)
+        rc = time_bounds(txn, st, &out->first_ts, &out->last_ts);
     MDB_envinfo info;
     MDB_stat es;
     mdb_env_info(st->env, &info);
@@ -2754,6 +3011,8 @@ int gl_store_scan_index(struct gl_store *st, enum gl_store_index idx, const char
     return ret;
 }
 
+/* Events in (time, sequence) order: by_time and the batches waiting in
+ * recent_index, walked side by side. */
 int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_event_fn fn,
                        void *arg, struct gl_error *err)
 {
@@ -2761,29 +3020,54 @@ int gl_store_scan_time(struct gl_store *st, int64_t from, int64_t to, gl_store_e
     int rc = begin_read(st, &txn, err);
     if (rc)
         return rc;
-    MDB_cursor *cur;
-    rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
-    if (rc) {
-        end_read(st, txn);
-        return mdb_fail(err, rc, "cursor");
-    }
     unsigned char lo[16];
     put_ts(lo, from);
     memset(lo + 8, 0, 8);
+    const unsigned char *gens;
+    size_t ng = 0, opened = 0;
+    struct tchunk *t = NULL;
+    MDB_cursor *cur = NULL;
+    rc = recent_list(txn, st, &gens, &ng);
+    if (!rc && ng && !(t = calloc(ng, sizeof *t)))
+        rc = ENOMEM;
+    for (; !rc && opened < ng; opened++)
+        rc = tchunk_seek(&t[opened], txn, st->dbi[DB_RECENT], gens + 8 * opened, lo);
+    if (!rc)
+        rc = mdb_cursor_open(txn, st->dbi[DB_TIME], &cur);
     MDB_val k = {16, lo}, v;
+    int trc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); /* by_time's place */
+    if (!rc && trc != MDB_SUCCESS && trc != MDB_NOTFOUND)
+        rc = trc;
     int ret = GL_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const unsigned char *tsseq = k.mv_data;
-        if (get_ts(tsseq) > to)
+    while (!rc) {
+        const unsigned char *h;
+        struct tchunk *min = tchunk_min(t, ng, &h);
+        bool tree = trc == MDB_SUCCESS && (!h || memcmp(k.mv_data, h, 16) < 0);
+        if (tree && k.mv_size != 16) {
+            rc = MDB_CORRUPTED;
             break;
-        ret = fetch_event(txn, st, tsseq + 8, fn, arg, err);
+        }
+        if (tree)
+            h = k.mv_data;
+        if (!h || get_ts(h) > to)
+            break;
+        ret = fetch_event(txn, st, h + 8, fn, arg, err);
         if (ret)
             break;
+        if (!tree) {
+            rc = tchunk_next(min);
+        } else if ((trc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) != MDB_SUCCESS &&
+                   trc != MDB_NOTFOUND) {
+            rc = trc;
+        }
     }
-    if (!ret && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+    if (!ret && rc)
         ret = mdb_fail(err, rc, "scan time");
-    mdb_cursor_close(cur);
+    for (size_t i = 0; i < opened; i++)
+        tchunk_close(&t[i]);
+    free(t);
+    if (cur)
+        mdb_cursor_close(cur);
     end_read(st, txn);
     return ret;
 }

@@ -33,7 +33,7 @@ def main():
             sys.exit("link %d does not match the documented formula" % seq)
     if meta[b"chain_head"] != link:
         sys.exit("meta chain_head is not the last link")
-    if meta[b"format"] != b"grantline-store/3":
+    if meta[b"format"] != b"grantline-store/4":
         sys.exit("unexpected format %r" % meta[b"format"])
     print("chain of %d events verified independently" % len(events))
 

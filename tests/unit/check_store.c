@@ -1009,6 +1009,36 @@ static void mx_check(struct gl_store *st, struct gl_decoder *dec, struct mx *m, 
     struct gl_store_stats stt;
     ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
     ck_assert_uint_eq(stt.events, m->n);
+    /* the global (time, sequence) order, whole and in ranges */
+    for (size_t i = 0; i < m->n; i++)
+        sel[i] = &m->ev[i];
+    qsort(sel, m->n, sizeof sel[0], mx_by_time);
+    if (m->n) {
+        ck_assert_int_eq(stt.first_ts, sel[0]->ts);
+        ck_assert_int_eq(stt.last_ts, sel[m->n - 1]->ts);
+    }
+    for (int q = 0; q < 8; q++) {
+        int64_t from = INT64_MIN, to = INT64_MAX;
+        if (q == 1) { /* one second: an entry in the middle of equal times */
+            from = to = T0 + (int64_t)(rand_r(rnd) % 200) * SEC;
+        } else if (q) {
+            from = T0 + (int64_t)(rand_r(rnd) % 220) * SEC - 10 * SEC + (q == 2);
+            to = from + (int64_t)(rand_r(rnd) % 120) * SEC;
+        }
+        struct dseen s = {.dec = dec};
+        ck_assert_int_eq(gl_store_scan_time(st, from, to, dcollect, &s, &err), GL_OK);
+        size_t w = 0;
+        for (size_t i = 0; i < m->n; i++) {
+            if (sel[i]->ts < from || sel[i]->ts > to)
+                continue;
+            ck_assert_msg(w < s.n && strcmp(s.id[w], sel[i]->id) == 0,
+                          "time range %d: entry %zu should be %s", q, w, sel[i]->id);
+            ck_assert_uint_eq(s.seq[w], sel[i]->seq);
+            w++;
+        }
+        ck_assert_uint_eq(s.n, w);
+        dseen_free(&s);
+    }
 }
 
 START_TEST(test_index_recent_merge)
@@ -1016,8 +1046,9 @@ START_TEST(test_index_recent_merge)
     char *dir = new_store_dir("store-recent");
     /* _i 0: ids go straight into the dedup tree (a small store); 1: they
      * wait in recent_index like the index entries (a grown one); 2: the
-     * store switches from one to the other after 40 ids */
-    const uint64_t direct_max[] = {1000000, 0, 40};
+     * store switches from one to the other after 40 ids; 3: batches of up
+     * to 400 events, whose by_time entries wait in several chunks */
+    const uint64_t direct_max[] = {1000000, 0, 40, 1000000};
     struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
     gl_store_set_dedup_direct(st, direct_max[_i]);
     struct gl_decoder *dec = gl_decoder_new();
@@ -1030,7 +1061,7 @@ START_TEST(test_index_recent_merge)
     /* 16 batches trigger a merge: check before it, right after it, with
      * batches waiting after a merge, and after an explicit merge */
     for (int batch = 1; batch <= 37; batch++) {
-        size_t size = 1 + rand_r(&rnd) % 40;
+        size_t size = 1 + rand_r(&rnd) % (_i == 3 ? 400 : 40);
         size_t before = m.n;
         for (size_t j = 0; j < size && m.n < MX_EV; j++) {
             char json[512];
@@ -1313,7 +1344,7 @@ START_TEST(test_merge_unlisted)
     uint64_t gens;
     raw_recent(dir, &recent, &gens, &dedup);
     ck_assert_uint_eq(gens, 1);
-    ck_assert_uint_eq(recent, 4); /* w, t, u1 and the unlisted one */
+    ck_assert_uint_eq(recent, 5); /* w, t, u1, its by_time chunk and the unlisted one */
     ck_assert_uint_eq(dedup, 0);
     gl_store_batch_free(b);
     gl_decoder_free(dec);
@@ -1345,9 +1376,64 @@ START_TEST(test_old_format)
         ck_assert_int_eq(rc, GL_ERR_STORE);
         ck_assert_ptr_null(st);
         ck_assert_msg(strstr(err.msg, "unsupported format 'grantline-store/2'") &&
-                          strstr(err.msg, "(expected grantline-store/3)") && strstr(err.msg, "new store"),
+                          strstr(err.msg, "(expected grantline-store/4)") && strstr(err.msg, "new store"),
                       "message: %s", err.msg);
     }
+    free(dir);
+}
+END_TEST
+
+static void meta_format(const char *dir, const char *set, char *got, size_t cap)
+{
+    MDB_env *env = raw_env(dir, 0);
+    MDB_txn *txn;
+    MDB_dbi meta;
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val k = {6, "format"}, v;
+    if (set) {
+        v = (MDB_val){strlen(set), (void *)set};
+        ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+    }
+    ck_assert_int_eq(mdb_get(txn, meta, &k, &v), 0);
+    snprintf(got, cap, "%.*s", (int)v.mv_size, (const char *)v.mv_data);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* A format 3 store (by_time written directly) is read as it is; its first
+ * writer marks it format 4, which a format 3 reader refuses rather than
+ * miss the by_time entries that wait in recent_index. */
+START_TEST(test_format3_upgrade)
+{
+    char *dir = new_store_dir("store-v3");
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    struct gl_decoder *dec = gl_decoder_new();
+    static const char *const ids[] = {"f1", "f2", "f3"};
+    uint64_t stored, dups;
+    commit_ids(st, dec, ids, 3, &stored, &dups);
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_merge_index(st, &err), GL_OK); /* as format 3 left it */
+    gl_store_close(st);
+    char got[64];
+    meta_format(dir, "grantline-store/3", got, sizeof got);
+
+    st = open_store(dir, GL_STORE_RDONLY, 0);
+    struct gl_store_stats stt;
+    ck_assert_int_eq(gl_store_stats(st, &stt, &err), GL_OK);
+    ck_assert_uint_eq(stt.events, 3);
+    gl_store_close(st);
+    meta_format(dir, NULL, got, sizeof got);
+    ck_assert_str_eq(got, "grantline-store/3"); /* a reader changes nothing */
+
+    st = open_store(dir, 0, 0);
+    static const char *const more[] = {"f4"};
+    commit_ids(st, dec, more, 1, &stored, &dups);
+    ck_assert_uint_eq(stored, 1);
+    gl_store_close(st);
+    meta_format(dir, NULL, got, sizeof got);
+    ck_assert_str_eq(got, "grantline-store/4");
+    gl_decoder_free(dec);
     free(dir);
 }
 END_TEST
@@ -2432,12 +2518,13 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_name_order);
     tcase_add_test(tc, test_many_names);
     tcase_add_test(tc, test_index_batches);
-    tcase_add_loop_test(tc, test_index_recent_merge, 0, 3);
+    tcase_add_loop_test(tc, test_index_recent_merge, 0, 4);
     tcase_add_test(tc, test_dedup_two_writers);
     tcase_add_test(tc, test_auto_merge);
     tcase_add_test(tc, test_long_id_waiting);
     tcase_add_test(tc, test_merge_unlisted);
     tcase_add_test(tc, test_old_format);
+    tcase_add_test(tc, test_format3_upgrade);
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
     tcase_add_test(tc, test_quarantine);
