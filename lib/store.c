@@ -119,6 +119,7 @@ struct gl_store {
     uint64_t recent_gens; /* writer: batches waiting in recent_index (meta "recent_gens") */
     struct idset *waiting; /* writer: the event ids in recent_index (see idset) */
     uint64_t dedup_direct_max; /* see DEDUP_DIRECT_MAX */
+    bool manual_merge; /* see gl_store_set_auto_merge */
     /* writer: starts writing a commit's pages before its fdatasync (made
      * by the first commit; NULL if its thread could not start) */
     struct gl_writeback *wb;
@@ -2262,6 +2263,16 @@ static void waiting_add(struct gl_store *st, const struct gl_store_batch *b)
     w->at_txn = w->pending;
 }
 
+void gl_store_set_auto_merge(struct gl_store *st, bool on)
+{
+    st->manual_merge = !on;
+}
+
+bool gl_store_merge_due(const struct gl_store *st)
+{
+    return !st->rdonly && st->recent_gens >= MERGE_GENS;
+}
+
 void gl_store_set_dedup_direct(struct gl_store *st, uint64_t max_ids)
 {
     st->dedup_direct_max = max_ids;
@@ -2306,7 +2317,7 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
             if (rc == MDB_SUCCESS) {
                 waiting_add(st, b);
                 gl_store_batch_clear(b);
-                if (st->recent_gens >= MERGE_GENS)
+                if (!st->manual_merge && gl_store_merge_due(st))
                     res->index_merge = gl_store_merge_index(st, err);
                 return GL_OK;
             }

@@ -138,6 +138,12 @@ int gl_store_commit(struct gl_store *st, struct gl_store_batch *b,
  * changes only how fast a query is, never its answer. */
 int gl_store_merge_index(struct gl_store *st, struct gl_error *err);
 
+/* With 'on' false, gl_store_commit leaves the merge every 16 batches to the
+ * caller, who asks gl_store_merge_due after a commit: a writer thread can
+ * then report the batch durable before it merges (default: on). */
+void gl_store_set_auto_merge(struct gl_store *st, bool on);
+bool gl_store_merge_due(const struct gl_store *st);
+
 /* While the dedup tree holds fewer than 'max_ids' ids (default 1,000,000),
  * a batch inserts its ids into it directly; from then on they wait in
  * recent_index like the index entries. Either way a repeated id is found.

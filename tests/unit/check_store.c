@@ -1279,6 +1279,55 @@ START_TEST(test_auto_merge)
 }
 END_TEST
 
+/* With the automatic merge off, the 16th batch leaves the merge to the
+ * caller, who sees it due; queries answer the same either way. */
+START_TEST(test_manual_merge)
+{
+    char *dir = new_store_dir("store-manualmerge");
+    struct gl_decoder *dec = gl_decoder_new();
+    struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
+    gl_store_set_auto_merge(st, false);
+    for (int i = 1; i <= 16; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "mm-%d", i);
+        const char *ids[] = {id};
+        uint64_t stored, dups;
+        ck_assert(!gl_store_merge_due(st));
+        commit_ids(st, dec, ids, 1, &stored, &dups);
+        ck_assert_uint_eq(stored, 1);
+    }
+    ck_assert(gl_store_merge_due(st));
+    ck_assert_uint_eq(head_count(st, GL_IDX_WORKLOAD, "w", &(int64_t){0}, &(uint64_t){0}), 16);
+    struct gl_error err = {0};
+    ck_assert_int_eq(gl_store_merge_index(st, &err), GL_OK);
+    ck_assert(!gl_store_merge_due(st));
+    ck_assert_uint_eq(head_count(st, GL_IDX_WORKLOAD, "w", &(int64_t){0}, &(uint64_t){0}), 16);
+    gl_store_close(st);
+    size_t recent, dedup;
+    uint64_t gens;
+    raw_recent(dir, &recent, &gens, &dedup);
+    ck_assert_uint_eq(gens, 0);
+    ck_assert_uint_eq(recent, 0);
+    /* back on: the commit merges by itself again */
+    st = open_store(dir, 0, 0);
+    gl_store_set_auto_merge(st, false);
+    gl_store_set_auto_merge(st, true);
+    for (int i = 17; i <= 32; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "mm-%d", i);
+        const char *ids[] = {id};
+        uint64_t stored, dups;
+        commit_ids(st, dec, ids, 1, &stored, &dups);
+    }
+    ck_assert(!gl_store_merge_due(st));
+    gl_store_close(st);
+    raw_recent(dir, &recent, &gens, &dedup);
+    ck_assert_uint_eq(gens, 0);
+    gl_decoder_free(dec);
+    free(dir);
+}
+END_TEST
+
 /* An id the commit accepts (up to 400 bytes) must not stop later commits:
  * the waiting-id set once held ids up to 255 bytes only, and a longer one
  * made reloading it fail for every commit until a merge. */
@@ -2524,6 +2573,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_long_id_waiting);
     tcase_add_test(tc, test_merge_unlisted);
     tcase_add_test(tc, test_old_format);
+    tcase_add_test(tc, test_manual_merge);
     tcase_add_test(tc, test_format3_upgrade);
     tcase_add_test(tc, test_dedup);
     tcase_add_test(tc, test_positions);
