@@ -1400,6 +1400,22 @@ static const uint64_t *sort_keys(struct gl_store_batch *b, size_t n)
     return gl_sort_u64(b->keys, b->keys + b->cap_keys / 2, n);
 }
 
+/* Puts (ts, seq) at post[m] (16 bytes each) keeping post[0..m] in order.
+ * The entries come in time order, but those of one time may need their
+ * sequence numbers sorted: insertion, which rarely moves anything. */
+static void post_add(unsigned char *post, size_t m, int64_t ts, uint64_t seq)
+{
+    unsigned char *e = post + 16 * m;
+    put_ts(e, ts);
+    put_u64be(e + 8, seq);
+    for (unsigned char *f = e; f > post && memcmp(f - 16, f, 16) > 0; f -= 16) {
+        unsigned char t[16];
+        memcpy(t, f, 16);
+        memcpy(f, f - 16, 16);
+        memcpy(f - 16, t, 16);
+    }
+}
+
 /* The batch's by_time entries go to recent_index too, in chunks of up to
  * TIME_CHUNK (ts|seq) entries in order, each keyed gen | 4 | its last
  * entry: a seek to a time lands on the chunk holding the first entry at or
@@ -1418,17 +1434,7 @@ static int time_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch *
     for (size_t j = 0; j < b->n_ev; j++) {
         if (!b->seq[j])
             continue;
-        unsigned char *e = b->post + 16 * m++;
-        put_ts(e, b->tts[j]);
-        put_u64be(e + 8, b->seq[j]);
-        /* time order is given; events of one time need their seqs in order
-         * (sequence follows workload first): insertion, rarely moving */
-        for (unsigned char *f = e; f > b->post && memcmp(f - 16, f, 16) > 0; f -= 16) {
-            unsigned char t[16];
-            memcpy(t, f, 16);
-            memcpy(f, f - 16, 16);
-            memcpy(f - 16, t, 16);
-        }
+        post_add(b->post, m++, b->tts[j], b->seq[j]); /* sequence follows workload first */
     }
     if (m == 0)
         return MDB_SUCCESS;
@@ -1485,17 +1491,7 @@ static int index_write(struct gl_store *st, MDB_txn *txn, struct gl_store_batch 
             size_t tp = keys[x] & mask;
             if (!b->seq[tp] || (x > j && keys[x] == keys[x - 1]))
                 continue; /* a duplicate, or the same name twice in one event */
-            unsigned char *e = b->post + 16 * m++;
-            put_ts(e, b->tts[tp]);
-            put_u64be(e + 8, b->seq[tp]);
-            /* time order is given; events of one time may need their seqs in
-             * order (a name shared by workloads): insertion, rarely moving */
-            for (unsigned char *f = e; f > b->post && memcmp(f - 16, f, 16) > 0; f -= 16) {
-                unsigned char t[16];
-                memcpy(t, f, 16);
-                memcpy(f, f - 16, 16);
-                memcpy(f - 16, t, 16);
-            }
+            post_add(b->post, m++, b->tts[tp], b->seq[tp]); /* a name shared by workloads */
         }
         if (m == 0)
             continue;

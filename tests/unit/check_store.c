@@ -1279,6 +1279,17 @@ START_TEST(test_auto_merge)
 }
 END_TEST
 
+/* Commits one event with id mm-<i>; returns how many were stored. */
+static uint64_t commit_numbered(struct gl_store *st, struct gl_decoder *dec, int i)
+{
+    char id[16];
+    snprintf(id, sizeof id, "mm-%d", i);
+    const char *ids[] = {id};
+    uint64_t stored, dups;
+    commit_ids(st, dec, ids, 1, &stored, &dups);
+    return stored;
+}
+
 /* With the automatic merge off, the 16th batch leaves the merge to the
  * caller, who sees it due; queries answer the same either way. */
 START_TEST(test_manual_merge)
@@ -1288,13 +1299,8 @@ START_TEST(test_manual_merge)
     struct gl_store *st = open_store(dir, GL_STORE_CREATE, 0);
     gl_store_set_auto_merge(st, false);
     for (int i = 1; i <= 16; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "mm-%d", i);
-        const char *ids[] = {id};
-        uint64_t stored, dups;
         ck_assert(!gl_store_merge_due(st));
-        commit_ids(st, dec, ids, 1, &stored, &dups);
-        ck_assert_uint_eq(stored, 1);
+        ck_assert_uint_eq(commit_numbered(st, dec, i), 1);
     }
     ck_assert(gl_store_merge_due(st));
     ck_assert_uint_eq(head_count(st, GL_IDX_WORKLOAD, "w", &(int64_t){0}, &(uint64_t){0}), 16);
@@ -1312,13 +1318,8 @@ START_TEST(test_manual_merge)
     st = open_store(dir, 0, 0);
     gl_store_set_auto_merge(st, false);
     gl_store_set_auto_merge(st, true);
-    for (int i = 17; i <= 32; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "mm-%d", i);
-        const char *ids[] = {id};
-        uint64_t stored, dups;
-        commit_ids(st, dec, ids, 1, &stored, &dups);
-    }
+    for (int i = 17; i <= 32; i++)
+        ck_assert_uint_eq(commit_numbered(st, dec, i), 1);
     ck_assert(!gl_store_merge_due(st));
     gl_store_close(st);
     raw_recent(dir, &recent, &gens, &dedup);
