@@ -1880,22 +1880,22 @@ static void put_entry(struct enc *e, const char *key, size_t klen, const msgpack
 /* Whether every leaf of 'o' is a string a keep-* rule keeps (or null): a
  * value made only of digests (Vault HMACs each string of a list or map it
  * logs) hides no secret. Numbers and booleans are not digests. */
-static bool all_kept(struct gl_redactor *rd, const msgpack_object *o, int depth)
+static bool all_kept(struct gl_redactor *rd, int rule, const msgpack_object *o, int depth)
 {
     switch (o->type) {
     case MSGPACK_OBJECT_STR:
-        return gl_redactor_keeps(rd, o->via.str.ptr, o->via.str.size);
+        return gl_redactor_keeps(rd, rule, o->via.str.ptr, o->via.str.size);
     case MSGPACK_OBJECT_NIL:
         return true;
     case MSGPACK_OBJECT_ARRAY:
         for (uint32_t i = 0; i < o->via.array.size; i++)
-            if (depth > GL_EVENT_MAX_DEPTH || !all_kept(rd, &o->via.array.ptr[i], depth + 1))
+            if (depth > GL_EVENT_MAX_DEPTH || !all_kept(rd, rule, &o->via.array.ptr[i], depth + 1))
                 return false;
         return o->via.array.size > 0;
     case MSGPACK_OBJECT_MAP:
         for (uint32_t i = 0; i < o->via.map.size; i++)
             if (depth > GL_EVENT_MAX_DEPTH || o->via.map.ptr[i].key.type != MSGPACK_OBJECT_STR ||
-                !all_kept(rd, &o->via.map.ptr[i].val, depth + 1))
+                !all_kept(rd, rule, &o->via.map.ptr[i].val, depth + 1))
                 return false;
         return o->via.map.size > 0;
     default:
@@ -1905,7 +1905,7 @@ static bool all_kept(struct gl_redactor *rd, const msgpack_object *o, int depth)
 
 static void put_whole(struct enc *e, int rule, const msgpack_object *val, const char *path)
 {
-    if (all_kept(e->rd, val, 0)) { /* digests, not the secret: scanned as text */
+    if (all_kept(e->rd, rule, val, 0)) { /* digests or paths, not the secret: scanned as text */
         char scratch[128];
         snprintf(scratch, sizeof scratch, "%s", path);
         put_free_body(e, val, scratch, sizeof scratch);

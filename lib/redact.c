@@ -24,6 +24,7 @@ struct rule {
     int secret_group; /* capture group number of (?<secret>), or 0 for the whole match */
     bool on_keys;     /* "key-*": matches map key names */
     bool keep;        /* "keep-*": a whole value a key-* rule would hide that is no secret */
+    pcre2_code *unless; /* key-* rules: a whole value under the key that is no secret */
     bool raw;         /* "raw-*": only on refused input that did not parse */
     bool always;      /* no triggers: runs on every string */
 };
@@ -112,8 +113,10 @@ void gl_redactor_free(struct gl_redactor *rd)
 {
     if (!rd)
         return;
-    for (size_t i = 0; i < rd->n; i++)
+    for (size_t i = 0; i < rd->n; i++) {
         pcre2_code_free(rd->rules[i].re);
+        pcre2_code_free(rd->rules[i].unless);
+    }
     free(rd->rules);
     for (size_t i = 0; i < rd->n_trig; i++)
         free(rd->trig[i].lit);
@@ -178,7 +181,8 @@ static int add_trigger(struct gl_redactor *rd, const char *lit, size_t len, size
 }
 
 static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const char *triggers,
-                    const char *pat, const char *path, int lineno, struct gl_error *err)
+                    const char *unless, const char *pat, const char *path, int lineno,
+                    struct gl_error *err)
 {
     if (rd->n == *cap) {
         size_t nc = *cap ? *cap * 2 : 32;
@@ -214,6 +218,12 @@ static int add_rule(struct gl_redactor *rd, size_t *cap, const char *name, const
     r->always = !triggers && !r->on_keys && !r->keep;
     /* the rule counts (and is freed with the redactor) from here on */
     rd->n++;
+    if (unless && !r->on_keys)
+        return gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: rule %s: only key-* rules take "
+                            "unless=", path, lineno, name);
+    if (unless && compile_one(unless, strlen(unless), &r->unless, why, sizeof why, 0))
+        return gl_error_set(err, GL_ERR_REGEX, 0, "%s:%d: rule %s: unless=: %s", path, lineno,
+                            name, why);
     for (const char *t = triggers; t && *t;) {
         size_t len = strcspn(t, ",");
         bool word_start = *t == '<';
@@ -335,9 +345,15 @@ int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl
         }
         *sp = '\0';
         char *pat = trim(sp + 1);
-        const char *triggers = NULL;
-        if (strncmp(pat, "triggers=", 9) == 0) {
-            triggers = pat + 9;
+        /* options before the pattern: triggers=a,b,c and unless=REGEX */
+        const char *triggers = NULL, *unless = NULL;
+        for (;;) {
+            const char **opt = strncmp(pat, "triggers=", 9) == 0 ? &triggers
+                               : strncmp(pat, "unless=", 7) == 0  ? &unless
+                                                                   : NULL;
+            if (!opt)
+                break;
+            *opt = strchr(pat, '=') + 1;
             char *end = pat + strcspn(pat, " \t");
             if (*end == '\0') {
                 rc = gl_error_set(err, GL_ERR_INVALID, 0, "%s:%d: rule %s: no pattern", path,
@@ -347,7 +363,7 @@ int gl_redactor_load(const char *path, const void *key, size_t keylen, struct gl
             *end = '\0';
             pat = trim(end + 1);
         }
-        rc = add_rule(rd, &cap, s, triggers, pat, path, lineno, err);
+        rc = add_rule(rd, &cap, s, triggers, unless, pat, path, lineno, err);
         if (rc)
             goto done;
     }
@@ -723,16 +739,22 @@ int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len)
     return rule;
 }
 
-bool gl_redactor_keeps(struct gl_redactor *rd, const char *s, size_t len)
+/* Whether 're' matches all of s (a failed match keeps nothing). */
+static bool whole_match(struct gl_redactor *rd, const pcre2_code *re, const char *s, size_t len)
 {
-    for (size_t i = 0; i < rd->n; i++) {
-        if (!rd->rules[i].keep)
-            continue;
-        int m = pcre2_match(rd->rules[i].re, (PCRE2_SPTR)s, len, 0, 0, rd->md, rd->mctx);
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md);
-        if (m > 0 && ov[0] == 0 && ov[1] == len)
+    int m = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, rd->md, rd->mctx);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rd->md);
+    return m > 0 && ov[0] == 0 && ov[1] == len;
+}
+
+bool gl_redactor_keeps(struct gl_redactor *rd, int rule, const char *s, size_t len)
+{
+    if (rule >= 0 && (size_t)rule < rd->n && rd->rules[rule].unless &&
+        whole_match(rd, rd->rules[rule].unless, s, len))
+        return true;
+    for (size_t i = 0; i < rd->n; i++)
+        if (rd->rules[i].keep && whole_match(rd, rd->rules[i].re, s, len))
             return true;
-    }
     return false;
 }
 

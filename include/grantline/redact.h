@@ -63,9 +63,12 @@ int gl_redactor_first_rule(struct gl_redactor *rd, const char *s, size_t len);
 int gl_redactor_match_key(struct gl_redactor *rd, const char *key, size_t len);
 
 /* Rules named "keep-*" name values that are no secret though a key-* rule
- * would hide them (Vault's audit log writes a password as "hmac-sha256:…"):
- * whether one matches all of s. Such a value is scanned as text instead. */
-bool gl_redactor_keeps(struct gl_redactor *rd, const char *s, size_t len);
+ * would hide them (Vault's audit log writes a password as "hmac-sha256:…"),
+ * and a key-* rule's own unless= pattern those under its keys (the shell's
+ * PWD, a path): whether one of them matches all of s, for a value under a
+ * key 'rule' (a key-* rule, or -1: the keep-* rules only) matched. Such a
+ * value is scanned as text instead. */
+bool gl_redactor_keeps(struct gl_redactor *rd, int rule, const char *s, size_t len);
 
 /* Replaces all of s by the marker of rule 'rule' (appended to 'out') and
  * records one hit. Returns 1 or a negative gl_err. */

@@ -807,7 +807,7 @@ START_TEST(test_key_rules_shipped)
     const char *plain[] = {"task", "workload", "action", "resource",
                            /* words that end or start with pass, the shell's PWD */
                            "passport", "bypass", "byPass", "compass", "passenger", "surpass",
-                           "PWD", "OLDPWD", "passwordLastUsed",
+                           "passwordLastUsed",
                            /* pass alone or after other words: a test summary's
                             * count, nginx directives, filters, render passes,
                             * Go's PASS, Vault's userpass auth method */
@@ -827,6 +827,36 @@ START_TEST(test_key_rules_shipped)
     for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
         ck_assert_msg(gl_redactor_match_key(rd, plain[i], strlen(plain[i])) == -1,
                       "key '%s' taken as sensitive", plain[i]);
+    /* pwd and oldpwd alone: hidden unless the whole value is a path (the
+     * shell's working directory) */
+    const char *pwd_keys[] = {"PWD", "pwd", "OLDPWD", "oldpwd"};
+    const char *paths[] = {"/home/agent/work", "/", "~", "~/src", "C:\\Users\\svc",
+                           "D:/builds/x y"};
+    const char *secrets[] = {"hunter2!", "Tr0ub4dor&3", "x/home", " /tmp", "C:", "/tmp\nnext"};
+    for (size_t i = 0; i < sizeof pwd_keys / sizeof *pwd_keys; i++) {
+        int r = gl_redactor_match_key(rd, pwd_keys[i], strlen(pwd_keys[i]));
+        if (!n_key) {
+            ck_assert_int_eq(r, -1);
+            continue;
+        }
+        ck_assert_msg(r >= 0, "no key rule matches '%s'", pwd_keys[i]);
+        ck_assert_str_eq(gl_redactor_rule_name(rd, (size_t)r), "key-shell-pwd");
+        for (size_t j = 0; j < sizeof paths / sizeof *paths; j++)
+            ck_assert_msg(gl_redactor_keeps(rd, r, paths[j], strlen(paths[j])), "%s not kept",
+                          paths[j]);
+        for (size_t j = 0; j < sizeof secrets / sizeof *secrets; j++)
+            ck_assert_msg(!gl_redactor_keeps(rd, r, secrets[j], strlen(secrets[j])), "%s kept",
+                          secrets[j]);
+    }
+    /* the unless= pattern is the rule's own: a path under "password" is hidden */
+    int pw = gl_redactor_match_key(rd, "password", 8);
+    if (n_key)
+        ck_assert(!gl_redactor_keeps(rd, pw, "/home/agent/work", 16));
+    for (const char *k[] = {"pwd_hint", "cwd", "pwdx"}, **q = k; q < k + 3; q++) {
+        int r = gl_redactor_match_key(rd, *q, strlen(*q));
+        ck_assert_msg(r < 0 || strcmp(gl_redactor_rule_name(rd, (size_t)r), "key-shell-pwd"),
+                      "key-shell-pwd matches %s", *q);
+    }
     gl_redactor_free(rd);
 }
 END_TEST
@@ -1250,6 +1280,13 @@ START_TEST(test_load_errors)
     snprintf(where, sizeof where, "%s/no-pattern.rules:2", dir);
     expect_load_failure(dir, "no-pattern.rules", "ok-rule abc\nlonely-name\n", GL_ERR_INVALID,
                         where, NULL);
+    /* unless=: only on key-* rules, a valid regex, a pattern after it */
+    expect_load_failure(dir, "unless-text.rules", "text-rule unless=^/ abc\n", GL_ERR_INVALID,
+                        "text-rule", "only key-* rules take unless=");
+    expect_load_failure(dir, "unless-regex.rules", "key-x unless=(/ (?i)^x\\z\n", GL_ERR_REGEX,
+                        "key-x", "unless=");
+    expect_load_failure(dir, "unless-nopat.rules", "key-y unless=^/\n", GL_ERR_INVALID, "key-y",
+                        "no pattern");
     /* triggers: shorter than 2 bytes, empty, or no pattern after them */
     expect_load_failure(dir, "short-trigger.rules", "short-trig triggers=a abc\n", GL_ERR_INVALID,
                         "short-trig", NULL);
@@ -1478,7 +1515,7 @@ START_TEST(test_keep_rules_shipped)
 {
     struct gl_redactor *rd = load_default();
     const char *hmac = "hmac-sha256:5f2a0c6b9d3e8f1a4b7c0d2e5f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2a";
-    ck_assert(gl_redactor_keeps(rd, hmac, strlen(hmac)));
+    ck_assert(gl_redactor_keeps(rd, -1, hmac, strlen(hmac)));
     const char *near[] = {
         "hmac-sha256:5f2a0c6b9d3e8f1a4b7c0d2e5f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2",   /* 63 */
         "hmac-sha256:5f2a0c6b9d3e8f1a4b7c0d2e5f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2aa", /* 65 */
@@ -1487,7 +1524,7 @@ START_TEST(test_keep_rules_shipped)
         "hunter2hunter2",
     };
     for (size_t i = 0; i < sizeof near / sizeof *near; i++)
-        ck_assert_msg(!gl_redactor_keeps(rd, near[i], strlen(near[i])), "kept %s", near[i]);
+        ck_assert_msg(!gl_redactor_keeps(rd, -1, near[i], strlen(near[i])), "kept %s", near[i]);
     /* a keep rule never scans text: the HMAC in prose is left alone anyway,
      * and no text scan names a keep-* rule */
     struct gl_buf out = {0};
@@ -1524,6 +1561,18 @@ START_TEST(test_keep_rules_shipped)
     ck_assert_msg(hit_for(&e, "attrs.m.secret") != NULL, "hits: %s", hits_list(&e));
     ck_assert(!buf_has(&e.json, "plain-secret-1"));
     ck_assert(!buf_has(&e.json, "1234"));
+    encoded_free(&e);
+
+    /* an environment dump keeps its working directory; an application's
+     * {"pwd": ...} is a password */
+    encode_json(rd,
+                EV_HEAD ",\"attrs\":{\"env\":{\"PWD\":\"/srv/agent\",\"OLDPWD\":\"~\"},"
+                        "\"login\":{\"user\":\"svc\",\"pwd\":\"Sup3rS3cret!\"}}}",
+                &e);
+    ck_assert_msg(hit_for(&e, "attrs.env.PWD") == NULL, "hits: %s", hits_list(&e));
+    ck_assert(buf_has(&e.json, "/srv/agent"));
+    ck_assert_msg(hit_for(&e, "attrs.login.pwd") != NULL, "hits: %s", hits_list(&e));
+    ck_assert(!buf_has(&e.json, "Sup3rS3cret"));
     encoded_free(&e);
     gl_redactor_free(rd);
 }
