@@ -2696,24 +2696,24 @@ static int time_bounds(MDB_txn *txn, struct gl_store *st, int64_t *first, int64_
         struct tchunk t;
         rc = tchunk_seek(&t, txn, st->dbi[DB_RECENT], gens + 8 * i, NULL);
         const unsigned char *h = rc ? NULL : tchunk_head(&t);
-        if (h && (!any || get_ts(h) < *first))
-            *first = get_ts(h);
-        /* the batch's last chunk is keyed by its last entry */
-        unsigned char kb[9];
-        memcpy(kb, gens + 8 * i, 8);
-        kb[8] = IDX_TIME + 1;
-        k = (MDB_val){sizeof kb, kb};
-        int lrc = h ? mdb_cursor_get(t.cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
-        if (h)
-            lrc = mdb_cursor_get(t.cur, &k, &v, lrc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-        if (h && !rc && lrc)
-            rc = lrc;
-        if (h && !rc && (k.mv_size != TIME_KEY_LEN || memcmp(k.mv_data, t.pre, 9) != 0))
-            rc = MDB_CORRUPTED;
+        if (h) {
+            /* the batch's last chunk is keyed by its last entry: the key
+             * before the next index byte's first */
+            unsigned char kb[9];
+            memcpy(kb, t.pre, 8);
+            kb[8] = IDX_TIME + 1;
+            k = (MDB_val){sizeof kb, kb};
+            rc = mdb_cursor_get(t.cur, &k, &v, MDB_SET_RANGE);
+            rc = mdb_cursor_get(t.cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+            if (rc == MDB_NOTFOUND) /* the batch has a chunk: one is there */
+                rc = MDB_CORRUPTED;
+            if (!rc && (k.mv_size != TIME_KEY_LEN || memcmp(k.mv_data, t.pre, 9) != 0))
+                rc = MDB_CORRUPTED;
+        }
         if (h && !rc) {
-            int64_t ts = get_ts((const unsigned char *)k.mv_data + 9);
-            if (!any || ts > *last)
-                *last = ts;
+            int64_t lo = get_ts(h), hi = get_ts((const unsigned char *)k.mv_data + 9);
+            *first = any && *first < lo ? *first : lo;
+            *last = any && *last > hi ? *last : hi;
             any = true;
         }
         tchunk_close(&t);
